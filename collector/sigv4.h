@@ -1,0 +1,70 @@
+/*
+ * AWS Signature Version 4 (HMAC-SHA256), pure: the request, credentials and time go in,
+ * the Authorization header comes out. Every step is exposed so tests can compare each
+ * one with the published suite. No I/O, no clock, no logging.
+ */
+#ifndef IA_COLLECTOR_SIGV4_H
+#define IA_COLLECTOR_SIGV4_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct ia_sigv4_header {
+    const char *name;  /* as sent; compared case-insensitively */
+    const char *value; /* as sent; folded and trimmed when canonicalised */
+};
+
+/* A request exactly as it will go on the wire. All pointers borrowed. */
+struct ia_sigv4_request {
+    const char *method;                    /* "GET", "POST" */
+    const char *path;                      /* raw path, may hold %XX, e.g. "/" */
+    const char *query;                     /* raw query string without '?', or NULL */
+    const struct ia_sigv4_header *headers; /* every header to sign, incl. Host and X-Amz-Date */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    int normalize_path; /* 1 for every service but S3: resolve "." and ".." and "//" */
+};
+
+/* Signing inputs. Borrowed. secret_access_key is never copied or logged. */
+struct ia_sigv4_params {
+    const char *access_key_id;
+    const char *secret_access_key;
+    const char *region;  /* "us-east-1" */
+    const char *service; /* "iam", "sts", "organizations" */
+    time_t when;         /* the X-Amz-Date of the request */
+};
+
+/*
+ * Step 1. Writes the canonical request into creq and the ';'-joined lower-case
+ * signed-header list into signed_headers (both appended to). Headers with the same
+ * name are joined with ',' in the order given; values are trimmed and inner runs of
+ * spaces folded to one. Returns IA_OK, or IA_ERR_INVALID (malformed escape in path
+ * or query, header name with illegal characters).
+ */
+enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req, struct ia_buf *creq,
+                                        struct ia_buf *signed_headers, struct ia_err *err);
+
+/* Step 2. Credential scope "YYYYMMDD/region/service/aws4_request" appended to out. */
+void ia_sigv4_scope(time_t when, const char *region, const char *service, struct ia_buf *out);
+/* Step 2. String to sign for a canonical request, appended to sts. */
+void ia_sigv4_string_to_sign(time_t when, const char *scope, const char *creq,
+                             struct ia_buf *sts);
+/* Step 3. Hex signature (64 chars + NUL) of sts. */
+void ia_sigv4_signature(const struct ia_sigv4_params *p, const char *sts, char out[65]);
+
+/*
+ * All steps: appends the full Authorization header value ("AWS4-HMAC-SHA256
+ * Credential=..., SignedHeaders=..., Signature=...") to authz. If creq_out/sts_out
+ * are not NULL the intermediate texts are appended there too (they hold no secret
+ * and may be logged at debug level).
+ */
+enum ia_code ia_sigv4_authorization(const struct ia_sigv4_request *req,
+                                    const struct ia_sigv4_params *p, struct ia_buf *authz,
+                                    struct ia_buf *creq_out, struct ia_buf *sts_out,
+                                    struct ia_err *err);
+
+#endif
