@@ -1,5 +1,5 @@
 # Writes OUT: a C file with one `struct ia_sql_file` per FILES entry, in order.
-set(body "/* Generated from sql/*.sql by sql/embed.cmake. Do not edit. */\n#include <stddef.h>\n#include \"sql/embed.h\"\n")
+set(body "/* Generated from sql/NNNN_name.sql by sql/embed.cmake. Do not edit. */\n#include <stddef.h>\n#include \"sql/embed.h\"\n")
 set(table "const struct ia_sql_file ia_sql_files[] = {\n")
 set(i 0)
 foreach(f ${FILES})

@@ -1,4 +1,4 @@
-/* The sql/*.sql files, embedded at build time (see sql/embed.cmake), sorted by name. */
+/* The sql/NNNN_name.sql files, embedded at build time (see sql/embed.cmake), sorted by name. */
 #ifndef IA_SQL_EMBED_H
 #define IA_SQL_EMBED_H
 
