@@ -40,10 +40,20 @@ struct ia_sigv4_params {
 
 /*
  * Step 1. Writes the canonical request into creq and the ';'-joined lower-case
- * signed-header list into signed_headers (both appended to). Headers with the same
- * name are joined with ',' in the order given; values are trimmed and inner runs of
- * spaces folded to one. Returns IA_OK, or IA_ERR_INVALID (malformed escape in path
- * or query, header name with illegal characters).
+ * signed-header list into signed_headers (both appended to, and only on success).
+ * Headers with the same name are joined with ',' in the order given; values are
+ * trimmed and inner runs of SP/HT folded to one SP, and an obs-fold (CRLF or LF
+ * followed by SP/HT, RFC 7230 3.2.4) reads as one SP.
+ * Path: normalised when req->normalize_path ("" and "." segments dropped, ".." pops
+ * one, leading '/' always and trailing '/' kept, as aws-c-auth and botocore do), then
+ * percent-encoded once more ('%' becomes %25: the "double encoding" every service but
+ * S3 expects of an already-encoded path). NULL or "" reads as "/".
+ * Query: split on '&' (empty pieces ignored), each key and value %-decoded ('+' stays
+ * '+') and re-encoded with the RFC 3986 unreserved set, a key without '=' gets an
+ * empty value, sorted by encoded key, then encoded value.
+ * Returns IA_OK, or IA_ERR_INVALID: malformed %-escape in path or query, method or
+ * header name that is not an RFC 7230 token, control character or bare line break in
+ * a header value, no Host or no X-Amz-Date header. Messages never quote header values.
  */
 enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req, struct ia_buf *creq,
                                         struct ia_buf *signed_headers, struct ia_err *err);
@@ -53,18 +63,32 @@ void ia_sigv4_scope(time_t when, const char *region, const char *service, struct
 /* Step 2. String to sign for a canonical request, appended to sts. */
 void ia_sigv4_string_to_sign(time_t when, const char *scope, const char *creq,
                              struct ia_buf *sts);
-/* Step 3. Hex signature (64 chars + NUL) of sts. */
+/*
+ * Step 3. Hex signature (64 chars + NUL) of sts. The derived keys are wiped before
+ * returning. p is not validated here: ia_sigv4_authorization does that.
+ */
 void ia_sigv4_signature(const struct ia_sigv4_params *p, const char *sts, char out[65]);
 
 /*
  * All steps: appends the full Authorization header value ("AWS4-HMAC-SHA256
  * Credential=..., SignedHeaders=..., Signature=...") to authz. If creq_out/sts_out
- * are not NULL the intermediate texts are appended there too (they hold no secret
- * and may be logged at debug level).
+ * are not NULL the intermediate texts are appended there too. The string to sign holds
+ * no secret; the canonical request holds the session token when X-Amz-Security-Token
+ * is signed, so log it only through ia_sigv4_redact_creq.
+ * Returns IA_OK; IA_ERR_INVALID for anything ia_sigv4_canonical_request rejects, for
+ * an empty or malformed access key id, secret, region or service, a time outside
+ * years 1970-9999, or an X-Amz-Date header that is not p->when. Nothing is appended
+ * on failure.
  */
 enum ia_code ia_sigv4_authorization(const struct ia_sigv4_request *req,
                                     const struct ia_sigv4_params *p, struct ia_buf *authz,
                                     struct ia_buf *creq_out, struct ia_buf *sts_out,
                                     struct ia_err *err);
+
+/*
+ * Appends creq to out with the value of every x-amz-security-token canonical header
+ * line replaced by "<redacted>", so the canonical request can be logged at debug level.
+ */
+void ia_sigv4_redact_creq(const char *creq, struct ia_buf *out);
 
 #endif
