@@ -1,5 +1,31 @@
+#include "sql/db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/mem.h"
 #include "sql/embed.h"
+
+struct ia_db_stmt {
+    sqlite3_stmt *st;
+    struct ia_db *db;
+    int cached;
+    char *name;
+};
+
+struct ia_db {
+    sqlite3 *h;
+    char *path;
+    struct ia_db_stmt **cache;
+    size_t n_cache, alloc_cache;
+};
+
 const char *
 ia_sql_text(const char *name)
 {
@@ -7,4 +33,375 @@ ia_sql_text(const char *name)
         if (strcmp(ia_sql_files[i].name, name) == 0)
             return ia_sql_files[i].text;
     return NULL;
+}
+
+static enum ia_code
+db_error(struct ia_db *db, struct ia_err *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(db->h);
+    enum ia_code rc = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED
+                          ? IA_ERR_BUSY
+                          : IA_ERR_DB;
+    const char *hint = "";
+    switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        hint = " (another process holds the database; wait for it or check for a stuck run)";
+        break;
+    case SQLITE_FULL:
+        hint = " (the disk is full; free space and run again: nothing partial was committed)";
+        break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+        hint = " (check that the database file and its directory are writable by this user)";
+        break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        hint = " (the file is not a healthy iam-audit database; restore it or start a new one)";
+        break;
+    }
+    return ia_err_set(err, rc, "database %s: %s: %s%s", db->path, what, sqlite3_errmsg(db->h),
+                      hint);
+}
+
+enum ia_code
+ia_db_exec(struct ia_db *db, const char *sql, struct ia_err *err)
+{
+    if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(db, err, "statement failed");
+    return IA_OK;
+}
+
+enum ia_code
+ia_db_begin(struct ia_db *db, struct ia_err *err)
+{
+    return ia_db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+enum ia_code
+ia_db_commit(struct ia_db *db, struct ia_err *err)
+{
+    return ia_db_exec(db, "COMMIT", err);
+}
+
+void
+ia_db_rollback(struct ia_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+ia_db_schema_version(struct ia_db *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Migrations are the embedded files named NNNN_*.sql, applied in order. */
+static enum ia_code
+migrate(struct ia_db *db, enum ia_db_mode mode, struct ia_err *err)
+{
+    int have = ia_db_schema_version(db), latest = 0;
+    enum ia_code rc = IA_OK;
+
+    for (size_t i = 0; i < ia_sql_files_count; i++) {
+        int n = 0;
+        if (sscanf(ia_sql_files[i].name, "%4d_", &n) == 1 && n > latest)
+            latest = n;
+    }
+    if (have > latest)
+        return ia_err_set(err, IA_ERR_DB,
+                          "database %s has schema version %d, newer than this iam-audit "
+                          "knows (%d); use a newer iam-audit",
+                          db->path, have, latest);
+    if (have == latest)
+        return IA_OK;
+    if (mode == IA_DB_READONLY)
+        return ia_err_set(err, IA_ERR_DB,
+                          "database %s has schema version %d and needs migrating to %d; run "
+                          "'iam-audit collect' once with write access",
+                          db->path, have, latest);
+    if ((rc = ia_db_begin(db, err)) != IA_OK)
+        return rc;
+    for (size_t i = 0; i < ia_sql_files_count; i++) {
+        int n = 0;
+        char pragma[64];
+        if (sscanf(ia_sql_files[i].name, "%4d_", &n) != 1 || n <= have)
+            continue;
+        if (sqlite3_exec(db->h, ia_sql_files[i].text, NULL, NULL, NULL) != SQLITE_OK) {
+            rc = db_error(db, err, ia_sql_files[i].name);
+            ia_db_rollback(db);
+            return rc;
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", n);
+        if ((rc = ia_db_exec(db, pragma, err)) != IA_OK) {
+            ia_db_rollback(db);
+            return rc;
+        }
+    }
+    return ia_db_commit(db, err);
+}
+
+enum ia_code
+ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia_err *err)
+{
+    struct ia_db *db = ia_xcalloc(1, sizeof(*db));
+    enum ia_code rc = IA_ERR_DB;
+    int flags = mode == IA_DB_READONLY ? SQLITE_OPEN_READONLY
+                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+    db->path = ia_xstrdup(path);
+    if (mode == IA_DB_READONLY && access(path, F_OK) != 0) {
+        rc = ia_err_set(err, IA_ERR_NOT_FOUND,
+                        "database %s does not exist; run 'iam-audit collect' first or pass "
+                        "--db",
+                        path);
+        goto out;
+    }
+    if (mode == IA_DB_READWRITE) {
+        /* Create it owner-only before SQLite does (SQLite would honour the umask). */
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rc = ia_err_set(err, IA_ERR_IO,
+                            "cannot create database %s: %s (check the directory exists and is "
+                            "writable)",
+                            path, strerror(errno));
+            goto out;
+        }
+        close(fd);
+    }
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        rc = db_error(db, err, "cannot open");
+        goto out;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, 5000);
+    if (mode == IA_DB_READWRITE) {
+        if ((rc = ia_db_exec(db, "PRAGMA journal_mode = WAL", err)) != IA_OK)
+            goto out;
+        if ((rc = ia_db_exec(db, "PRAGMA synchronous = NORMAL", err)) != IA_OK)
+            goto out;
+    }
+    if ((rc = ia_db_exec(db, "PRAGMA foreign_keys = ON", err)) != IA_OK)
+        goto out;
+    /* Validate: a file that is not a database fails here, with SQLite's word for it. */
+    if ((rc = ia_db_exec(db, "SELECT count(*) FROM sqlite_schema", err)) != IA_OK)
+        goto out;
+    if ((rc = migrate(db, mode, err)) != IA_OK)
+        goto out;
+    *out = db;
+    db = NULL;
+    rc = IA_OK;
+out:
+    ia_db_close(db);
+    return rc;
+}
+
+void
+ia_db_close(struct ia_db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->n_cache; i++) {
+        sqlite3_finalize(db->cache[i]->st);
+        free(db->cache[i]->name);
+        free(db->cache[i]);
+    }
+    free(db->cache);
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+/* Find "-- name: NAME" in queries.sql; the statement runs to the next "-- name:" or the end. */
+static char *
+named_query(const char *name)
+{
+    const char *q = ia_sql_text("queries.sql");
+    size_t nlen = strlen(name);
+    if (!q)
+        return NULL;
+    for (const char *p = strstr(q, "-- name: "); p; p = strstr(p + 1, "-- name: ")) {
+        const char *n = p + 9;
+        if (strncmp(n, name, nlen) == 0 && (n[nlen] == '\n' || n[nlen] == '\r' || n[nlen] == ' ')) {
+            const char *start = strchr(n, '\n');
+            if (!start)
+                return NULL;
+            const char *end = strstr(start, "-- name: ");
+            return ia_xstrndup(start + 1, end ? (size_t)(end - start - 1) : strlen(start + 1));
+        }
+    }
+    return NULL;
+}
+
+enum ia_code
+ia_db_prepare(struct ia_db *db, const char *name_or_sql, struct ia_db_stmt **out,
+              struct ia_err *err)
+{
+    int by_name = !strchr(name_or_sql, ' ') && !strchr(name_or_sql, '\n');
+    char *sql = NULL;
+    sqlite3_stmt *st = NULL;
+
+    if (by_name) {
+        for (size_t i = 0; i < db->n_cache; i++) {
+            if (strcmp(db->cache[i]->name, name_or_sql) == 0) {
+                sqlite3_reset(db->cache[i]->st);
+                sqlite3_clear_bindings(db->cache[i]->st);
+                *out = db->cache[i];
+                return IA_OK;
+            }
+        }
+        sql = named_query(name_or_sql);
+        if (!sql)
+            IA_BUG("no query named '%s' in sql/queries.sql", name_or_sql);
+    }
+    if (sqlite3_prepare_v2(db->h, sql ? sql : name_or_sql, -1, &st, NULL) != SQLITE_OK) {
+        enum ia_code rc = db_error(db, err, by_name ? name_or_sql : "prepare");
+        free(sql);
+        return rc;
+    }
+    free(sql);
+    struct ia_db_stmt *s = ia_xcalloc(1, sizeof(*s));
+    s->st = st;
+    s->db = db;
+    if (by_name) {
+        s->cached = 1;
+        s->name = ia_xstrdup(name_or_sql);
+        db->cache = ia_xgrow(db->cache, db->n_cache + 1, &db->alloc_cache, sizeof(*db->cache));
+        db->cache[db->n_cache++] = s;
+    }
+    *out = s;
+    return IA_OK;
+}
+
+void
+ia_db_finalize(struct ia_db_stmt *st)
+{
+    if (!st)
+        return;
+    if (st->cached) {
+        sqlite3_reset(st->st);
+        return;
+    }
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+void
+ia_db_reset(struct ia_db_stmt *st)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+}
+
+static int
+param_index(struct ia_db_stmt *st, const char *param)
+{
+    int i = sqlite3_bind_parameter_index(st->st, param);
+    if (!i)
+        IA_BUG("statement has no parameter %s: %s", param, sqlite3_sql(st->st));
+    return i;
+}
+
+void
+ia_db_bind_text(struct ia_db_stmt *st, const char *param, const char *text)
+{
+    int i = param_index(st, param);
+    if (text)
+        sqlite3_bind_text(st->st, i, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st->st, i);
+}
+
+void
+ia_db_bind_int(struct ia_db_stmt *st, const char *param, int64_t v)
+{
+    sqlite3_bind_int64(st->st, param_index(st, param), v);
+}
+
+void
+ia_db_bind_null(struct ia_db_stmt *st, const char *param)
+{
+    sqlite3_bind_null(st->st, param_index(st, param));
+}
+
+void
+ia_db_bind_bool(struct ia_db_stmt *st, const char *param, int v)
+{
+    if (v < 0)
+        ia_db_bind_null(st, param);
+    else
+        ia_db_bind_int(st, param, v ? 1 : 0);
+}
+
+int
+ia_db_step(struct ia_db_stmt *st, struct ia_err *err)
+{
+    int rc = sqlite3_step(st->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    db_error(st->db, err, st->name ? st->name : "query");
+    sqlite3_reset(st->st);
+    return -1;
+}
+
+enum ia_code
+ia_db_run(struct ia_db_stmt *st, struct ia_err *err)
+{
+    int r = ia_db_step(st, err);
+    ia_db_reset(st);
+    if (r < 0)
+        return err ? (err->code ? err->code : IA_ERR_DB) : IA_ERR_DB;
+    return IA_OK;
+}
+
+const char *
+ia_db_col_text(struct ia_db_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->st, col);
+}
+
+int64_t
+ia_db_col_int(struct ia_db_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->st, col);
+}
+
+int
+ia_db_col_is_null(struct ia_db_stmt *st, int col)
+{
+    return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+}
+
+int
+ia_db_col_count(struct ia_db_stmt *st)
+{
+    return sqlite3_column_count(st->st);
+}
+
+const char *
+ia_db_col_name(struct ia_db_stmt *st, int col)
+{
+    return sqlite3_column_name(st->st, col);
+}
+
+int64_t
+ia_db_last_insert_id(struct ia_db *db)
+{
+    return sqlite3_last_insert_rowid(db->h);
+}
+
+int64_t
+ia_db_changes(struct ia_db *db)
+{
+    return sqlite3_changes64(db->h);
 }

@@ -1,0 +1,88 @@
+/*
+ * The iam-audit configuration file (INI, read with libinih). Every key is validated
+ * before any API call: a wrong or unknown key, a malformed account id or ARN, or a
+ * duplicate account is a one-line error naming the file, the line and the fix.
+ * docs/config.md is the reference; cron/iam-audit.conf.example an annotated example.
+ */
+#ifndef IA_CORE_CONFIG_H
+#define IA_CORE_CONFIG_H
+
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct ia_config_account {
+    char *name;        /* the section name: [account NAME] */
+    char *id;          /* 12 digits, kept as text */
+    char *team;        /* may be NULL */
+    char *role_arn;    /* overrides [audit] role_name; may be NULL */
+    char *external_id; /* overrides [audit] external_id; may be NULL */
+};
+
+struct ia_config_rules {
+    int stale_days;                /* 90 */
+    char *bootstrap_role_pattern;  /* "*bootstrap*" */
+    int bootstrap_grace_days;      /* 30 */
+    char **human_role_patterns;    /* NULL-terminated */
+    char *readonly_role_pattern;
+    int max_key_age_days;          /* 90 */
+    int min_password_length;       /* 16 */
+    char **allowed_email_domains;  /* NULL-terminated; empty: rule off */
+    char *required_group;          /* NULL: rule off */
+    char **known_accounts;         /* NULL-terminated account ids */
+    char *admin_role_pattern;
+};
+
+struct ia_config {
+    char *path;
+    /* [audit] */
+    char *database;      /* "iam-audit.db" */
+    char *base_account;  /* 12 digits; may be NULL when no base account is set */
+    char *base_name;     /* "gds-users" */
+    char *role_name;     /* "iam-audit" (the audit role in every account) */
+    char *base_role_arn; /* role to assume in the base account; NULL: use the caller */
+    char *external_id;
+    int concurrency;     /* 8 */
+    char *profile;
+    char *region;
+    char *session_name;  /* "iam-audit" */
+    char *leavers, *roster, *exceptions, *reports;
+    int keep_days;       /* 0: keep every run */
+    int max_attempts;    /* 10 */
+    int retry_base_ms;   /* 1000 */
+    char *ca_bundle;
+    char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
+    /* [account NAME] */
+    struct ia_config_account *accounts;
+    size_t n_accounts;
+    /* [organization] */
+    int org_discover;
+    char *org_role_arn;
+    char *org_external_id;
+    char **org_exclude;
+    /* [rules] */
+    struct ia_config_rules rules;
+    /* [reports] */
+    char **report_formats;  /* csv, xlsx, jsonl */
+    int report_per_team;
+};
+
+/* Defaults, no file. Release with ia_config_release. */
+void ia_config_init(struct ia_config *c);
+void ia_config_release(struct ia_config *c);
+
+/*
+ * Read path into c (initialised by ia_config_load). IA_ERR_CONFIG with
+ * "FILE:LINE: problem; fix" on the first problem; IA_ERR_IO when unreadable.
+ */
+enum ia_code ia_config_load(const char *path, struct ia_config *c, struct ia_err *err);
+
+/* Whether s is a 12-digit account id. */
+int ia_config_valid_account_id(const char *s);
+/* Whether s looks like an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME. */
+int ia_config_valid_role_arn(const char *s);
+/* Count of a NULL-terminated list (NULL counts 0). */
+size_t ia_strlist_len(char *const *list);
+void ia_strlist_free(char **list);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * The database: the only door to SQLite. Opens (creating owner-only, WAL mode),
+ * migrates with PRAGMA user_version from the embedded sql/NNNN_*.sql files, and offers
+ * prepared statements by name from sql/queries.sql ("-- name: X" sections) or by text.
+ */
+#ifndef IA_SQL_DB_H
+#define IA_SQL_DB_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+
+struct ia_db;
+struct ia_db_stmt;
+
+enum ia_db_mode {
+    IA_DB_READWRITE = 0, /* create if missing, migrate */
+    IA_DB_READONLY = 1,  /* must exist and be migrated already */
+};
+
+/*
+ * Open path (new: ia_db_close). A new file is created with mode 0600. Sets WAL,
+ * foreign keys on, a busy time-out, and applies pending migrations in one transaction.
+ * IA_ERR_DB with SQLite's message and the fix (e.g. a read-only directory).
+ */
+enum ia_code ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out,
+                        struct ia_err *err);
+/* Finalises every cached statement and closes. NULL-safe. */
+void ia_db_close(struct ia_db *db);
+/* The schema version after migration (PRAGMA user_version). */
+int ia_db_schema_version(struct ia_db *db);
+
+/* Run one or more statements with no results. */
+enum ia_code ia_db_exec(struct ia_db *db, const char *sql, struct ia_err *err);
+enum ia_code ia_db_begin(struct ia_db *db, struct ia_err *err);    /* BEGIN IMMEDIATE */
+enum ia_code ia_db_commit(struct ia_db *db, struct ia_err *err);
+void ia_db_rollback(struct ia_db *db);                              /* never fails loudly */
+
+/*
+ * A prepared statement: name is a "-- name:" entry of sql/queries.sql, or, when it
+ * contains a space, SQL text. Statements by name are cached on db (borrowed: valid
+ * until ia_db_close; reset before return); by text they are new (ia_db_finalize).
+ */
+enum ia_code ia_db_prepare(struct ia_db *db, const char *name_or_sql, struct ia_db_stmt **out,
+                           struct ia_err *err);
+void ia_db_finalize(struct ia_db_stmt *st); /* no-op for cached statements; NULL-safe */
+void ia_db_reset(struct ia_db_stmt *st);    /* reset and clear bindings */
+
+/* Bind by parameter name (":name"); a missing name is a bug (IA_BUG). text may be NULL. */
+void ia_db_bind_text(struct ia_db_stmt *st, const char *param, const char *text);
+void ia_db_bind_int(struct ia_db_stmt *st, const char *param, int64_t v);
+void ia_db_bind_null(struct ia_db_stmt *st, const char *param);
+/* Bind an optional tri-state: v < 0 binds NULL. */
+void ia_db_bind_bool(struct ia_db_stmt *st, const char *param, int v);
+
+/* Step: 1 a row is ready, 0 done, -1 error (err filled). */
+int ia_db_step(struct ia_db_stmt *st, struct ia_err *err);
+/* Step a statement that returns no rows, then reset it. */
+enum ia_code ia_db_run(struct ia_db_stmt *st, struct ia_err *err);
+
+/* Column accessors for the current row. Text is borrowed until the next step/reset. */
+const char *ia_db_col_text(struct ia_db_stmt *st, int col); /* NULL for SQL NULL */
+int64_t ia_db_col_int(struct ia_db_stmt *st, int col);
+int ia_db_col_is_null(struct ia_db_stmt *st, int col);
+int ia_db_col_count(struct ia_db_stmt *st);
+const char *ia_db_col_name(struct ia_db_stmt *st, int col);
+
+int64_t ia_db_last_insert_id(struct ia_db *db);
+/* Rows changed by the last statement. */
+int64_t ia_db_changes(struct ia_db *db);
+
+#endif
