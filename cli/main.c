@@ -1,2 +1,98 @@
+/* iam-audit: entry point and subcommand dispatch. The only place that exits. */
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { puts("iam-audit " IA_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "collector/http.h"
+#include "collector/xml.h"
+#include "core/log.h"
+
+static const struct ia_cmd s_cmds[] = {
+    { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
+    { "whoami", cmd_whoami, "show the AWS identity iam-audit would use, and where it came from" },
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: iam-audit [--version] [--help] <command> [<args>]\n"
+            "\n"
+            "Audits AWS IAM across an estate of accounts: collects users, MFA devices, roles\n"
+            "and trust policies into a SQLite snapshot, flags what needs fixing, and writes\n"
+            "reports for the security team and team leads.\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof(s_cmds) / sizeof(s_cmds[0]); i++)
+        fprintf(f, "  %-10s %s\n", s_cmds[i].name, s_cmds[i].summary);
+    fprintf(f,
+            "\n"
+            "Run 'iam-audit <command> --help' for a command's options.\n"
+            "Global options (before the command): --log-level error|warn|info|debug\n"
+            "Exit codes: 0 ok, 1 findings at/above --fail-on, 2 partial collection,\n"
+            "3 failed, 64 usage error, 75 database busy, 78 configuration error.\n"
+            "Documentation: docs/ (getting-started.md, config.md, credentials.md, rules.md).\n");
+}
+
+int
+ia_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "iam-audit %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'iam-audit %s --help')\n", cmd);
+    return IA_EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+    int i = 1, rc;
+    const char *lvl = getenv("IA_LOG_LEVEL");
+    enum ia_log_level level;
+    struct ia_err err;
+
+    if (lvl && ia_log_level_parse(lvl, &level) == 0)
+        ia_log_set_level(level);
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return IA_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("iam-audit %s\n", IA_VERSION);
+            return IA_EXIT_OK;
+        } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+            if (ia_log_level_parse(argv[++i], &level) != 0)
+                return ia_cli_usage_error("", "unknown log level '%s'; use error, warn, info or "
+                                              "debug", argv[i]);
+            ia_log_set_level(level);
+        } else {
+            fprintf(stderr, "iam-audit: unknown option '%s'\n\n", argv[i]);
+            usage(stderr);
+            return IA_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return IA_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof(s_cmds) / sizeof(s_cmds[0]); c++) {
+        if (strcmp(argv[i], s_cmds[c].name) == 0) {
+            if (ia_http_global_init(&err) != IA_OK) {
+                fprintf(stderr, "iam-audit: %s\n", err.msg);
+                return IA_EXIT_FAILED;
+            }
+            ia_xml_global_init();
+            rc = s_cmds[c].run(argc - i, argv + i);
+            ia_xml_global_cleanup();
+            ia_http_global_cleanup();
+            return rc;
+        }
+    }
+    fprintf(stderr, "iam-audit: '%s' is not a command. See 'iam-audit --help'.\n", argv[i]);
+    return IA_EXIT_USAGE;
+}

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
 
 void
@@ -52,4 +53,32 @@ ia_crypto_random_unit(void)
     if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
         IA_BUG("RAND_bytes failed");
     return (double)(v >> 11) * (1.0 / 9007199254740992.0);
+}
+
+int
+ia_crypto_base64_decode(const char *in, size_t len, struct ia_buf *out)
+{
+    struct ia_buf clean = IA_BUF_INIT;
+    int rc = -1;
+    for (size_t i = 0; i < len; i++)
+        if (in[i] != '\n' && in[i] != '\r' && in[i] != ' ' && in[i] != '\t')
+            ia_buf_addch(&clean, in[i]);
+    if (clean.len % 4 != 0 || clean.len > 0x3fffffff)
+        goto out;
+    size_t pad = 0;
+    if (clean.len >= 1 && clean.buf[clean.len - 1] == '=')
+        pad++;
+    if (clean.len >= 2 && clean.buf[clean.len - 2] == '=')
+        pad++;
+    size_t start = out->len;
+    ia_buf_grow(out, clean.len / 4 * 3 + 1);
+    int n = EVP_DecodeBlock((unsigned char *)out->buf + start, (const unsigned char *)clean.buf,
+                            (int)clean.len);
+    if (n < 0 || (size_t)n < pad)
+        goto out;
+    ia_buf_setlen(out, start + (size_t)n - pad);
+    rc = 0;
+out:
+    ia_buf_release(&clean);
+    return rc;
 }

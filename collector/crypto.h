@@ -19,4 +19,11 @@ void ia_crypto_cleanse(void *p, size_t n);
 /* Uniform double in [0, 1) from OpenSSL's CSPRNG (falls back to rand() never: aborts on failure). */
 double ia_crypto_random_unit(void);
 
+/*
+ * Decode base64 (whitespace ignored) into out (appended). Returns 0, or -1 for input
+ * that is not base64.
+ */
+struct ia_buf;
+int ia_crypto_base64_decode(const char *in, size_t len, struct ia_buf *out);
+
 #endif

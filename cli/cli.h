@@ -1,0 +1,28 @@
+/* The subcommands (one cmd_<name>.c each, git's builtin/ layout) and the exit codes. */
+#ifndef IA_CLI_CLI_H
+#define IA_CLI_CLI_H
+
+/* One exit-code table for every subcommand (docs/exit-codes.md). */
+enum ia_exit {
+    IA_EXIT_OK = 0,         /* done; no finding at or above --fail-on */
+    IA_EXIT_FINDINGS = 1,   /* analyse/run: an unsuppressed finding at or above --fail-on */
+    IA_EXIT_PARTIAL = 2,    /* collection finished but some accounts failed */
+    IA_EXIT_FAILED = 3,     /* the step failed: nothing usable was produced */
+    IA_EXIT_USAGE = 64,     /* EX_USAGE: bad command line */
+    IA_EXIT_CONFIG = 78,    /* EX_CONFIG: bad configuration file or credentials setup */
+    IA_EXIT_TEMPFAIL = 75,  /* EX_TEMPFAIL: another run holds the database lock; retry later */
+};
+
+struct ia_cmd {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+    const char *summary;
+};
+
+int cmd_whoami(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+
+/* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
+int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * `iam-audit collect`: reach the base account and every team account (via
+ * sts:AssumeRole), read their IAM state with as few calls as the data allows, and
+ * write one run into the database, one transaction per account.
+ */
+#ifndef IA_COLLECTOR_COLLECT_H
+#define IA_COLLECTOR_COLLECT_H
+
+#include <stdint.h>
+
+#include "collector/creds.h"
+#include "core/config.h"
+#include "core/err.h"
+
+struct ia_collect_options {
+    const struct ia_config *cfg;       /* borrowed */
+    const char *db_path;               /* overrides cfg->database when set */
+    char *const *only_accounts;        /* NULL-terminated ids from --account, or NULL: all */
+    int concurrency;                   /* 0: cfg->concurrency */
+    struct ia_creds_provider *caller;  /* the caller's credentials (borrowed) */
+    const char *region;                /* signing region for STS; NULL: default */
+    const char *profile_endpoint_url;  /* a profile's endpoint_url, or NULL */
+    int progress;                      /* 1: one live progress line on stderr (a terminal) */
+    int quiet;                         /* 1: no progress and no per-account lines */
+};
+
+struct ia_collect_result {
+    int64_t run_id;
+    char status[16];      /* "complete", "partial", "failed" */
+    int accounts;
+    int failed;
+    long calls, retries, throttles;
+};
+
+/*
+ * Collect every configured (and discovered) account into a new run. Returns IA_OK when
+ * the run was recorded (its status says complete, partial or failed), or an error when
+ * no run could be recorded at all (database unusable, configuration wrong, caller has
+ * no credentials); err then says why.
+ */
+enum ia_code ia_collect_run(const struct ia_collect_options *opts,
+                            struct ia_collect_result *result, struct ia_err *err);
+
+#endif

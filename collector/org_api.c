@@ -1,0 +1,133 @@
+#include "collector/org_api.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/sts_api.h"
+#include "core/mem.h"
+
+#define IA_ORG_MAX_PAGES 10000
+
+void
+ia_org_accounts_free(struct ia_org_account *a, size_t n)
+{
+    (void)n;
+    free(a);
+}
+
+static void
+copy_str(json_t *obj, const char *key, char *dst, size_t cap)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    snprintf(dst, cap, "%s", s ? s : "");
+}
+
+enum ia_code
+ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out, size_t *n_out,
+                     struct ia_err *err)
+{
+    struct ia_org_account *accts = NULL;
+    size_t n = 0, alloc = 0;
+    char *token = NULL;
+    enum ia_code rc = IA_OK;
+
+    for (int page = 1; page <= IA_ORG_MAX_PAGES; page++) {
+        struct ia_buf body = IA_BUF_INIT, req = IA_BUF_INIT;
+        json_t *jreq = json_object();
+        json_object_set_new(jreq, "MaxResults", json_integer(20));
+        if (token)
+            json_object_set_new(jreq, "NextToken", json_string(token));
+        char *dump = json_dumps(jreq, JSON_COMPACT);
+        json_decref(jreq);
+        ia_buf_addstr(&req, dump);
+        free(dump);
+        rc = ia_aws_json(c, IA_SVC_ORGANIZATIONS, "AWSOrganizationsV20161128.ListAccounts",
+                         req.buf, &body, err);
+        ia_buf_release(&req);
+        free(token);
+        token = NULL;
+        if (rc != IA_OK) {
+            ia_buf_release(&body);
+            goto out;
+        }
+        json_error_t jerr;
+        json_t *root = json_loadb(body.buf, body.len, 0, &jerr);
+        ia_buf_release(&body);
+        json_t *list = json_object_get(root, "Accounts");
+        if (!json_is_array(list)) {
+            json_decref(root);
+            rc = ia_err_set(err, IA_ERR_PARSE,
+                            "Organizations ListAccounts page %d is not the expected JSON", page);
+            goto out;
+        }
+        size_t i;
+        json_t *a;
+        json_array_foreach(list, i, a) {
+            accts = ia_xgrow(accts, n + 1, &alloc, sizeof(*accts));
+            memset(&accts[n], 0, sizeof(*accts));
+            copy_str(a, "Id", accts[n].id, sizeof(accts[n].id));
+            copy_str(a, "Name", accts[n].name, sizeof(accts[n].name));
+            copy_str(a, "Status", accts[n].status, sizeof(accts[n].status));
+            copy_str(a, "Email", accts[n].email, sizeof(accts[n].email));
+            if (strlen(accts[n].id) != 12)
+                continue; /* not an account id: skip it rather than audit garbage */
+            n++;
+        }
+        const char *next = json_string_value(json_object_get(root, "NextToken"));
+        token = next && *next ? ia_xstrdup(next) : NULL;
+        json_decref(root);
+        if (!token)
+            break;
+    }
+    if (token) {
+        rc = ia_err_set(err, IA_ERR_PARSE, "Organizations ListAccounts: more than %d pages",
+                        IA_ORG_MAX_PAGES);
+        goto out;
+    }
+    *out = accts;
+    *n_out = n;
+    accts = NULL;
+out:
+    free(token);
+    free(accts);
+    return rc;
+}
+
+struct org_impl {
+    struct ia_aws_client *caller;
+    const char *role_arn, *external_id, *session_name;
+};
+
+static enum ia_code
+org_fetch(void *impl, struct ia_creds *out, struct ia_err *err)
+{
+    struct org_impl *o = impl;
+    struct ia_assume_role_params p = { o->role_arn, o->session_name, o->external_id, NULL, NULL,
+                                       0 };
+    return ia_sts_assume_role(o->caller, &p, out, err);
+}
+
+enum ia_code
+ia_org_discover(struct ia_aws_client *caller, const char *role_arn, const char *external_id,
+                const char *session_name, struct ia_org_account **out, size_t *n_out,
+                struct ia_err *err)
+{
+    struct org_impl impl = { caller, role_arn, external_id, session_name };
+    struct ia_creds_provider *p = ia_creds_provider_new("organization", org_fetch, NULL, &impl);
+    struct ia_aws_client c;
+    enum ia_code rc = ia_aws_client_init(&c, caller->http, p, caller->ep[IA_SVC_STS].signing_region,
+                                         NULL, err);
+    if (rc == IA_OK) {
+        /* The same endpoints as the caller's (overrides included). */
+        memcpy(c.ep, caller->ep, sizeof(c.ep));
+        snprintf(c.label, sizeof(c.label), "organization");
+        rc = ia_org_list_accounts(&c, out, n_out, err);
+        ia_aws_client_release(&c);
+    }
+    ia_creds_provider_free(p);
+    if (rc != IA_OK)
+        ia_err_prefix(err, "[organization] discover: ");
+    return rc;
+}
