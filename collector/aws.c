@@ -115,11 +115,16 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
         rc = ia_sigv4_authorization(&sreq, &sp, &authz, &creq, &sts, err);
         if (rc != IA_OK)
             goto out;
-        /* The canonical request and string to sign hold no secret: what a
-         * SignatureDoesNotMatch needs. */
-        IA_LOG_DEBUG("sigv4",
-                     "msg=\"signed\" action=%s canonical_request=\"%s\" string_to_sign=\"%s\"",
-                     call->action, creq.buf, sts.buf);
+        /* What a SignatureDoesNotMatch needs, with the session token line blanked. */
+        if (ia_log_get_level() >= IA_LOG_DEBUG) {
+            struct ia_buf safe = IA_BUF_INIT;
+            ia_sigv4_redact_creq(creq.buf, &safe);
+            ia_log_write(IA_LOG_DEBUG, "sigv4",
+                         "msg=\"signed\" action=%s canonical_request=\"%s\" "
+                         "string_to_sign=\"%s\"",
+                         call->action, safe.buf, sts.buf);
+            ia_buf_release(&safe);
+        }
         ia_buf_addf(&hdr[nh], "Authorization: %s", authz.buf);
         hdr_ptrs[nh] = hdr[nh].buf;
         n_send++;

@@ -2,6 +2,7 @@
 set(body "/* Generated from sql/NNNN_name.sql by sql/embed.cmake. Do not edit. */\n#include <stddef.h>\n#include \"sql/embed.h\"\n")
 set(table "const struct ia_sql_file ia_sql_files[] = {\n")
 set(i 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   file(READ ${f} hex HEX)
