@@ -61,6 +61,7 @@ struct run_ctx {
     struct ia_db *db;
     int64_t run_id;
     char caller_account[16];
+    char caller_arn[2048];
     struct job *jobs;
     size_t n_jobs;
     _Atomic size_t next;
@@ -745,8 +746,14 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
         char *cnt = ia_xml_path_text(m, "AttachmentCount");
         ia_db_bind_int(ps, ":run_id", w->run_id);
         ia_db_bind_text(ps, ":account_id", w->account);
-        bind_path(ps, ":arn", m, "Arn");
-        bind_path(ps, ":policy_name", m, "PolicyName");
+        char parn[2048], pname[512];
+        ia_xml_path_copy(m, "Arn", parn, sizeof(parn));
+        ia_xml_path_copy(m, "PolicyName", pname, sizeof(pname));
+        /* moto omits PolicyName here; the ARN's last part is the name in AWS too. */
+        if (!pname[0] && strrchr(parn, '/'))
+            snprintf(pname, sizeof(pname), "%s", strrchr(parn, '/') + 1);
+        ia_db_bind_text(ps, ":arn", parn);
+        ia_db_bind_text(ps, ":policy_name", pname);
         bind_path(ps, ":policy_id", m, "PolicyId");
         bind_path(ps, ":path", m, "Path");
         ia_db_bind_text(ps, ":default_version_id", def[0] ? def : NULL);
@@ -1158,7 +1165,8 @@ run_job(struct worker *wk, struct job *j)
     atomic_fetch_add(&rc->done, 1);
     if (!rc->opts->quiet && !rc->opts->progress) {
         if (j->rc == IA_OK)
-            IA_LOG_WARN("collect",
+            /* Without a terminal, one timestamped line per account, whatever the level. */
+            ia_log_write(IA_LOG_INFO, "collect",
                         "msg=\"account collected\" account=%s name=\"%s\" calls=%ld retries=%ld "
                         "throttles=%ld ms=%llu",
                         j->account_id, j->name, j->calls, j->retries, j->throttles,
@@ -1224,6 +1232,28 @@ role_arn_for(const struct run_ctx *rc, const char *id)
     return ia_buf_detach(&b, NULL);
 }
 
+/* Whether caller (an assumed-role ARN) is a session of role_arn. */
+static int
+caller_is_role(const char *caller, const char *role_arn)
+{
+    /* arn:P:sts::ACCT:assumed-role/NAME/SESSION vs arn:P:iam::ACCT:role/[path/]NAME */
+    const char *ar = strstr(caller, ":assumed-role/");
+    const char *r = strstr(role_arn, ":role/");
+    if (!ar || !r)
+        return 0;
+    const char *cacct = ar, *racct = r;
+    while (cacct > caller && cacct[-1] != ':')
+        cacct--;
+    while (racct > role_arn && racct[-1] != ':')
+        racct--;
+    if (ar - cacct != 12 || r - racct != 12 || strncmp(cacct, racct, 12) != 0)
+        return 0;
+    const char *name = strrchr(r, '/') + 1;
+    const char *cname = ar + 14, *slash = strchr(cname, '/');
+    size_t clen = slash ? (size_t)(slash - cname) : strlen(cname);
+    return strlen(name) == clen && strncmp(name, cname, clen) == 0;
+}
+
 static void
 finish_job_plan(struct run_ctx *rc, struct job *j, const char *explicit_arn, const char *ext)
 {
@@ -1231,12 +1261,18 @@ finish_job_plan(struct run_ctx *rc, struct job *j, const char *explicit_arn, con
     j->is_base = cfg->base_account && strcmp(cfg->base_account, j->account_id) == 0;
     if (j->is_base && !explicit_arn)
         explicit_arn = cfg->base_role_arn;
-    /* The caller's own account needs no hop unless a role is named for it. */
-    if (!explicit_arn && strcmp(j->account_id, rc->caller_account) == 0) {
+    j->role_arn = explicit_arn ? ia_xstrdup(explicit_arn) : role_arn_for(rc, j->account_id);
+    /*
+     * The audit role is assumed in every account, the caller's own included (least
+     * privilege for the caller). Only when the caller already is that role (a scheduled
+     * job running as it) is no hop needed.
+     */
+    if (caller_is_role(rc->caller_arn, j->role_arn)) {
         j->use_caller = 1;
+        free(j->role_arn);
+        j->role_arn = NULL;
         return;
     }
-    j->role_arn = explicit_arn ? ia_xstrdup(explicit_arn) : role_arn_for(rc, j->account_id);
     ext = ext ? ext : cfg->external_id;
     j->external_id = ext ? ia_xstrdup(ext) : NULL;
 }
@@ -1419,6 +1455,7 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
         goto out;
     }
     snprintf(rc.caller_account, sizeof(rc.caller_account), "%s", id.account);
+    snprintf(rc.caller_arn, sizeof(rc.caller_arn), "%s", id.arn);
     if ((r = plan(&rc, &caller, err)) != IA_OK)
         goto out;
     if ((r = ia_db_open(opts->db_path ? opts->db_path : rc.cfg->database, IA_DB_READWRITE,
@@ -1448,6 +1485,20 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     if (opts->progress && !opts->quiet)
         fputc('\n', stderr);
     if (atomic_load(&rc.db_failed)) {
+        /* Say so in the run record if the database still lets us; it may not (disk full). */
+        struct ia_db_stmt *st;
+        char now[IA_TIME_ISO_LEN];
+        ia_time_format_iso(ia_time_now(), now);
+        if (ia_db_prepare(rc.db, "run_finish", &st, NULL) == IA_OK) {
+            ia_db_bind_int(st, ":run_id", rc.run_id);
+            ia_db_bind_text(st, ":finished_at", now);
+            ia_db_bind_text(st, ":status", "failed");
+            ia_db_bind_int(st, ":accounts_failed", (int64_t)rc.n_jobs);
+            ia_db_bind_int(st, ":api_calls", 0);
+            ia_db_bind_int(st, ":retries", 0);
+            ia_db_bind_int(st, ":throttles", 0);
+            ia_db_run(st, NULL);
+        }
         if (err)
             *err = rc.db_err;
         r = IA_ERR_DB;
