@@ -126,6 +126,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # clients killed mid-request (the SIGKILL tests) are expected
+
     def load_rules(self):
         if not self.rules_path:
             return {}

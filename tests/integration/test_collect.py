@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Integration: iam-audit collect against a moto estate, checked against boto3's readback.
+
+Starts its own moto_server (with request authentication on) on 127.0.0.1, builds the
+`small` estate, runs `iam-audit collect`, and compares what the database holds with what
+boto3 reads back from moto: counts and field values. Then: one account whose role cannot
+be assumed (a loopback fault proxy answers AccessDenied) gives a partial run and exit 2;
+SIGKILL in the middle of a collect leaves a sound database with earlier runs intact and
+the killed run not complete, and a rerun completes.
+
+usage: test_collect.py IAM_AUDIT_BINARY [MOTO_PORT_FILE]
+With MOTO_PORT_FILE (the ctest fixture's server), that server is used and reset.
+"""
+import datetime
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ESTATE = os.path.join(ROOT, "tests", "estate")
+PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
+PY = sys.executable
+
+passed, failed = 0, 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def secs(ts):
+    """AWS/moto time to our stored form (whole seconds, Z)."""
+    if ts is None:
+        return None
+    t = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return t.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_collect(binary, conf, env, db, extra=()):
+    p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet", *extra],
+                       env=env, capture_output=True, text=True, timeout=300)
+    return p
+
+
+def tool_env(work, endpoint):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    for line in open(os.path.join(work, "small", "env")):
+        k, _, v = line.strip().partition("=")
+        if k:
+            env[k] = v
+    env["AWS_ENDPOINT_URL"] = endpoint
+    env["HOME"] = work  # no developer ~/.aws
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
+def compare(db_path, rb, run_id):
+    db = sqlite3.connect(db_path)
+    q = lambda sql, *a: db.execute(sql, a).fetchall()
+    accts = {a["account_id"]: a for a in rb["accounts"]}
+    rows = q("SELECT account_id, status, alias FROM accounts WHERE run_id=?", run_id)
+    check(sorted(r[0] for r in rows) == sorted(accts), "accounts collected = accounts in moto")
+    for aid, status, alias in rows:
+        check(status == "ok", f"account {aid} ok")
+        want = accts[aid]["aliases"][0] if accts[aid]["aliases"] else None
+        check(alias == want, f"account {aid} alias {alias!r} == {want!r}")
+
+    for aid, a in accts.items():
+        # users, field by field
+        got = {r[0]: r[1:] for r in q(
+            "SELECT user_name, user_id, arn, path, created_at, password_enabled, mfa_active "
+            "FROM users WHERE run_id=? AND account_id=?", run_id, aid)}
+        want = {u["user_name"]: (u["user_id"], u["arn"], u["path"], secs(u["created_at"]),
+                                 1 if u["password_enabled"] else 0, 1 if u["mfa_active"] else 0)
+                for u in a["users"]}
+        check(got == want, f"{aid}: users identical ({len(got)} vs {len(want)})"
+              + ("" if got == want else f"\n  db-only {set(got.items()) - set(want.items())}"
+                 f"\n  aws-only {set(want.items()) - set(got.items())}"))
+        # group membership
+        got = set(q("SELECT user_name, group_name FROM group_members WHERE run_id=? AND account_id=?",
+                    run_id, aid))
+        want = {(u["user_name"], g) for u in a["users"] for g in u["groups"]}
+        check(got == want, f"{aid}: group memberships identical")
+        # MFA devices: every device of every user, with its name
+        got = set(q("SELECT user_name, serial_number FROM mfa_devices WHERE run_id=? AND account_id=? "
+                    "AND user_name IS NOT NULL", run_id, aid))
+        want = {(u["user_name"], d["serial_number"]) for u in a["users"] for d in u["mfa_devices"]}
+        check(got == want, f"{aid}: MFA devices identical ({len(got)} vs {len(want)})")
+        # access keys: ids and status (never secrets)
+        got = set(q("SELECT user_name, access_key_id, status, created_at FROM access_keys "
+                    "WHERE run_id=? AND account_id=?", run_id, aid))
+        want = {(u["user_name"], k["access_key_id"], k["status"], secs(k["created_at"]))
+                for u in a["users"] for k in u["access_keys"]}
+        check(got == want, f"{aid}: access keys identical ({len(got)} vs {len(want)})")
+        # roles
+        got = {r[0]: r[1:] for r in q(
+            "SELECT role_name, role_id, arn, path, created_at, max_session_duration, description, "
+            "last_used_at FROM roles WHERE run_id=? AND account_id=?", run_id, aid)}
+        want = {r["role_name"]: (r["role_id"], r["arn"], r["path"], secs(r["created_at"]),
+                                 r["max_session_duration"], r["description"],
+                                 secs(r["last_used_at"])) for r in a["roles"]}
+        # The audit role is used by the collect itself: its last use may move on.
+        for d in (got, want):
+            for name in list(d):
+                if name == "iam-audit":
+                    d[name] = d[name][:-1]
+        check(got == want, f"{aid}: roles identical ({len(got)} vs {len(want)})"
+              + ("" if got == want else f"\n  db {sorted(set(got.items()) - set(want.items()))[:3]}"
+                 f"\n  aws {sorted(set(want.items()) - set(got.items()))[:3]}"))
+        # trust policies: the stored document is AWS's, and one row per principal
+        for r in a["roles"]:
+            doc = q("SELECT trust_policy FROM roles WHERE run_id=? AND account_id=? AND role_name=?",
+                    run_id, aid, r["role_name"])
+            check(doc and json.loads(doc[0][0]) == r["trust_policy"],
+                  f"{aid}/{r['role_name']}: trust document identical")
+            want = []
+            stmts = r["trust_policy"]["Statement"]
+            stmts = stmts if isinstance(stmts, list) else [stmts]
+            for s in stmts:
+                for key in ("Principal", "NotPrincipal"):
+                    p = s.get(key)
+                    if p is None:
+                        continue
+                    if p == "*":
+                        want.append(("*", "*"))
+                        continue
+                    for kind, vals in p.items():
+                        for v in (vals if isinstance(vals, list) else [vals]):
+                            want.append((kind, v))
+            got = q("SELECT principal_kind, principal FROM trusts WHERE run_id=? AND account_id=? "
+                    "AND role_name=? ORDER BY statement_index, principal_index", run_id, aid,
+                    r["role_name"])
+            check(sorted(got) == sorted(want), f"{aid}/{r['role_name']}: trust principals")
+        # role policies: inline documents and attached ARNs
+        got = {(r[0], r[1]): r[2] for r in q(
+            "SELECT principal_name, policy_name, document FROM principal_policies WHERE run_id=? "
+            "AND account_id=? AND principal_kind='role' AND kind='inline'", run_id, aid)}
+        want = {(r["role_name"], n): d for r in a["roles"] for n, d in r["inline_policies"].items()}
+        check({k: json.loads(v) for k, v in got.items()} == want, f"{aid}: role inline policies")
+        got = set(q("SELECT principal_name, policy_arn FROM principal_policies WHERE run_id=? AND "
+                    "account_id=? AND principal_kind='role' AND kind='attached'", run_id, aid))
+        want = {(r["role_name"], p["arn"] if isinstance(p, dict) else p)
+                for r in a["roles"] for p in r["attached_policies"]}
+        check(got == want, f"{aid}: role attached policies")
+        # customer-managed policies with their default documents
+        got = {r[0]: json.loads(r[1]) for r in q(
+            "SELECT arn, document FROM policies WHERE run_id=? AND account_id=?", run_id, aid)}
+        want = {p["arn"]: p["document"] for p in a["policies"]}
+        check(got == want, f"{aid}: customer-managed policies ({len(got)} vs {len(want)})")
+        # password policy
+        pp = q("SELECT present, minimum_length FROM password_policies WHERE run_id=? AND account_id=?",
+               run_id, aid)
+        want = (1, a["password_policy"]["MinimumPasswordLength"]) if a["password_policy"] else (0, None)
+        check(pp == [want], f"{aid}: password policy {pp} == {want}")
+        # credential report: every row, every column kept
+        cr = a["credential_report"]
+        n = q("SELECT count(*) FROM credential_report WHERE run_id=? AND account_id=?", run_id, aid)[0][0]
+        check(n == len(cr["rows"]), f"{aid}: credential report rows {n} == {len(cr['rows'])}")
+    # the public views point at this run
+    check(q("SELECT count(*) FROM latest_users")[0][0] ==
+          sum(len(a["users"]) for a in accts.values()), "latest_users covers the run")
+    check(q("PRAGMA integrity_check")[0][0] == "ok", "integrity_check ok")
+    db.close()
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="ia-collect-") as work:
+        moto_pid = os.path.join(work, "moto.pid")
+        proxy = None
+        try:
+            if len(sys.argv) > 2:
+                port = open(sys.argv[2]).read().strip()
+                moto_pid = None
+            else:
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
+                                os.path.join(work, "moto.port"), "--pid-file", moto_pid, "--auth"],
+                               check=True, capture_output=True)
+                port = open(os.path.join(work, "moto.port")).read().strip()
+            endpoint = f"http://127.0.0.1:{port}"
+            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+                            "--spec", "small", "--out-dir", os.path.join(work, "small")],
+                           check=True, capture_output=True)
+            conf = os.path.join(work, "small", "iam-audit.conf")
+            env = tool_env(work, endpoint)
+            db = os.path.join(work, "audit.db")
+
+            # 1. a complete collect, compared with boto3's readback
+            p = run_collect(binary, conf, env, db)
+            check(p.returncode == 0, f"collect exits 0 (got {p.returncode}: {p.stderr[-500:]})")
+            check(oct(os.stat(db).st_mode & 0o777) == "0o600", "database is owner-only")
+            rbp = os.path.join(work, "rb.json")
+            subprocess.run([PY, os.path.join(ESTATE, "readback.py"), "--endpoint", endpoint,
+                            "--manifest", os.path.join(work, "small", "manifest.json"),
+                            "--out", rbp], check=True, capture_output=True)
+            rb = json.load(open(rbp))
+            compare(db, rb, 1)
+            for secret in (env["AWS_SECRET_ACCESS_KEY"],):
+                blob = open(db, "rb").read() + (open(db + "-wal", "rb").read()
+                                               if os.path.exists(db + "-wal") else b"")
+                check(secret.encode() not in blob, "the secret key is not in the database")
+                check(secret not in p.stderr, "the secret key is not in stderr")
+
+            # 2. one account's role cannot be assumed -> partial, exit 2, others complete
+            rules = os.path.join(work, "rules.json")
+            json.dump({"rules": [{"action": "AssumeRole", "match": "333333333333", "kind": "xml",
+                                  "status": 403, "code": "AccessDenied",
+                                  "message": "not authorized to perform sts:AssumeRole"}]},
+                      open(rules, "w"))
+            pport = os.path.join(work, "proxy.port")
+            proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
+                                      "--port-file", pport])
+            for _ in range(100):
+                if os.path.exists(pport):
+                    break
+                time.sleep(0.05)
+            penv = dict(env, AWS_ENDPOINT_URL="http://127.0.0.1:" + open(pport).read().strip())
+            p = run_collect(binary, conf, penv, db)
+            check(p.returncode == 2, f"partial collect exits 2 (got {p.returncode})")
+            con = sqlite3.connect(db)
+            run = con.execute("SELECT id, status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            check(run[1] == "partial", f"run {run[0]} is partial")
+            rows = con.execute("SELECT account_id, status, error_code, error_message FROM accounts "
+                               "WHERE run_id=?", (run[0],)).fetchall()
+            for aid, st, code, msg in rows:
+                if aid == "333333333333":
+                    check(st == "failed" and code == "AccessDenied" and "sts:AssumeRole" in msg,
+                          f"failed account records AWS's code and message ({code}: {msg})")
+                else:
+                    check(st == "ok", f"account {aid} still complete in the partial run")
+            check(con.execute("SELECT count(*) FROM users WHERE run_id=? AND account_id='333333333333'",
+                              (run[0],)).fetchone()[0] == 0, "no rows for the failed account")
+            view = con.execute("SELECT status FROM latest_accounts WHERE account_id='333333333333'"
+                               ).fetchone()
+            check(view == ("failed",), "latest_accounts shows the failed account")
+            con.close()
+
+            # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
+            json.dump({"delay_ms": 40, "rules": []}, open(rules, "w"))
+            con = sqlite3.connect(db)
+            before = con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0]
+            con.close()
+            for kill_after in (0.35, 0.8, 1.3):
+                k = subprocess.Popen([binary, "collect", "--config", conf, "--db", db, "--quiet"],
+                                     env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(kill_after)
+                k.send_signal(signal.SIGKILL)
+                k.wait()
+                con = sqlite3.connect(db)
+                check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
+                      f"integrity_check ok after SIGKILL at {kill_after}s")
+                last = con.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+                check(last != "complete", f"killed run is not complete (status {last})")
+                check(con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0] == before,
+                      "run 1 intact after SIGKILL")
+                ok_accounts = con.execute(
+                    "SELECT a.account_id FROM accounts a JOIN runs r ON r.id=a.run_id "
+                    "WHERE r.id=(SELECT max(id) FROM runs) AND a.status='ok'").fetchall()
+                for (aid,) in ok_accounts:  # an account marked ok is whole
+                    n = con.execute("SELECT count(*) FROM roles WHERE run_id=(SELECT max(id) FROM runs) "
+                                    "AND account_id=?", (aid,)).fetchone()[0]
+                    check(n > 0, f"ok account {aid} in the killed run has its rows")
+                con.close()
+            p = run_collect(binary, conf, env, db)
+            check(p.returncode == 0, "a rerun after the kills completes")
+            con = sqlite3.connect(db)
+            check(con.execute("SELECT count(*) FROM runs WHERE status='running'").fetchone()[0] == 0,
+                  "interrupted runs are marked failed by the next collect")
+            last = con.execute("SELECT max(id) FROM runs").fetchone()[0]
+            con.close()
+            compare(db, rb, last)
+        finally:
+            if proxy:
+                proxy.kill()
+                proxy.wait()
+            if moto_pid:
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
+                                moto_pid], capture_output=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
