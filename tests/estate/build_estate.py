@@ -604,7 +604,8 @@ def spec_bench(users, accounts, roles, password_policy):
         leaver.expect.append(Expect("leaver-present"))
         spec.leavers.append((leaver.name, -10))
     for a in range(accounts):
-        aid = f"{(2 + a) * 100000000 + a:012d}" if a % 3 else f"0{(2 + a) * 10000000 + a:011d}"
+        # 2xxxxxxxxxxx .. 9xxxxxxxxxxx, every third one with a leading zero
+        aid = f"{2 + a % 8}{a:011d}" if a % 3 else f"0{2 + a % 8}{a:010d}"
         acct = Account(aid, f"bench-{a:03d}", f"team{a % 10}", f"bench-{a:03d}")
         acct.policies.update(STANDARD_POLICIES)
         start = (a * 7) % max(users, 1)
