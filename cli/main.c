@@ -11,6 +11,7 @@
 
 static const struct ia_cmd s_cmds[] = {
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
+    { "prune", cmd_prune, "delete old runs (never the latest complete one) and reclaim space" },
     { "whoami", cmd_whoami, "show the AWS identity iam-audit would use, and where it came from" },
 };
 

@@ -1434,7 +1434,7 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     struct ia_caller_identity id;
     struct worker *workers = NULL;
     pthread_t *threads = NULL;
-    int have_caller = 0, nthreads = 0;
+    int have_caller = 0, nthreads = 0, lock_fd = -1;
     enum ia_code r;
 
     memset(&rc, 0, sizeof(rc));
@@ -1458,8 +1458,11 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     snprintf(rc.caller_arn, sizeof(rc.caller_arn), "%s", id.arn);
     if ((r = plan(&rc, &caller, err)) != IA_OK)
         goto out;
-    if ((r = ia_db_open(opts->db_path ? opts->db_path : rc.cfg->database, IA_DB_READWRITE,
-                        &rc.db, err)) != IA_OK)
+    const char *db_path = opts->db_path ? opts->db_path : rc.cfg->database;
+    /* One run per database at a time: a second one refuses at once, changing nothing. */
+    if ((r = ia_db_lock(db_path, &lock_fd, err)) != IA_OK)
+        goto out;
+    if ((r = ia_db_open(db_path, IA_DB_READWRITE, &rc.db, err)) != IA_OK)
         goto out;
     if ((r = record_run_start(&rc, id.arn, err)) != IA_OK)
         goto out;
@@ -1526,6 +1529,7 @@ out:
     }
     free(rc.mp);
     ia_db_close(rc.db);
+    ia_db_unlock(lock_fd);
     pthread_mutex_destroy(&rc.db_mu);
     pthread_mutex_destroy(&rc.mp_mu);
     pthread_mutex_destroy(&rc.progress_mu);

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "sql/embed.h"
 
@@ -404,4 +406,65 @@ int64_t
 ia_db_changes(struct ia_db *db)
 {
     return sqlite3_changes64(db->h);
+}
+
+enum ia_code
+ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err)
+{
+    char path[4096], holder[32] = "";
+    int n = snprintf(path, sizeof(path), "%s.lock", db_path);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return ia_err_set(err, IA_ERR_INVALID, "database path is too long: %s", db_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ia_err_set(err, IA_ERR_IO, "cannot create lock file %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        ssize_t r = pread(fd, holder, sizeof(holder) - 1, 0);
+        holder[r > 0 ? r : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return ia_err_set(err, IA_ERR_BUSY,
+                              "another iam-audit run%s%s%s is using %s; wait for it to finish "
+                              "(nothing was changed)",
+                              holder[0] ? " (pid " : "", holder, holder[0] ? ")" : "", db_path);
+        return ia_err_set(err, IA_ERR_IO, "cannot lock %s: %s", path, strerror(e));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) == 0 && len > 0 && pwrite(fd, pid, (size_t)len, 0) < 0)
+        IA_LOG_DEBUG("db", "msg=\"cannot record pid in lock file\" path=%s", path);
+    *fd_out = fd;
+    return IA_OK;
+}
+
+void
+ia_db_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing drops the flock */
+}
+
+enum ia_code
+ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    enum ia_code rc;
+
+    if ((rc = ia_db_begin(db, err)) != IA_OK)
+        return rc;
+    if ((rc = ia_db_prepare(db, "runs_prune", &st, err)) != IA_OK)
+        goto fail;
+    ia_db_bind_text(st, ":cutoff", cutoff);
+    if ((rc = ia_db_run(st, err)) != IA_OK)
+        goto fail;
+    *deleted = ia_db_changes(db);
+    if ((rc = ia_db_commit(db, err)) != IA_OK)
+        goto fail;
+    /* VACUUM cannot run inside a transaction; a failure here loses nothing. */
+    return ia_db_exec(db, "VACUUM", err);
+fail:
+    ia_db_rollback(db);
+    return rc;
 }

@@ -69,4 +69,21 @@ int64_t ia_db_last_insert_id(struct ia_db *db);
 /* Rows changed by the last statement. */
 int64_t ia_db_changes(struct ia_db *db);
 
+/*
+ * The advisory lock that keeps two runs off one database: flock(2) on "<db>.lock"
+ * (created 0600), held until ia_db_unlock. Returns at once with IA_ERR_BUSY naming the
+ * holder's pid when another process has it. *fd_out is the lock's descriptor.
+ */
+enum ia_code ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err);
+/* Release a lock from ia_db_lock (fd < 0 is a no-op). */
+void ia_db_unlock(int fd);
+
+/*
+ * Delete the runs started before cutoff (ISO time) and all their rows, in one
+ * transaction, never the latest complete run; then reclaim the space. *deleted is the
+ * number of runs removed.
+ */
+enum ia_code ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted,
+                         struct ia_err *err);
+
 #endif

@@ -122,3 +122,330 @@ VALUES (:run_id, :account_id, :generated_at, :user, :arn, :user_creation_time,
 INSERT INTO principal_ids (unique_id, kind, account_id, name, arn, first_seen_run, last_seen_run)
 VALUES (:unique_id, :kind, :account_id, :name, :arn, :run_id, :run_id)
 ON CONFLICT (unique_id) DO UPDATE SET last_seen_run = excluded.last_seen_run;
+
+-- reports
+-- Statements of `iam-audit report` (reports/*.c). Each takes :run_id and :team
+-- (NULL: every team), so one table writer binds them all alike.
+
+-- name: report_latest_analysed_run
+SELECT run_id FROM latest_analysed_run;
+
+-- name: report_run
+SELECT r.id, r.started_at, r.status, a.analysed_at,
+       (SELECT a2.run_id FROM analyses a2 JOIN runs r2 ON r2.id = a2.run_id
+        WHERE r2.status IN ('complete', 'partial') AND a2.run_id < r.id
+        ORDER BY a2.run_id DESC LIMIT 1) AS previous_run_id
+FROM runs r LEFT JOIN analyses a ON a.run_id = r.id
+WHERE r.id = :run_id;
+
+-- name: report_teams
+SELECT DISTINCT team FROM accounts
+WHERE run_id = :run_id AND team IS NOT NULL AND team <> '' ORDER BY team;
+
+-- name: report_accounts
+SELECT account_id, name, team, status, error_code, error_message FROM accounts
+WHERE run_id = :run_id AND (:team IS NULL OR team = :team)
+ORDER BY status = 'ok', account_id;
+
+-- name: report_findings
+SELECT f.rule_id, f.severity, f.account_id, acc.name, acc.team, f.resource_arn, f.principal,
+       f.title, f.first_seen, f.status, f.suppressed_by, f.evidence
+FROM findings f
+LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
+         WHEN 'low' THEN 3 ELSE 4 END, f.rule_id, f.account_id, f.resource_arn,
+         f.principal, f.fingerprint;
+
+-- name: report_bootstrap_roles
+SELECT f.account_id, acc.name, acc.team, f.resource_arn, f.severity, f.title, f.first_seen,
+       f.status, f.suppressed_by, f.evidence
+FROM findings f
+LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+WHERE f.run_id = :run_id AND f.rule_id = 'bootstrap-role-present'
+  AND (:team IS NULL OR acc.team = :team)
+ORDER BY f.account_id, f.resource_arn, f.fingerprint;
+
+-- name: report_severity_counts
+SELECT f.severity, sum(f.suppressed_by IS NULL), sum(f.suppressed_by IS NOT NULL)
+FROM findings f
+LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+GROUP BY f.severity;
+
+-- name: report_rule_counts
+SELECT f.rule_id,
+       CASE min(CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2
+                WHEN 'low' THEN 3 ELSE 4 END)
+       WHEN 0 THEN 'critical' WHEN 1 THEN 'high' WHEN 2 THEN 'medium' WHEN 3 THEN 'low'
+       ELSE 'info' END,
+       sum(f.suppressed_by IS NULL), sum(f.suppressed_by IS NOT NULL)
+FROM findings f
+LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+GROUP BY f.rule_id ORDER BY sum(f.suppressed_by IS NULL) DESC, f.rule_id;
+
+-- name: report_team_counts
+SELECT t.team,
+       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
+          AND a.account_id = f.account_id
+        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
+          AND f.suppressed_by IS NULL AND f.severity = 'critical'),
+       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
+          AND a.account_id = f.account_id
+        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
+          AND f.suppressed_by IS NULL AND f.severity = 'high'),
+       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
+          AND a.account_id = f.account_id
+        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
+          AND f.suppressed_by IS NULL AND f.severity = 'medium'),
+       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
+          AND a.account_id = f.account_id
+        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
+          AND f.suppressed_by IS NULL AND f.severity = 'low'),
+       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
+          AND a.account_id = f.account_id
+        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
+          AND f.suppressed_by IS NULL AND f.severity = 'info')
+FROM (SELECT DISTINCT COALESCE(team, '(no team)') AS team FROM accounts
+      WHERE run_id = :run_id AND (:team IS NULL OR team = :team)) t
+ORDER BY t.team;
+
+-- name: report_change_counts
+SELECT (SELECT count(*) FROM findings f
+        LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+        WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :prev_id)),
+       (SELECT count(*) FROM findings f
+        LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+        WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
+          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id));
+
+-- name: report_changes
+SELECT c.change, c.severity, c.rule_id, c.account_id, c.name, c.team, c.resource_arn,
+       c.principal, c.title, c.first_seen
+FROM (SELECT 'new' AS change, f.severity, f.rule_id, f.account_id, acc.name, acc.team,
+             f.resource_arn, f.principal, f.title, f.first_seen, f.fingerprint
+      FROM findings f
+      LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+      WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :prev_id)
+      UNION ALL
+      SELECT 'resolved', f.severity, f.rule_id, f.account_id, acc.name, acc.team,
+             f.resource_arn, f.principal, f.title, f.first_seen, f.fingerprint
+      FROM findings f
+      LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+      WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
+        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)) c
+ORDER BY c.change, CASE c.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
+         WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, c.rule_id, c.account_id,
+         c.resource_arn, c.fingerprint;
+
+-- name: report_leavers
+-- One row per (leaver, role whose trust names them); a leaver with no such role gets one
+-- row with the role columns NULL, and a role naming a leaver whose user is already gone
+-- gets a row without the user columns. With :team, only roles in that team's accounts.
+WITH lp AS (
+    SELECT f.* FROM findings f WHERE f.run_id = :run_id AND f.rule_id = 'leaver-present'),
+lt AS (
+    SELECT f.*, acc.name AS account_name, acc.team FROM findings f
+    LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+    WHERE f.run_id = :run_id AND f.rule_id = 'leaver-trusted-by-role'),
+lrows AS (
+    SELECT COALESCE(lp.principal, lp.resource_arn) AS leaver, lp.account_id AS leaver_account,
+           lp.evidence AS leaver_evidence, lp.resource_arn AS user_arn,
+           lt.resource_arn AS role_arn, lt.account_id AS role_account,
+           lt.account_name AS role_account_name, lt.team AS role_team,
+           lt.evidence AS role_evidence
+    FROM lp LEFT JOIN lt ON lt.principal IN (lp.principal, lp.resource_arn)
+    UNION ALL
+    SELECT lt.principal, NULL, NULL, NULL, lt.resource_arn, lt.account_id, lt.account_name,
+           lt.team, lt.evidence
+    FROM lt WHERE NOT EXISTS (
+        SELECT 1 FROM lp WHERE lt.principal IN (lp.principal, lp.resource_arn)))
+SELECT r.leaver, COALESCE(u.user_name, r.leaver), r.leaver_account, r.leaver_evidence,
+       u.password_enabled,
+       (SELECT count(*) FROM access_keys k WHERE k.run_id = u.run_id
+          AND k.account_id = u.account_id AND k.user_name = u.user_name
+          AND k.status = 'Active'),
+       (SELECT count(*) FROM mfa_devices m WHERE m.run_id = u.run_id
+          AND m.account_id = u.account_id AND m.user_name = u.user_name),
+       u.user_name IS NOT NULL,
+       r.role_arn, r.role_account, r.role_account_name, r.role_team, r.role_evidence
+FROM lrows r
+LEFT JOIN users u ON u.run_id = :run_id AND u.arn = COALESCE(r.user_arn, r.leaver)
+WHERE :team IS NULL OR (r.role_arn IS NOT NULL AND r.role_team = :team)
+ORDER BY r.leaver, r.role_account, r.role_arn;
+
+-- name: report_users
+SELECT u.account_id, acc.name, acc.team, u.user_name, u.arn, u.path, u.created_at,
+       u.password_enabled, u.password_last_used, u.mfa_active,
+       (SELECT count(*) FROM mfa_devices m WHERE m.run_id = u.run_id
+          AND m.account_id = u.account_id AND m.user_name = u.user_name),
+       (SELECT count(*) FROM access_keys k WHERE k.run_id = u.run_id
+          AND k.account_id = u.account_id AND k.user_name = u.user_name
+          AND k.status = 'Active'),
+       (SELECT max(k.last_used_at) FROM access_keys k WHERE k.run_id = u.run_id
+          AND k.account_id = u.account_id AND k.user_name = u.user_name),
+       EXISTS (SELECT 1 FROM findings f WHERE f.run_id = u.run_id
+          AND f.rule_id = 'leaver-present' AND u.arn IN (f.resource_arn, f.principal))
+FROM users u
+LEFT JOIN accounts acc ON acc.run_id = u.run_id AND acc.account_id = u.account_id
+WHERE u.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY u.account_id, u.user_name;
+
+-- name: report_roles
+SELECT r.account_id, acc.name, acc.team, r.role_name, r.arn, r.path, r.created_at,
+       r.last_used_at, r.last_used_region, r.max_session_duration,
+       (SELECT group_concat(CASE WHEN t.not_principal THEN 'NotPrincipal ' ELSE '' END
+                            || t.effect || ' ' || t.principal_kind || ' ' || t.principal, '; ')
+        FROM trusts t WHERE t.run_id = r.run_id AND t.account_id = r.account_id
+          AND t.role_name = r.role_name),
+       r.trust_error
+FROM roles r
+LEFT JOIN accounts acc ON acc.run_id = r.run_id AND acc.account_id = r.account_id
+WHERE r.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY r.account_id, r.role_name;
+
+-- name: report_trusts
+SELECT t.account_id, acc.name, acc.team, t.role_name, t.role_arn, t.statement_index, t.sid,
+       t.effect, t.not_principal, t.principal_kind, t.principal, t.principal_account,
+       t.principal_type, t.actions, t.conditions
+FROM trusts t
+LEFT JOIN accounts acc ON acc.run_id = t.run_id AND acc.account_id = t.account_id
+WHERE t.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY t.account_id, t.role_name, t.statement_index, t.principal_index;
+
+-- analyser
+-- Named statements of analyser/ (iam-audit analyse, diff). Read one run's snapshot; write
+-- that run's findings.
+
+-- name: analyser_run
+SELECT id, status, started_at FROM runs WHERE id = :run_id;
+
+-- name: analyser_latest_run
+SELECT run_id FROM latest_run;
+
+-- name: analyser_accounts
+SELECT account_id, name, status, is_base FROM accounts WHERE run_id = :run_id
+ORDER BY account_id;
+
+-- name: analyser_users
+SELECT u.account_id, u.user_name, u.arn, u.created_at, u.password_enabled,
+       u.password_last_used, u.mfa_active, u.user_id,
+       (SELECT COUNT(*) FROM mfa_devices m WHERE m.run_id = u.run_id
+            AND m.account_id = u.account_id AND m.user_name = u.user_name) AS n_mfa,
+       (SELECT COUNT(*) FROM access_keys k WHERE k.run_id = u.run_id
+            AND k.account_id = u.account_id AND k.user_name = u.user_name
+            AND k.status = 'Active') AS n_active_keys,
+       (SELECT MAX(k.last_used_at) FROM access_keys k WHERE k.run_id = u.run_id
+            AND k.account_id = u.account_id AND k.user_name = u.user_name) AS key_last_used
+FROM users u WHERE u.run_id = :run_id ORDER BY u.account_id, u.user_name;
+
+-- name: analyser_user_groups
+SELECT group_name FROM group_members
+WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name
+ORDER BY group_name;
+
+-- name: analyser_user_exists
+SELECT arn FROM users
+WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name COLLATE NOCASE;
+
+-- name: analyser_mfa_devices
+SELECT account_id, user_name, serial_number, device_name, kind FROM mfa_devices
+WHERE run_id = :run_id AND user_name IS NOT NULL ORDER BY account_id, serial_number;
+
+-- name: analyser_root_rows
+SELECT account_id, arn, mfa_active, access_key_1_active, access_key_2_active,
+       access_key_1_last_used_date, access_key_2_last_used_date, password_last_used
+FROM credential_report WHERE run_id = :run_id AND user = '<root_account>' ORDER BY account_id;
+
+-- name: analyser_password_policy
+SELECT present, minimum_length FROM password_policies
+WHERE run_id = :run_id AND account_id = :account_id;
+
+-- name: analyser_access_keys
+SELECT k.account_id, k.user_name, k.access_key_id, k.created_at, k.last_used_at,
+       k.last_used_service, u.arn
+FROM access_keys k LEFT JOIN users u ON u.run_id = k.run_id AND u.account_id = k.account_id
+     AND u.user_name = k.user_name
+WHERE k.run_id = :run_id AND k.status = 'Active' ORDER BY k.account_id, k.access_key_id;
+
+-- name: analyser_roles
+SELECT account_id, role_name, arn, path, created_at, last_used_at, role_id, trust_error,
+       (SELECT COUNT(*) FROM trusts t WHERE t.run_id = r.run_id AND t.account_id = r.account_id
+            AND t.role_name = r.role_name) AS n_trust_rows
+FROM roles r WHERE run_id = :run_id ORDER BY account_id, role_name;
+
+-- name: analyser_trusts
+SELECT t.account_id, t.role_name, t.role_arn, t.statement_index, t.sid, t.effect,
+       t.not_principal, t.principal_kind, t.principal, t.principal_account, t.principal_type,
+       t.actions, t.not_action, t.conditions, r.path, r.last_used_at
+FROM trusts t LEFT JOIN roles r ON r.run_id = t.run_id AND r.account_id = t.account_id
+     AND r.role_name = t.role_name
+WHERE t.run_id = :run_id ORDER BY t.account_id, t.role_name, t.statement_index, t.principal_index;
+
+-- name: analyser_role_policies
+SELECT kind, policy_name, policy_arn, document FROM principal_policies
+WHERE run_id = :run_id AND account_id = :account_id AND principal_kind = 'role'
+      AND principal_name = :role_name
+ORDER BY kind, policy_name;
+
+-- name: analyser_policy_doc
+SELECT document FROM policies WHERE run_id = :run_id AND arn = :arn;
+
+-- name: analyser_managed_doc
+SELECT document FROM managed_policies WHERE run_id = :run_id AND arn = :arn;
+
+-- name: analyser_principal_id
+SELECT kind, account_id, name, arn, first_seen_run, last_seen_run FROM principal_ids
+WHERE unique_id = :unique_id;
+
+-- name: analyser_principal_by_arn
+SELECT unique_id, kind, name, first_seen_run, last_seen_run FROM principal_ids
+WHERE arn = :arn COLLATE NOCASE ORDER BY first_seen_run, unique_id LIMIT 1;
+
+-- name: analyser_prev_analysis
+SELECT MAX(run_id) FROM analyses WHERE run_id < :run_id;
+
+-- name: analyser_prev_finding
+SELECT first_seen FROM findings WHERE run_id = :run_id AND fingerprint = :fingerprint;
+
+-- name: analyser_delete_findings
+DELETE FROM findings WHERE run_id = :run_id;
+
+-- name: analyser_analysis_upsert
+INSERT OR REPLACE INTO analyses (run_id, analysed_at, tool_version, leavers_path, roster_path,
+    exceptions_path, findings, suppressed, input_warnings)
+VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exceptions_path,
+    :findings, :suppressed, :input_warnings);
+
+-- name: analyser_finding_insert
+INSERT INTO findings (run_id, fingerprint, rule_id, severity, account_id, resource_arn,
+    principal, title, evidence, first_seen, status, suppressed_by)
+VALUES (:run_id, :fingerprint, :rule_id, :severity, :account_id, :resource_arn, :principal,
+    :title, :evidence, :first_seen, :status, :suppressed_by);
+
+-- name: analyser_latest_analysed
+SELECT run_id FROM analyses ORDER BY run_id DESC LIMIT 1;
+
+-- name: analyser_has_analysis
+SELECT run_id FROM analyses WHERE run_id = :run_id;
+
+-- name: analyser_run_findings
+SELECT fingerprint, rule_id, severity, account_id, resource_arn, principal, title,
+       suppressed_by
+FROM findings WHERE run_id = :run_id
+ORDER BY rule_id, account_id, resource_arn, principal, fingerprint;
+
+-- name: analyser_prev_analysis_for_account
+SELECT MAX(an.run_id) FROM analyses an JOIN accounts ac ON ac.run_id = an.run_id
+WHERE an.run_id < :run_id AND ac.account_id = :account_id AND ac.status = 'ok';
+
+-- name: analyser_account_status
+SELECT status FROM accounts WHERE run_id = :run_id AND account_id = :account_id;
+
+-- name: runs_prune
+DELETE FROM runs
+WHERE started_at < :cutoff
+  AND id <> COALESCE((SELECT max(id) FROM runs WHERE status = 'complete'), -1);

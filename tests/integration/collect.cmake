@@ -14,3 +14,7 @@ add_test(NAME integration.collect
                  $<TARGET_FILE:iam-audit> ${IA_MOTO_DIR}/port)
 set_tests_properties(integration.collect PROPERTIES FIXTURES_REQUIRED moto_collect
                      LABELS integration TIMEOUT 600)
+
+add_test(NAME integration.ops COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_ops.py
+                                      $<TARGET_FILE:iam-audit>)
+set_tests_properties(integration.ops PROPERTIES LABELS integration TIMEOUT 120)

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Operations: prune (row counts before/after, latest complete run kept, one transaction)
+and the database lock (a second run refuses at once with exit 75, changing nothing).
+
+usage: test_ops.py IAM_AUDIT_BINARY
+"""
+import fcntl
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def main():
+    binary = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="ia-ops-") as work:
+        db = os.path.join(work, "a.db")
+        # An empty prune creates and migrates the database.
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "30"],
+                           capture_output=True, text=True)
+        check(p.returncode == 0, f"prune on a new database exits 0 ({p.stderr})")
+        check(oct(os.stat(db).st_mode & 0o777) == "0o600", "new database is owner-only")
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA foreign_keys=ON")
+
+        def add_run(rid, days_ago, status):
+            t = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - days_ago * 86400))
+            con.execute("INSERT INTO runs (id, started_at, status, tool_version) VALUES (?,?,?,?)",
+                        (rid, t, status, "test"))
+            con.execute("INSERT INTO accounts (run_id, account_id, name, status) VALUES (?,?,?,?)",
+                        (rid, "012345678901", "a", "ok"))
+            for i in range(3):
+                con.execute("INSERT INTO users (run_id, account_id, user_name, user_id, arn) "
+                            "VALUES (?,?,?,?,?)", (rid, "012345678901", f"u{i}", f"AIDA{i}",
+                                                   f"arn:aws:iam::012345678901:user/u{i}"))
+        add_run(1, 400, "complete")   # old, and the latest complete: kept
+        add_run(2, 300, "partial")    # old: pruned
+        add_run(3, 200, "failed")     # old: pruned
+        add_run(4, 5, "partial")      # recent: kept
+        con.commit()
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "30"],
+                           capture_output=True, text=True)
+        check(p.returncode == 0 and "pruned 2 run(s)" in p.stdout,
+              f"prune deletes the two old runs ({p.returncode}: {p.stdout}{p.stderr})")
+        runs = [r[0] for r in con.execute("SELECT id FROM runs ORDER BY id")]
+        check(runs == [1, 4], f"runs left {runs} == [1, 4] (latest complete kept)")
+        users = con.execute("SELECT run_id, count(*) FROM users GROUP BY run_id").fetchall()
+        check(users == [(1, 3), (4, 3)], f"rows of pruned runs are gone: {users}")
+        accts = con.execute("SELECT count(*) FROM accounts").fetchone()[0]
+        check(accts == 2, "account rows of pruned runs are gone")
+        con.close()
+
+        # The lock: while another process holds it, every writer refuses at once.
+        fd = os.open(db + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.write(fd, b"4242\n")
+        t0 = time.time()
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "1"],
+                           capture_output=True, text=True)
+        check(p.returncode == 75, f"prune while locked exits 75 (got {p.returncode})")
+        check("another iam-audit run (pid 4242)" in p.stderr, f"message names the holder: {p.stderr}")
+        check(time.time() - t0 < 5, "refuses at once")
+        con = sqlite3.connect(db)
+        check([r[0] for r in con.execute("SELECT id FROM runs ORDER BY id")] == [1, 4],
+              "nothing changed while locked")
+        con.close()
+        os.close(fd)
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "1"],
+                           capture_output=True, text=True)
+        check(p.returncode == 0, "prune works again once the lock is released")
+
+        # Usage errors are 64 with the fix named.
+        p = subprocess.run([binary, "prune", "--db", db], capture_output=True, text=True)
+        check(p.returncode == 64 and "--keep-days" in p.stderr, "missing --keep-days is a usage error")
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "x"], capture_output=True,
+                           text=True)
+        check(p.returncode == 64, "bad --keep-days is a usage error")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
