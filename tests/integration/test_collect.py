@@ -248,7 +248,20 @@ def main():
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             json.dump({"delay_ms": 40, "rules": []}, open(rules, "w"))
+            # two collects on one database: the second refuses at once, the first completes
+            a = subprocess.Popen([binary, "collect", "--config", conf, "--db", db, "--quiet"],
+                                 env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True)
+            time.sleep(0.5)
+            t0 = time.time()
+            b = run_collect(binary, conf, penv, db)
+            check(b.returncode == 75 and "another iam-audit run" in b.stderr,
+                  f"a second concurrent collect exits 75 ({b.returncode}: {b.stderr[-300:]})")
+            check(time.time() - t0 < 5, "the second collect refuses at once")
+            check(a.wait(timeout=300) == 0, "the first collect completes")
             con = sqlite3.connect(db)
+            check(con.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+                  == "complete", "the first collect's run is complete")
             before = con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0]
             con.close()
             for kill_after in (0.35, 0.8, 1.3):
