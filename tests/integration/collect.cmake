@@ -18,3 +18,6 @@ set_tests_properties(integration.collect PROPERTIES FIXTURES_REQUIRED moto_colle
 add_test(NAME integration.ops COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_ops.py
                                       $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.ops PROPERTIES LABELS integration TIMEOUT 120)
+
+add_test(NAME integration.cron COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_cron.py)
+set_tests_properties(integration.cron PROPERTIES LABELS integration TIMEOUT 120)
