@@ -163,13 +163,17 @@ http_send(void *ctx, const struct ia_http_request *req, struct ia_http_response 
     struct sink sink = { resp, h->opts.max_body, 0 };
     char errbuf[CURL_ERROR_SIZE] = "";
     enum ia_code rc = IA_ERR_NET;
-    int loopback = ia_http_url_is_loopback(req->url);
+    int metadata = ia_http_url_is_metadata(req->url);
+    int loopback = metadata || ia_http_url_is_loopback(req->url);
 
     ia_http_response_reset(resp);
     curl_easy_reset(c); /* keeps the connection cache, drops per-request options */
     curl_easy_setopt(c, CURLOPT_URL, req->url);
-    /* Plain http only for a loopback endpoint (moto in tests and the demo). */
+    /* Plain http only for a loopback endpoint (moto in tests and the demo) or metadata. */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, loopback ? "http,https" : "https");
+    /* A link-local metadata service answers only the instance itself: never via a proxy. */
+    if (metadata)
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -296,6 +300,25 @@ ia_http_url_is_loopback(const char *url)
                   b >= 0 && b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
         }
     }
+    curl_free(host);
+    curl_url_cleanup(u);
+    return yes;
+}
+
+int
+ia_http_url_is_metadata(const char *url)
+{
+    char *scheme = NULL, *host = NULL;
+    int yes = 0;
+    CURLU *u = curl_url();
+    if (!u)
+        IA_BUG("curl_url failed");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        yes = strcmp(scheme, "http") == 0 &&
+              (strcmp(host, "169.254.169.254") == 0 || strcmp(host, "169.254.170.2") == 0);
+    curl_free(scheme);
     curl_free(host);
     curl_url_cleanup(u);
     return yes;

@@ -75,6 +75,14 @@ struct ia_http_ops ia_http_ops_of(struct ia_http *h);
 int ia_http_url_is_loopback(const char *url);
 
 /*
+ * Whether url is plain http to one of the two link-local metadata services the
+ * credential chain reads: EC2 IMDS (169.254.169.254) and ECS container credentials
+ * (169.254.170.2). Exactly those hosts, as dotted quads: these services have no TLS, so
+ * plain http is allowed to them as to loopback, and never through a proxy.
+ */
+int ia_http_url_is_metadata(const char *url);
+
+/*
  * Split an absolute URL into scheme ("https"), host (with :port when not default),
  * and path (at least "/"). Returns IA_ERR_INVALID for anything else.
  */
