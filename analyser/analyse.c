@@ -1,3 +1,703 @@
-/* placeholder until the analyser lands */
-int ia_analyser_placeholder(void);
-int ia_analyser_placeholder(void) { return 0; }
+/*
+ * One analysis: load the run's accounts and the inputs, run every rule family, apply the
+ * exceptions, fingerprint, link to the previous analysis, and write it all in one transaction.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "analyser/internal.h"
+#include "core/clock.h"
+#include "core/glob.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#ifndef IA_VERSION
+#define IA_VERSION "unknown"
+#endif
+
+/* ---- helpers shared by the rule families --------------------------------------------------- */
+
+void
+ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, const char *account,
+           const char *resource, const char *principal, json_t *evidence, const char *title_fmt,
+           ...)
+{
+    const struct ia_rule *rule = ia_rules_find(rule_id);
+    struct ia_buf title = IA_BUF_INIT;
+    va_list ap;
+
+    if (!rule)
+        IA_BUG("rule '%s' is not in the rule table", rule_id);
+    IA_ASSERT(resource);
+    va_start(ap, title_fmt);
+    ia_buf_vaddf(&title, title_fmt, ap);
+    va_end(ap);
+    ctx->findings = ia_xgrow(ctx->findings, ctx->n_findings + 1, &ctx->alloc_findings,
+                             sizeof(*ctx->findings));
+    struct ia_an_finding *f = &ctx->findings[ctx->n_findings++];
+    memset(f, 0, sizeof(*f));
+    f->rule = rule;
+    f->severity = sev;
+    f->account_id = account ? ia_xstrdup(account) : NULL;
+    f->resource = ia_xstrdup(resource);
+    f->principal = principal ? ia_xstrdup(principal) : NULL;
+    f->title = ia_buf_detach(&title, NULL);
+    /* A NULL here is a json_pack that failed (a NULL string): a bug, not a finding to
+     * report without its evidence. */
+    if (!evidence)
+        IA_BUG("rule %s: evidence could not be built for %s", rule_id, resource);
+    f->evidence = evidence;
+}
+
+const struct ia_an_account *
+ia_an_account(const struct ia_an_ctx *ctx, const char *id)
+{
+    for (size_t i = 0; id && i < ctx->n_accounts; i++)
+        if (strcmp(ctx->accounts[i].id, id) == 0)
+            return &ctx->accounts[i];
+    return NULL;
+}
+
+long
+ia_an_days_since(const struct ia_an_ctx *ctx, const char *iso)
+{
+    time_t t;
+    if (!iso || !*iso || ia_time_parse_iso(iso, &t) != 0)
+        return -1;
+    if (t >= ctx->now)
+        return 0;
+    return (long)((ctx->now - t) / 86400);
+}
+
+json_t *
+ia_an_jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+const char *
+ia_an_arn_name(const char *arn)
+{
+    const char *slash = strrchr(arn, '/');
+    if (slash)
+        return slash + 1;
+    const char *colon = strrchr(arn, ':');
+    return colon ? colon + 1 : arn;
+}
+
+int
+ia_an_service_linked(const char *path)
+{
+    return path && strncmp(path, "/aws-service-role/", 18) == 0;
+}
+
+static char *
+dup_col(struct ia_db_stmt *st, int col)
+{
+    const char *s = ia_db_col_text(st, col);
+    return s ? ia_xstrdup(s) : NULL;
+}
+
+static int
+cmp_trust_key(const struct ia_an_trust *t, const char *account, const char *role)
+{
+    int c = strcmp(t->account_id, account);
+    return c ? c : strcmp(t->role_name, role);
+}
+
+const struct ia_an_trust *
+ia_an_role_trusts(const struct ia_an_ctx *ctx, const char *account, const char *role, size_t *n)
+{
+    /* Rows are sorted by (account_id, role_name) in SQLite's BINARY order, i.e. strcmp. */
+    size_t lo = 0, hi = ctx->n_trusts;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_trust_key(&ctx->trusts[mid], account, role) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo;
+    while (end < ctx->n_trusts && cmp_trust_key(&ctx->trusts[end], account, role) == 0)
+        end++;
+    *n = end - lo;
+    return *n ? &ctx->trusts[lo] : NULL;
+}
+
+int
+ia_an_trust_assumes(const struct ia_an_trust *t)
+{
+    json_t *a = t->actions ? json_loads(t->actions, 0, NULL) : NULL;
+    int yes;
+    if (!json_is_array(a) || json_array_size(a) == 0) {
+        yes = 1; /* no readable Action: assume the worst */
+    } else {
+        size_t i;
+        json_t *v;
+        int any = 0;
+        json_array_foreach(a, i, v) {
+            const char *p = json_string_value(v);
+            if (!p)
+                continue;
+            if (t->not_action ? ia_glob_covers(p, "sts:AssumeRole*") == 1
+                              : ia_glob_intersects(p, "sts:AssumeRole*") != 0)
+                any = 1;
+        }
+        yes = t->not_action ? !any : any;
+    }
+    json_decref(a);
+    return yes;
+}
+
+int
+ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role)
+{
+    size_t n;
+    const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal ||
+            strcmp(t[i].principal_kind, "AWS") != 0 || !ia_an_trust_assumes(&t[i]))
+            continue;
+        if (strcmp(t[i].principal_type, "user") == 0)
+            return 1;
+        if ((strcmp(t[i].principal_type, "account-root") == 0 ||
+             strcmp(t[i].principal_type, "account-id") == 0) &&
+            ctx->base && t[i].principal_account && !strcmp(t[i].principal_account, ctx->base))
+            return 1;
+    }
+    return 0;
+}
+
+static enum ia_code
+load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t alloc = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_trusts", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        ctx->trusts = ia_xgrow(ctx->trusts, ctx->n_trusts + 1, &alloc, sizeof(*ctx->trusts));
+        struct ia_an_trust *t = &ctx->trusts[ctx->n_trusts++];
+        t->account_id = dup_col(st, 0);
+        t->role_name = dup_col(st, 1);
+        t->role_arn = dup_col(st, 2);
+        t->statement_index = (int)ia_db_col_int(st, 3);
+        t->sid = dup_col(st, 4);
+        t->effect = dup_col(st, 5);
+        t->not_principal = (int)ia_db_col_int(st, 6);
+        t->principal_kind = dup_col(st, 7);
+        t->principal = dup_col(st, 8);
+        t->principal_account = dup_col(st, 9);
+        t->principal_type = dup_col(st, 10);
+        t->actions = dup_col(st, 11);
+        t->not_action = (int)ia_db_col_int(st, 12);
+        t->conditions = dup_col(st, 13);
+        t->path = dup_col(st, 14);
+        t->role_last_used = dup_col(st, 15);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/* ---- fingerprints -------------------------------------------------------------------------- */
+
+/*
+ * FNV-1a 64 with two offset bases (the standard one, and the FNV-0 hash of "iam-audit"): two
+ * independent 64-bit hashes, 128 bits together. Not cryptographic, and need not be: the
+ * inputs are our own snapshot's names, and the value must never change between versions.
+ */
+static void
+fnv_add(uint64_t *h, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        *h ^= *p;
+        *h *= UINT64_C(0x100000001b3);
+    }
+}
+
+static void
+fnv_sep(uint64_t *h)
+{
+    *h ^= 0x1f;
+    *h *= UINT64_C(0x100000001b3);
+}
+
+void
+ia_analyse_fingerprint(const char *rule_id, const char *account_id, const char *resource,
+                       const char *principal, char out[33])
+{
+    const char *parts[4] = { rule_id, account_id ? account_id : "", resource,
+                             principal ? principal : "" };
+    uint64_t h1 = UINT64_C(0xcbf29ce484222325), h2 = UINT64_C(0x6c62272e07bb0142);
+    for (int i = 0; i < 4; i++) {
+        if (i) {
+            fnv_sep(&h1);
+            fnv_sep(&h2);
+        }
+        fnv_add(&h1, parts[i]);
+        fnv_add(&h2, parts[i]);
+    }
+    /* The second hash also sees the length of the whole input, so the two differ in more
+     * than their start. */
+    size_t total = 3;
+    for (int i = 0; i < 4; i++)
+        total += strlen(parts[i]);
+    for (int i = 0; i < 8; i++) {
+        h2 ^= (uint64_t)((total >> (8 * i)) & 0xff);
+        h2 *= UINT64_C(0x100000001b3);
+    }
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+}
+
+/* ---- context ------------------------------------------------------------------------------- */
+
+static void
+ctx_release(struct ia_an_ctx *ctx)
+{
+    for (size_t i = 0; i < ctx->n_accounts; i++) {
+        free(ctx->accounts[i].id);
+        free(ctx->accounts[i].name);
+        free(ctx->accounts[i].status);
+    }
+    free(ctx->accounts);
+    for (size_t i = 0; i < ctx->n_trusts; i++) {
+        struct ia_an_trust *t = &ctx->trusts[i];
+        char *strs[] = { t->account_id, t->role_name, t->role_arn, t->sid, t->effect,
+                         t->principal_kind, t->principal, t->principal_account,
+                         t->principal_type, t->actions, t->conditions, t->path,
+                         t->role_last_used };
+        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
+            free(strs[k]);
+    }
+    free(ctx->trusts);
+    for (size_t i = 0; i < ctx->n_findings; i++) {
+        struct ia_an_finding *f = &ctx->findings[i];
+        free(f->account_id);
+        free(f->resource);
+        free(f->principal);
+        free(f->title);
+        json_decref(f->evidence);
+    }
+    free(ctx->findings);
+    ia_people_release(&ctx->leavers);
+    ia_people_release(&ctx->roster);
+    memset(ctx, 0, sizeof(*ctx));
+}
+
+static enum ia_code
+load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+
+    if (run_id == 0) {
+        if (ia_db_prepare(ctx->db, "analyser_latest_run", &st, err) != IA_OK)
+            return IA_ERR_DB;
+        r = ia_db_step(st, err);
+        if (r < 0)
+            return IA_ERR_DB;
+        if (r == 0) {
+            ia_db_reset(st);
+            return ia_err_set(err, IA_ERR_NOT_FOUND, "the database has no complete or partial "
+                              "run to analyse; run 'iam-audit collect' first");
+        }
+        run_id = ia_db_col_int(st, 0);
+        ia_db_reset(st);
+    }
+    if (ia_db_prepare(ctx->db, "analyser_run", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", run_id);
+    r = ia_db_step(st, err);
+    if (r < 0)
+        return IA_ERR_DB;
+    if (r == 0) {
+        ia_db_reset(st);
+        return ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld does not exist; list runs with "
+                          "'SELECT id, status FROM runs'", (long long)run_id);
+    }
+    const char *status = ia_db_col_text(st, 1);
+    if (!status || (strcmp(status, "complete") != 0 && strcmp(status, "partial") != 0)) {
+        ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld is '%s', not complete or partial: its "
+                   "snapshot is not whole; analyse another run with --run", (long long)run_id,
+                   status ? status : "?");
+        ia_db_reset(st);
+        return IA_ERR_NOT_FOUND;
+    }
+    ia_db_reset(st);
+    ctx->run_id = run_id;
+
+    if (ia_db_prepare(ctx->db, "analyser_accounts", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", run_id);
+    size_t alloc = 0;
+    while ((r = ia_db_step(st, err)) == 1) {
+        ctx->accounts = ia_xgrow(ctx->accounts, ctx->n_accounts + 1, &alloc,
+                                 sizeof(*ctx->accounts));
+        struct ia_an_account *a = &ctx->accounts[ctx->n_accounts++];
+        a->id = ia_xstrdup(ia_db_col_text(st, 0));
+        a->name = ia_xstrdup(ia_db_col_text(st, 1));
+        a->status = ia_xstrdup(ia_db_col_text(st, 2));
+        a->is_base = (int)ia_db_col_int(st, 3);
+    }
+    ia_db_reset(st);
+    if (r < 0)
+        return IA_ERR_DB;
+    for (size_t i = 0; i < ctx->n_accounts; i++) {
+        if (ctx->accounts[i].is_base) {
+            ctx->base = ctx->accounts[i].id;
+            ctx->base_ok = strcmp(ctx->accounts[i].status, "ok") == 0;
+        }
+    }
+    if (!ctx->base && ctx->cfg && ctx->cfg->base_account) {
+        const struct ia_an_account *a = ia_an_account(ctx, ctx->cfg->base_account);
+        if (a) {
+            ctx->base = a->id;
+            ctx->base_ok = strcmp(a->status, "ok") == 0;
+        }
+    }
+    if (!ctx->base)
+        IA_LOG_WARN("analyser", "msg=\"run has no base account: base-account rules are off\" "
+                    "run=%lld fix=\"set [audit] base_account and collect again\"",
+                    (long long)run_id);
+    return load_trusts(ctx, err);
+}
+
+/* ---- exceptions, duplicates, history ------------------------------------------------------- */
+
+static int
+cmp_finding(const void *a, const void *b)
+{
+    const struct ia_an_finding *x = a, *y = b;
+    int c = strcmp(x->fingerprint, y->fingerprint);
+    if (c)
+        return c;
+    /* Worst first, so the kept duplicate is the most severe. */
+    return (int)y->severity - (int)x->severity;
+}
+
+/*
+ * A rule can reach the same (resource, principal) twice, e.g. two statements naming the same
+ * account. The fingerprint is the identity: keep one, the most severe, and say how many.
+ */
+static void
+dedupe(struct ia_an_ctx *ctx)
+{
+    size_t w = 0;
+    if (ctx->n_findings == 0)
+        return;
+    qsort(ctx->findings, ctx->n_findings, sizeof(*ctx->findings), cmp_finding);
+    for (size_t i = 1; i < ctx->n_findings; i++) {
+        struct ia_an_finding *keep = &ctx->findings[w], *f = &ctx->findings[i];
+        if (strcmp(keep->fingerprint, f->fingerprint) == 0) {
+            json_t *also = json_object_get(keep->evidence, "also");
+            if (!also) {
+                also = json_array();
+                json_object_set_new(keep->evidence, "also", also);
+            }
+            json_array_append(also, f->evidence);
+            free(f->account_id);
+            free(f->resource);
+            free(f->principal);
+            free(f->title);
+            json_decref(f->evidence);
+            continue;
+        }
+        ctx->findings[++w] = *f;
+    }
+    ctx->n_findings = w + 1;
+}
+
+static void
+apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        x->items[i].expired = strcmp(x->items[i].expires, ctx->today) < 0;
+    size_t n = ctx->n_findings;
+    for (size_t i = 0; i < n; i++) {
+        struct ia_an_finding *f = &ctx->findings[i];
+        struct ia_exception *e = ia_exceptions_match(x, f->rule->id, f->resource);
+        if (e) {
+            f->suppressed_by = e->name;
+            e->matched++;
+            json_t *ex = json_pack("{s:s, s:s, s:o, s:o, s:s}", "name", e->name, "reason",
+                                   e->reason, "owner", ia_an_jstr(e->owner), "ticket",
+                                   ia_an_jstr(e->ticket), "expires", e->expires);
+            json_object_set_new(f->evidence, "exception", ex);
+        }
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        struct ia_exception *e = &x->items[i];
+        struct ia_buf res = IA_BUF_INIT;
+        ia_buf_addf(&res, "iam-audit:exception/%s", e->name);
+        json_t *rules = json_array();
+        for (size_t r = 0; e->rules[r]; r++)
+            json_array_append_new(rules, json_string(e->rules[r]));
+        json_t *ev = json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:o}", "file", x->path,
+                               "line", e->line, "exception", e->name, "rules", rules,
+                               "resource", e->resource, "expires", e->expires, "owner",
+                               ia_an_jstr(e->owner), "ticket", ia_an_jstr(e->ticket));
+        if (e->expired) {
+            json_object_set_new(ev, "days_expired",
+                                json_integer(ia_an_days_since(ctx, e->expires)));
+            ia_an_emit(ctx, "exception-expired", IA_SEV_MEDIUM, NULL, res.buf, NULL, ev,
+                       "exception %s expired on %s and no longer suppresses anything; renew "
+                       "or remove it", e->name, e->expires);
+        } else if (e->matched == 0) {
+            ia_an_emit(ctx, "exception-unused", IA_SEV_LOW, NULL, res.buf, NULL, ev,
+                       "exception %s matched no finding; remove it or fix its rule/resource",
+                       e->name);
+        } else {
+            json_decref(ev);
+        }
+        ia_buf_release(&res);
+    }
+}
+
+static enum ia_code
+link_history(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int64_t prev = 0;
+    int r;
+    char started[IA_TIME_ISO_LEN] = "";
+
+    if (ia_db_prepare(ctx->db, "analyser_run", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    if ((r = ia_db_step(st, err)) < 0)
+        return IA_ERR_DB;
+    if (r == 1 && ia_db_col_text(st, 2))
+        snprintf(started, sizeof(started), "%s", ia_db_col_text(st, 2));
+    ia_db_reset(st);
+    char first[11];
+    if (strlen(started) >= 10) {
+        memcpy(first, started, 10);
+        first[10] = '\0';
+    } else {
+        memcpy(first, ctx->today, 11);
+    }
+
+    if (ia_db_prepare(ctx->db, "analyser_prev_analysis", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    if ((r = ia_db_step(st, err)) < 0)
+        return IA_ERR_DB;
+    if (r == 1 && !ia_db_col_is_null(st, 0))
+        prev = ia_db_col_int(st, 0);
+    ia_db_reset(st);
+
+    /*
+     * A finding of an account that was not collected in the previous run is not "new" when
+     * that account comes back: compare with the latest earlier analysed run in which the
+     * finding's account was collected (cached per account; there are few).
+     */
+    struct { const char *account; int64_t run; } cache[64];
+    size_t n_cache = 0;
+    for (size_t i = 0; i < ctx->n_findings; i++) {
+        struct ia_an_finding *f = &ctx->findings[i];
+        int64_t from = prev;
+        memcpy(f->first_seen, first, 11);
+        f->persisting = 0;
+        if (f->account_id) {
+            size_t c = 0;
+            while (c < n_cache && strcmp(cache[c].account, f->account_id) != 0)
+                c++;
+            if (c < n_cache) {
+                from = cache[c].run;
+            } else {
+                if (ia_db_prepare(ctx->db, "analyser_prev_analysis_for_account", &st, err) !=
+                    IA_OK)
+                    return IA_ERR_DB;
+                ia_db_bind_int(st, ":run_id", ctx->run_id);
+                ia_db_bind_text(st, ":account_id", f->account_id);
+                if ((r = ia_db_step(st, err)) < 0)
+                    return IA_ERR_DB;
+                from = r == 1 && !ia_db_col_is_null(st, 0) ? ia_db_col_int(st, 0) : 0;
+                ia_db_reset(st);
+                if (n_cache < IA_ARRAY_LEN(cache)) {
+                    cache[n_cache].account = f->account_id;
+                    cache[n_cache++].run = from;
+                }
+            }
+        }
+        if (!from)
+            continue;
+        if (ia_db_prepare(ctx->db, "analyser_prev_finding", &st, err) != IA_OK)
+            return IA_ERR_DB;
+        ia_db_bind_int(st, ":run_id", from);
+        ia_db_bind_text(st, ":fingerprint", f->fingerprint);
+        if ((r = ia_db_step(st, err)) < 0)
+            return IA_ERR_DB;
+        if (r == 1 && ia_db_col_text(st, 0)) {
+            snprintf(f->first_seen, sizeof(f->first_seen), "%s", ia_db_col_text(st, 0));
+            f->persisting = 1;
+        }
+        ia_db_reset(st);
+    }
+    return IA_OK;
+}
+
+static enum ia_code
+write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *warnings,
+          size_t n_suppressed, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    char now[IA_TIME_ISO_LEN];
+    char *wtext = NULL;
+    enum ia_code rc = IA_ERR_DB;
+
+    if (ia_db_begin(ctx->db, err) != IA_OK)
+        return IA_ERR_DB;
+    if (ia_db_prepare(ctx->db, "analyser_delete_findings", &st, err) != IA_OK)
+        goto out;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    if (ia_db_run(st, err) != IA_OK)
+        goto out;
+    ia_time_format_iso(ctx->now, now);
+    wtext = json_dumps(warnings, JSON_COMPACT);
+    if (ia_db_prepare(ctx->db, "analyser_analysis_upsert", &st, err) != IA_OK)
+        goto out;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":analysed_at", now);
+    ia_db_bind_text(st, ":tool_version", IA_VERSION);
+    ia_db_bind_text(st, ":leavers_path", paths ? paths->leavers : NULL);
+    ia_db_bind_text(st, ":roster_path", paths ? paths->roster : NULL);
+    ia_db_bind_text(st, ":exceptions_path", paths ? paths->exceptions : NULL);
+    ia_db_bind_int(st, ":findings", (int64_t)ctx->n_findings);
+    ia_db_bind_int(st, ":suppressed", (int64_t)n_suppressed);
+    ia_db_bind_text(st, ":input_warnings", wtext);
+    if (ia_db_run(st, err) != IA_OK)
+        goto out;
+    for (size_t i = 0; i < ctx->n_findings; i++) {
+        const struct ia_an_finding *f = &ctx->findings[i];
+        char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);
+        if (ia_db_prepare(ctx->db, "analyser_finding_insert", &st, err) != IA_OK) {
+            free(ev);
+            goto out;
+        }
+        ia_db_bind_int(st, ":run_id", ctx->run_id);
+        ia_db_bind_text(st, ":fingerprint", f->fingerprint);
+        ia_db_bind_text(st, ":rule_id", f->rule->id);
+        ia_db_bind_text(st, ":severity", ia_severity_name(f->severity));
+        ia_db_bind_text(st, ":account_id", f->account_id);
+        ia_db_bind_text(st, ":resource_arn", f->resource);
+        ia_db_bind_text(st, ":principal", f->principal);
+        ia_db_bind_text(st, ":title", f->title);
+        ia_db_bind_text(st, ":evidence", ev ? ev : "{}");
+        ia_db_bind_text(st, ":first_seen", f->first_seen);
+        ia_db_bind_text(st, ":status", f->persisting ? "persisting" : "new");
+        ia_db_bind_text(st, ":suppressed_by", f->suppressed_by);
+        rc = ia_db_run(st, err);
+        free(ev);
+        if (rc != IA_OK) {
+            rc = IA_ERR_DB;
+            goto out;
+        }
+        rc = IA_ERR_DB;
+    }
+    if (ia_db_commit(ctx->db, err) != IA_OK)
+        goto out;
+    rc = IA_OK;
+out:
+    if (rc != IA_OK)
+        ia_db_rollback(ctx->db);
+    free(wtext);
+    return rc;
+}
+
+enum ia_code
+ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
+               const struct ia_analyse_paths *paths, struct ia_analyse_summary *summary,
+               struct ia_err *err)
+{
+    struct ia_an_ctx ctx;
+    struct ia_exceptions exc = { 0 };
+    struct ia_analyse_summary sum;
+    json_t *warnings = json_array();
+    enum ia_code rc = IA_ERR_INVALID;
+    size_t n_suppressed = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&sum, 0, sizeof(sum));
+    ctx.db = db;
+    ctx.cfg = cfg;
+    ctx.rules = &cfg->rules;
+    ctx.now = ia_time_now();
+    ia_time_format_date(ctx.now, ctx.today);
+
+    if ((rc = load_run(&ctx, run_id, err)) != IA_OK)
+        goto out;
+    if (paths && paths->leavers &&
+        (rc = ia_people_load(paths->leavers, 1, &ctx.leavers, warnings, err)) != IA_OK)
+        goto out;
+    if (paths && paths->roster) {
+        if ((rc = ia_people_load(paths->roster, 0, &ctx.roster, warnings, err)) != IA_OK)
+            goto out;
+        ctx.have_roster = 1;
+    }
+    if (paths && paths->exceptions &&
+        (rc = ia_exceptions_load(paths->exceptions, &exc, err)) != IA_OK)
+        goto out;
+
+    enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
+        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust,
+    };
+    for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
+        if ((rc = families[i](&ctx, err)) != IA_OK) {
+            ia_err_prefix(err, "analyse run %lld: ", (long long)ctx.run_id);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < ctx.n_findings; i++) {
+        struct ia_an_finding *f = &ctx.findings[i];
+        ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
+                               f->fingerprint);
+    }
+    dedupe(&ctx);
+    /* Exception findings come after the others: they depend on what was matched. */
+    size_t before = ctx.n_findings;
+    apply_exceptions(&ctx, &exc);
+    for (size_t i = before; i < ctx.n_findings; i++) {
+        struct ia_an_finding *f = &ctx.findings[i];
+        ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
+                               f->fingerprint);
+    }
+    if ((rc = link_history(&ctx, err)) != IA_OK)
+        goto out;
+    for (size_t i = 0; i < ctx.n_findings; i++)
+        if (ctx.findings[i].suppressed_by)
+            n_suppressed++;
+    if ((rc = write_all(&ctx, paths, warnings, n_suppressed, err)) != IA_OK) {
+        ia_err_prefix(err, "write findings of run %lld: ", (long long)ctx.run_id);
+        goto out;
+    }
+    sum.run_id = ctx.run_id;
+    sum.total = ctx.n_findings;
+    sum.worst = -1;
+    sum.n_suppressed = n_suppressed;
+    sum.n_input_warnings = json_array_size(warnings);
+    for (size_t i = 0; i < ctx.n_findings; i++) {
+        const struct ia_an_finding *f = &ctx.findings[i];
+        if (f->suppressed_by)
+            continue;
+        sum.by_severity[f->severity]++;
+        if ((int)f->severity > sum.worst)
+            sum.worst = (int)f->severity;
+        if (f->persisting)
+            sum.n_persisting++;
+        else
+            sum.n_new++;
+    }
+    *summary = sum;
+    rc = IA_OK;
+out:
+    ia_exceptions_release(&exc);
+    ctx_release(&ctx);
+    json_decref(warnings);
+    return rc;
+}

@@ -5,13 +5,17 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_analyser.h"
 #include "collector/http.h"
 #include "collector/xml.h"
 #include "core/log.h"
 
 static const struct ia_cmd s_cmds[] = {
+    { "analyse", cmd_analyse, "evaluate the rules on a collected run and record its findings" },
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
+    { "diff", cmd_diff, "new, resolved and persisting findings between two analysed runs" },
     { "prune", cmd_prune, "delete old runs (never the latest complete one) and reclaim space" },
+    { "rules", cmd_rules, "list every rule with its id, severity and one line" },
     { "whoami", cmd_whoami, "show the AWS identity iam-audit would use, and where it came from" },
 };
 

@@ -14,7 +14,7 @@ CREATE TABLE analyses (
 
 CREATE TABLE findings (
     run_id        INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    fingerprint   TEXT NOT NULL,   -- sha256 of rule|account|resource|principal: stable across runs
+    fingerprint   TEXT NOT NULL,   -- hash of rule|account|resource|principal (docs/rules.md): stable
     rule_id       TEXT NOT NULL,
     severity      TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low', 'info')),
     account_id    TEXT,

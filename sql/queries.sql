@@ -186,27 +186,19 @@ WHERE f.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
 GROUP BY f.rule_id ORDER BY sum(f.suppressed_by IS NULL) DESC, f.rule_id;
 
 -- name: report_team_counts
+-- Open (unsuppressed) findings per team and severity; every team of the run's accounts gets a
+-- row, with zeros where it has no finding.
+WITH c AS MATERIALIZED (
+    SELECT COALESCE(a.team, '(no team)') AS team, f.severity, count(*) AS n
+    FROM findings f JOIN accounts a ON a.run_id = f.run_id AND a.account_id = f.account_id
+    WHERE f.run_id = :run_id AND f.suppressed_by IS NULL AND (:team IS NULL OR a.team = :team)
+    GROUP BY 1, 2)
 SELECT t.team,
-       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
-          AND a.account_id = f.account_id
-        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
-          AND f.suppressed_by IS NULL AND f.severity = 'critical'),
-       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
-          AND a.account_id = f.account_id
-        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
-          AND f.suppressed_by IS NULL AND f.severity = 'high'),
-       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
-          AND a.account_id = f.account_id
-        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
-          AND f.suppressed_by IS NULL AND f.severity = 'medium'),
-       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
-          AND a.account_id = f.account_id
-        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
-          AND f.suppressed_by IS NULL AND f.severity = 'low'),
-       (SELECT count(*) FROM findings f JOIN accounts a ON a.run_id = f.run_id
-          AND a.account_id = f.account_id
-        WHERE f.run_id = :run_id AND COALESCE(a.team, '(no team)') = t.team
-          AND f.suppressed_by IS NULL AND f.severity = 'info')
+       COALESCE((SELECT n FROM c WHERE c.team = t.team AND c.severity = 'critical'), 0),
+       COALESCE((SELECT n FROM c WHERE c.team = t.team AND c.severity = 'high'), 0),
+       COALESCE((SELECT n FROM c WHERE c.team = t.team AND c.severity = 'medium'), 0),
+       COALESCE((SELECT n FROM c WHERE c.team = t.team AND c.severity = 'low'), 0),
+       COALESCE((SELECT n FROM c WHERE c.team = t.team AND c.severity = 'info'), 0)
 FROM (SELECT DISTINCT COALESCE(team, '(no team)') AS team FROM accounts
       WHERE run_id = :run_id AND (:team IS NULL OR team = :team)) t
 ORDER BY t.team;
@@ -245,9 +237,9 @@ ORDER BY c.change, CASE c.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
 -- One row per (leaver, role whose trust names them); a leaver with no such role gets one
 -- row with the role columns NULL, and a role naming a leaver whose user is already gone
 -- gets a row without the user columns. With :team, only roles in that team's accounts.
-WITH lp AS (
+WITH lp AS MATERIALIZED (
     SELECT f.* FROM findings f WHERE f.run_id = :run_id AND f.rule_id = 'leaver-present'),
-lt AS (
+lt AS MATERIALIZED (
     SELECT f.*, acc.name AS account_name, acc.team FROM findings f
     LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
     WHERE f.run_id = :run_id AND f.rule_id = 'leaver-trusted-by-role'),
@@ -287,8 +279,10 @@ SELECT u.account_id, acc.name, acc.team, u.user_name, u.arn, u.path, u.created_a
           AND k.status = 'Active'),
        (SELECT max(k.last_used_at) FROM access_keys k WHERE k.run_id = u.run_id
           AND k.account_id = u.account_id AND k.user_name = u.user_name),
-       EXISTS (SELECT 1 FROM findings f WHERE f.run_id = u.run_id
-          AND f.rule_id = 'leaver-present' AND u.arn IN (f.resource_arn, f.principal))
+       u.arn IN (SELECT f.resource_arn FROM findings f WHERE f.run_id = :run_id
+                   AND f.rule_id = 'leaver-present'
+                 UNION SELECT f.principal FROM findings f WHERE f.run_id = :run_id
+                   AND f.rule_id = 'leaver-present')
 FROM users u
 LEFT JOIN accounts acc ON acc.run_id = u.run_id AND acc.account_id = u.account_id
 WHERE u.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
@@ -449,3 +443,6 @@ SELECT status FROM accounts WHERE run_id = :run_id AND account_id = :account_id;
 DELETE FROM runs
 WHERE started_at < :cutoff
   AND id <> COALESCE((SELECT max(id) FROM runs WHERE status = 'complete'), -1);
+
+-- name: analyser_account_user_names
+SELECT user_name FROM users WHERE run_id = :run_id AND account_id = :account_id;

@@ -1,0 +1,346 @@
+/*
+ * Roles: bootstrap-role-present, role-unused, role-name-nonstandard, readonly-role-side-effects.
+ * Service-linked roles (path /aws-service-role/) belong to AWS and are left out of every rule.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyser/internal.h"
+#include "core/glob.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/policy.h"
+
+struct role {
+    char *account, *name, *arn, *path, *created, *last_used, *trust_error;
+    int64_t n_trust_rows;
+};
+
+struct roles {
+    struct role *items;
+    size_t n, alloc;
+};
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? ia_xstrdup(s) : NULL;
+}
+
+static void
+roles_release(struct roles *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->items[i].account);
+        free(r->items[i].name);
+        free(r->items[i].arn);
+        free(r->items[i].path);
+        free(r->items[i].created);
+        free(r->items[i].last_used);
+        free(r->items[i].trust_error);
+    }
+    free(r->items);
+    memset(r, 0, sizeof(*r));
+}
+
+static enum ia_code
+load_roles(struct ia_an_ctx *ctx, struct roles *out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_roles", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        out->items = ia_xgrow(out->items, out->n + 1, &out->alloc, sizeof(*out->items));
+        struct role *ro = &out->items[out->n++];
+        ro->account = ia_xstrdup(ia_db_col_text(st, 0));
+        ro->name = ia_xstrdup(ia_db_col_text(st, 1));
+        ro->arn = ia_xstrdup(ia_db_col_text(st, 2));
+        ro->path = dup_or_null(ia_db_col_text(st, 3));
+        ro->created = dup_or_null(ia_db_col_text(st, 4));
+        ro->last_used = dup_or_null(ia_db_col_text(st, 5));
+        ro->trust_error = dup_or_null(ia_db_col_text(st, 7));
+        ro->n_trust_rows = ia_db_col_int(st, 8);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/* The role's policies, as evidence ([{kind, name, arn}]) and, with docs, their documents. */
+struct policy_docs {
+    char **docs;   /* NUL-terminated documents, for ia_policy_side_effects */
+    char **names;  /* the policy each document came from */
+    size_t n, alloc_docs, alloc_names;
+    json_t *list;    /* [{kind, name, arn}] */
+    json_t *unread;  /* attached policies whose document the run does not hold */
+};
+
+static void
+policy_docs_release(struct policy_docs *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->docs[i]);
+        free(p->names[i]);
+    }
+    free(p->docs);
+    free(p->names);
+    json_decref(p->list);
+    json_decref(p->unread);
+    memset(p, 0, sizeof(*p));
+}
+
+static void
+add_doc(struct policy_docs *p, const char *name, const char *doc)
+{
+    p->docs = ia_xgrow(p->docs, p->n + 1, &p->alloc_docs, sizeof(*p->docs));
+    p->names = ia_xgrow(p->names, p->n + 1, &p->alloc_names, sizeof(*p->names));
+    p->docs[p->n] = ia_xstrdup(doc);
+    p->names[p->n] = ia_xstrdup(name);
+    p->n++;
+}
+
+static enum ia_code
+attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    /* AWS-managed policies (arn:aws:iam::aws:policy/...) are stored once per run. */
+    const char *q = strstr(arn, ":iam::aws:policy/") ? "analyser_managed_doc"
+                                                     : "analyser_policy_doc";
+    *out = NULL;
+    if (ia_db_prepare(ctx->db, q, &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":arn", arn);
+    r = ia_db_step(st, err);
+    if (r == 1 && ia_db_col_text(st, 0))
+        *out = ia_xstrdup(ia_db_col_text(st, 0));
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+static enum ia_code
+role_policies(struct ia_an_ctx *ctx, const struct role *ro, int with_docs,
+              struct policy_docs *out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    enum ia_code rc = IA_ERR_DB;
+    struct { char *kind, *name, *arn, *doc; } *rows = NULL;
+    size_t n = 0, alloc = 0;
+
+    out->list = json_array();
+    out->unread = json_array();
+    if (ia_db_prepare(ctx->db, "analyser_role_policies", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":account_id", ro->account);
+    ia_db_bind_text(st, ":role_name", ro->name);
+    while ((r = ia_db_step(st, err)) == 1) {
+        rows = ia_xgrow(rows, n + 1, &alloc, sizeof(*rows));
+        rows[n].kind = ia_xstrdup(ia_db_col_text(st, 0));
+        rows[n].name = ia_xstrdup(ia_db_col_text(st, 1));
+        rows[n].arn = dup_or_null(ia_db_col_text(st, 2));
+        rows[n].doc = dup_or_null(ia_db_col_text(st, 3));
+        n++;
+    }
+    ia_db_reset(st);
+    if (r < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(out->list, json_pack("{s:s, s:s, s:o}", "kind", rows[i].kind,
+                                                   "name", rows[i].name, "arn",
+                                                   ia_an_jstr(rows[i].arn)));
+        if (!with_docs)
+            continue;
+        if (strcmp(rows[i].kind, "inline") == 0) {
+            if (rows[i].doc)
+                add_doc(out, rows[i].name, rows[i].doc);
+            else
+                json_array_append_new(out->unread, json_string(rows[i].name));
+        } else if (rows[i].arn) {
+            char *doc;
+            if (attached_doc(ctx, rows[i].arn, &doc, err) != IA_OK)
+                goto out;
+            if (doc)
+                add_doc(out, rows[i].arn, doc);
+            else
+                json_array_append_new(out->unread, json_string(rows[i].arn));
+            free(doc);
+        }
+    }
+    rc = IA_OK;
+out:
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].kind);
+        free(rows[i].name);
+        free(rows[i].arn);
+        free(rows[i].doc);
+    }
+    free(rows);
+    return rc;
+}
+
+static int
+matches_any(const char *name, char *const *patterns)
+{
+    for (size_t i = 0; patterns && patterns[i]; i++)
+        if (ia_glob_match(patterns[i], name))
+            return 1;
+    return 0;
+}
+
+static enum ia_code
+bootstrap(struct ia_an_ctx *ctx, const struct roles *rs, const struct role *ro,
+          struct ia_err *err)
+{
+    const char *admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern
+                                                           : "*admin*";
+    long age = ia_an_days_since(ctx, ro->created);
+    long grace = ctx->rules->bootstrap_grace_days;
+    struct policy_docs pd = { 0 };
+
+    if (age >= 0 && age <= grace)
+        return IA_OK;
+    json_t *admins = json_array();
+    for (size_t i = 0; i < rs->n; i++) {
+        const struct role *o = &rs->items[i];
+        if (o == ro || strcmp(o->account, ro->account) != 0 || ia_an_service_linked(o->path) ||
+            ia_glob_match(ctx->rules->bootstrap_role_pattern, o->name))
+            continue;
+        if (ia_glob_match(admin_pat, o->name))
+            json_array_append_new(admins, json_string(o->arn));
+    }
+    if (role_policies(ctx, ro, 0, &pd, err) != IA_OK) {
+        json_decref(admins);
+        policy_docs_release(&pd);
+        return IA_ERR_DB;
+    }
+    long since = ia_an_days_since(ctx, ro->last_used);
+    int have_admin = json_array_size(admins) > 0;
+    json_t *ev = json_pack("{s:s, s:o, s:o, s:i, s:o, s:o, s:O, s:o}", "role", ro->name,
+                           "created_at", ia_an_jstr(ro->created), "age_days",
+                           age >= 0 ? json_integer(age) : json_null(), "grace_days", (int)grace,
+                           "last_used_at", ia_an_jstr(ro->last_used), "days_since_use",
+                           since >= 0 ? json_integer(since) : json_null(), "policies", pd.list,
+                           "admin_roles", admins);
+    ia_an_emit(ctx, "bootstrap-role-present", have_admin ? IA_SEV_HIGH : IA_SEV_MEDIUM,
+               ro->account, ro->arn, NULL, ev, "bootstrap role %s in %s is still present%s",
+               ro->name, ro->account, have_admin ? " although an admin role exists" : "");
+    policy_docs_release(&pd);
+    return IA_OK;
+}
+
+static enum ia_code
+readonly(struct ia_an_ctx *ctx, const struct role *ro, struct ia_err *err)
+{
+    struct policy_docs pd = { 0 };
+    struct ia_side_effect_report rep = { 0 };
+    struct ia_err perr;
+    enum ia_code rc = IA_ERR_DB;
+
+    if (role_policies(ctx, ro, 1, &pd, err) != IA_OK)
+        goto out;
+    rc = IA_OK;
+    if (pd.n == 0)
+        goto out;
+    if (ia_policy_side_effects((const char *const *)pd.docs, pd.n, &rep, &perr) != IA_OK) {
+        /* An unreadable policy is not a finding here; say so in the log and move on. */
+        IA_LOG_WARN("analyser", "msg=\"policy unreadable: side effects unknown\" role=%s "
+                    "detail=\"%s\"", ro->arn, perr.msg);
+        goto out;
+    }
+    if (rep.n_total == 0)
+        goto out;
+    json_t *items = json_array();
+    for (size_t i = 0; i < rep.n_items; i++) {
+        const struct ia_side_effect *s = &rep.items[i];
+        json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:s, s:s, s:b}", "policy",
+                                               pd.names[s->doc_index], "statement",
+                                               (json_int_t)s->statement_index, "kind",
+                                               s->kind == IA_SIDE_EFFECT_WRITE ? "write"
+                                                                               : "sensitive",
+                                               "pattern", s->pattern, "matched", s->matched,
+                                               "not_action", s->not_action));
+    }
+    json_t *ev = json_pack("{s:s, s:s, s:O, s:o, s:I, s:O}", "role", ro->name, "pattern",
+                           ctx->rules->readonly_role_pattern, "policies", pd.list,
+                           "side_effects", items, "side_effects_total",
+                           (json_int_t)rep.n_total, "unread_policies", pd.unread);
+    ia_an_emit(ctx, "readonly-role-side-effects", IA_SEV_HIGH, ro->account, ro->arn, NULL, ev,
+               "read-only role %s allows %s (%s)", ro->name, rep.items[0].matched,
+               rep.items[0].pattern);
+out:
+    ia_policy_side_effect_report_release(&rep);
+    policy_docs_release(&pd);
+    return rc;
+}
+
+enum ia_code
+ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct roles rs = { 0 };
+    enum ia_code rc = IA_ERR_DB;
+    long stale = ctx->rules->stale_days;
+
+    if (load_roles(ctx, &rs, err) != IA_OK)
+        goto out;
+    for (size_t i = 0; i < rs.n; i++) {
+        const struct role *ro = &rs.items[i];
+        if (ia_an_service_linked(ro->path))
+            continue;
+        if (ro->trust_error) {
+            /* No rows: every trust rule was blind to this role. Rows and problems: the rules
+             * saw what could be read; the rest may hide a principal. */
+            enum ia_severity sev = ro->n_trust_rows ? IA_SEV_LOW : IA_SEV_MEDIUM;
+            ia_an_emit(ctx, "trust-policy-unreadable", sev, ro->account, ro->arn, NULL,
+                       json_pack("{s:s, s:s, s:I}", "role", ro->name, "trust_error",
+                                 ro->trust_error, "trust_rows", (json_int_t)ro->n_trust_rows),
+                       "trust policy of role %s %s: %s", ro->name,
+                       ro->n_trust_rows ? "was read only in part" : "could not be read",
+                       ro->trust_error);
+        }
+        int is_bootstrap = ctx->rules->bootstrap_role_pattern &&
+                           ia_glob_match(ctx->rules->bootstrap_role_pattern, ro->name);
+        if (is_bootstrap && bootstrap(ctx, &rs, ro, err) != IA_OK)
+            goto out;
+        if (ctx->rules->readonly_role_pattern &&
+            ia_glob_match(ctx->rules->readonly_role_pattern, ro->name) &&
+            readonly(ctx, ro, err) != IA_OK)
+            goto out;
+        if (!ia_an_human_assumable(ctx, ro->account, ro->name))
+            continue;
+        long since = ia_an_days_since(ctx, ro->last_used);
+        long age = ia_an_days_since(ctx, ro->created);
+        /* A role created less than stale_days ago has not had the chance to be used. */
+        if ((since >= 0 && since >= stale) || (since < 0 && age >= stale)) {
+            json_t *ev = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "role", ro->name,
+                                   "created_at", ia_an_jstr(ro->created), "last_used_at",
+                                   ia_an_jstr(ro->last_used), "days_since_use",
+                                   since >= 0 ? json_integer(since) : json_null(), "age_days",
+                                   age >= 0 ? json_integer(age) : json_null(), "stale_days",
+                                   (int)stale);
+            if (since >= 0)
+                ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
+                           "role %s not used for %ld days", ro->name, since);
+            else
+                ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
+                           "role %s never used (created %ld days ago)", ro->name, age);
+        }
+        if (!is_bootstrap && !matches_any(ro->name, ctx->rules->human_role_patterns)) {
+            json_t *pats = json_array();
+            for (size_t p = 0; ctx->rules->human_role_patterns &&
+                               ctx->rules->human_role_patterns[p]; p++)
+                json_array_append_new(pats, json_string(ctx->rules->human_role_patterns[p]));
+            ia_an_emit(ctx, "role-name-nonstandard", IA_SEV_INFO, ro->account, ro->arn, NULL,
+                       json_pack("{s:s, s:o}", "role", ro->name, "human_role_patterns", pats),
+                       "people can assume role %s, whose name fits none of the standard "
+                       "patterns", ro->name);
+        }
+    }
+    rc = IA_OK;
+out:
+    roles_release(&rs);
+    return rc;
+}

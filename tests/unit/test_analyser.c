@@ -1,0 +1,1334 @@
+/*
+ * The analyser against synthetic snapshots: every rule with positive and negative cases
+ * (table-driven), the false-alarm guards, exceptions, leavers/roster parsing, fingerprints
+ * and run-to-run history, diff. Each case builds a fresh database in a temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "analyser/analyser.h"
+#include "analyser/internal.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/mem.h"
+#include "core/policy.h"
+#include "sql/db.h"
+
+/* "Now" for every test: 2026-11-27T12:00:00Z (IA_FAKE_NOW). */
+#define OLD "2026-01-01T00:00:00Z"     /* 330 days before now */
+#define MID "2026-09-28T00:00:00Z"     /* 60 days before now */
+#define RECENT "2026-11-20T00:00:00Z"  /* 7 days before now */
+#define BASE "111111111111"
+#define TEAM "222222222222"
+#define UARN(n) "arn:aws:iam::111111111111:user/" n
+#define TARN(n) "arn:aws:iam::222222222222:user/" n
+#define RARN "arn:aws:iam::222222222222:role/Admin"
+
+struct env {
+    char dir[64];
+    struct ia_db *db;
+    struct ia_config cfg;
+};
+
+static const char s_fixture[] =
+    "INSERT INTO runs (id, started_at, finished_at, status, tool_version) VALUES "
+    "(1, '2026-11-26T02:00:00Z', '2026-11-26T02:10:00Z', 'complete', 'test');"
+    "INSERT INTO accounts (run_id, account_id, name, team, is_base, status) VALUES "
+    "(1, '" BASE "', 'gds-users', 'gds', 1, 'ok'), (1, '" TEAM "', 'team-a', 'a', 0, 'ok');"
+    "INSERT INTO password_policies (run_id, account_id, present, minimum_length) VALUES "
+    "(1, '" BASE "', 1, 16);";
+
+static void
+path_in(const struct env *e, const char *name, struct ia_buf *out)
+{
+    ia_buf_reset(out);
+    ia_buf_addf(out, "%s/%s", e->dir, name);
+}
+
+static void
+exec(struct env *e, const char *sql)
+{
+    struct ia_err err;
+    ia_err_clear(&err);
+    if (ia_db_exec(e->db, sql, &err) != IA_OK)
+        fail_msg("SQL failed: %s\n%s", err.msg, sql);
+}
+
+static void
+env_open(struct env *e)
+{
+    struct ia_err err;
+    struct ia_buf p = IA_BUF_INIT;
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)ia_time_from_utc(2026, 11, 27, 12, 0, 0));
+    setenv("IA_FAKE_NOW", now, 1);
+    snprintf(e->dir, sizeof(e->dir), "/tmp/ia-analyser-XXXXXX");
+    assert_non_null(mkdtemp(e->dir));
+    path_in(e, "ia.db", &p);
+    ia_err_clear(&err);
+    assert_int_equal(ia_db_open(p.buf, IA_DB_READWRITE, &e->db, &err), IA_OK);
+    ia_buf_release(&p);
+    exec(e, s_fixture);
+    ia_config_init(&e->cfg);
+}
+
+static void
+env_close(struct env *e)
+{
+    static const char *const files[] = { "ia.db", "ia.db-wal", "ia.db-shm", "leavers.csv",
+                                         "roster.csv", "exceptions.ini" };
+    struct ia_buf p = IA_BUF_INIT;
+    ia_db_close(e->db);
+    ia_config_release(&e->cfg);
+    for (size_t i = 0; i < IA_ARRAY_LEN(files); i++) {
+        path_in(e, files[i], &p);
+        unlink(p.buf);
+    }
+    ia_buf_release(&p);
+    rmdir(e->dir);
+}
+
+static void
+write_file(const struct env *e, const char *name, const char *text, struct ia_buf *path)
+{
+    path_in(e, name, path);
+    FILE *f = fopen(path->buf, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A role and its trust rows, normalised exactly as the collector does. */
+static void
+add_role(struct env *e, int64_t run, const char *acct, const char *name, const char *path,
+         const char *created, const char *last_used, const char *trust)
+{
+    struct ia_err err;
+    struct ia_db_stmt *st;
+    struct ia_buf arn = IA_BUF_INIT;
+    struct ia_trust_rows rows = { 0 };
+
+    ia_err_clear(&err);
+    ia_buf_addf(&arn, "arn:aws:iam::%s:role/%s", acct, name);
+    assert_int_equal(ia_db_prepare(e->db, "role_insert", &st, &err), IA_OK);
+    ia_db_bind_int(st, ":run_id", run);
+    ia_db_bind_text(st, ":account_id", acct);
+    ia_db_bind_text(st, ":role_name", name);
+    ia_db_bind_text(st, ":role_id", "AROAEXAMPLEROLEID0001");
+    ia_db_bind_text(st, ":arn", arn.buf);
+    ia_db_bind_text(st, ":path", path ? path : "/");
+    ia_db_bind_text(st, ":created_at", created);
+    ia_db_bind_text(st, ":last_used_at", last_used);
+    ia_db_bind_null(st, ":last_used_region");
+    ia_db_bind_null(st, ":permissions_boundary");
+    ia_db_bind_null(st, ":tags");
+    ia_db_bind_text(st, ":trust_policy", trust);
+    ia_db_bind_null(st, ":trust_error");
+    assert_int_equal(ia_db_run(st, &err), IA_OK);
+    if (trust) {
+        assert_int_equal(ia_policy_trust_rows(trust, strlen(trust), &rows, &err), IA_OK);
+        size_t prev = (size_t)-1;
+        int64_t pidx = 0;
+        for (size_t i = 0; i < rows.n_rows; i++) {
+            const struct ia_trust_row *r = &rows.rows[i];
+            pidx = r->statement_index == prev ? pidx + 1 : 0;
+            prev = r->statement_index;
+            assert_int_equal(ia_db_prepare(e->db, "trust_insert", &st, &err), IA_OK);
+            ia_db_bind_int(st, ":run_id", run);
+            ia_db_bind_text(st, ":account_id", acct);
+            ia_db_bind_text(st, ":role_name", name);
+            ia_db_bind_text(st, ":role_arn", arn.buf);
+            ia_db_bind_int(st, ":statement_index", (int64_t)r->statement_index);
+            ia_db_bind_int(st, ":principal_index", pidx);
+            ia_db_bind_text(st, ":sid", r->sid);
+            ia_db_bind_text(st, ":effect", ia_policy_effect_name(r->effect));
+            ia_db_bind_int(st, ":not_principal", r->not_principal);
+            ia_db_bind_text(st, ":principal_kind", r->principal_kind);
+            ia_db_bind_text(st, ":principal", r->principal);
+            ia_db_bind_text(st, ":principal_account", r->principal_account);
+            ia_db_bind_text(st, ":principal_type",
+                            ia_policy_principal_type_name(r->principal_type));
+            ia_db_bind_text(st, ":actions", r->actions);
+            ia_db_bind_int(st, ":not_action", r->not_action);
+            ia_db_bind_text(st, ":conditions", r->conditions);
+            assert_int_equal(ia_db_run(st, &err), IA_OK);
+        }
+        ia_policy_trust_rows_release(&rows);
+    }
+    ia_buf_release(&arn);
+}
+
+static enum ia_code
+analyse(struct env *e, int64_t run, const char *leavers, const char *roster, const char *exc,
+        struct ia_analyse_summary *sum, struct ia_err *err)
+{
+    struct ia_buf pl = IA_BUF_INIT, pr = IA_BUF_INIT, px = IA_BUF_INIT;
+    struct ia_analyse_paths paths = { NULL, NULL, NULL };
+    if (leavers) {
+        write_file(e, "leavers.csv", leavers, &pl);
+        paths.leavers = pl.buf;
+    }
+    if (roster) {
+        write_file(e, "roster.csv", roster, &pr);
+        paths.roster = pr.buf;
+    }
+    if (exc) {
+        write_file(e, "exceptions.ini", exc, &px);
+        paths.exceptions = px.buf;
+    }
+    ia_err_clear(err);
+    enum ia_code rc = ia_analyse_run(e->db, &e->cfg, run, &paths, sum, err);
+    ia_buf_release(&pl);
+    ia_buf_release(&pr);
+    ia_buf_release(&px);
+    return rc;
+}
+
+/* "SEVERITY RESOURCE PRINCIPAL\n" for every finding of rule in run, sorted. New string. */
+static char *
+findings_of(struct env *e, int64_t run, const char *rule)
+{
+    struct ia_db_stmt *st;
+    struct ia_err err;
+    struct ia_buf b = IA_BUF_INIT;
+    ia_err_clear(&err);
+    assert_int_equal(ia_db_prepare(e->db,
+                                   "SELECT severity || ' ' || resource_arn || ' ' || "
+                                   "COALESCE(principal, '-') FROM findings WHERE run_id = :run "
+                                   "AND rule_id = :rule ORDER BY 1",
+                                   &st, &err),
+                     IA_OK);
+    ia_db_bind_int(st, ":run", run);
+    ia_db_bind_text(st, ":rule", rule);
+    while (ia_db_step(st, &err) == 1) {
+        ia_buf_addstr(&b, ia_db_col_text(st, 0));
+        ia_buf_addch(&b, '\n');
+    }
+    ia_db_finalize(st);
+    return ia_buf_detach(&b, NULL);
+}
+
+/* One text column of the first row of sql (which must mention :run), or NULL. New string. */
+static char *
+query1(struct env *e, const char *sql, int64_t run)
+{
+    struct ia_db_stmt *st;
+    struct ia_err err;
+    char *out = NULL;
+    ia_err_clear(&err);
+    assert_int_equal(ia_db_prepare(e->db, sql, &st, &err), IA_OK);
+    ia_db_bind_int(st, ":run", run);
+    if (ia_db_step(st, &err) == 1 && ia_db_col_text(st, 0))
+        out = ia_xstrdup(ia_db_col_text(st, 0));
+    ia_db_finalize(st);
+    return out;
+}
+
+/* ---- the rule table ------------------------------------------------------------------------ */
+
+static void
+cfg_domains(struct ia_config *c)
+{
+    c->rules.allowed_email_domains = ia_xcalloc(2, sizeof(char *));
+    c->rules.allowed_email_domains[0] = ia_xstrdup("digital.example.gov.uk");
+}
+
+static void
+cfg_group(struct ia_config *c)
+{
+    c->rules.required_group = ia_xstrdup("cross-account-users");
+}
+
+static void
+cfg_known(struct ia_config *c)
+{
+    c->rules.known_accounts = ia_xcalloc(2, sizeof(char *));
+    c->rules.known_accounts[0] = ia_xstrdup("999999999999");
+}
+
+static void
+cfg_min15(struct ia_config *c)
+{
+    c->rules.min_password_length = 15;
+}
+
+struct rcase {
+    const char *name;
+    const char *rule;
+    const char *sql;
+    const char *trust;     /* a role Admin in TEAM (unless role_* say otherwise) */
+    const char *role_acct, *role_name, *role_path, *role_created, *role_used;
+    void (*tweak)(struct ia_config *);
+    const char *leavers, *roster;
+    const char *post_sql;  /* run after the role is added */
+    const char *expect;
+};
+
+#define USER(acct, name, created, pw, pw_used, mfa)                                              \
+    "INSERT INTO users (run_id, account_id, user_name, user_id, arn, created_at, "              \
+    "password_enabled, password_last_used, mfa_active) VALUES (1, '" acct "', '" name "', "     \
+    "'AIDA" name "', 'arn:aws:iam::" acct ":user/" name "', " created ", " pw ", " pw_used     \
+    ", " mfa ");"
+#define Q(s) "'" s "'"
+#define DEVICE(acct, user, name, kind)                                                           \
+    "INSERT INTO mfa_devices (run_id, account_id, user_name, serial_number, device_name, kind) " \
+    "VALUES (1, '" acct "', '" user "', 'arn:aws:iam::" acct ":mfa/" name "', '" name "', '"    \
+    kind "');"
+#define KEY(acct, user, id, status, created, used)                                               \
+    "INSERT INTO access_keys (run_id, account_id, user_name, access_key_id, status, "           \
+    "created_at, last_used_at) VALUES (1, '" acct "', '" user "', '" id "', '" status "', "     \
+    created ", " used ");"
+#define ROOT(acct, mfa, k1, k2)                                                                  \
+    "INSERT INTO credential_report (run_id, account_id, user, arn, password_enabled, "          \
+    "mfa_active, access_key_1_active, access_key_2_active) VALUES (1, '" acct "', "             \
+    "'<root_account>', 'arn:aws:iam::" acct ":root', 'not_supported', '" mfa "', '" k1 "', '"  \
+    k2 "');"
+#define DOC(stmts) "{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}"
+#define ALLOW(p, extra)                                                                          \
+    "{\"Effect\":\"Allow\",\"Principal\":" p ",\"Action\":\"sts:AssumeRole\"" extra "}"
+#define COND(c) ",\"Condition\":{" c "}"
+#define MFA COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}")
+#define AWS(v) "{\"AWS\":\"" v "\"}"
+#define A_USER AWS(UARN("a@digital.example.gov.uk"))
+#define A_USER_ROW                                                                               \
+    USER(BASE, "a@digital.example.gov.uk", Q(OLD), "1", Q(RECENT), "1")                         \
+    DEVICE(BASE, "a@digital.example.gov.uk", "a@digital.example.gov.uk-phone", "virtual")
+
+static const struct rcase s_cases[] = {
+    /* ---- user-no-mfa ---- */
+    { .name = "no MFA, password: critical", .rule = "user-no-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "0"),
+      .expect = "critical " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "no MFA, active key only: critical", .rule = "user-no-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "0", "NULL", "0")
+                 KEY(BASE, "a@x.gov.uk", "AKIA1", "Active", Q(OLD), Q(RECENT)),
+      .expect = "critical " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "no MFA, no password, inactive key: low (guard)", .rule = "user-no-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "0", "NULL", "0")
+                 KEY(BASE, "a@x.gov.uk", "AKIA1", "Inactive", Q(OLD), "NULL"),
+      .expect = "low " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "MFA device present", .rule = "user-no-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "0")
+                 DEVICE(BASE, "a@x.gov.uk", "a@x.gov.uk", "virtual"),
+      .expect = "" },
+    { .name = "MFA active per credential report", .rule = "user-no-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"), .expect = "" },
+    { .name = "team-account user is not this rule", .rule = "user-no-mfa",
+      .sql = USER(TEAM, "svc", Q(OLD), "1", Q(RECENT), "0"), .expect = "" },
+    { .name = "root row is never a user (guard)", .rule = "user-no-mfa",
+      .sql = USER(BASE, "<root_account>", Q(OLD), "1", Q(RECENT), "0"), .expect = "" },
+    /* ---- mfa-device-name-prefix ---- */
+    { .name = "device named after user", .rule = "mfa-device-name-prefix",
+      .sql = DEVICE(BASE, "a@x.gov.uk", "A@X.gov.uk-phone", "virtual"), .expect = "" },
+    { .name = "device with another name", .rule = "mfa-device-name-prefix",
+      .sql = DEVICE(BASE, "a@x.gov.uk", "iphone", "virtual"),
+      .expect = "low arn:aws:iam::" BASE ":mfa/iphone a@x.gov.uk\n" },
+    { .name = "hardware token serial is exempt", .rule = "mfa-device-name-prefix",
+      .sql = DEVICE(BASE, "a@x.gov.uk", "GAHT12345678", "hardware"), .expect = "" },
+    { .name = "team account devices are not checked", .rule = "mfa-device-name-prefix",
+      .sql = DEVICE(TEAM, "svc", "iphone", "virtual"), .expect = "" },
+    /* ---- root-no-mfa / root-access-key ---- */
+    { .name = "root without MFA", .rule = "root-no-mfa", .sql = ROOT(TEAM, "false", "false",
+                                                                     "false"),
+      .expect = "critical arn:aws:iam::" TEAM ":root <root_account>\n" },
+    { .name = "root with MFA", .rule = "root-no-mfa", .sql = ROOT(TEAM, "true", "false", "false"),
+      .expect = "" },
+    { .name = "root of a failed account is not judged", .rule = "root-no-mfa",
+      .sql = ROOT(TEAM, "false", "false", "false")
+          "UPDATE accounts SET status = 'failed' WHERE account_id = '" TEAM "';",
+      .expect = "" },
+    { .name = "root with key 2 active", .rule = "root-access-key",
+      .sql = ROOT(BASE, "true", "false", "true"),
+      .expect = "critical arn:aws:iam::" BASE ":root <root_account>\n" },
+    { .name = "root without keys", .rule = "root-access-key",
+      .sql = ROOT(BASE, "true", "false", "false"), .expect = "" },
+    /* ---- password-policy-weak ---- */
+    { .name = "policy at 16", .rule = "password-policy-weak", .sql = "", .expect = "" },
+    { .name = "no policy", .rule = "password-policy-weak",
+      .sql = "UPDATE password_policies SET present = 0, minimum_length = NULL;",
+      .expect = "high arn:aws:iam::" BASE ":account-password-policy -\n" },
+    { .name = "policy at 15", .rule = "password-policy-weak",
+      .sql = "UPDATE password_policies SET minimum_length = 15;",
+      .expect = "medium arn:aws:iam::" BASE ":account-password-policy -\n" },
+    { .name = "policy at 15 with min_password_length 15", .rule = "password-policy-weak",
+      .sql = "UPDATE password_policies SET minimum_length = 15;", .tweak = cfg_min15,
+      .expect = "" },
+    /* ---- user-name-not-email ---- */
+    { .name = "rule off without allowed domains", .rule = "user-name-not-email",
+      .sql = USER(BASE, "bob", Q(OLD), "1", Q(RECENT), "1"), .expect = "" },
+    { .name = "plain name", .rule = "user-name-not-email", .tweak = cfg_domains,
+      .sql = USER(BASE, "bob", Q(OLD), "1", Q(RECENT), "1"),
+      .expect = "medium " UARN("bob") " bob\n" },
+    { .name = "other domain", .rule = "user-name-not-email", .tweak = cfg_domains,
+      .sql = USER(BASE, "bob@evil.example.com", Q(OLD), "1", Q(RECENT), "1"),
+      .expect = "medium " UARN("bob@evil.example.com") " bob@evil.example.com\n" },
+    { .name = "allowed domain, any case", .rule = "user-name-not-email", .tweak = cfg_domains,
+      .sql = USER(BASE, "bob@Digital.Example.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .expect = "" },
+    /* ---- user-not-in-group ---- */
+    { .name = "outside the group", .rule = "user-not-in-group", .tweak = cfg_group,
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
+          "INSERT INTO group_members VALUES (1, '" BASE "', 'other', 'a@x.gov.uk');",
+      .expect = "medium " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "in the group", .rule = "user-not-in-group", .tweak = cfg_group,
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
+          "INSERT INTO group_members VALUES (1, '" BASE "', 'cross-account-users', "
+          "'a@x.gov.uk');",
+      .expect = "" },
+    /* ---- team-account-user ---- */
+    { .name = "team user with password", .rule = "team-account-user",
+      .sql = USER(TEAM, "jo", Q(OLD), "1", Q(RECENT), "1"), .expect = "high " TARN("jo") " jo\n" },
+    { .name = "team user with active key", .rule = "team-account-user",
+      .sql = USER(TEAM, "ci", Q(OLD), "0", "NULL", "0")
+                 KEY(TEAM, "ci", "AKIA2", "Active", Q(RECENT), Q(RECENT)),
+      .expect = "high " TARN("ci") " ci\n" },
+    { .name = "team user without credentials", .rule = "team-account-user",
+      .sql = USER(TEAM, "ci", Q(OLD), "0", "NULL", "0")
+                 KEY(TEAM, "ci", "AKIA2", "Inactive", Q(RECENT), Q(RECENT)),
+      .expect = "" },
+    /* ---- leaver-present ---- */
+    { .name = "leaver with password: critical", .rule = "leaver-present",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\n  A@X.GOV.UK ,2026-11-01\n",
+      .expect = "critical " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "leaver without credentials: high", .rule = "leaver-present",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "0", "NULL", "1"),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n",
+      .expect = "high " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "leaving today has not passed", .rule = "leaver-present",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-27\n", .expect = "" },
+    { .name = "leaving date in the future", .rule = "leaver-present",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\na@x.gov.uk,2027-01-31\n", .expect = "" },
+    { .name = "username column", .rule = "leaver-present",
+      .sql = USER(BASE, "jdoe", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "username,leaving_date,team\njdoe,2026-10-01,x\n",
+      .expect = "critical " UARN("jdoe") " jdoe\n" },
+    /* ---- leaver-trusted-by-role ---- */
+    { .name = "role trusts leaver (two statements: one finding)",
+      .rule = "leaver-trusted-by-role",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .trust = DOC(ALLOW(AWS(UARN("a@x.gov.uk")), MFA) "," ALLOW(AWS(UARN("a@x.gov.uk")), "")),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n",
+      .expect = "high " RARN " " UARN("a@x.gov.uk") "\n" },
+    { .name = "role trusts a leaver deleted since (unique id)", .rule = "leaver-trusted-by-role",
+      .sql = "INSERT INTO principal_ids VALUES ('AIDAJQABLZS4A3QDU576Q', 'user', '" BASE "', "
+             "'gone@x.gov.uk', '" UARN("gone@x.gov.uk") "', 1, 1);",
+      .trust = DOC(ALLOW(AWS("AIDAJQABLZS4A3QDU576Q"), MFA)),
+      .leavers = "email,leaving_date\ngone@x.gov.uk,2026-11-01\n",
+      .expect = "high " RARN " " UARN("gone@x.gov.uk") "\n" },
+    { .name = "list of users: only the leaver", .rule = "leaver-trusted-by-role",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
+                 USER(BASE, "b@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .trust = DOC(ALLOW("{\"AWS\":[\"" UARN("b@x.gov.uk") "\",\"" UARN("a@x.gov.uk") "\"]}",
+                         MFA)),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n",
+      .expect = "high " RARN " " UARN("a@x.gov.uk") "\n" },
+    { .name = "base root narrowed by aws:PrincipalArn to a leaver",
+      .rule = "leaver-trusted-by-role",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"ArnEquals\":{\"aws:PrincipalArn\":[\"" UARN("b@x.gov.uk") "\",\""
+                              UARN("a@x.gov.uk") "\"]}"))),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n",
+      .expect = "high " RARN " " UARN("a@x.gov.uk") "\n" },
+    { .name = "role trusts someone still here", .rule = "leaver-trusted-by-role",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .trust = DOC(ALLOW(AWS(UARN("a@x.gov.uk")), MFA)),
+      .leavers = "email,leaving_date\nb@x.gov.uk,2026-11-01\n", .expect = "" },
+    /* ---- user-not-in-roster ---- */
+    { .name = "not in roster nor leavers", .rule = "user-not-in-roster",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
+                 USER(BASE, "b@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
+                     USER(BASE, "c@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .roster = "name,email\nA,A@x.gov.uk\n", .leavers = "email,leaving_date\nc@x.gov.uk,"
+                                                          "2026-11-01\n",
+      .expect = "medium " UARN("b@x.gov.uk") " b@x.gov.uk\n" },
+    { .name = "no roster: rule off", .rule = "user-not-in-roster",
+      .sql = USER(BASE, "b@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"), .expect = "" },
+    /* ---- user-inactive ---- */
+    { .name = "password last used long ago", .rule = "user-inactive",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(OLD), "1"),
+      .expect = "medium " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "key used recently keeps the user active", .rule = "user-inactive",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(OLD), "1")
+                 KEY(BASE, "a@x.gov.uk", "AKIA3", "Active", Q(OLD), Q(RECENT)),
+      .expect = "" },
+    { .name = "never used, created long ago", .rule = "user-inactive",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", "NULL", "1"),
+      .expect = "medium " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "never used, created recently (guard)", .rule = "user-inactive",
+      .sql = USER(BASE, "a@x.gov.uk", Q(RECENT), "1", "NULL", "1"), .expect = "" },
+    { .name = "no credentials: low", .rule = "user-inactive",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "0", Q(OLD), "1"),
+      .expect = "low " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    /* ---- access-key-unused / access-key-old ---- */
+    { .name = "key unused for 60 days", .rule = "access-key-unused",
+      .sql = USER(TEAM, "ci", Q(OLD), "0", "NULL", "0")
+                 KEY(TEAM, "ci", "AKIA4", "Active", Q(OLD), Q(OLD)),
+      .expect = "medium " TARN("ci") " AKIA4\n" },
+    { .name = "key never used, created long ago", .rule = "access-key-unused",
+      .sql = USER(TEAM, "ci", Q(OLD), "0", "NULL", "0")
+                 KEY(TEAM, "ci", "AKIA4", "Active", Q(OLD), "NULL"),
+      .expect = "medium " TARN("ci") " AKIA4\n" },
+    { .name = "key never used, created last week (guard)", .rule = "access-key-unused",
+      .sql = USER(TEAM, "ci", Q(OLD), "0", "NULL", "0")
+                 KEY(TEAM, "ci", "AKIA4", "Active", Q(RECENT), "NULL"),
+      .expect = "" },
+    { .name = "inactive key is not judged", .rule = "access-key-unused",
+      .sql = KEY(TEAM, "ci", "AKIA4", "Inactive", Q(OLD), Q(OLD)), .expect = "" },
+    { .name = "key 330 days old", .rule = "access-key-old",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "0", "NULL", "1")
+                 KEY(BASE, "a@x.gov.uk", "AKIA5", "Active", Q(OLD), Q(RECENT)),
+      .expect = "medium " UARN("a@x.gov.uk") " AKIA5\n" },
+    { .name = "key 60 days old", .rule = "access-key-old",
+      .sql = KEY(BASE, "a@x.gov.uk", "AKIA5", "Active", Q(MID), Q(RECENT)), .expect = "" },
+    /* ---- bootstrap-role-present ---- */
+    { .name = "bootstrap role alone: medium", .rule = "bootstrap-role-present",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "Bootstrap",
+      .expect = "medium arn:aws:iam::" TEAM ":role/Bootstrap -\n" },
+    { .name = "bootstrap role with an admin role: high", .rule = "bootstrap-role-present",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, created_at) "
+             "VALUES (1, '" TEAM "', 'jane.doe-admin', 'AROA2', 'arn:aws:iam::" TEAM
+             ":role/jane.doe-admin', '" OLD "');",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "gds-bootstrap-role",
+      .expect = "high arn:aws:iam::" TEAM ":role/gds-bootstrap-role -\n" },
+    { .name = "bootstrap role inside the grace period", .rule = "bootstrap-role-present",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "bootstrap",
+      .role_created = RECENT, .expect = "" },
+    { .name = "service-linked role is exempt", .rule = "bootstrap-role-present",
+      .trust = DOC(ALLOW("{\"Service\":\"ssm.amazonaws.com\"}", "")),
+      .role_name = "AWSServiceRoleForBootstrap", .role_path = "/aws-service-role/ssm/",
+      .expect = "" },
+    /* ---- role-unused ---- */
+    { .name = "human role unused for 330 days", .rule = "role-unused",
+      .sql = A_USER_ROW, .trust = DOC(ALLOW(A_USER, MFA)), .role_used = OLD,
+      .expect = "low " RARN " -\n" },
+    { .name = "human role never used, created last week (guard)", .rule = "role-unused",
+      .sql = A_USER_ROW, .trust = DOC(ALLOW(A_USER, MFA)), .role_created = RECENT,
+      .role_used = "", .expect = "" },
+    { .name = "service role is not human-assumable", .rule = "role-unused",
+      .trust = DOC(ALLOW("{\"Service\":\"lambda.amazonaws.com\"}", "")), .role_used = OLD,
+      .expect = "" },
+    { .name = "service-linked role is exempt", .rule = "role-unused", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, MFA)), .role_used = OLD, .role_path = "/aws-service-role/x/",
+      .expect = "" },
+    /* ---- role-name-nonstandard ---- */
+    { .name = "PowerUser trusted by the base account", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "PowerUser",
+      .expect = "info arn:aws:iam::" TEAM ":role/PowerUser -\n" },
+    { .name = "per-person admin", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "jane.doe-admin", .expect = "" },
+    { .name = "per-person readonly", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "jane.doe-readonly", .expect = "" },
+    { .name = "TrustedUser", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "TrustedUser",
+      .expect = "" },
+    { .name = "ReadOnly", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .expect = "" },
+    { .name = "machine role (team account root) is not human", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")), .role_name = "deployer",
+      .expect = "" },
+    /* ---- readonly-role-side-effects ---- */
+    { .name = "inline ssm:GetParameter", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'params', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":"
+             "{\"Effect\":\"Allow\",\"Action\":\"ssm:GetParameter\",\"Resource\":\"*\"}}');",
+      .expect = "high arn:aws:iam::" TEAM ":role/ReadOnly -\n" },
+    { .name = "AWS-managed with ssm:Describe*", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "jane.doe-readonly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'jane.doe-readonly', "
+             "'attached', 'ViewOnly', 'arn:aws:iam::aws:policy/ViewOnly', NULL);"
+             "INSERT INTO managed_policies VALUES (1, 'arn:aws:iam::aws:policy/ViewOnly', 'v1', "
+             "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+             "[\"ec2:Describe*\",\"ssm:Describe*\"],\"Resource\":\"*\"}]}', NULL);",
+      .expect = "high arn:aws:iam::" TEAM ":role/jane.doe-readonly -\n" },
+    { .name = "customer-managed describe-only", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'attached', 'ro', 'arn:aws:iam::" TEAM ":policy/ro', NULL);"
+             "INSERT INTO policies (run_id, account_id, arn, policy_name, document) VALUES (1, '"
+             TEAM "', 'arn:aws:iam::" TEAM ":policy/ro', 'ro', '{\"Version\":\"2012-10-17\","
+             "\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:Describe*\",\"s3:List*\"],"
+             "\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    { .name = "explicit Deny honoured", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"Action\":[\"ec2:Describe*\",\"ssm:*\"],\"Resource\":\"*\"},"
+             "{\"Effect\":\"Deny\",\"Action\":\"ssm:*\",\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    { .name = "admin role is not read-only", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'Admin', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    /* ---- trust-wildcard-principal: each grammar variant ---- */
+    { .name = "Principal \"*\"", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", "")), .expect = "critical " RARN " *\n" },
+    { .name = "Principal {AWS: *}", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), "")), .expect = "critical " RARN " *\n" },
+    { .name = "Principal {AWS: [*]} in a single statement object",
+      .rule = "trust-wildcard-principal",
+      .trust = "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":"
+               "{\"AWS\":[\"*\"]},\"Action\":[\"sts:AssumeRole\",\"sts:TagSession\"]}}",
+      .expect = "critical " RARN " *\n" },
+    { .name = "pinned by StringEquals aws:PrincipalOrgID", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-abc123\"}"))),
+      .expect = "medium " RARN " *\n" },
+    { .name = "pinned by ForAnyValue:StringEquals aws:PrincipalOrgID",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"ForAnyValue:StringEquals\":{\"aws:PrincipalOrgID\":"
+                                        "[\"o-abc123\"]}"))),
+      .expect = "medium " RARN " *\n" },
+    { .name = "pinned by StringEquals sts:ExternalId", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\"}"))),
+      .expect = "medium " RARN " *\n" },
+    { .name = "StringEqualsIfExists does not pin", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEqualsIfExists\":{\"aws:PrincipalOrgID\":"
+                                        "\"o-abc123\"}"))),
+      .expect = "critical " RARN " *\n" },
+    { .name = "narrowed by a Deny StringNotEquals aws:PrincipalOrgID",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", "") ",{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":"
+                   "\"sts:AssumeRole\"" COND("\"StringNotEquals\":{\"aws:PrincipalOrgID\":"
+                                             "\"o-abc123\"}") "}"),
+      .expect = "medium " RARN " *\n" },
+    { .name = "unconditional Deny * makes the Allow moot", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", "") ",{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"},"
+                   "\"Action\":\"sts:*\"}"),
+      .expect = "" },
+    { .name = "Deny on sts:AssumeRoleWithSAML does not cancel AssumeRole",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", "") ",{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                   "\"Action\":\"sts:AssumeRoleWithSAML\"}"),
+      .expect = "critical " RARN " *\n" },
+    { .name = "Service principal is not a wildcard", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("{\"Service\":[\"ec2.amazonaws.com\",\"lambda.amazonaws.com\"]}", "")),
+      .expect = "" },
+    { .name = "NotAction sts:TagSession still allows AssumeRole",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"NotAction\":\"sts:TagSession\"}"),
+      .expect = "critical " RARN " *\n" },
+    { .name = "Action sts:* with AWS and Service kinds in one statement",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC("{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\","
+                   "\"AWS\":[\"arn:aws:iam::" TEAM ":role/ci\",\"*\"]},\"Action\":\"sts:*\"}"),
+      .expect = "critical " RARN " *\n" },
+    { .name = "Allow * on sts:TagSession only", .rule = "trust-wildcard-principal",
+      .trust = DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:TagSession\"}"),
+      .expect = "" },
+    { .name = "service-linked role is exempt", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", "")), .role_path = "/aws-service-role/x/", .expect = "" },
+    /* ---- trust-account-root ---- */
+    { .name = "base account root: high", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .expect = "high " RARN " arn:aws:iam::" BASE ":root\n" },
+    { .name = "bare base account id: high", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS(BASE), MFA)), .expect = "high " RARN " " BASE "\n" },
+    { .name = "team account root: medium", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
+      .expect = "medium " RARN " arn:aws:iam::" TEAM ":root\n" },
+    { .name = "base root narrowed by StringLike aws:PrincipalArn: lowered",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"},\"StringLike\":"
+                              "{\"aws:PrincipalArn\":\"arn:aws:iam::" BASE ":user/a@*\"}"))),
+      .expect = "medium " RARN " arn:aws:iam::" BASE ":root\n" },
+    { .name = "base root narrowed by aws:PrincipalAccount: lowered", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE "\"}"))),
+      .expect = "medium " RARN " arn:aws:iam::" BASE ":root\n" },
+    { .name = "base root narrowed by StringEquals aws:PrincipalArn: lowered",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"StringEquals\":{\"aws:PrincipalArn\":\"" UARN("a@x.gov.uk")
+                              "\"}"))),
+      .expect = "medium " RARN " arn:aws:iam::" BASE ":root\n" },
+    { .name = "team root narrowed by aws:PrincipalOrgID: low", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"),
+                         COND("\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-abc123\"}"))),
+      .expect = "low " RARN " arn:aws:iam::" TEAM ":root\n" },
+    { .name = "sts:ExternalId does not narrow a whole account", .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"),
+                         COND("\"StringEquals\":{\"sts:ExternalId\":\"x\"}"))),
+      .expect = "medium " RARN " arn:aws:iam::" TEAM ":root\n" },
+    { .name = "named user is not a whole account", .rule = "trust-account-root",
+      .sql = A_USER_ROW, .trust = DOC(ALLOW(A_USER, MFA)), .expect = "" },
+    /* ---- trust-no-mfa / trust-mfa-if-exists: each operator ---- */
+    { .name = "user without MFA condition", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, "")),
+      .expect = "high " RARN " " UARN("a@digital.example.gov.uk") "\n" },
+    { .name = "Bool aws:MultiFactorAuthPresent true", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, MFA)), .expect = "" },
+    { .name = "Bool aws:MultiFactorAuthPresent false", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"false\"}"))),
+      .expect = "high " RARN " " UARN("a@digital.example.gov.uk") "\n" },
+    { .name = "NumericLessThan aws:MultiFactorAuthAge", .rule = "trust-no-mfa",
+      .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, COND("\"NumericLessThan\":{\"aws:MultiFactorAuthAge\":"
+                                      "\"3600\"}"))),
+      .expect = "" },
+    { .name = "ForAnyValue:Bool reads as Bool", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, COND("\"ForAnyValue:Bool\":{\"aws:MultiFactorAuthPresent\":"
+                                      "\"true\"}"))),
+      .expect = "" },
+    { .name = "BoolIfExists is not trust-no-mfa", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, COND("\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":"
+                                      "\"true\"}"))),
+      .expect = "" },
+    { .name = "BoolIfExists", .rule = "trust-mfa-if-exists", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, COND("\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":"
+                                      "\"true\"}"))),
+      .expect = "medium " RARN " " UARN("a@digital.example.gov.uk") "\n" },
+    { .name = "Bool is not if-exists", .rule = "trust-mfa-if-exists", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, MFA)), .expect = "" },
+    { .name = "Deny BoolIfExists false enforces MFA", .rule = "trust-no-mfa", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, "") ",{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"},"
+                   "\"Action\":\"sts:AssumeRole\"" COND("\"BoolIfExists\":{\"aws:MultiFactor"
+                                                        "AuthPresent\":\"false\"}") "}"),
+      .expect = "" },
+    { .name = "Deny Bool false lets keys through: if-exists", .rule = "trust-mfa-if-exists",
+      .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, "") ",{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"},"
+                   "\"Action\":\"sts:AssumeRole\"" COND("\"Bool\":{\"aws:MultiFactor"
+                                                        "AuthPresent\":\"false\"}") "}"),
+      .expect = "medium " RARN " " UARN("a@digital.example.gov.uk") "\n" },
+    { .name = "base account root without MFA: high", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")),
+      .expect = "high " RARN " arn:aws:iam::" BASE ":root\n" },
+    { .name = "team account root without MFA: medium", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
+      .expect = "medium " RARN " arn:aws:iam::" TEAM ":root\n" },
+    { .name = "Service principal is out of scope", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW("{\"Service\":\"ec2.amazonaws.com\"}", "")), .expect = "" },
+    { .name = "Federated principal is out of scope", .rule = "trust-no-mfa",
+      .trust = DOC("{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":\"arn:aws:iam::" TEAM
+                   ":saml-provider/idp\"},\"Action\":\"sts:AssumeRoleWithSAML\"}"),
+      .expect = "" },
+    { .name = "role principal is out of scope", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":role/ci"), "")), .expect = "" },
+    /* ---- trust-external-account ---- */
+    { .name = "unknown account root", .rule = "trust-external-account",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::999999999999:root"), "")),
+      .expect = "high " RARN " arn:aws:iam::999999999999:root\n" },
+    { .name = "unknown account with sts:ExternalId: medium", .rule = "trust-external-account",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::999999999999:role/vendor"),
+                         COND("\"StringEquals\":{\"sts:ExternalId\":\"abc-123\"}"))),
+      .expect = "medium " RARN " arn:aws:iam::999999999999:role/vendor\n" },
+    { .name = "known account", .rule = "trust-external-account", .tweak = cfg_known,
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::999999999999:root"), "")), .expect = "" },
+    { .name = "audited account", .rule = "trust-external-account",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")), .expect = "" },
+    /* ---- trust-dangling-principal ---- */
+    { .name = "unique id of a deleted user", .rule = "trust-dangling-principal",
+      .sql = "INSERT INTO principal_ids VALUES ('AIDAJQABLZS4A3QDU576Q', 'user', '" BASE "', "
+             "'gone@x.gov.uk', '" UARN("gone@x.gov.uk") "', 1, 1);",
+      .trust = DOC(ALLOW(AWS("AIDAJQABLZS4A3QDU576Q"), MFA)),
+      .expect = "medium " RARN " AIDAJQABLZS4A3QDU576Q\n" },
+    { .name = "ARN of a user gone from the base account", .rule = "trust-dangling-principal",
+      .trust = DOC(ALLOW(AWS(UARN("gone@x.gov.uk")), MFA)),
+      .expect = "medium " RARN " " UARN("gone@x.gov.uk") "\n" },
+    { .name = "ARN of an existing user", .rule = "trust-dangling-principal", .sql = A_USER_ROW,
+      .trust = DOC(ALLOW(A_USER, MFA)), .expect = "" },
+    { .name = "base account not collected: cannot tell", .rule = "trust-dangling-principal",
+      .sql = "UPDATE accounts SET status = 'failed' WHERE account_id = '" BASE "';",
+      .trust = DOC(ALLOW(AWS(UARN("gone@x.gov.uk")), MFA)), .expect = "" },
+    /* ---- trust-policy-unreadable ---- */
+    { .name = "no trust rows: medium", .rule = "trust-policy-unreadable",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
+             "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', '{oops', "
+             "'not JSON');",
+      .expect = "medium " RARN " -\n" },
+    { .name = "read in part: low", .rule = "trust-policy-unreadable",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
+      .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
+      .expect = "low " RARN " -\n" },
+    { .name = "clean trust policy", .rule = "trust-policy-unreadable",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")), .expect = "" },
+    { .name = "service-linked role is exempt", .rule = "trust-policy-unreadable",
+      .trust = DOC(ALLOW("{\"Service\":\"ssm.amazonaws.com\"}", "")),
+      .role_path = "/aws-service-role/ssm/", .post_sql = "UPDATE roles SET trust_error = 'x';",
+      .expect = "" },
+    /* ---- trust-not-principal ---- */
+    { .name = "Allow NotPrincipal", .rule = "trust-not-principal",
+      .trust = DOC("{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
+                   ":root\"},\"Action\":\"sts:AssumeRole\"}"),
+      .expect = "high " RARN " arn:aws:iam::" TEAM ":root\n" },
+    { .name = "Deny NotPrincipal", .rule = "trust-not-principal",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")
+                   ",{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
+                   ":root\"},\"Action\":\"sts:AssumeRole\"}"),
+      .expect = "" },
+};
+
+static void
+test_rule_cases(void **state)
+{
+    (void)state;
+    size_t n_rules;
+    const struct ia_rule *rules = ia_rules_table(&n_rules);
+    size_t *covered = ia_xcalloc(n_rules, sizeof(size_t));
+    size_t *negative = ia_xcalloc(n_rules, sizeof(size_t));
+    int failed = 0;
+
+    for (size_t i = 0; i < IA_ARRAY_LEN(s_cases); i++) {
+        const struct rcase *c = &s_cases[i];
+        struct env e;
+        struct ia_analyse_summary sum;
+        struct ia_err err;
+        env_open(&e);
+        if (c->sql)
+            exec(&e, c->sql);
+        if (c->trust) {
+            const char *used = c->role_used ? (*c->role_used ? c->role_used : NULL) : RECENT;
+            add_role(&e, 1, c->role_acct ? c->role_acct : TEAM,
+                     c->role_name ? c->role_name : "Admin", c->role_path,
+                     c->role_created ? c->role_created : OLD, used, c->trust);
+        }
+        if (c->post_sql)
+            exec(&e, c->post_sql);
+        if (c->tweak)
+            c->tweak(&e.cfg);
+        enum ia_code rc = analyse(&e, 0, c->leavers, c->roster, NULL, &sum, &err);
+        if (rc != IA_OK)
+            fail_msg("case '%s' (%s): analyse failed: %s", c->name, c->rule, err.msg);
+        char *got = findings_of(&e, 1, c->rule);
+        if (strcmp(got, c->expect) != 0) {
+            print_error("case '%s' (%s):\n  expected: %s\n  got:      %s\n", c->name, c->rule,
+                        c->expect, got);
+            failed++;
+        }
+        free(got);
+        for (size_t r = 0; r < n_rules; r++) {
+            if (strcmp(rules[r].id, c->rule) == 0) {
+                covered[r]++;
+                if (!*c->expect)
+                    negative[r]++;
+            }
+        }
+        env_close(&e);
+    }
+    /* Every rule but the exception ones (tested below) has positive and negative cases. */
+    for (size_t r = 0; r < n_rules; r++) {
+        if (!strncmp(rules[r].id, "exception-", 10))
+            continue;
+        if (covered[r] == 0 || negative[r] == 0 || negative[r] == covered[r]) {
+            print_error("rule %s lacks a positive or a negative case\n", rules[r].id);
+            failed++;
+        }
+    }
+    free(covered);
+    free(negative);
+    assert_int_equal(failed, 0);
+}
+
+/* ---- a clean estate: precision ------------------------------------------------------------- */
+
+static void
+test_clean_estate(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    exec(&e, A_USER_ROW KEY(BASE, "a@digital.example.gov.uk", "AKIA9", "Active", Q(RECENT),
+                            Q(RECENT)) ROOT(BASE, "true", "false", "false")
+                 ROOT(TEAM, "true", "false", "false"));
+    add_role(&e, 1, TEAM, "Admin", "/", OLD, RECENT, DOC(ALLOW(A_USER, MFA)));
+    add_role(&e, 1, TEAM, "AWSServiceRoleForSupport", "/aws-service-role/support.amazonaws.com/",
+             OLD, NULL, DOC(ALLOW("{\"Service\":\"support.amazonaws.com\"}", "")));
+    assert_int_equal(analyse(&e, 0, "email,leaving_date\n", "email\na@digital.example.gov.uk\n",
+                             NULL, &sum, &err),
+                     IA_OK);
+    char *all = query1(&e, "SELECT group_concat(rule_id || ' ' || resource_arn, '; ') FROM "
+                           "findings WHERE run_id = :run", 1);
+    assert_null(all);
+    assert_int_equal(sum.total, 0);
+    assert_int_equal(sum.worst, -1);
+    env_close(&e);
+}
+
+/* ---- evidence ------------------------------------------------------------------------------ */
+
+static void
+test_evidence(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    exec(&e, "INSERT INTO principal_ids VALUES ('AIDAJQABLZS4A3QDU576Q', 'user', '" BASE "', "
+             "'gone@x.gov.uk', '" UARN("gone@x.gov.uk") "', 1, 3);");
+    add_role(&e, 1, TEAM, "Admin", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("AIDAJQABLZS4A3QDU576Q"), "") ","
+                 ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                       COND("\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-1\"}"))));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *ev = query1(&e, "SELECT evidence FROM findings WHERE run_id = :run AND rule_id = "
+                          "'trust-dangling-principal'", 1);
+    assert_non_null(ev);
+    json_t *j = json_loads(ev, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "was"), "name")),
+                        "gone@x.gov.uk");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "was"),
+                                                        "first_seen_run")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "principal")),
+                        "AIDAJQABLZS4A3QDU576Q");
+    assert_int_equal(json_integer_value(json_object_get(j, "statement_index")), 0);
+    json_decref(j);
+    free(ev);
+    /* The lowered whole-account trust says why. */
+    ev = query1(&e, "SELECT evidence FROM findings WHERE run_id = :run AND rule_id = "
+                    "'trust-account-root'", 1);
+    j = json_loads(ev, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "narrowed_by"), 0)),
+                        "aws:PrincipalOrgID");
+    assert_non_null(strstr(json_string_value(json_object_get(j, "severity_reason")), "lowered"));
+    json_t *org = json_object_get(json_object_get(json_object_get(j, "conditions"),
+                                                  "StringEquals"),
+                                  "aws:PrincipalOrgID");
+    assert_string_equal(json_string_value(org), "o-1");
+    json_decref(j);
+    free(ev);
+    env_close(&e);
+}
+
+static void
+test_evidence_dates(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    exec(&e, USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "0")
+                 KEY(BASE, "a@x.gov.uk", "AKIA1", "Active", Q(OLD), Q(MID)));
+    assert_int_equal(analyse(&e, 0, "email,leaving_date\n\nA@x.gov.uk,2026-11-01\n", NULL,
+                             NULL, &sum, &err),
+                     IA_OK);
+    char *ev = query1(&e, "SELECT evidence FROM findings WHERE run_id = :run AND rule_id = "
+                          "'leaver-present'", 1);
+    json_t *j = json_loads(ev, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "days_since_leaving")), 26);
+    assert_int_equal(json_integer_value(json_object_get(j, "leavers_line")), 3);
+    assert_int_equal(json_integer_value(json_object_get(j, "days_since_password_use")), 7);
+    assert_int_equal(json_integer_value(json_object_get(j, "days_since_key_use")), 60);
+    assert_string_equal(json_string_value(json_object_get(j, "leaving_date")), "2026-11-01");
+    assert_true(json_is_true(json_object_get(j, "password_enabled")));
+    json_decref(j);
+    free(ev);
+    ev = query1(&e, "SELECT evidence FROM findings WHERE run_id = :run AND rule_id = "
+                    "'access-key-old'", 1);
+    j = json_loads(ev, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "age_days")), 330);
+    assert_int_equal(json_integer_value(json_object_get(j, "max_key_age_days")), 90);
+    assert_string_equal(json_string_value(json_object_get(j, "last_used_at")), MID);
+    json_decref(j);
+    free(ev);
+    env_close(&e);
+}
+
+/* ---- exceptions ---------------------------------------------------------------------------- */
+
+static const char s_exc_doc[] = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), ""));
+
+static void
+test_exception_suppresses(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT, s_exc_doc);
+    assert_int_equal(analyse(&e, 0, NULL, NULL,
+                             "[exception audit-role]\n"
+                             "rule = trust-account-root, trust-no-mfa      ; one or more\n"
+                             "resource = arn:aws:iam::*:role/audit\n"
+                             "reason = the nightly audit job assumes this role without MFA\n"
+                             "owner = security-team@example.gov.uk\n"
+                             "ticket = SEC-1234\n"
+                             "expires = 2027-06-30\n",
+                             &sum, &err),
+                     IA_OK);
+    char *s = query1(&e, "SELECT group_concat(rule_id || '=' || COALESCE(suppressed_by, '-'), "
+                         "' ') FROM (SELECT * FROM findings WHERE run_id = :run ORDER BY rule_id)",
+                     1);
+    assert_string_equal(s, "trust-account-root=audit-role trust-no-mfa=audit-role");
+    free(s);
+    assert_int_equal(sum.n_suppressed, 2);
+    assert_int_equal(sum.worst, -1);
+    assert_int_equal(sum.total, 2);
+    s = query1(&e, "SELECT suppressed FROM analyses WHERE run_id = :run", 1);
+    assert_string_equal(s, "2");
+    free(s);
+    env_close(&e);
+}
+
+static void
+test_exception_expired_and_unused(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT, s_exc_doc);
+    assert_int_equal(analyse(&e, 0, NULL, NULL,
+                             "[exception old]\nrule = *\nresource = arn:aws:iam::*:role/audit\n"
+                             "reason = r\nexpires = 2026-11-26\n"
+                             "[exception stale]\nrule = root-no-mfa\nresource = *\n"
+                             "reason = r\nexpires = 2026-11-27\n",
+                             &sum, &err),
+                     IA_OK);
+    char *s = findings_of(&e, 1, "exception-expired");
+    assert_string_equal(s, "medium iam-audit:exception/old -\n");
+    free(s);
+    s = findings_of(&e, 1, "exception-unused");
+    assert_string_equal(s, "low iam-audit:exception/stale -\n");
+    free(s);
+    /* The expired exception no longer suppresses. */
+    assert_int_equal(sum.n_suppressed, 0);
+    s = findings_of(&e, 1, "trust-no-mfa");
+    assert_string_equal(s, "medium arn:aws:iam::" TEAM ":role/audit arn:aws:iam::" TEAM ":root\n");
+    free(s);
+    env_close(&e);
+}
+
+static void
+test_exception_file_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        { "[exception a]\nrule = no-such-rule\nresource = *\nreason = r\nexpires = 2027-01-01\n",
+          "exceptions.ini:2: unknown rule id 'no-such-rule'" },
+        { "[exception a]\nrule = *\nresource = *\nreason = r\nexpires = 2027-01-01\nfoo = 1\n",
+          "exceptions.ini:6: unknown key 'foo'" },
+        { "[exception a]\nrule = *\nresource = *\nreason = r\nexpires = 1/2/2027\n",
+          "exceptions.ini:5: expires '1/2/2027' is not a date" },
+        { "\n[exception a]\nrule = *\nresource = *\nexpires = 2027-01-01\n",
+          "exceptions.ini:2: [exception a] has no reason" },
+        { "[other]\nx = 1\n", "exceptions.ini:2: section [other] is not an exception" },
+        { "[exception a]\nrule = *\nresource = *\nreason = r\nexpires = 2027-02-29\n",
+          "exceptions.ini:5: expires '2027-02-29' is not a date" },
+        { "[exception a]\nrule = *\nresource = *\nreason = r\nexpires = 2027-01-01\n"
+          "[exception a]\nrule = *\n",
+          "exceptions.ini:7: [exception a] appears twice" },
+    };
+    for (size_t i = 0; i < IA_ARRAY_LEN(bad); i++) {
+        struct env e;
+        struct ia_analyse_summary sum;
+        struct ia_err err;
+        env_open(&e);
+        assert_int_equal(analyse(&e, 0, NULL, NULL, bad[i].text, &sum, &err), IA_ERR_CONFIG);
+        if (!strstr(err.msg, bad[i].msg))
+            fail_msg("case %zu: '%s' not in '%s'", i, bad[i].msg, err.msg);
+        /* Nothing was written. */
+        assert_null(query1(&e, "SELECT run_id FROM analyses WHERE run_id = :run", 1));
+        env_close(&e);
+    }
+}
+
+/* ---- leavers and roster files -------------------------------------------------------------- */
+
+static void
+test_leavers_csv(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_people p = { 0 };
+    struct ia_err err;
+    struct ia_buf path = IA_BUF_INIT;
+    json_t *w = json_array();
+    env_open(&e);
+    write_file(&e, "leavers.csv",
+               "\xEF\xBB\xBF" "Name, Email ,leaving_date\r\n"
+               "\"Doe, Jane\",\" Jane.Doe@X.gov.uk \",2026-10-01\r\n"
+               "\r\n"
+               "Bob,bob@x.gov.uk,31/10/2026\r\n"
+               ",,\r\n"
+               "Al,al@x.gov.uk,2026-02-30\r\n"
+               "No mail,,2026-01-01\r\n"
+               "Sam,sam@x.gov.uk,2026-11-02\r\n",
+               &path);
+    ia_err_clear(&err);
+    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_OK);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.items[0].id, "jane.doe@x.gov.uk");
+    assert_string_equal(p.items[0].date, "2026-10-01");
+    assert_int_equal(p.items[0].line, 2);
+    assert_string_equal(p.items[1].id, "sam@x.gov.uk");
+    assert_int_equal(p.items[1].line, 8);
+    assert_non_null(ia_people_find(&p, "JANE.doe@x.gov.uk "));
+    assert_null(ia_people_find(&p, "bob@x.gov.uk"));
+    assert_int_equal(json_array_size(w), 3);
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "leavers.csv:4: "));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "31/10/2026"));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "leavers.csv:6: "));
+    assert_non_null(strstr(json_string_value(json_array_get(w, 2)), "leavers.csv:7: no email"));
+    ia_people_release(&p);
+
+    /* A header without leaving_date is a configuration error naming the file. */
+    write_file(&e, "leavers.csv", "email,date\na@x.gov.uk,2026-01-01\n", &path);
+    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "leavers.csv:1: "));
+    assert_non_null(strstr(err.msg, "leaving_date"));
+    /* A roster needs only email. */
+    write_file(&e, "roster.csv", "email\nA@x.gov.uk\n\n b@x.gov.uk\n", &path);
+    assert_int_equal(ia_people_load(path.buf, 0, &p, w, &err), IA_OK);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.items[1].id, "b@x.gov.uk");
+    ia_people_release(&p);
+    /* Missing file. */
+    path_in(&e, "nope.csv", &path);
+    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
+
+    json_decref(w);
+    ia_buf_release(&path);
+    env_close(&e);
+}
+
+static void
+test_input_warnings_recorded(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    assert_int_equal(analyse(&e, 0, "email,leaving_date\nx@x.gov.uk,tomorrow\n", NULL, NULL,
+                             &sum, &err),
+                     IA_OK);
+    assert_int_equal(sum.n_input_warnings, 1);
+    char *w = query1(&e, "SELECT input_warnings FROM analyses WHERE run_id = :run", 1);
+    assert_non_null(w);
+    assert_non_null(strstr(w, "leavers.csv:2: leaving_date 'tomorrow'"));
+    free(w);
+    env_close(&e);
+}
+
+/* ---- fingerprints, history, diff ----------------------------------------------------------- */
+
+static void
+test_fingerprint(void **state)
+{
+    (void)state;
+    char a[33], b[33], c[33];
+    ia_analyse_fingerprint("trust-no-mfa", TEAM, RARN, "arn:aws:iam::" BASE ":root", a);
+    ia_analyse_fingerprint("trust-no-mfa", TEAM, RARN, "arn:aws:iam::" BASE ":root", b);
+    assert_string_equal(a, b);
+    assert_int_equal(strlen(a), 32);
+    /* Pinned (and checked by an independent Python FNV-1a): the value must never change
+     * between versions, or exceptions and history would break. */
+    assert_string_equal(a, "b30a44cb9654bd21dcd235fad835f1f5");
+    ia_analyse_fingerprint("trust-no-mfa", TEAM, RARN, NULL, c);
+    assert_string_not_equal(a, c);
+    /* The separator keeps fields apart: ("ab", "c") is not ("a", "bc"). */
+    ia_analyse_fingerprint("r", "ab", "c", NULL, b);
+    ia_analyse_fingerprint("r", "a", "bc", NULL, c);
+    assert_string_not_equal(b, c);
+}
+
+static void
+second_run(struct env *e, const char *extra_role)
+{
+    exec(e, "INSERT INTO runs (id, started_at, finished_at, status, tool_version) VALUES "
+            "(2, '2026-11-27T02:00:00Z', '2026-11-27T02:10:00Z', 'partial', 'test');"
+            "INSERT INTO accounts (run_id, account_id, name, team, is_base, status) VALUES "
+            "(2, '" BASE "', 'gds-users', 'gds', 1, 'ok'), (2, '" TEAM "', 'team-a', 'a', 0, "
+            "'ok');"
+            "INSERT INTO password_policies (run_id, account_id, present, minimum_length) VALUES "
+            "(2, '" BASE "', 1, 16);");
+    /* Re-collected: same names, different row order and ids. */
+    if (extra_role)
+        add_role(e, 2, TEAM, extra_role, "/", OLD, RECENT,
+                 DOC(ALLOW(AWS("arn:aws:iam::999999999999:role/vendor"), MFA)));
+    add_role(e, 2, TEAM, "Admin", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")));
+}
+
+static void
+test_history_and_diff(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    struct ia_diff d = { 0 };
+    env_open(&e);
+    add_role(&e, 1, TEAM, "Admin", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")));
+    add_role(&e, 1, TEAM, "Old", "/", OLD, RECENT, DOC(ALLOW("\"*\"", "")));
+    assert_int_equal(analyse(&e, 1, NULL, NULL, NULL, &sum, &err), IA_OK);
+    /* Re-analysing the same run replaces it. */
+    assert_int_equal(analyse(&e, 1, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_int_equal(sum.n_new, 3);
+    assert_int_equal(sum.n_persisting, 0);
+    char *s = query1(&e, "SELECT COUNT(*) FROM findings WHERE run_id = :run", 1);
+    assert_string_equal(s, "3");
+    free(s);
+
+    second_run(&e, "Vendor");
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_int_equal(sum.run_id, 2);
+    assert_int_equal(sum.n_persisting, 2); /* Admin: account-root + no-mfa */
+    assert_int_equal(sum.n_new, 1);        /* Vendor: external account */
+    s = query1(&e, "SELECT group_concat(rule_id || ':' || status || ':' || first_seen, ' ') "
+                   "FROM (SELECT * FROM findings WHERE run_id = :run ORDER BY rule_id)", 2);
+    assert_string_equal(s, "trust-account-root:persisting:2026-11-26 "
+                           "trust-external-account:new:2026-11-27 "
+                           "trust-no-mfa:persisting:2026-11-26");
+    free(s);
+    /* The view shows the latest analysed run with account names. */
+    s = query1(&e, "SELECT COUNT(*) || ' ' || MIN(account_name) FROM latest_findings WHERE "
+                   "run_id = :run", 2);
+    assert_string_equal(s, "3 team-a");
+    free(s);
+
+    assert_int_equal(ia_analyse_diff(e.db, 0, 0, &d, &err), IA_OK);
+    assert_int_equal(d.from_run, 1);
+    assert_int_equal(d.to_run, 2);
+    assert_int_equal(d.n_new, 1);
+    assert_int_equal(d.n_resolved, 1);
+    assert_int_equal(d.n_persisting, 2);
+    assert_int_equal(d.n_entries, 4);
+    assert_int_equal(d.entries[0].kind, IA_DIFF_NEW);
+    assert_string_equal(d.entries[0].rule_id, "trust-external-account");
+    assert_int_equal(d.entries[1].kind, IA_DIFF_RESOLVED);
+    assert_string_equal(d.entries[1].rule_id, "trust-wildcard-principal");
+    assert_string_equal(d.entries[1].resource_arn, "arn:aws:iam::" TEAM ":role/Old");
+    assert_int_equal(d.entries[2].kind, IA_DIFF_PERSISTING);
+    ia_diff_release(&d);
+    /* A run without analysis is named in the error. */
+    assert_int_equal(ia_analyse_diff(e.db, 5, 2, &d, &err), IA_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "iam-audit analyse --run 5"));
+    env_close(&e);
+}
+
+/* A team account that failed in run 2 and came back in run 3. */
+static void
+test_partial_runs(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    struct ia_diff d = { 0 };
+    env_open(&e);
+    add_role(&e, 1, TEAM, "Admin", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)));
+    assert_int_equal(analyse(&e, 1, NULL, NULL, NULL, &sum, &err), IA_OK);
+    exec(&e, "INSERT INTO runs (id, started_at, status, tool_version) VALUES "
+             "(2, '2026-11-27T02:00:00Z', 'partial', 'test'),"
+             "(3, '2026-11-27T04:00:00Z', 'complete', 'test');"
+             "INSERT INTO accounts (run_id, account_id, name, is_base, status) VALUES "
+             "(2, '" BASE "', 'gds-users', 1, 'ok'), (2, '" TEAM "', 'team-a', 0, 'failed'),"
+             "(3, '" BASE "', 'gds-users', 1, 'ok'), (3, '" TEAM "', 'team-a', 0, 'ok');"
+             "INSERT INTO password_policies (run_id, account_id, present, minimum_length) "
+             "VALUES (2, '" BASE "', 1, 16), (3, '" BASE "', 1, 16);");
+    assert_int_equal(analyse(&e, 2, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_int_equal(sum.total, 0);
+    assert_int_equal(ia_analyse_diff(e.db, 1, 2, &d, &err), IA_OK);
+    assert_int_equal(d.n_resolved, 0);
+    assert_int_equal(d.n_not_collected, 1);
+    assert_int_equal(d.entries[0].kind, IA_DIFF_NOT_COLLECTED);
+    ia_diff_release(&d);
+    add_role(&e, 3, TEAM, "Admin", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)));
+    assert_int_equal(analyse(&e, 3, NULL, NULL, NULL, &sum, &err), IA_OK);
+    /* Compared with run 1, the last run that collected team-a: still persisting. */
+    assert_int_equal(sum.n_persisting, 1);
+    assert_int_equal(sum.n_new, 0);
+    char *s = query1(&e, "SELECT status || ' ' || first_seen FROM findings WHERE run_id = :run",
+                     3);
+    assert_string_equal(s, "persisting 2026-11-26");
+    free(s);
+    env_close(&e);
+}
+
+static void
+test_run_selection(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    assert_int_equal(analyse(&e, 7, NULL, NULL, NULL, &sum, &err), IA_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "run 7 does not exist"));
+    exec(&e, "INSERT INTO runs (id, started_at, status, tool_version) VALUES "
+             "(3, '2026-11-27T03:00:00Z', 'running', 'test');");
+    assert_int_equal(analyse(&e, 3, NULL, NULL, NULL, &sum, &err), IA_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "'running'"));
+    /* The default is the latest complete or partial run, not the running one. */
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_int_equal(sum.run_id, 1);
+    env_close(&e);
+}
+
+static void
+test_rule_table(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct ia_rule *r = ia_rules_table(&n);
+    enum ia_severity s;
+    assert_int_equal(n, 28);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
+        assert_true(strlen(r[i].title) > 10);
+    }
+    assert_null(ia_rules_find("nope"));
+    assert_int_equal(ia_severity_parse("HIGH", &s), 0);
+    assert_int_equal(s, IA_SEV_HIGH);
+    assert_int_equal(ia_severity_parse("severe", &s), -1);
+    assert_string_equal(ia_severity_name(IA_SEV_CRITICAL), "critical");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_table),
+        cmocka_unit_test(test_rule_cases),
+        cmocka_unit_test(test_clean_estate),
+        cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_evidence_dates),
+        cmocka_unit_test(test_exception_suppresses),
+        cmocka_unit_test(test_exception_expired_and_unused),
+        cmocka_unit_test(test_exception_file_errors),
+        cmocka_unit_test(test_leavers_csv),
+        cmocka_unit_test(test_input_warnings_recorded),
+        cmocka_unit_test(test_fingerprint),
+        cmocka_unit_test(test_history_and_diff),
+        cmocka_unit_test(test_partial_runs),
+        cmocka_unit_test(test_run_selection),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
