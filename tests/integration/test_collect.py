@@ -219,8 +219,9 @@ def main():
                                   "message": "not authorized to perform sts:AssumeRole"}]},
                       open(rules, "w"))
             pport = os.path.join(work, "proxy.port")
+            stats = os.path.join(work, "stats.json")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
-                                      "--port-file", pport])
+                                      "--port-file", pport, "--stats", stats])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -264,17 +265,33 @@ def main():
                   == "complete", "the first collect's run is complete")
             before = con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0]
             con.close()
-            for kill_after in (0.35, 0.8, 1.3):
+            def calls_so_far():
+                try:
+                    return sum(json.load(open(stats)).values())
+                except (OSError, ValueError):
+                    return 0
+            # SIGKILL after the Nth API call of the run (the proxy counts them).
+            for nth in (2, 8, 16, 24, 32):
+                base = calls_so_far()
+                c0 = sqlite3.connect(db)
+                last_before = c0.execute("SELECT max(id) FROM runs").fetchone()[0]
+                c0.close()
                 k = subprocess.Popen([binary, "collect", "--config", conf, "--db", db, "--quiet"],
                                      env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(kill_after)
+                deadline = time.time() + 60
+                while calls_so_far() < base + nth and k.poll() is None and time.time() < deadline:
+                    time.sleep(0.005)
+                killed = k.poll() is None
                 k.send_signal(signal.SIGKILL)
                 k.wait()
+                check(killed, f"collect was still running at call {nth} (so the kill tests something)")
+                kill_after = f"call {nth}"
                 con = sqlite3.connect(db)
                 check(con.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
-                      f"integrity_check ok after SIGKILL at {kill_after}s")
-                last = con.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
-                check(last != "complete", f"killed run is not complete (status {last})")
+                      f"integrity_check ok after SIGKILL at {kill_after}")
+                new = [r[0] for r in con.execute("SELECT status FROM runs WHERE id > ?",
+                                                 (last_before,))]
+                check("complete" not in new, f"killed run is not complete (statuses {new})")
                 check(con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0] == before,
                       "run 1 intact after SIGKILL")
                 ok_accounts = con.execute(
