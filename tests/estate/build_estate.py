@@ -680,8 +680,10 @@ def derive(spec):
         for role in acct.roles:
             if role.path.startswith("/aws-service-role/") or role.service_linked:
                 continue
-            if human_assumable(role) and not any(glob_match(p, role.name)
-                                                 for p in HUMAN_ROLE_PATTERNS):
+            # Bootstrap roles have their own rule (bootstrap-role-present), so their names
+            # are not also reported as nonstandard.
+            if human_assumable(role) and not glob_match("*bootstrap*", role.name) and \
+                    not any(glob_match(p, role.name) for p in HUMAN_ROLE_PATTERNS):
                 incidental = role.name == AUDIT_ROLE
                 role.expect.append(Expect(
                     "role-name-nonstandard", severity="info", incidental=incidental,
@@ -1123,7 +1125,8 @@ def write_outputs(args, spec, b, audit_key, auth, started, finished, seconds, pp
             "A role is human-assumable when an Allow statement lets in an IAM user, an account "
             "(:root or bare id), '*', an AIDA unique id, or uses NotPrincipal; roles trusted "
             "only by roles or services are not. role-name-nonstandard is expected on exactly "
-            "the human-assumable roles whose names fit none of human_role_patterns.",
+            "the human-assumable roles whose names fit none of human_role_patterns, bootstrap "
+            "roles excepted (they have bootstrap-role-present).",
             "trust-mfa-if-exists replaces trust-no-mfa for an Allow whose only MFA condition is "
             "BoolIfExists; both rules ignore Deny statements.",
             "Each planted defect sits on its own resource so that other rules stay quiet there; "

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""End to end: plant every defect moto can represent, collect, analyse, and assert that
+exactly the planted findings appear (precision and recall 100%), with the planted
+severity, suppression by the estate's exceptions file, evidence present, none of the
+manifest's negatives raised, and history (a second run: all persisting, first_seen kept).
+
+usage: test_e2e.py IAM_AUDIT_BINARY [MOTO_PORT_FILE]
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ESTATE = os.path.join(ROOT, "tests", "estate")
+PY = sys.executable
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def principal_matches(planted, found):
+    """The manifest names a principal only where it identifies the finding; for user rules
+    the analyser names the user (its ARN's last part)."""
+    if planted is None:
+        return True
+    return found == planted or (found is not None and planted.endswith("/" + found))
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory(prefix="ia-e2e-") as work:
+        pid = None
+        try:
+            if len(sys.argv) > 2:
+                port = open(sys.argv[2]).read().strip()
+            else:
+                pid = os.path.join(work, "moto.pid")
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
+                                os.path.join(work, "port"), "--pid-file", pid, "--auth"],
+                               check=True, capture_output=True)
+                port = open(os.path.join(work, "port")).read().strip()
+            endpoint = f"http://127.0.0.1:{port}"
+            est = os.path.join(work, "small")
+            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+                            "--spec", "small", "--out-dir", est], check=True, capture_output=True)
+            m = json.load(open(os.path.join(est, "manifest.json")))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            for line in open(os.path.join(est, "env")):
+                k, _, v = line.strip().partition("=")
+                if k:
+                    env[k] = v
+            env.update(AWS_ENDPOINT_URL=endpoint, HOME=work, AWS_EC2_METADATA_DISABLED="true")
+            db = os.path.join(work, "a.db")
+            conf = os.path.join(est, "iam-audit.conf")
+            analyse = [binary, "analyse", "--config", conf, "--db", db,
+                       "--leavers", os.path.join(est, "leavers.csv"),
+                       "--roster", os.path.join(est, "roster.csv"),
+                       "--exceptions", os.path.join(est, "exceptions.ini")]
+
+            p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet"],
+                               env=env, capture_output=True, text=True)
+            check(p.returncode == 0, f"collect exits 0 ({p.stderr[-300:]})")
+            p = subprocess.run(analyse + ["--fail-on", "high"], env=env, capture_output=True,
+                               text=True)
+            check(p.returncode == 1, f"analyse --fail-on high exits 1 (got {p.returncode}: "
+                                     f"{p.stderr[-300:]})")
+
+            con = sqlite3.connect(db)
+            found = con.execute("SELECT rule_id, account_id, resource_arn, principal, severity, "
+                                "suppressed_by, evidence, fingerprint, first_seen, status "
+                                "FROM latest_findings").fetchall()
+            planted = m["planted"]
+            unmatched = list(found)
+            for pl in planted:
+                hit = [f for f in unmatched if f[0] == pl["rule_id"] and f[1] == pl["account_id"]
+                       and f[2] == pl["resource"] and principal_matches(pl["principal"], f[3])]
+                check(len(hit) == 1, f"planted {pl['rule_id']} on {pl['resource']} "
+                                     f"({pl.get('note')}) found once (found {len(hit)})")
+                if not hit:
+                    continue
+                f = hit[0]
+                unmatched.remove(f)
+                if pl.get("severity"):
+                    check(f[4] == pl["severity"],
+                          f"{pl['rule_id']} on {pl['resource']}: severity {f[4]} == {pl['severity']}")
+                check(bool(f[5]) == bool(pl.get("exception")) and
+                      (not pl.get("exception") or f[5] == pl["exception"]),
+                      f"{pl['rule_id']} on {pl['resource']}: suppressed_by {f[5]!r} == "
+                      f"{pl.get('exception')!r}")
+                ev = json.loads(f[6])
+                check(isinstance(ev, dict) and len(ev) > 0,
+                      f"{pl['rule_id']} on {pl['resource']}: evidence is a non-empty object")
+            for f in unmatched:
+                check(False, f"unplanted finding (false alarm): {f[0]} {f[2]} {f[3]} {f[4]}")
+            for neg in m.get("negatives", []):
+                bad = [f for f in found if f[2] == neg["resource"] and f[1] == neg["account_id"]
+                       and neg["rule_id"] in ("*", f[0])]
+                check(not bad, f"negative {neg['rule_id']} on {neg['resource']} not raised "
+                               f"({neg.get('note')}): {[b[0] for b in bad]}")
+            rules_seen = {f[0] for f in found}
+            check(len(rules_seen) >= 20, f"findings from {len(rules_seen)} rules")
+            print(f"precision/recall: {len(found) - len(unmatched)}/{len(found)} found were "
+                  f"planted, {len(planted)} planted", flush=True)
+            first = {f[7]: f[8] for f in found}
+            con.close()
+
+            # A second night: the same findings persist, first_seen is kept, diff shows no change.
+            p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet"],
+                               env=env, capture_output=True, text=True)
+            check(p.returncode == 0, "second collect exits 0")
+            p = subprocess.run(analyse, env=env, capture_output=True, text=True)
+            check(p.returncode == 0, f"analyse without --fail-on exits 0 ({p.returncode})")
+            con = sqlite3.connect(db)
+            again = con.execute("SELECT fingerprint, first_seen, status FROM latest_findings"
+                                ).fetchall()
+            check({a[0] for a in again} == set(first), "the same fingerprints on the second run")
+            check(all(a[2] == "persisting" and a[1] == first[a[0]] for a in again),
+                  "second run: all persisting, first_seen kept")
+            con.close()
+            p = subprocess.run([binary, "diff", "--db", db], env=env, capture_output=True,
+                               text=True)
+            check(p.returncode == 0, f"diff exits 0 ({p.stderr[-200:]})")
+        finally:
+            if pid:
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
+                                pid], capture_output=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
