@@ -21,7 +21,7 @@ test: build
 
 # The main job end to end against a local moto estate: collect, analyse, report.
 demo: build
-	scripts/demo --binary $(BUILD)/cli/iam-audit --out demo-out
+	$(BUILD)/cli/iam-audit demo --out demo-out
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DIA_SANITIZE=ON $(CMAKE_ARGS)

@@ -22,6 +22,8 @@ struct ia_cmd {
 int cmd_whoami(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

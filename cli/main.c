@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
+#include "cli/cmd_report.h"
 #include "collector/http.h"
 #include "collector/xml.h"
 #include "core/log.h"
@@ -13,9 +14,12 @@
 static const struct ia_cmd s_cmds[] = {
     { "analyse", cmd_analyse, "evaluate the rules on a collected run and record its findings" },
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
+    { "demo", cmd_demo, "run the whole job against a local moto estate (a first look)" },
     { "diff", cmd_diff, "new, resolved and persisting findings between two analysed runs" },
     { "prune", cmd_prune, "delete old runs (never the latest complete one) and reclaim space" },
+    { "report", cmd_report, "write CSV, JSONL and XLSX reports (and per-team workbooks)" },
     { "rules", cmd_rules, "list every rule with its id, severity and one line" },
+    { "run", cmd_run, "collect, analyse and report in one go (the nightly job)" },
     { "whoami", cmd_whoami, "show the AWS identity iam-audit would use, and where it came from" },
 };
 

@@ -1,0 +1,222 @@
+/* iam-audit demo: the whole job against a local moto estate, for a first look. */
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cmd_analyser.h"
+#include "cli/cmd_report.h"
+#include "core/buf.h"
+#include "core/mem.h"
+
+extern char **environ;
+
+static const char s_usage[] =
+    "usage: iam-audit demo [--out DIR]\n"
+    "\n"
+    "Starts a moto_server (a local AWS emulator) on a free 127.0.0.1 port, builds a sample\n"
+    "GDS-style estate in it (a base account of users, team accounts with Admin / Trusted\n"
+    "user / Read only roles, a planted problem of every rule family, a leavers file), runs\n"
+    "whoami, collect, analyse and report against it through AWS_ENDPOINT_URL, prints\n"
+    "where the results are, and stops the server. Nothing leaves the machine; your own\n"
+    "AWS settings are ignored.\n"
+    "\n"
+    "  --out DIR   where the estate, database and reports go (default ./iam-audit-demo;\n"
+    "              emptied first)\n"
+    "\n"
+    "Needs python3 with moto and boto3 (scripts/install-deps installs them). The estate\n"
+    "tooling is found in IA_ESTATE_DIR, the source tree, or the install's share/iam-audit.\n"
+    "Exit: 0 the demo ran (its findings are expected), 3 a step failed, 64 usage.\n";
+
+static int
+run_child(char *const argv[])
+{
+    pid_t pid;
+    int status;
+    int e = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+    if (e != 0) {
+        fprintf(stderr, "iam-audit demo: cannot run %s: %s\n", argv[0], strerror(e));
+        return -1;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static const char *
+estate_dir(void)
+{
+    static const char *const candidates[] = { IA_SOURCE_ESTATE_DIR, IA_DATA_ESTATE_DIR };
+    const char *env = getenv("IA_ESTATE_DIR");
+    if (env && *env)
+        return env;
+    for (size_t i = 0; i < 2; i++) {
+        struct ia_buf p = IA_BUF_INIT;
+        ia_buf_addf(&p, "%s/build_estate.py", candidates[i]);
+        int ok = access(p.buf, R_OK) == 0;
+        ia_buf_release(&p);
+        if (ok)
+            return candidates[i];
+    }
+    return NULL;
+}
+
+/* Use only the estate's audit user and the local endpoint: nothing of the user's AWS set-up. */
+static int
+load_env(const char *path, const char *endpoint)
+{
+    char line[1024];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    for (char **e = environ; *e;) {
+        if (strncmp(*e, "AWS_", 4) == 0) {
+            char name[256];
+            size_t n = strcspn(*e, "=");
+            snprintf(name, sizeof(name), "%.*s", (int)n, *e);
+            unsetenv(name);
+            e = environ;
+            continue;
+        }
+        e++;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        setenv(line, eq + 1, 1);
+    }
+    fclose(f);
+    setenv("AWS_ENDPOINT_URL", endpoint, 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    return 0;
+}
+
+int
+cmd_demo(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out = "iam-audit-demo";
+    int opt, rc = IA_EXIT_FAILED, started = 0;
+    struct ia_buf portf = IA_BUF_INIT, pidf = IA_BUF_INIT, est = IA_BUF_INIT, ctl = IA_BUF_INIT,
+                  build = IA_BUF_INIT, envf = IA_BUF_INIT, conf = IA_BUF_INIT,
+                  endpoint = IA_BUF_INIT, reports = IA_BUF_INIT, f1 = IA_BUF_INIT,
+                  f2 = IA_BUF_INIT, f3 = IA_BUF_INIT, db = IA_BUF_INIT;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': out = optarg; break;
+        case 'h': fputs(s_usage, stdout); return IA_EXIT_OK;
+        default: return ia_cli_usage_error("demo", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return ia_cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+    const char *dir = estate_dir();
+    if (!dir) {
+        fprintf(stderr, "iam-audit demo: cannot find the estate tooling (build_estate.py); set "
+                        "IA_ESTATE_DIR to the source tree's tests/estate\n");
+        return IA_EXIT_FAILED;
+    }
+    const char *py = getenv("PYTHON") ? getenv("PYTHON") : "python3";
+    if (mkdir(out, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "iam-audit demo: cannot create %s: %s\n", out, strerror(errno));
+        return IA_EXIT_FAILED;
+    }
+    ia_buf_addf(&portf, "%s/moto.port", out);
+    ia_buf_addf(&pidf, "%s/moto.pid", out);
+    ia_buf_addf(&est, "%s/estate", out);
+    ia_buf_addf(&ctl, "%s/moto_ctl.py", dir);
+    ia_buf_addf(&build, "%s/build_estate.py", dir);
+    ia_buf_addf(&envf, "%s/estate/env", out);
+    ia_buf_addf(&conf, "%s/estate/iam-audit.conf", out);
+    ia_buf_addf(&reports, "%s/reports", out);
+    ia_buf_addf(&db, "%s/estate/iam-audit.db", out);
+    ia_buf_addf(&f1, "%s/estate/leavers.csv", out);
+    ia_buf_addf(&f2, "%s/estate/roster.csv", out);
+    ia_buf_addf(&f3, "%s/estate/exceptions.ini", out);
+
+    char *start[] = { (char *)py, ctl.buf, "start", "--port-file", portf.buf, "--pid-file",
+                      pidf.buf, "--auth", NULL };
+    if (run_child(start) != 0) {
+        fprintf(stderr, "iam-audit demo: moto_server did not start (is moto installed? run "
+                        "scripts/install-deps)\n");
+        goto out;
+    }
+    started = 1;
+    FILE *pf = fopen(portf.buf, "r");
+    char port[16] = "";
+    if (!pf || !fgets(port, sizeof(port), pf)) {
+        if (pf)
+            fclose(pf);
+        fprintf(stderr, "iam-audit demo: no port in %s\n", portf.buf);
+        goto out;
+    }
+    fclose(pf);
+    port[strcspn(port, "\r\n")] = '\0';
+    ia_buf_addf(&endpoint, "http://127.0.0.1:%s", port);
+    fprintf(stderr, "iam-audit demo: building a sample estate in moto at %s\n", endpoint.buf);
+    char *mk[] = { (char *)py, build.buf, "--endpoint", endpoint.buf, "--spec", "demo",
+                   "--out-dir", est.buf, NULL };
+    if (run_child(mk) != 0) {
+        fprintf(stderr, "iam-audit demo: building the estate failed\n");
+        goto out;
+    }
+    if (load_env(envf.buf, endpoint.buf) != 0) {
+        fprintf(stderr, "iam-audit demo: cannot read %s\n", envf.buf);
+        goto out;
+    }
+
+    fprintf(stderr, "\n== iam-audit whoami\n");
+    char *w[] = { "whoami", NULL };
+    if ((rc = cmd_whoami(1, w)) != IA_EXIT_OK)
+        goto out;
+    fprintf(stderr, "\n== iam-audit collect --config %s\n", conf.buf);
+    char *c[] = { "collect", "--config", conf.buf, NULL };
+    rc = cmd_collect(3, c);
+    if (rc != IA_EXIT_OK && rc != IA_EXIT_PARTIAL)
+        goto out;
+    fprintf(stderr, "\n== iam-audit analyse --leavers ... --roster ... --exceptions ...\n");
+    char *a[] = { "analyse", "--config", conf.buf, "--leavers", f1.buf, "--roster", f2.buf,
+                  "--exceptions", f3.buf, NULL };
+    rc = cmd_analyse(9, a);
+    if (rc != IA_EXIT_OK && rc != IA_EXIT_FINDINGS)
+        goto out;
+    fprintf(stderr, "\n== iam-audit report --per-team\n");
+    char *r[] = { "report", "--db", db.buf, "--out", reports.buf, "--per-team", NULL };
+    if ((rc = cmd_report(6, r)) != IA_EXIT_OK)
+        goto out;
+    fprintf(stderr,
+            "\niam-audit demo: done.\n"
+            "  reports:   %s (open the .xlsx workbook; findings.csv for scripts)\n"
+            "  database:  %s (try: sqlite3 %s 'SELECT rule_id, severity, resource_arn FROM "
+            "latest_findings')\n"
+            "  rules:     iam-audit rules; docs/rules.md\n",
+            reports.buf, db.buf, db.buf);
+    rc = IA_EXIT_OK;
+out:
+    if (started) {
+        char *stop[] = { (char *)py, ctl.buf, "stop", "--pid-file", pidf.buf, NULL };
+        if (run_child(stop) != 0)
+            fprintf(stderr, "iam-audit demo: could not stop moto_server (pid file %s)\n",
+                    pidf.buf);
+    }
+    struct ia_buf *all[] = { &portf, &pidf, &est, &ctl, &build, &envf, &conf, &endpoint,
+                             &reports, &f1, &f2, &f3, &db };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        ia_buf_release(all[i]);
+    return rc;
+}

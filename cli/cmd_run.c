@@ -1,0 +1,115 @@
+/* iam-audit run: collect, analyse and report in one go, for cron and CI. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cmd_analyser.h"
+#include "cli/cmd_report.h"
+#include "core/config.h"
+
+static const char s_usage[] =
+    "usage: iam-audit run --config FILE [--fail-on SEVERITY] [--profile P] [--mfa-token CODE]\n"
+    "                     [--quiet]\n"
+    "\n"
+    "The nightly job: collect every account, analyse the new run, and write the reports,\n"
+    "with every path from the config ([audit] database, reports, leavers, roster,\n"
+    "exceptions; [reports] formats, per_team). A failed collect stops the job; a partial\n"
+    "one is still analysed and reported (the reports name the accounts that failed).\n"
+    "\n"
+    "  --config FILE       the configuration (docs/config.md)\n"
+    "  --fail-on SEVERITY  exit 1 when an unsuppressed finding is at or above it\n"
+    "                      (critical, high, medium, low, info)\n"
+    "  --profile P         AWS profile for the caller's credentials\n"
+    "  --mfa-token CODE    MFA code when the profile's role needs one\n"
+    "  --quiet             errors and summaries only\n"
+    "\n"
+    "Exit: the worst of the three steps, worst first: 78 configuration, 64 usage, 3 failed,\n"
+    "75 database busy, 2 partial collection, 1 findings at or above --fail-on, 0 ok.\n"
+    "Example: iam-audit run --config /etc/iam-audit/iam-audit.conf --fail-on high\n";
+
+/* How bad an exit code is, for "the worst of the three steps". */
+static int
+badness(int code)
+{
+    switch (code) {
+    case IA_EXIT_OK: return 0;
+    case IA_EXIT_FINDINGS: return 1;
+    case IA_EXIT_PARTIAL: return 2;
+    case IA_EXIT_TEMPFAIL: return 3;
+    case IA_EXIT_FAILED: return 4;
+    case IA_EXIT_USAGE: return 5;
+    case IA_EXIT_CONFIG: return 6;
+    default: return 4;
+    }
+}
+
+static int
+worst(int a, int b)
+{
+    return badness(b) > badness(a) ? b : a;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' }, { "fail-on", required_argument, NULL, 'f' },
+        { "profile", required_argument, NULL, 'p' },
+        { "mfa-token", required_argument, NULL, 'm' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    char *config = NULL, *fail_on = NULL, *profile = NULL, *mfa = NULL;
+    int quiet = 0, opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:f:p:m:qh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': config = optarg; break;
+        case 'f': fail_on = optarg; break;
+        case 'p': profile = optarg; break;
+        case 'm': mfa = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(s_usage, stdout); return IA_EXIT_OK;
+        default: return ia_cli_usage_error("run", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return ia_cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (!config)
+        return ia_cli_usage_error("run", "--config FILE is required");
+
+    char *cargv[12];
+    int n = 0;
+    cargv[n++] = "collect";
+    cargv[n++] = "--config";
+    cargv[n++] = config;
+    if (profile) {
+        cargv[n++] = "--profile";
+        cargv[n++] = profile;
+    }
+    if (mfa) {
+        cargv[n++] = "--mfa-token";
+        cargv[n++] = mfa;
+    }
+    if (quiet)
+        cargv[n++] = "--quiet";
+    cargv[n] = NULL;
+    int rc = cmd_collect(n, cargv);
+    if (rc != IA_EXIT_OK && rc != IA_EXIT_PARTIAL)
+        return rc; /* nothing new to analyse */
+
+    char *aargv[] = { "analyse", "--config", config, fail_on ? "--fail-on" : NULL, fail_on, NULL };
+    int arc = cmd_analyse(fail_on ? 5 : 3, aargv);
+    rc = worst(rc, arc);
+    if (arc != IA_EXIT_OK && arc != IA_EXIT_FINDINGS)
+        return rc;
+
+    /* Reports go to [audit] reports, else ./reports. */
+    struct ia_config cfg;
+    struct ia_err err;
+    int have_dir = ia_config_load(config, &cfg, &err) == IA_OK && cfg.reports;
+    ia_config_release(&cfg);
+    char *rargv[] = { "report", "--config", config, have_dir ? NULL : "--out", "reports", NULL };
+    return worst(rc, cmd_report(have_dir ? 3 : 5, rargv));
+}
