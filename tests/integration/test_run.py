@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""`iam-audit run`: collect -> analyse -> report in one go, and its exit-code table (the
+worst of the three steps): 0 ok, 1 findings at/above --fail-on, 2 partial, 3 failed,
+64 usage, 75 busy, 78 configuration. Also the demo as a smoke test of the main job.
+
+usage: test_run.py IAM_AUDIT_BINARY MOTO_PORT_FILE
+"""
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ESTATE = os.path.join(ROOT, "tests", "estate")
+PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
+PY = sys.executable
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    port = open(sys.argv[2]).read().strip()
+    endpoint = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="ia-run-") as work:
+        est = os.path.join(work, "small")
+        subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+                        "--spec", "small", "--out-dir", est], check=True, capture_output=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        for line in open(os.path.join(est, "env")):
+            k, _, v = line.strip().partition("=")
+            if k:
+                env[k] = v
+        env.update(AWS_ENDPOINT_URL=endpoint, HOME=work, AWS_EC2_METADATA_DISABLED="true")
+        db = os.path.join(work, "run.db")
+        reports = os.path.join(work, "reports")
+        conf = os.path.join(work, "run.conf")
+        base = open(os.path.join(est, "iam-audit.conf")).read()
+        base = base.replace("[audit]\n", f"[audit]\nreports = {reports}\n"
+                            f"leavers = {est}/leavers.csv\nroster = {est}/roster.csv\n"
+                            f"exceptions = {est}/exceptions.ini\nretry_base_ms = 5\n"
+                            "max_attempts = 2\n", 1)
+        base = "\n".join(l for l in base.splitlines() if not l.startswith("database")) + "\n"
+        base = base.replace("[audit]\n", f"[audit]\ndatabase = {db}\n", 1)
+        open(conf, "w").write(base)
+
+        def run(*args, e=env):
+            return subprocess.run([binary, "run", "--config", conf, "--quiet", *args], env=e,
+                                  capture_output=True, text=True, timeout=300)
+
+        p = run()
+        check(p.returncode == 0, f"run exits 0 without --fail-on ({p.returncode}: {p.stderr[-400:]})")
+        names = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
+        check("findings.csv" in names and any(n.endswith(".xlsx") for n in names),
+              f"run wrote the reports from the config's paths: {names}")
+        p = run("--fail-on", "high")
+        check(p.returncode == 1, f"findings at or above --fail-on: exit 1 ({p.returncode})")
+        p = run("--fail-on", "bogus")
+        check(p.returncode == 64, f"a bad --fail-on is a usage error ({p.returncode})")
+        p = subprocess.run([binary, "run"], capture_output=True, text=True)
+        check(p.returncode == 64 and "--config" in p.stderr, "missing --config: 64")
+        bad = os.path.join(work, "bad.conf")
+        open(bad, "w").write("[audit]\nbase_account = 12345\n")
+        p = subprocess.run([binary, "run", "--config", bad], env=env, capture_output=True,
+                           text=True)
+        check(p.returncode == 78 and "bad.conf:2" in p.stderr,
+              f"a config error is 78 and names file:line ({p.returncode}: {p.stderr.strip()})")
+        # partial collection beats findings: the worst of the steps is 2
+        rules = os.path.join(work, "rules.json")
+        json.dump({"rules": [{"action": "AssumeRole", "match": "333333333333", "kind": "xml",
+                              "status": 403, "code": "AccessDenied", "message": "denied"}]},
+                  open(rules, "w"))
+        pport = os.path.join(work, "proxy.port")
+        proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
+                                  "--port-file", pport])
+        try:
+            for _ in range(200):
+                if os.path.exists(pport):
+                    break
+                time.sleep(0.05)
+            penv = dict(env, AWS_ENDPOINT_URL="http://127.0.0.1:" + open(pport).read().strip())
+            p = run("--fail-on", "high", e=penv)
+            check(p.returncode == 2, f"partial + findings: exit 2 ({p.returncode})")
+            # every call refused: the caller cannot even be identified -> 3
+            json.dump({"rules": [{"action": "*", "kind": "xml", "status": 403,
+                                  "code": "InvalidClientTokenId", "message": "bad key"}]},
+                      open(rules, "w"))
+            p = run(e=penv)
+            check(p.returncode == 3 and "InvalidClientTokenId" in p.stderr,
+                  f"a failed collect is 3 with AWS's code ({p.returncode}: {p.stderr[-300:]})")
+        finally:
+            proxy.kill()
+            proxy.wait()
+        # the database is busy: 75
+        fd = os.open(db + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        p = run()
+        check(p.returncode == 75, f"busy database: exit 75 ({p.returncode}: {p.stderr[-200:]})")
+        os.close(fd)
+
+        # the demo: the README's main job, end to end
+        out = os.path.join(work, "demo")
+        p = subprocess.run([binary, "demo", "--out", out], capture_output=True, text=True,
+                           timeout=300)
+        check(p.returncode == 0, f"demo exits 0 ({p.returncode}: {p.stderr[-500:]})")
+        rep = os.path.join(out, "reports")
+        names = os.listdir(rep) if os.path.isdir(rep) else []
+        check("findings.csv" in names and any(n.startswith("iam-audit-") for n in names) and
+              any(n.startswith("team-") for n in names), f"demo wrote the reports: {names}")
+        if "findings.csv" in names:
+            import csv
+            rows = list(csv.DictReader(open(os.path.join(rep, "findings.csv"), encoding="utf-8")))
+            fams = {r["rule_id"].split("-")[0] for r in rows}
+            check(len(rows) > 20 and {"user", "leaver", "trust", "bootstrap", "readonly"} <= fams,
+                  f"demo findings cover every family: {sorted(fams)}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
