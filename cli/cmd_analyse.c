@@ -62,6 +62,7 @@ cmd_analyse(int argc, char **argv)
     struct ia_config cfg;
     struct ia_err err;
     struct ia_db *db = NULL;
+    int lock_fd = -1;
     struct ia_analyse_summary sum;
 
     ia_err_clear(&err);
@@ -116,6 +117,11 @@ cmd_analyse(int argc, char **argv)
                 "database, or run 'iam-audit collect' first\n", dbpath);
         goto out;
     }
+    if (ia_db_lock(dbpath, &lock_fd, &err) != IA_OK) {
+        fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
+        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        goto out;
+    }
     if (ia_db_open(dbpath, IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
         rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
@@ -145,6 +151,7 @@ cmd_analyse(int argc, char **argv)
     }
 out:
     ia_db_close(db);
+    ia_db_unlock(lock_fd);
     if (have_cfg)
         ia_config_release(&cfg);
     return rc;

@@ -7,6 +7,7 @@
 #include "cli/cmd_analyser.h"
 #include "cli/cmd_report.h"
 #include "core/config.h"
+#include "sql/db.h"
 
 static const char s_usage[] =
     "usage: iam-audit run --config FILE [--fail-on SEVERITY] [--profile P] [--mfa-token CODE]\n"
@@ -50,6 +51,8 @@ worst(int a, int b)
     return badness(b) > badness(a) ? b : a;
 }
 
+static int run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet);
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -79,6 +82,29 @@ cmd_run(int argc, char **argv)
     if (!config)
         return ia_cli_usage_error("run", "--config FILE is required");
 
+    /* Hold the database lock across all three steps: a second run refuses at once. */
+    struct ia_config lcfg;
+    struct ia_err lerr;
+    int lock_fd = -1;
+    if (ia_config_load(config, &lcfg, &lerr) != IA_OK) {
+        ia_config_release(&lcfg);
+        fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
+        return lerr.code == IA_ERR_IO ? IA_EXIT_FAILED : IA_EXIT_CONFIG;
+    }
+    enum ia_code lrc = ia_db_lock(lcfg.database, &lock_fd, &lerr);
+    ia_config_release(&lcfg);
+    if (lrc != IA_OK) {
+        fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
+        return lrc == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+    }
+    int rc = run_steps(config, fail_on, profile, mfa, quiet);
+    ia_db_unlock(lock_fd);
+    return rc;
+}
+
+static int
+run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet)
+{
     char *cargv[12];
     int n = 0;
     cargv[n++] = "collect";

@@ -89,6 +89,18 @@ def main():
         p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "x"], capture_output=True,
                            text=True)
         check(p.returncode == 64, "bad --keep-days is a usage error")
+    # The man page documents every command that --help lists.
+    man = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "iam-audit.1")).read()
+    out = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    cmds = [l.split()[0] for l in out.split("Commands:")[1].split("\n\n")[0].splitlines()
+            if l.strip()]
+    check(len(cmds) >= 9, f"--help lists the commands: {cmds}")
+    for c in cmds:
+        check(f"\n.B {c}" in man, f"the man page documents '{c}'")
+        p = subprocess.run([binary, c, "--help"], capture_output=True, text=True)
+        check(p.returncode == 0 and p.stdout.startswith("usage: iam-audit " + c),
+              f"'iam-audit {c} --help' teaches its usage")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
