@@ -11,4 +11,19 @@
 int ia_json_aws_error(const char *body, size_t len, char *code, size_t code_cap, char *message,
                       size_t message_cap);
 
+struct ia_org_account;
+
+/* The body of an Organizations ListAccounts request (new: free()). token may be NULL. */
+char *ia_json_org_list_request(const char *next_token);
+/*
+ * Append the accounts of one ListAccounts page to *accts (grown with ia_xgrow; entries
+ * without a 12-digit Id are skipped) and set *next_token (new, or NULL on the last page).
+ * Returns 0, or -1 when body is not a ListAccounts page.
+ */
+int ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **accts,
+                              size_t *n, size_t *alloc, char **next_token);
+
+/* ia_creds_parse_json (credential JSON of credential_process, ECS and IMDS) is declared
+ * in collector/creds_chain.h and lives in json.c with the rest of jansson. */
+
 #endif

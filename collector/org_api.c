@@ -1,10 +1,10 @@
 #include "collector/org_api.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/json.h"
 #include "collector/sts_api.h"
 #include "core/mem.h"
 
@@ -17,12 +17,6 @@ ia_org_accounts_free(struct ia_org_account *a, size_t n)
     free(a);
 }
 
-static void
-copy_str(json_t *obj, const char *key, char *dst, size_t cap)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    snprintf(dst, cap, "%s", s ? s : "");
-}
 
 enum ia_code
 ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out, size_t *n_out,
@@ -34,50 +28,20 @@ ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out, size_
     enum ia_code rc = IA_OK;
 
     for (int page = 1; page <= IA_ORG_MAX_PAGES; page++) {
-        struct ia_buf body = IA_BUF_INIT, req = IA_BUF_INIT;
-        json_t *jreq = json_object();
-        json_object_set_new(jreq, "MaxResults", json_integer(20));
-        if (token)
-            json_object_set_new(jreq, "NextToken", json_string(token));
-        char *dump = json_dumps(jreq, JSON_COMPACT);
-        json_decref(jreq);
-        ia_buf_addstr(&req, dump);
-        free(dump);
-        rc = ia_aws_json(c, IA_SVC_ORGANIZATIONS, "AWSOrganizationsV20161128.ListAccounts",
-                         req.buf, &body, err);
-        ia_buf_release(&req);
+        struct ia_buf body = IA_BUF_INIT;
+        char *req = ia_json_org_list_request(token);
+        rc = ia_aws_json(c, IA_SVC_ORGANIZATIONS, "AWSOrganizationsV20161128.ListAccounts", req,
+                         &body, err);
+        free(req);
         free(token);
         token = NULL;
-        if (rc != IA_OK) {
-            ia_buf_release(&body);
-            goto out;
-        }
-        json_error_t jerr;
-        json_t *root = json_loadb(body.buf, body.len, 0, &jerr);
-        ia_buf_release(&body);
-        json_t *list = json_object_get(root, "Accounts");
-        if (!json_is_array(list)) {
-            json_decref(root);
+        if (rc == IA_OK && ia_json_org_accounts_page(body.buf, body.len, &accts, &n, &alloc,
+                                                     &token) != 0)
             rc = ia_err_set(err, IA_ERR_PARSE,
                             "Organizations ListAccounts page %d is not the expected JSON", page);
+        ia_buf_release(&body);
+        if (rc != IA_OK)
             goto out;
-        }
-        size_t i;
-        json_t *a;
-        json_array_foreach(list, i, a) {
-            accts = ia_xgrow(accts, n + 1, &alloc, sizeof(*accts));
-            memset(&accts[n], 0, sizeof(*accts));
-            copy_str(a, "Id", accts[n].id, sizeof(accts[n].id));
-            copy_str(a, "Name", accts[n].name, sizeof(accts[n].name));
-            copy_str(a, "Status", accts[n].status, sizeof(accts[n].status));
-            copy_str(a, "Email", accts[n].email, sizeof(accts[n].email));
-            if (strlen(accts[n].id) != 12)
-                continue; /* not an account id: skip it rather than audit garbage */
-            n++;
-        }
-        const char *next = json_string_value(json_object_get(root, "NextToken"));
-        token = next && *next ? ia_xstrdup(next) : NULL;
-        json_decref(root);
         if (!token)
             break;
     }

@@ -110,6 +110,51 @@ def main():
         check(p.returncode == 75, f"busy database: exit 75 ({p.returncode}: {p.stderr[-200:]})")
         os.close(fd)
 
+        # [organization] discover: ListAccounts through the management account's role,
+        # merged with the listed accounts (which keep their names), minus `exclude`.
+        import boto3
+        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "auth", "--port-file",
+                        sys.argv[2], "off"], check=True, capture_output=True)
+        sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+                           aws_secret_access_key="x" * 40)
+        c = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/OrganizationAccountAccessRole",
+                            RoleSessionName="org-setup")["Credentials"]
+        org = boto3.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id=c["AccessKeyId"],
+                           aws_secret_access_key=c["SecretAccessKey"],
+                           aws_session_token=c["SessionToken"])
+        try:
+            org.create_organization(FeatureSet="ALL")
+        except org.exceptions.AlreadyInOrganizationException:
+            pass
+        for name in ("disc-one", "disc-two", "disc-excluded"):
+            org.create_account(Email=f"{name}@example.gov.uk", AccountName=name)
+        accts = {a["Name"]: a["Id"] for a in org.list_accounts()["Accounts"]}
+        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "auth", "--port-file",
+                        sys.argv[2], "on"], check=True, capture_output=True)
+        odb = os.path.join(work, "org.db")
+        oconf = os.path.join(work, "org.conf")
+        open(oconf, "w").write(base.replace(f"database = {db}", f"database = {odb}") +
+                               "\n[organization]\ndiscover = true\n"
+                               "role_arn = arn:aws:iam::111111111111:role/iam-audit\n"
+                               f"exclude = {accts['disc-excluded']}\n")
+        p = subprocess.run([binary, "collect", "--config", oconf, "--quiet"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        check(p.returncode in (0, 2), f"collect with discovery ran ({p.returncode}: "
+                                      f"{p.stderr[-300:]})")
+        import sqlite3
+        con = sqlite3.connect(odb)
+        got = dict(con.execute("SELECT account_id, name FROM accounts WHERE run_id = "
+                               "(SELECT max(id) FROM runs)").fetchall())
+        con.close()
+        check(accts["disc-one"] in got and accts["disc-two"] in got,
+              f"discovered accounts are audited: {got}")
+        check(accts["disc-excluded"] not in got, "an excluded account is not audited")
+        check(got.get("222222222222") == "paas-prod" and got.get("111111111111") == "gds-users",
+              f"listed accounts keep their names: {got}")
+        check(got.get(accts["disc-one"]) == "disc-one", "discovered accounts carry their names")
+
         # the demo: the README's main job, end to end
         out = os.path.join(work, "demo")
         p = subprocess.run([binary, "demo", "--out", out], capture_output=True, text=True,
