@@ -229,10 +229,13 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
         enum ia_retry_kind kind = ia_retry_classify(rc, resp.status, e.aws_code);
         if (kind == IA_RETRY_SKEW) {
             time_t server;
-            long skew = 0;
-            if (resp.date[0] && ia_time_parse_http(resp.date, &server) == 0)
+            long skew = 0, off = 0;
+            /* Measured against the clock as already corrected: only a new skew counts. */
+            if (resp.date[0] && ia_time_parse_http(resp.date, &server) == 0) {
                 skew = (long)(server - ia_time_now());
-            if (skew_retried || (skew < IA_SKEW_MIN_S && skew > -IA_SKEW_MIN_S)) {
+                off = skew - atomic_load(&c->skew_s);
+            }
+            if (skew_retried || (off < IA_SKEW_MIN_S && off > -IA_SKEW_MIN_S)) {
                 kind = IA_RETRY_NO;
             } else {
                 skew_retried = 1;

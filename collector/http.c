@@ -75,6 +75,9 @@ ia_http_new(const struct ia_http_options *opts)
         h->opts.timeout_ms = 60000;
     if (!h->opts.max_body)
         h->opts.max_body = (size_t)64 << 20;
+    /* A configured ca_bundle wins over AWS_CA_BUNDLE, as a profile's does in the SDKs. */
+    if (!h->opts.ca_bundle && getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
+        h->opts.ca_bundle = getenv("AWS_CA_BUNDLE");
     if (h->opts.ca_bundle)
         h->ca_bundle = ia_xstrdup(h->opts.ca_bundle);
     h->opts.ca_bundle = h->ca_bundle;

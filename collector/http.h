@@ -51,7 +51,8 @@ struct ia_http_options {
     long connect_timeout_ms; /* default 10 s */
     long timeout_ms;         /* whole request, default 60 s */
     size_t max_body;         /* default 64 MiB */
-    const char *ca_bundle;   /* CA file overriding the system store, or NULL (borrowed) */
+    const char *ca_bundle;   /* CA file overriding the system store; NULL: AWS_CA_BUNDLE, else
+                                the system store (borrowed) */
 };
 
 /* One libcurl easy handle: reuse it for every call of one worker (keeps connections). */
