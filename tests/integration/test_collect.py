@@ -19,24 +19,12 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+
+from harness import build_estate, check, ESTATE, finish, moto, PROXY, PY, tool_env
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
-PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
-PY = sys.executable
-
-passed, failed = 0, 0
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def secs(ts):
@@ -51,18 +39,6 @@ def run_collect(binary, conf, env, db, extra=()):
     p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet", *extra],
                        env=env, capture_output=True, text=True, timeout=300)
     return p
-
-
-def tool_env(work, endpoint):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    for line in open(os.path.join(work, "small", "env")):
-        k, _, v = line.strip().partition("=")
-        if k:
-            env[k] = v
-    env["AWS_ENDPOINT_URL"] = endpoint
-    env["HOME"] = work  # no developer ~/.aws
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    return env
 
 
 def compare(db_path, rb, run_id):
@@ -184,16 +160,13 @@ def main():
                 port = open(sys.argv[2]).read().strip()
                 moto_pid = None
             else:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
-                                os.path.join(work, "moto.port"), "--pid-file", moto_pid, "--auth"],
-                               check=True, capture_output=True)
+                moto("start", "--port-file", os.path.join(work, "moto.port"), "--pid-file",
+                     moto_pid, "--auth")
                 port = open(os.path.join(work, "moto.port")).read().strip()
             endpoint = f"http://127.0.0.1:{port}"
-            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
-                            "--spec", "small", "--out-dir", os.path.join(work, "small")],
-                           check=True, capture_output=True)
+            build_estate(endpoint, "small", os.path.join(work, "small"))
             conf = os.path.join(work, "small", "iam-audit.conf")
-            env = tool_env(work, endpoint)
+            env = tool_env(os.path.join(work, "small"), endpoint, work)
             db = os.path.join(work, "audit.db")
 
             # 1. a complete collect, compared with boto3's readback
@@ -315,10 +288,9 @@ def main():
                 proxy.kill()
                 proxy.wait()
             if moto_pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
-                                moto_pid], capture_output=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", moto_pid],
+                               capture_output=True)
+    return finish()
 
 
 if __name__ == "__main__":

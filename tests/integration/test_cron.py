@@ -9,20 +9,12 @@ import os
 import subprocess
 import sys
 import tempfile
+
+from harness import check, finish, ROOT
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-WRAPPER = os.path.join(os.path.dirname(os.path.dirname(HERE)), "cron", "iam-audit-nightly")
-passed = failed = 0
+WRAPPER = os.path.join(ROOT, "cron", "iam-audit-nightly")
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def main():
@@ -73,8 +65,7 @@ def main():
                            capture_output=True, text=True)
         check(p.returncode == 2 and open(marker).read().split()[:2] == ["cfg", "2"],
               "[audit] on_failure from the config is used")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

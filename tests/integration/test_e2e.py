@@ -13,20 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
-PY = sys.executable
-passed = failed = 0
+from harness import build_estate, check, ESTATE, finish, moto, PY, tool_env
 
 
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def principal_matches(planted, found):
@@ -46,21 +35,14 @@ def main():
                 port = open(sys.argv[2]).read().strip()
             else:
                 pid = os.path.join(work, "moto.pid")
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
-                                os.path.join(work, "port"), "--pid-file", pid, "--auth"],
-                               check=True, capture_output=True)
+                moto("start", "--port-file", os.path.join(work, "port"), "--pid-file", pid,
+                     "--auth")
                 port = open(os.path.join(work, "port")).read().strip()
             endpoint = f"http://127.0.0.1:{port}"
             est = os.path.join(work, "small")
-            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
-                            "--spec", "small", "--out-dir", est], check=True, capture_output=True)
+            build_estate(endpoint, "small", est)
             m = json.load(open(os.path.join(est, "manifest.json")))
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            for line in open(os.path.join(est, "env")):
-                k, _, v = line.strip().partition("=")
-                if k:
-                    env[k] = v
-            env.update(AWS_ENDPOINT_URL=endpoint, HOME=work, AWS_EC2_METADATA_DISABLED="true")
+            env = tool_env(est, endpoint, work)
             db = os.path.join(work, "a.db")
             conf = os.path.join(est, "iam-audit.conf")
             analyse = [binary, "analyse", "--config", conf, "--db", db,
@@ -133,10 +115,9 @@ def main():
             check(p.returncode == 0, f"diff exits 0 ({p.stderr[-200:]})")
         finally:
             if pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
-                                pid], capture_output=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", pid],
+                               capture_output=True)
+    return finish()
 
 
 if __name__ == "__main__":

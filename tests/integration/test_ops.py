@@ -10,18 +10,11 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+
+from harness import check, finish, ROOT
 import time
 
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def main():
@@ -90,8 +83,7 @@ def main():
                            text=True)
         check(p.returncode == 64, "bad --keep-days is a usage error")
     # The man page documents every command that --help lists.
-    man = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
-                            "iam-audit.1")).read()
+    man = open(os.path.join(ROOT, "docs", "iam-audit.1")).read()
     out = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
     cmds = [l.split()[0] for l in out.split("Commands:")[1].split("\n\n")[0].splitlines()
             if l.strip()]
@@ -101,8 +93,7 @@ def main():
         p = subprocess.run([binary, c, "--help"], capture_output=True, text=True)
         check(p.returncode == 0 and p.stdout.startswith("usage: iam-audit " + c),
               f"'iam-audit {c} --help' teaches its usage")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

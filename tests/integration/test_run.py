@@ -11,23 +11,11 @@ import os
 import subprocess
 import sys
 import tempfile
+
+from harness import build_estate, check, finish, moto, PROXY, PY, tool_env
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
-PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
-PY = sys.executable
-passed = failed = 0
 
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
 
 
 def main():
@@ -36,14 +24,8 @@ def main():
     endpoint = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="ia-run-") as work:
         est = os.path.join(work, "small")
-        subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
-                        "--spec", "small", "--out-dir", est], check=True, capture_output=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        for line in open(os.path.join(est, "env")):
-            k, _, v = line.strip().partition("=")
-            if k:
-                env[k] = v
-        env.update(AWS_ENDPOINT_URL=endpoint, HOME=work, AWS_EC2_METADATA_DISABLED="true")
+        build_estate(endpoint, "small", est)
+        env = tool_env(est, endpoint, work)
         db = os.path.join(work, "run.db")
         reports = os.path.join(work, "reports")
         conf = os.path.join(work, "run.conf")
@@ -113,8 +95,7 @@ def main():
         # [organization] discover: ListAccounts through the management account's role,
         # merged with the listed accounts (which keep their names), minus `exclude`.
         import boto3
-        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "auth", "--port-file",
-                        sys.argv[2], "off"], check=True, capture_output=True)
+        moto("auth", "--port-file", sys.argv[2], "off")
         sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
                            aws_secret_access_key="x" * 40)
@@ -131,8 +112,7 @@ def main():
         for name in ("disc-one", "disc-two", "disc-excluded"):
             org.create_account(Email=f"{name}@example.gov.uk", AccountName=name)
         accts = {a["Name"]: a["Id"] for a in org.list_accounts()["Accounts"]}
-        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "auth", "--port-file",
-                        sys.argv[2], "on"], check=True, capture_output=True)
+        moto("auth", "--port-file", sys.argv[2], "on")
         odb = os.path.join(work, "org.db")
         oconf = os.path.join(work, "org.conf")
         open(oconf, "w").write(base.replace(f"database = {db}", f"database = {odb}") +
@@ -170,8 +150,7 @@ def main():
             fams = {r["rule_id"].split("-")[0] for r in rows}
             check(len(rows) > 20 and {"user", "leaver", "trust", "bootstrap", "readonly"} <= fams,
                   f"demo findings cover every family: {sorted(fams)}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
