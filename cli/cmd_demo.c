@@ -131,7 +131,9 @@ cmd_demo(int argc, char **argv)
                         "IA_ESTATE_DIR to the source tree's tests/estate\n");
         return IA_EXIT_FAILED;
     }
-    const char *py = getenv("PYTHON") ? getenv("PYTHON") : "python3";
+    const char *py = getenv("PYTHON");
+    if (!py || !*py)
+        py = "python3";
     if (mkdir(out, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "iam-audit demo: cannot create %s: %s\n", out, strerror(errno));
         return IA_EXIT_FAILED;

@@ -73,6 +73,7 @@ struct run_ctx {
     struct managed *mp;
     size_t n_mp, alloc_mp;
     pthread_mutex_t progress_mu;
+    long caller_calls, caller_retries, caller_throttles; /* identity and discovery calls */
 };
 
 static void
@@ -405,6 +406,7 @@ credential_report(struct ia_aws_client *c, struct job *j, const char *first_stat
     char state[32];
     snprintf(state, sizeof(state), "%s", first_state);
     uint64_t waited = 0, delay = 250;
+    int not_ready = 0;
     for (;;) {
         if (strcmp(state, "COMPLETE") == 0) {
             struct ia_err e;
@@ -420,12 +422,13 @@ credential_report(struct ia_aws_client *c, struct job *j, const char *first_stat
                     *err = e;
                 return rc;
             }
+            not_ready = 1;
         }
         if (waited >= IA_CRED_REPORT_MAX_WAIT_MS)
             return ia_err_set(err, IA_ERR_TIMEOUT,
                               "%s: the credential report was still being generated after %u s",
                               c->label, IA_CRED_REPORT_MAX_WAIT_MS / 1000);
-        if (strcmp(state, "COMPLETE") != 0 || waited) {
+        if (strcmp(state, "COMPLETE") != 0 || not_ready) {
             c->sleep_ms(delay);
             waited += delay;
             delay = delay * 2 > 5000 ? 5000 : delay * 2;
@@ -1112,6 +1115,9 @@ run_job(struct worker *wk, struct job *j)
     struct ia_aws_client c;
     int have_client = 0;
     uint64_t t0 = ia_time_mono_ms();
+    long calls0 = atomic_load(&wk->caller.stats.calls);
+    long retries0 = atomic_load(&wk->caller.stats.retries);
+    long throttles0 = atomic_load(&wk->caller.stats.throttles);
 
     ia_err_clear(&j->err);
     if (j->use_caller) {
@@ -1134,9 +1140,12 @@ run_job(struct worker *wk, struct job *j)
         j->rc = collect_account(rc, &c, j, &j->err);
     }
     if (have_client) {
-        j->calls = atomic_load(&c.stats.calls);
-        j->retries = atomic_load(&c.stats.retries);
-        j->throttles = atomic_load(&c.stats.throttles);
+        /* AssumeRole went through the worker's caller client: count it for this account. */
+        j->calls = atomic_load(&c.stats.calls) + atomic_load(&wk->caller.stats.calls) - calls0;
+        j->retries = atomic_load(&c.stats.retries) + atomic_load(&wk->caller.stats.retries) -
+                     retries0;
+        j->throttles = atomic_load(&c.stats.throttles) +
+                       atomic_load(&wk->caller.stats.throttles) - throttles0;
         ia_aws_client_release(&c);
     }
     ia_creds_provider_free(prov);
@@ -1384,6 +1393,9 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
     memset(res, 0, sizeof(*res));
     res->run_id = rc->run_id;
     res->accounts = (int)rc->n_jobs;
+    res->calls = rc->caller_calls;
+    res->retries = rc->caller_retries;
+    res->throttles = rc->caller_throttles;
     for (size_t i = 0; i < rc->n_jobs; i++) {
         res->failed += rc->jobs[i].rc != IA_OK;
         res->calls += rc->jobs[i].calls;
@@ -1450,6 +1462,8 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
                                 opts->profile_endpoint_url, err)) != IA_OK)
         goto out;
     have_caller = 1;
+    caller.retry.max_attempts = rc.cfg->max_attempts;
+    caller.retry.base_ms = (uint32_t)rc.cfg->retry_base_ms;
     if ((r = ia_sts_get_caller_identity(&caller, &id, err)) != IA_OK) {
         ia_err_prefix(err, "cannot establish who is running the audit: ");
         goto out;
@@ -1507,6 +1521,9 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
         r = IA_ERR_DB;
         goto out;
     }
+    rc.caller_calls = atomic_load(&caller.stats.calls);
+    rc.caller_retries = atomic_load(&caller.stats.retries);
+    rc.caller_throttles = atomic_load(&caller.stats.throttles);
     r = record_run_end(&rc, result, err);
 out:
     for (int i = 0; i < nthreads; i++) {

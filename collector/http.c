@@ -76,8 +76,9 @@ ia_http_new(const struct ia_http_options *opts)
     if (!h->opts.max_body)
         h->opts.max_body = (size_t)64 << 20;
     /* A configured ca_bundle wins over AWS_CA_BUNDLE, as a profile's does in the SDKs. */
-    if (!h->opts.ca_bundle && getenv("AWS_CA_BUNDLE") && *getenv("AWS_CA_BUNDLE"))
-        h->opts.ca_bundle = getenv("AWS_CA_BUNDLE");
+    const char *env_ca = getenv("AWS_CA_BUNDLE");
+    if (!h->opts.ca_bundle && env_ca && *env_ca)
+        h->opts.ca_bundle = env_ca;
     if (h->opts.ca_bundle)
         h->ca_bundle = ia_xstrdup(h->opts.ca_bundle);
     h->opts.ca_bundle = h->ca_bundle;
@@ -299,7 +300,7 @@ ia_http_url_is_loopback(const char *url)
             /* Must be a dotted quad, not "127.evil.example". */
             int a, b, c, d;
             char tail;
-            yes = sscanf(host, "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
+            yes = sscanf(host, "%3d.%3d.%3d.%3d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
                   b >= 0 && b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
         }
     }

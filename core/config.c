@@ -155,7 +155,7 @@ fail(struct parse_state *st, const char *fmt, ...)
     va_start(ap, fmt);
     ia_err_vset(st->err, IA_ERR_CONFIG, fmt, ap);
     va_end(ap);
-    return 0; /* inih stops and returns this line's number */
+    return 0; /* inih reports the first failing line's number */
 }
 
 static int
@@ -398,6 +398,9 @@ on_key(void *user, const char *section, const char *name, const char *value)
     struct parse_state *st = user;
     struct ia_config *c = st->c;
 
+    /* Debian's libinih goes on calling after an error: keep the first and ignore the rest. */
+    if (st->err->code != IA_OK)
+        return 0;
     if (strcmp(section, st->section) != 0) {
         /* A section seen before and closed again is a duplicate. */
         for (size_t i = 0; st->closed_sections && st->closed_sections[i]; i++)

@@ -116,6 +116,8 @@ problems_free(struct ia_policy_problem *v, size_t n)
 static const char *
 type_name(const json_t *v)
 {
+    if (!v)
+        return "missing";
     switch (json_typeof(v)) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";

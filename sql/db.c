@@ -63,8 +63,8 @@ db_error(struct ia_db *db, struct ia_err *err, const char *what)
         hint = " (the file is not a healthy iam-audit database; restore it or start a new one)";
         break;
     }
-    return ia_err_set(err, rc, "database %s: %s: %s%s", db->path, what, sqlite3_errmsg(db->h),
-                      hint);
+    ia_err_set(err, rc, "database %s: %s: %s%s", db->path, what, sqlite3_errmsg(db->h), hint);
+    return rc; /* never IA_OK */
 }
 
 enum ia_code
@@ -475,13 +475,14 @@ ia_db_unlock(int fd)
 enum ia_code
 ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted, struct ia_err *err)
 {
-    struct ia_db_stmt *st;
+    struct ia_db_stmt *st = NULL;
     enum ia_code rc;
 
     if ((rc = ia_db_begin(db, err)) != IA_OK)
         return rc;
     if ((rc = ia_db_prepare(db, "runs_prune", &st, err)) != IA_OK)
         goto fail;
+    IA_ASSERT(st);
     ia_db_bind_text(st, ":cutoff", cutoff);
     if ((rc = ia_db_run(st, err)) != IA_OK)
         goto fail;

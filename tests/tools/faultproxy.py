@@ -45,6 +45,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def _drop(self):
+        """Really close the client's connection (rfile and wfile hold the socket too)."""
+        self.close_connection = True
+        for f in (self.rfile, self.wfile):
+            try:
+                f.close()
+            except OSError:
+                pass
+        self.connection.close()
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
@@ -69,8 +79,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rule = r
             break
         if rule and rule.get("kind") == "reset":
+            # SO_LINGER 0: close sends a RST. rfile holds the socket too: close both.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            self.connection.close()
+            self._drop()
             return
         if rule and rule.get("kind") == "stall":
             time.sleep(rule.get("stall_ms", 5000) / 1000.0)
@@ -112,7 +123,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
-            self.connection.close()
+            self.wfile.flush()
+            self._drop()
             return
         self.send_response(resp.status)
         for k, v in resp.getheaders():
