@@ -728,7 +728,12 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
     STMT(ps, "policy_insert");
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "Policies"), "member"); m;
          m = ia_xml_next(m, "member")) {
-        char *doc = NULL, def[64];
+        char *doc = NULL, def[64], parn[2048], pname[512];
+        ia_xml_path_copy(m, "Arn", parn, sizeof(parn));
+        /* AWS-managed policies live in managed_policies, fetched once per run (our filter
+         * keeps them out of GAAD; an emulator that ignores the filter must not add them). */
+        if (strstr(parn, ":iam::aws:policy/"))
+            continue;
         ia_xml_path_copy(m, "DefaultVersionId", def, sizeof(def));
         for (const struct ia_xml_node *v =
                  ia_xml_child(ia_xml_child(m, "PolicyVersionList"), "member");
@@ -749,8 +754,6 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
         char *cnt = ia_xml_path_text(m, "AttachmentCount");
         ia_db_bind_int(ps, ":run_id", w->run_id);
         ia_db_bind_text(ps, ":account_id", w->account);
-        char parn[2048], pname[512];
-        ia_xml_path_copy(m, "Arn", parn, sizeof(parn));
         ia_xml_path_copy(m, "PolicyName", pname, sizeof(pname));
         /* moto omits PolicyName here; the ARN's last part is the name in AWS too. */
         if (!pname[0] && strrchr(parn, '/'))

@@ -1,3 +1,8 @@
 # End to end: planted defects -> collect -> analyse (exact findings); run and demo.
 ia_moto_test(e2e)
 ia_moto_test(run)
+
+# AWS-managed policies need a moto that loads them: the test starts its own.
+add_test(NAME integration.managed COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/test_managed.py $<TARGET_FILE:iam-audit>)
+set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 600)
