@@ -329,22 +329,36 @@ has_key(const struct ia_csv_row *r, const struct cred_cols *cols)
            (r1 && ia_time_parse_iso(r1, &t) == 0) || (r2 && ia_time_parse_iso(r2, &t) == 0);
 }
 
-/* Users whose assigned virtual MFA device the bulk listing shows. */
 static int
-has_virtual_mfa(const struct job *j, const char *user)
+cmp_str(const void *a, const void *b)
 {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The users whose assigned virtual MFA device the bulk listing shows, sorted (new). */
+static char **
+virtual_mfa_users(const struct job *j, size_t *n_out)
+{
+    char **names = NULL;
+    size_t n = 0, alloc = 0;
     for (size_t d = 0; d < j->vmfa.n; d++) {
         const struct ia_xml_node *r = ia_iam_result(j->vmfa.docs[d], "ListVirtualMFADevices");
         for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "VirtualMFADevices"),
                                                         "member");
              m; m = ia_xml_next(m, "member")) {
-            char name[256];
-            ia_xml_path_copy(m, "User/UserName", name, sizeof(name));
-            if (strcmp(name, user) == 0)
-                return 1;
+            char *name = ia_xml_path_text(m, "User/UserName");
+            if (!name || !*name) {
+                free(name);
+                continue;
+            }
+            names = ia_xgrow(names, n + 1, &alloc, sizeof(*names));
+            names[n++] = name;
         }
     }
-    return 0;
+    if (n)
+        qsort(names, n, sizeof(*names), cmp_str);
+    *n_out = n;
+    return names;
 }
 
 /* ---- collecting one account ---- */
@@ -400,15 +414,17 @@ vmfa_fn(struct ia_aws_client *c, const char *user, const char *marker, struct ia
 }
 
 static enum ia_code
-credential_report(struct ia_aws_client *c, struct job *j, const char *first_state,
-                  struct ia_err *err)
+credential_report(struct ia_aws_client *c, struct job *j, struct ia_err *err)
 {
     char state[32];
-    snprintf(state, sizeof(state), "%s", first_state);
     uint64_t waited = 0, delay = 250;
-    int not_ready = 0;
+    /*
+     * Generation was started before the account's pages were read, so the report is
+     * usually ready by now: ask for it first, and poll only while AWS says it is not.
+     */
+    int ask = 1;
     for (;;) {
-        if (strcmp(state, "COMPLETE") == 0) {
+        if (ask) {
             struct ia_err e;
             ia_err_clear(&e);
             enum ia_code rc = ia_iam_get_credential_report(c, &j->cred_csv, j->cred_generated,
@@ -422,22 +438,155 @@ credential_report(struct ia_aws_client *c, struct job *j, const char *first_stat
                     *err = e;
                 return rc;
             }
-            not_ready = 1;
         }
         if (waited >= IA_CRED_REPORT_MAX_WAIT_MS)
             return ia_err_set(err, IA_ERR_TIMEOUT,
                               "%s: the credential report was still being generated after %u s",
                               c->label, IA_CRED_REPORT_MAX_WAIT_MS / 1000);
-        if (strcmp(state, "COMPLETE") != 0 || not_ready) {
-            c->sleep_ms(delay);
-            waited += delay;
-            delay = delay * 2 > 5000 ? 5000 : delay * 2;
-        }
-        /* Asking again is how AWS documents polling: it answers with the current state. */
+        c->sleep_ms(delay);
+        waited += delay;
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+        /* Asking again is how AWS documents polling (and it restarts an expired report). */
         enum ia_code rc = ia_iam_generate_credential_report(c, state, sizeof(state), err);
         if (rc != IA_OK)
             return rc;
+        ask = strcmp(state, "COMPLETE") == 0;
     }
+}
+
+/* ---- per-user calls, in parallel for large accounts ---- */
+
+struct user_task {
+    const char *user; /* borrowed from the parsed credential report */
+    int mfa;          /* ListMFADevices: MFA active, no virtual device listed */
+    int keys;         /* ListAccessKeys: the report shows a key */
+};
+
+struct user_tasks {
+    struct user_task *tasks;
+    size_t n, alloc;
+};
+
+/* Fan out only when there is enough to share; each helper has its own connection. */
+#define IA_USER_TASKS_PER_HELPER 16
+
+struct user_helper {
+    struct run_ctx *rc;
+    struct ia_aws_client *parent;
+    const struct user_tasks *ut;
+    _Atomic size_t *next;
+    _Atomic int *failed;
+    struct doclist mfa, keys;
+    struct ia_err err;
+    enum ia_code r;
+};
+
+static enum ia_code
+do_user_task(struct ia_aws_client *c, const struct user_task *t, struct doclist *mfa,
+             struct doclist *keys, struct ia_err *err)
+{
+    enum ia_code r = IA_OK;
+    if (t->mfa)
+        r = all_pages(c, "ListMFADevices", ia_iam_list_mfa_devices_page, t->user, mfa, err);
+    if (r == IA_OK && t->keys)
+        r = all_pages(c, "ListAccessKeys", ia_iam_list_access_keys_page, t->user, keys, err);
+    return r;
+}
+
+static void *
+user_helper_main(void *arg)
+{
+    struct user_helper *h = arg;
+    struct ia_http_options hopts = { 0, 0, 0, h->rc->cfg->ca_bundle };
+    struct ia_http *http = ia_http_new(&hopts);
+    struct ia_aws_client c;
+    h->r = ia_aws_client_init(&c, ia_http_ops_of(http), h->parent->creds,
+                              h->parent->ep[IA_SVC_STS].signing_region, NULL, &h->err);
+    if (h->r == IA_OK) {
+        /* The parent's endpoints (overrides included), retry policy and label. */
+        memcpy(c.ep, h->parent->ep, sizeof(c.ep));
+        c.retry = h->parent->retry;
+        c.sleep_ms = h->parent->sleep_ms;
+        memcpy(c.label, h->parent->label, sizeof(c.label));
+        for (;;) {
+            if (atomic_load(h->failed))
+                break;
+            size_t i = atomic_fetch_add(h->next, 1);
+            if (i >= h->ut->n)
+                break;
+            h->r = do_user_task(&c, &h->ut->tasks[i], &h->mfa, &h->keys, &h->err);
+            if (h->r != IA_OK) {
+                atomic_store(h->failed, 1);
+                break;
+            }
+        }
+        atomic_fetch_add(&h->parent->stats.calls, atomic_load(&c.stats.calls));
+        atomic_fetch_add(&h->parent->stats.retries, atomic_load(&c.stats.retries));
+        atomic_fetch_add(&h->parent->stats.throttles, atomic_load(&c.stats.throttles));
+        ia_aws_client_release(&c);
+    }
+    ia_http_free(http);
+    return NULL;
+}
+
+static void
+doclist_move(struct doclist *to, struct doclist *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        doclist_add(to, from->docs[i], from->tags[i]);
+        free(from->tags[i]);
+    }
+    free(from->docs);
+    free(from->tags);
+    memset(from, 0, sizeof(*from));
+}
+
+/*
+ * ListMFADevices / ListAccessKeys for the users that need them. A base account of
+ * thousands of people is hundreds of these: they are shared between up to `concurrency`
+ * helpers (one connection each), so one big account does not serialise the run.
+ */
+static enum ia_code
+run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
+               const struct user_tasks *ut, struct ia_err *err)
+{
+    size_t helpers = ut->n / IA_USER_TASKS_PER_HELPER;
+    size_t max = (size_t)(rc->opts->concurrency > 0 ? rc->opts->concurrency
+                                                    : rc->cfg->concurrency);
+    if (helpers > max)
+        helpers = max;
+    if (helpers < 2) {
+        for (size_t i = 0; i < ut->n; i++) {
+            enum ia_code r = do_user_task(c, &ut->tasks[i], &j->user_mfa, &j->keys, err);
+            if (r != IA_OK)
+                return r;
+        }
+        return IA_OK;
+    }
+    _Atomic size_t next = 0;
+    _Atomic int failed = 0;
+    struct user_helper *hs = ia_xcalloc(helpers, sizeof(*hs));
+    pthread_t *th = ia_xcalloc(helpers, sizeof(*th));
+    for (size_t i = 0; i < helpers; i++) {
+        hs[i] = (struct user_helper){ .rc = rc, .parent = c, .ut = ut, .next = &next,
+                                      .failed = &failed };
+        if (pthread_create(&th[i], NULL, user_helper_main, &hs[i]) != 0)
+            IA_BUG("pthread_create failed");
+    }
+    enum ia_code r = IA_OK;
+    for (size_t i = 0; i < helpers; i++) {
+        pthread_join(th[i], NULL);
+        if (hs[i].r != IA_OK && r == IA_OK) {
+            r = hs[i].r;
+            if (err)
+                *err = hs[i].err;
+        }
+        doclist_move(&j->user_mfa, &hs[i].mfa);
+        doclist_move(&j->keys, &hs[i].keys);
+    }
+    free(hs);
+    free(th);
+    return r;
 }
 
 static enum ia_code
@@ -460,7 +609,7 @@ collect_account(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, stru
         return r;
     if ((r = all_pages(c, "ListVirtualMFADevices", vmfa_fn, NULL, &j->vmfa, err)) != IA_OK)
         return r;
-    if ((r = credential_report(c, j, state, err)) != IA_OK)
+    if ((r = credential_report(c, j, err)) != IA_OK)
         return r;
 
     struct ia_csv_table t;
@@ -471,21 +620,31 @@ collect_account(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, stru
     }
     if ((r = cred_header(&t, &cols, err)) != IA_OK)
         goto out;
+    size_t n_vmfa = 0;
+    char **vmfa = virtual_mfa_users(j, &n_vmfa);
+    struct user_tasks ut;
+    memset(&ut, 0, sizeof(ut));
     for (size_t i = 1; i < t.n_rows; i++) {
         const struct ia_csv_row *row = &t.rows[i];
         const char *user = cred_field(row, &cols, C_USER);
         if (!user || strcmp(user, "<root_account>") == 0)
             continue;
         /* Per-user calls only where the bulk data leaves a gap. */
-        if (is_true(cred_field(row, &cols, C_MFA)) && !has_virtual_mfa(j, user) &&
-            (r = all_pages(c, "ListMFADevices", ia_iam_list_mfa_devices_page, user, &j->user_mfa,
-                           err)) != IA_OK)
-            goto out;
-        if (has_key(row, &cols) &&
-            (r = all_pages(c, "ListAccessKeys", ia_iam_list_access_keys_page, user, &j->keys,
-                           err)) != IA_OK)
-            goto out;
+        int mfa = is_true(cred_field(row, &cols, C_MFA)) &&
+                  !(n_vmfa && bsearch(&user, vmfa, n_vmfa, sizeof(*vmfa), cmp_str));
+        int keys = has_key(row, &cols);
+        if (!mfa && !keys)
+            continue;
+        ut.tasks = ia_xgrow(ut.tasks, ut.n + 1, &ut.alloc, sizeof(*ut.tasks));
+        ut.tasks[ut.n++] = (struct user_task){ user, mfa, keys };
     }
+    for (size_t i = 0; i < n_vmfa; i++)
+        free(vmfa[i]);
+    free(vmfa);
+    r = run_user_tasks(rc, c, j, &ut, err);
+    free(ut.tasks);
+    if (r != IA_OK)
+        goto out;
     for (size_t i = 0; i < j->gaad.n; i++)
         fetch_managed_of_page(rc, c, j->gaad.docs[i]);
     r = IA_OK;
