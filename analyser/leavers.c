@@ -80,6 +80,16 @@ row_blank(const struct ia_csv_row *r)
     return 1;
 }
 
+static int
+cmp_person(const void *a, const void *b)
+{
+    const struct ia_leaver *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c)
+        return c;
+    return x->when < y->when ? -1 : x->when > y->when ? 1 : x->line - y->line;
+}
+
 enum ia_code
 ia_people_load(const char *path, int with_date, struct ia_people *out, json_t *warnings,
                struct ia_err *err)
@@ -158,6 +168,9 @@ ia_people_load(const char *path, int with_date, struct ia_people *out, json_t *w
         p.items[p.n].line = row->line;
         p.n++;
     }
+    /* Sorted by (id, date): lookups are a binary search, the earliest date first. */
+    if (p.n)
+        qsort(p.items, p.n, sizeof(*p.items), cmp_person);
     *out = p;
     memset(&p, 0, sizeof(p));
     rc = IA_OK;
@@ -185,10 +198,20 @@ ia_people_find(const struct ia_people *p, const char *name)
     if (!p || !name)
         return NULL;
     char *n = normalise(name);
-    /* With duplicates, the earliest leaving date wins: the person has left by then. */
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->items[i].id, n) == 0 && (!found || p->items[i].when < found->when))
-            found = &p->items[i];
+    /*
+     * With duplicates, the earliest leaving date wins: the person has left by then. The
+     * items are sorted by (id, date), so that is the first entry with this id.
+     */
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(p->items[mid].id, n) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->n && strcmp(p->items[lo].id, n) == 0)
+        found = &p->items[lo];
     free(n);
     return found;
 }

@@ -204,9 +204,18 @@ bootstrap(struct ia_an_ctx *ctx, const struct roles *rs, const struct role *ro,
     if (age >= 0 && age <= grace)
         return IA_OK;
     json_t *admins = json_array();
-    for (size_t i = 0; i < rs->n; i++) {
+    /* Roles come ordered by (account, name) (analyser_roles): scan this account's only. */
+    size_t lo = 0, hi = rs->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(rs->items[mid].account, ro->account) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < rs->n && strcmp(rs->items[i].account, ro->account) == 0; i++) {
         const struct role *o = &rs->items[i];
-        if (o == ro || strcmp(o->account, ro->account) != 0 || ia_an_service_linked(o->path) ||
+        if (o == ro || ia_an_service_linked(o->path) ||
             ia_glob_match(ctx->rules->bootstrap_role_pattern, o->name))
             continue;
         if (ia_glob_match(admin_pat, o->name))
