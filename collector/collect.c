@@ -497,7 +497,8 @@ static void *
 user_helper_main(void *arg)
 {
     struct user_helper *h = arg;
-    struct ia_http_options hopts = { 0, 0, 0, h->rc->cfg->ca_bundle };
+    struct ia_http_options hopts = { 0, (long)h->rc->cfg->request_timeout_s * 1000, 0,
+                                     h->rc->cfg->ca_bundle };
     struct ia_http *http = ia_http_new(&hopts);
     struct ia_aws_client c;
     h->r = ia_aws_client_init(&c, ia_http_ops_of(http), h->parent->creds,
@@ -1618,7 +1619,8 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     pthread_mutex_init(&rc.mp_mu, NULL);
     pthread_mutex_init(&rc.progress_mu, NULL);
 
-    struct ia_http_options hopts = { 0, 0, 0, rc.cfg->ca_bundle };
+    struct ia_http_options hopts = { 0, (long)rc.cfg->request_timeout_s * 1000, 0,
+                                     rc.cfg->ca_bundle };
     http = ia_http_new(&hopts);
     if ((r = ia_aws_client_init(&caller, ia_http_ops_of(http), opts->caller, opts->region,
                                 opts->profile_endpoint_url, err)) != IA_OK)

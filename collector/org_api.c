@@ -88,6 +88,10 @@ ia_org_discover(struct ia_aws_client *caller, const char *role_arn, const char *
         memcpy(c.ep, caller->ep, sizeof(c.ep));
         snprintf(c.label, sizeof(c.label), "organization");
         rc = ia_org_list_accounts(&c, out, n_out, err);
+        /* Count these calls with the caller's, so the run record has them. */
+        atomic_fetch_add(&caller->stats.calls, atomic_load(&c.stats.calls));
+        atomic_fetch_add(&caller->stats.retries, atomic_load(&c.stats.retries));
+        atomic_fetch_add(&caller->stats.throttles, atomic_load(&c.stats.throttles));
         ia_aws_client_release(&c);
     }
     ia_creds_provider_free(p);

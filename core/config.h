@@ -50,6 +50,7 @@ struct ia_config {
     int keep_days;       /* 0: keep every run */
     int max_attempts;    /* 10 */
     int retry_base_ms;   /* 1000 */
+    int request_timeout_s; /* 60: whole-request time-out of each AWS call */
     char *ca_bundle;
     char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
     /* [account NAME] */

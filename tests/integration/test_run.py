@@ -8,14 +8,15 @@ usage: test_run.py IAM_AUDIT_BINARY MOTO_PORT_FILE
 import fcntl
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
-
-from harness import build_estate, check, finish, moto, PROXY, PY, tool_env
 import time
 
+import boto3
 
+from harness import build_estate, check, finish, moto, PROXY, PY, tool_env
 
 
 def main():
@@ -94,7 +95,6 @@ def main():
 
         # [organization] discover: ListAccounts through the management account's role,
         # merged with the listed accounts (which keep their names), minus `exclude`.
-        import boto3
         moto("auth", "--port-file", sys.argv[2], "off")
         sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
@@ -119,11 +119,31 @@ def main():
                                "\n[organization]\ndiscover = true\n"
                                "role_arn = arn:aws:iam::111111111111:role/iam-audit\n"
                                f"exclude = {accts['disc-excluded']}\n")
-        p = subprocess.run([binary, "collect", "--config", oconf, "--quiet"], env=env,
-                           capture_output=True, text=True, timeout=300)
+        # Organizations throttles in its own JSON shape: two TooManyRequestsException
+        # answers to ListAccounts are retried, and counted in the run record.
+        json.dump({"rules": [{"action": "ListAccounts", "kind": "json", "status": 400,
+                              "code": "TooManyRequestsException", "message": "slow down",
+                              "times": 2}]}, open(rules, "w"))
+        proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
+                                  "--port-file", pport + ".org"])
+        try:
+            for _ in range(200):
+                if os.path.exists(pport + ".org"):
+                    break
+                time.sleep(0.05)
+            oenv = dict(env, AWS_ENDPOINT_URL="http://127.0.0.1:" +
+                        open(pport + ".org").read().strip())
+            p = subprocess.run([binary, "collect", "--config", oconf, "--quiet"], env=oenv,
+                               capture_output=True, text=True, timeout=300)
+        finally:
+            proxy.kill()
+            proxy.wait()
         check(p.returncode in (0, 2), f"collect with discovery ran ({p.returncode}: "
                                       f"{p.stderr[-300:]})")
-        import sqlite3
+        con = sqlite3.connect(odb)
+        thr = con.execute("SELECT throttles FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+        con.close()
+        check(thr >= 2, f"ListAccounts throttling was retried and counted (throttles {thr})")
         con = sqlite3.connect(odb)
         got = dict(con.execute("SELECT account_id, name FROM accounts WHERE run_id = "
                                "(SELECT max(id) FROM runs)").fetchall())
