@@ -191,7 +191,7 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
     int skew_retried = 0, last_cost = 0;
     struct ia_err e;
     uint64_t started = ia_time_mono_ms();
-    long successes_before = atomic_load(&c->stats.calls);
+    long calls_before = atomic_load(&c->stats.calls);
 
     ia_http_response_init(&resp);
     for (int attempt = 1;; attempt++) {
@@ -249,7 +249,7 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
         if (kind == IA_RETRY_THROTTLE) {
             atomic_fetch_add(&c->stats.throttles, 1);
             double secs = (double)(ia_time_mono_ms() - started) / 1000.0;
-            long done = atomic_load(&c->stats.calls) - successes_before;
+            long done = atomic_load(&c->stats.calls) - calls_before;
             ia_rate_limiter_on_throttle(&c->limiter, secs > 0.1 ? (double)done / secs : 0);
         }
         if (kind == IA_RETRY_NO) {
