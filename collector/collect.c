@@ -74,6 +74,7 @@ struct run_ctx {
     size_t n_mp, alloc_mp;
     pthread_mutex_t progress_mu;
     long caller_calls, caller_retries, caller_throttles; /* identity and discovery calls */
+    _Atomic long done_calls, done_retries, done_throttles; /* of finished accounts, for progress */
 };
 
 static void
@@ -1251,12 +1252,8 @@ progress(struct run_ctx *rc)
     const struct ia_collect_options *o = rc->opts;
     if (!o->progress || o->quiet)
         return;
-    long calls = 0, retries = 0, throttles = 0;
-    for (size_t i = 0; i < rc->n_jobs; i++) {
-        calls += rc->jobs[i].calls;
-        retries += rc->jobs[i].retries;
-        throttles += rc->jobs[i].throttles;
-    }
+    long calls = atomic_load(&rc->done_calls), retries = atomic_load(&rc->done_retries),
+         throttles = atomic_load(&rc->done_throttles);
     pthread_mutex_lock(&rc->progress_mu);
     fprintf(stderr, "\rcollect: %d/%zu accounts, %ld calls, %ld retries, %ld throttles   ",
             atomic_load(&rc->done), rc->n_jobs, calls, retries, throttles);
@@ -1334,6 +1331,9 @@ run_job(struct worker *wk, struct job *j)
     doclist_release(&j->user_mfa);
     doclist_release(&j->keys);
     ia_buf_release(&j->cred_csv);
+    atomic_fetch_add(&rc->done_calls, j->calls);
+    atomic_fetch_add(&rc->done_retries, j->retries);
+    atomic_fetch_add(&rc->done_throttles, j->throttles);
     atomic_fetch_add(&rc->done, 1);
     if (!rc->opts->quiet && !rc->opts->progress) {
         if (j->rc == IA_OK)
