@@ -13,13 +13,14 @@ PY = sys.executable
 _counts = {"passed": 0, "failed": 0}
 
 
-def check(cond, what):
-    """Count one assertion; print it when it fails."""
+def check(cond, what, detail=""):
+    """Count one assertion; print it (and detail) when it fails. Returns cond."""
     if cond:
         _counts["passed"] += 1
     else:
         _counts["failed"] += 1
-        print("FAIL:", what, flush=True)
+        print("FAIL:", what, ("\n  " + detail) if detail else "", flush=True)
+    return cond
 
 
 def finish():
@@ -44,7 +45,8 @@ def build_estate(endpoint, spec, out_dir):
 def tool_env(estate_dir, endpoint, home):
     """The process environment for iam-audit: the estate's audit user against moto only,
     nothing of the developer's AWS set-up, no instance metadata."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k != "IA_LOG_LEVEL"}
     for line in open(os.path.join(estate_dir, "env")):
         k, _, v = line.strip().partition("=")
         if k:

@@ -37,29 +37,14 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
-PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
-PY = sys.executable
+from harness import check, ESTATE, finish, PROXY, PY
+from harness import tool_env as estate_env
 
 AUDIT = "iam-audit"  # the audit user and role: their own last-used data moves every run
 MAX_ATTEMPTS = 6
 SNAPSHOT_SKIP = {"runs", "analyses", "findings", "sqlite_sequence"}
 IGNORED_COLUMNS = {"run_id", "collected_at", "api_calls", "retries", "throttles", "generated_at",
                    "first_seen_run", "last_seen_run"}
-
-passed, failed = 0, 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, ("\n  " + detail) if detail else "", flush=True)
-    return cond
 
 
 # ---- the database, table by table ---------------------------------------------------------
@@ -182,15 +167,8 @@ class Proxy:
 
 
 def tool_env(work, endpoint):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "IA_LOG_LEVEL"}
-    for line in open(os.path.join(work, "small", "env")):
-        k, _, v = line.strip().partition("=")
-        if k:
-            env[k] = v
-    env["AWS_ENDPOINT_URL"] = endpoint
-    env["HOME"] = work  # no developer ~/.aws
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    return env
+    """The small estate's audit user against endpoint (a proxy or moto)."""
+    return estate_env(os.path.join(work, "small"), endpoint, work)
 
 
 def collect(binary, conf, env, db, timeout=300):
@@ -576,8 +554,7 @@ def main():
                 proxy.stop()
             if not check(p.returncode == 0, "reference collect exits 0",
                          f"got {p.returncode}: {p.stderr[-800:]}"):
-                print(f"{passed} passed, {failed} failed")
-                return 1
+                return finish()
             run, accts = run_row(ref_db)
             check(run["status"] == "complete" and run["retries"] == 0 and run["throttles"] == 0,
                   f"reference run complete with no retries ({run})")
@@ -607,8 +584,7 @@ def main():
             if moto_pid:
                 subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
                                 moto_pid], capture_output=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

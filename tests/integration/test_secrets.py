@@ -30,26 +30,11 @@ import tempfile
 import time
 import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
-PY = sys.executable
+from harness import check, ESTATE, finish, PY
 BASE = "111111111111"
 MOTO_TOKEN_PREFIX = "FQoGZXIvYXdzEBYaD"  # moto.sts.utils.SESSION_TOKEN_PREFIX
 MFA_CODE = "739146"
 PIECE = 20
-
-passed, failed = 0, 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, ("\n  " + detail) if detail else "", flush=True)
-    return cond
 
 
 def needles(secret):
@@ -226,8 +211,7 @@ def main():
             if moto_pid:
                 subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
                                 moto_pid], capture_output=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
