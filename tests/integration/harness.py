@@ -35,6 +35,13 @@ def moto(*args):
                    capture_output=True)
 
 
+def stop_moto(pid_file):
+    """Stop a server this test started (no-op for None); never raises, for finally blocks."""
+    if pid_file:
+        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", pid_file],
+                       capture_output=True)
+
+
 def build_estate(endpoint, spec, out_dir):
     """Build a moto estate (resets the server) and return its output folder."""
     subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import build_estate, check, ESTATE, finish, moto, PROXY, PY, tool_env
+from harness import build_estate, check, ESTATE, finish, moto, PROXY, PY, stop_moto, tool_env
 import time
 
 
@@ -287,9 +287,7 @@ def main():
             if proxy:
                 proxy.kill()
                 proxy.wait()
-            if moto_pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", moto_pid],
-                               capture_output=True)
+            stop_moto(moto_pid)
     return finish()
 
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import build_estate, check, ESTATE, finish, moto, PY, tool_env
+from harness import build_estate, check, finish, moto, stop_moto, tool_env
 
 
 
@@ -114,9 +114,7 @@ def main():
                                text=True)
             check(p.returncode == 0, f"diff exits 0 ({p.stderr[-200:]})")
         finally:
-            if pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", pid],
-                               capture_output=True)
+            stop_moto(pid)
     return finish()
 
 

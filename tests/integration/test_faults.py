@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, ESTATE, finish, PROXY, PY
+from harness import check, ESTATE, finish, PROXY, PY, stop_moto
 from harness import tool_env as estate_env
 
 AUDIT = "iam-audit"  # the audit user and role: their own last-used data moves every run
@@ -581,9 +581,7 @@ def main():
             run_locked(ctx)
             run_disk_full(ctx)
         finally:
-            if moto_pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
-                                moto_pid], capture_output=True)
+            stop_moto(moto_pid)
     return finish()
 
 

@@ -16,7 +16,7 @@ import time
 
 import boto3
 
-from harness import build_estate, check, ESTATE, finish, moto, PROXY, PY, tool_env
+from harness import build_estate, check, finish, moto, PROXY, PY, stop_moto, tool_env
 
 ATTACH = ["ReadOnlyAccess", "SecurityAudit"]
 
@@ -104,8 +104,7 @@ def main():
             if proxy:
                 proxy.kill()
                 proxy.wait()
-            subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", pid],
-                           capture_output=True)
+            stop_moto(pid)
     return finish()
 
 

@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 
-from harness import check, ESTATE, finish, PY
+from harness import check, ESTATE, finish, PY, stop_moto
 BASE = "111111111111"
 MOTO_TOKEN_PREFIX = "FQoGZXIvYXdzEBYaD"  # moto.sts.utils.SESSION_TOKEN_PREFIX
 MFA_CODE = "739146"
@@ -208,9 +208,7 @@ def main():
                       f"{len(blobs)} outputs ({sum(len(b) for b in blobs.values())} bytes) for "
                       f"{len(secret_needles)} needles", flush=True)
         finally:
-            if moto_pid:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file",
-                                moto_pid], capture_output=True)
+            stop_moto(moto_pid)
     return finish()
 
 
