@@ -330,12 +330,18 @@ ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err)
                                    since >= 0 ? json_integer(since) : json_null(), "age_days",
                                    age >= 0 ? json_integer(age) : json_null(), "stale_days",
                                    (int)stale);
-            if (since >= 0)
+            if (since >= 0) {
                 ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
                            "role %s not used for %ld days", ro->name, since);
-            else
+            } else {
+                /* IAM keeps RoleLastUsed for 400 days only: empty is not "never". */
+                json_object_set_new(ev, "last_used",
+                                    json_string("not used within AWS's 400-day tracking "
+                                                "window"));
                 ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
-                           "role %s never used (created %ld days ago)", ro->name, age);
+                           "role %s not used within AWS's 400-day tracking window (created "
+                           "%ld days ago)", ro->name, age);
+            }
         }
         if (!is_bootstrap && !matches_any(ro->name, ctx->rules->human_role_patterns)) {
             json_t *pats = json_array();

@@ -160,6 +160,18 @@ cmd_collect(int argc, char **argv)
                 "error_code, error_message FROM accounts WHERE run_id = %lld AND status = "
                 "'failed'\"\n",
                 res.failed, db ? db : cfg.database, (long long)res.run_id);
+    if (res.not_audited)
+        fprintf(stderr,
+                "iam-audit collect: %d discovered account(s) not audited (suspended, closing or "
+                "excluded); see: sqlite3 %s \"SELECT account_id, state, reason FROM "
+                "accounts_not_audited WHERE run_id = %lld\"\n",
+                res.not_audited, db ? db : cfg.database, (long long)res.run_id);
+    if (res.warnings)
+        fprintf(stderr,
+                "iam-audit collect: %d warning(s) about what AWS sent; see: sqlite3 %s "
+                "\"SELECT account_id, kind, subject, message FROM run_warnings WHERE run_id = "
+                "%lld\"\n",
+                res.warnings, db ? db : cfg.database, (long long)res.run_id);
     rc = strcmp(res.status, "complete") == 0  ? IA_EXIT_OK
          : strcmp(res.status, "partial") == 0 ? IA_EXIT_PARTIAL
                                               : IA_EXIT_FAILED;

@@ -1,6 +1,7 @@
 #include "collector/collect.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,11 @@ struct doclist {
     size_t n, alloc;
 };
 
+/* Something in an account's answers that the report's reader should know (run_warnings). */
+struct warning {
+    char *kind, *subject, *message;
+};
+
 struct job {
     /* what to collect */
     char *account_id, *name, *team, *role_arn, *external_id;
@@ -39,8 +45,15 @@ struct job {
     char alias[256];
     struct ia_xml_doc *password_policy; /* NULL: none set */
     struct doclist gaad, roles, vmfa, user_mfa, keys;
+    struct doclist login;   /* GetLoginProfile of users read directly; NULL doc: no password */
+    long mfa_in_use;        /* GetAccountSummary's MFADevicesInUse; -1 when not given */
     struct ia_buf cred_csv;
     char cred_generated[32];
+    char **direct;          /* users read directly, not from the credential report (sorted) */
+    size_t n_direct;
+    struct warning *warnings;
+    size_t n_warnings, alloc_warnings;
+    _Atomic uint64_t bytes; /* response bytes held for this account, against max_account_bytes */
     /* outcome */
     enum ia_code rc;
     struct ia_err err;
@@ -55,6 +68,11 @@ struct managed {
     int done;
 };
 
+/* A discovered account that is not audited, and why: it is recorded, never dropped. */
+struct skipped {
+    char *account_id, *name, *state, *reason;
+};
+
 struct run_ctx {
     const struct ia_collect_options *opts;
     const struct ia_config *cfg;
@@ -64,6 +82,9 @@ struct run_ctx {
     char caller_arn[2048];
     struct job *jobs;
     size_t n_jobs;
+    struct skipped *skipped;
+    size_t n_skipped, alloc_skipped;
+    _Atomic long n_warnings; /* run_warnings rows written */
     _Atomic size_t next;
     _Atomic int done;
     _Atomic int db_failed;
@@ -100,6 +121,21 @@ doclist_release(struct doclist *l)
     memset(l, 0, sizeof(*l));
 }
 
+/* The answers an account sent: held only from its collection until it is written. */
+static void
+job_release_data(struct job *j)
+{
+    ia_xml_free(j->password_policy);
+    j->password_policy = NULL;
+    doclist_release(&j->gaad);
+    doclist_release(&j->roles);
+    doclist_release(&j->vmfa);
+    doclist_release(&j->user_mfa);
+    doclist_release(&j->keys);
+    doclist_release(&j->login);
+    ia_buf_release(&j->cred_csv);
+}
+
 static void
 job_release(struct job *j)
 {
@@ -108,13 +144,37 @@ job_release(struct job *j)
     free(j->team);
     free(j->role_arn);
     free(j->external_id);
-    ia_xml_free(j->password_policy);
-    doclist_release(&j->gaad);
-    doclist_release(&j->roles);
-    doclist_release(&j->vmfa);
-    doclist_release(&j->user_mfa);
-    doclist_release(&j->keys);
-    ia_buf_release(&j->cred_csv);
+    job_release_data(j);
+    for (size_t i = 0; i < j->n_direct; i++)
+        free(j->direct[i]);
+    free(j->direct);
+    for (size_t i = 0; i < j->n_warnings; i++) {
+        free(j->warnings[i].kind);
+        free(j->warnings[i].subject);
+        free(j->warnings[i].message);
+    }
+    free(j->warnings);
+}
+
+static void
+job_warn(struct job *j, const char *kind, const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+job_warn(struct job *j, const char *kind, const char *subject, const char *fmt, ...)
+{
+    struct ia_buf b = IA_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    ia_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    j->warnings = ia_xgrow(j->warnings, j->n_warnings + 1, &j->alloc_warnings,
+                           sizeof(*j->warnings));
+    struct warning *w = &j->warnings[j->n_warnings++];
+    w->kind = ia_xstrdup(kind);
+    w->subject = subject ? ia_xstrdup(subject) : NULL;
+    w->message = ia_buf_detach(&b, NULL);
+    IA_LOG_WARN("collect", "msg=\"%s\" account=%s kind=%s", w->message, j->account_id, kind);
 }
 
 /* ---- time and text helpers ---- */
@@ -458,9 +518,10 @@ credential_report(struct ia_aws_client *c, struct job *j, struct ia_err *err)
 /* ---- per-user calls, in parallel for large accounts ---- */
 
 struct user_task {
-    const char *user; /* borrowed from the parsed credential report */
-    int mfa;          /* ListMFADevices: MFA active, no virtual device listed */
-    int keys;         /* ListAccessKeys: the report shows a key */
+    const char *user; /* borrowed from the plan's list of names */
+    int mfa;          /* ListMFADevices: devices the bulk listing may not show */
+    int keys;         /* ListAccessKeys: the report shows a key, or the user is read directly */
+    int login;        /* GetLoginProfile: the user is read directly (not in the report) */
 };
 
 struct user_tasks {
@@ -477,16 +538,22 @@ struct user_helper {
     const struct user_tasks *ut;
     _Atomic size_t *next;
     _Atomic int *failed;
-    struct doclist mfa, keys;
+    struct doclist mfa, keys, login;
     struct ia_err err;
     enum ia_code r;
 };
 
 static enum ia_code
 do_user_task(struct ia_aws_client *c, const struct user_task *t, struct doclist *mfa,
-             struct doclist *keys, struct ia_err *err)
+             struct doclist *keys, struct doclist *login, struct ia_err *err)
 {
     enum ia_code r = IA_OK;
+    if (t->login) {
+        struct ia_xml_doc *doc = NULL;
+        if ((r = ia_iam_login_profile(c, t->user, &doc, err)) != IA_OK)
+            return r;
+        doclist_add(login, doc, t->user);
+    }
     if (t->mfa)
         r = all_pages(c, "ListMFADevices", ia_iam_list_mfa_devices_page, t->user, mfa, err);
     if (r == IA_OK && t->keys)
@@ -509,6 +576,8 @@ user_helper_main(void *arg)
         memcpy(c.ep, h->parent->ep, sizeof(c.ep));
         c.retry = h->parent->retry;
         c.sleep_ms = h->parent->sleep_ms;
+        c.bytes = h->parent->bytes;
+        c.max_bytes = h->parent->max_bytes;
         memcpy(c.label, h->parent->label, sizeof(c.label));
         for (;;) {
             if (atomic_load(h->failed))
@@ -516,7 +585,7 @@ user_helper_main(void *arg)
             size_t i = atomic_fetch_add(h->next, 1);
             if (i >= h->ut->n)
                 break;
-            h->r = do_user_task(&c, &h->ut->tasks[i], &h->mfa, &h->keys, &h->err);
+            h->r = do_user_task(&c, &h->ut->tasks[i], &h->mfa, &h->keys, &h->login, &h->err);
             if (h->r != IA_OK) {
                 atomic_store(h->failed, 1);
                 break;
@@ -559,7 +628,8 @@ run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
         helpers = max;
     if (helpers < 2) {
         for (size_t i = 0; i < ut->n; i++) {
-            enum ia_code r = do_user_task(c, &ut->tasks[i], &j->user_mfa, &j->keys, err);
+            enum ia_code r = do_user_task(c, &ut->tasks[i], &j->user_mfa, &j->keys, &j->login,
+                                          err);
             if (r != IA_OK)
                 return r;
         }
@@ -585,10 +655,150 @@ run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
         }
         doclist_move(&j->user_mfa, &hs[i].mfa);
         doclist_move(&j->keys, &hs[i].keys);
+        doclist_move(&j->login, &hs[i].login);
     }
     free(hs);
     free(th);
     return r;
+}
+
+/* A credential report row whose field count is the header's, found by the user's ARN. */
+struct report_row {
+    const char *arn;
+    const struct ia_csv_row *row;
+};
+
+static int
+cmp_report_row(const void *a, const void *b)
+{
+    return strcmp(((const struct report_row *)a)->arn, ((const struct report_row *)b)->arn);
+}
+
+/*
+ * The user a malformed row is about, for the warning. IAM allows ',' in user names and an
+ * unquoting writer splits both the name and the ARN at each: k commas make 2k extra
+ * fields, and the name is the first k+1 joined again.
+ */
+static char *
+malformed_row_user(const struct ia_csv_row *r, size_t header_n)
+{
+    struct ia_buf b = IA_BUF_INIT;
+    size_t parts = 1;
+    if (r->n > header_n && (r->n - header_n) % 2 == 0)
+        parts = (r->n - header_n) / 2 + 1;
+    for (size_t i = 0; i < parts && i < r->n; i++)
+        ia_buf_addf(&b, "%s%s", i ? "," : "", r->fields[i]);
+    return ia_buf_detach(&b, NULL);
+}
+
+/*
+ * Whether the report row is about an older user of the same name (deleted and created again
+ * after the report): its creation time is not the user's. Unreadable times prove nothing.
+ * (The report's GeneratedTime is not used: moto always says 2015-02-02.)
+ */
+static int
+row_is_older_namesake(const char *row_created, const char *created)
+{
+    time_t a, b;
+    if (!row_created || !created || ia_time_parse_iso(row_created, &a) != 0 ||
+        ia_time_parse_iso(created, &b) != 0)
+        return 0;
+    return a != b;
+}
+
+/*
+ * Decide the per-user calls. The credential report (up to four hours old) and the bulk
+ * listings answer most questions; a user is read directly (GetLoginProfile, ListMFADevices,
+ * ListAccessKeys) when the report cannot speak for them: absent (created after the report,
+ * or behind a row whose fields do not match the header), or present as an older namesake. ListMFADevices goes to MFA users
+ * whose devices the virtual listing does not account for (hardware and FIDO devices are
+ * only seen per user; GetAccountSummary's count says whether any exist).
+ */
+static enum ia_code
+plan_user_tasks(struct job *j, const struct ia_csv_table *t, const struct cred_cols *cols,
+                struct user_tasks *ut, char ***names_out, size_t *n_names_out)
+{
+    size_t header_n = t->rows[0].n, n_rows = 0, n_vmfa = 0, n_names = 0, alloc_names = 0;
+    struct report_row *rows = ia_xcalloc(t->n_rows, sizeof(*rows));
+    char **names = NULL;
+
+    for (size_t i = 1; i < t->n_rows; i++) {
+        const struct ia_csv_row *row = &t->rows[i];
+        if (row->n != header_n) {
+            char *who = malformed_row_user(row, header_n);
+            job_warn(j, "credential-report-row", who,
+                     "credential report line %zu has %zu fields where the header has %zu "
+                     "(a user name with a comma, unquoted?): its values are not trusted and "
+                     "user '%s' is read directly",
+                     i + 1, row->n, header_n, who);
+            free(who);
+            continue;
+        }
+        const char *user = cred_field(row, cols, C_USER), *arn = cred_field(row, cols, C_ARN);
+        if (!user || !arn || strcmp(user, "<root_account>") == 0)
+            continue;
+        rows[n_rows++] = (struct report_row){ arn, row };
+    }
+    qsort(rows, n_rows, sizeof(*rows), cmp_report_row);
+    char **vmfa = virtual_mfa_users(j, &n_vmfa);
+    /* Every assigned device of every kind is virtual: nothing hides behind the listing. */
+    int hidden_devices = j->mfa_in_use < 0 || (size_t)j->mfa_in_use != n_vmfa;
+
+    for (size_t d = 0; d < j->gaad.n; d++) {
+        const struct ia_xml_node *r = ia_iam_result(j->gaad.docs[d],
+                                                    "GetAccountAuthorizationDetails");
+        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"),
+                                                        "member");
+             m; m = ia_xml_next(m, "member")) {
+            char *name = ia_xml_path_text(m, "UserName"), *arn = ia_xml_path_text(m, "Arn");
+            char *created = ia_xml_path_text(m, "CreateDate");
+            struct report_row key = { arn ? arn : "", NULL };
+            const struct report_row *found =
+                n_rows ? bsearch(&key, rows, n_rows, sizeof(*rows), cmp_report_row) : NULL;
+            int direct = !found || row_is_older_namesake(cred_field(found->row, cols, C_CREATED),
+                                                         created);
+            int mfa = 0, keys = 0;
+            if (direct) {
+                mfa = keys = 1;
+            } else {
+                const char *u = name;
+                int listed = n_vmfa && u && bsearch(&u, vmfa, n_vmfa, sizeof(*vmfa), cmp_str);
+                mfa = is_true(cred_field(found->row, cols, C_MFA)) &&
+                      (hidden_devices || !listed);
+                keys = has_key(found->row, cols);
+            }
+            free(arn);
+            free(created);
+            if (!name || (!direct && !mfa && !keys)) {
+                free(name);
+                continue;
+            }
+            names = ia_xgrow(names, n_names + 1, &alloc_names, sizeof(*names));
+            names[n_names++] = name;
+            ut->tasks = ia_xgrow(ut->tasks, ut->n + 1, &ut->alloc, sizeof(*ut->tasks));
+            ut->tasks[ut->n++] = (struct user_task){ name, mfa, keys, direct };
+            if (direct) {
+                j->direct = ia_xrealloc(j->direct, (j->n_direct + 1) * sizeof(*j->direct));
+                j->direct[j->n_direct++] = ia_xstrdup(name);
+            }
+        }
+    }
+    if (j->n_direct)
+        qsort(j->direct, j->n_direct, sizeof(*j->direct), cmp_str);
+    for (size_t i = 0; i < n_vmfa; i++)
+        free(vmfa[i]);
+    free(vmfa);
+    free(rows);
+    *names_out = names;
+    *n_names_out = n_names;
+    return IA_OK;
+}
+
+static int
+is_direct(const struct job *j, const char *user)
+{
+    return user && j->n_direct &&
+           bsearch(&user, j->direct, j->n_direct, sizeof(*j->direct), cmp_str) != NULL;
 }
 
 static enum ia_code
@@ -603,6 +813,8 @@ collect_account(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, stru
     if ((r = ia_iam_account_alias(c, j->alias, sizeof(j->alias), err)) != IA_OK)
         return r;
     if ((r = ia_iam_password_policy(c, &j->password_policy, err)) != IA_OK)
+        return r;
+    if ((r = ia_iam_mfa_devices_in_use(c, &j->mfa_in_use, err)) != IA_OK)
         return r;
     if ((r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err)) !=
         IA_OK)
@@ -622,29 +834,16 @@ collect_account(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, stru
     }
     if ((r = cred_header(&t, &cols, err)) != IA_OK)
         goto out;
-    size_t n_vmfa = 0;
-    char **vmfa = virtual_mfa_users(j, &n_vmfa);
     struct user_tasks ut;
+    char **names = NULL;
+    size_t n_names = 0;
     memset(&ut, 0, sizeof(ut));
-    for (size_t i = 1; i < t.n_rows; i++) {
-        const struct ia_csv_row *row = &t.rows[i];
-        const char *user = cred_field(row, &cols, C_USER);
-        if (!user || strcmp(user, "<root_account>") == 0)
-            continue;
-        /* Per-user calls only where the bulk data leaves a gap. */
-        int mfa = is_true(cred_field(row, &cols, C_MFA)) &&
-                  !(n_vmfa && bsearch(&user, vmfa, n_vmfa, sizeof(*vmfa), cmp_str));
-        int keys = has_key(row, &cols);
-        if (!mfa && !keys)
-            continue;
-        ut.tasks = ia_xgrow(ut.tasks, ut.n + 1, &ut.alloc, sizeof(*ut.tasks));
-        ut.tasks[ut.n++] = (struct user_task){ user, mfa, keys };
-    }
-    for (size_t i = 0; i < n_vmfa; i++)
-        free(vmfa[i]);
-    free(vmfa);
+    plan_user_tasks(j, &t, &cols, &ut, &names, &n_names);
     r = run_user_tasks(rc, c, j, &ut, err);
     free(ut.tasks);
+    for (size_t i = 0; i < n_names; i++)
+        free(names[i]);
+    free(names);
     if (r != IA_OK)
         goto out;
     for (size_t i = 0; i < j->gaad.n; i++)
@@ -962,14 +1161,19 @@ write_roles_details(struct writer *w, const struct ia_xml_doc *page, struct ia_e
     return IA_OK;
 }
 
-/* The device name is the serial's last path part for virtual devices (arn:...:mfa/NAME). */
+/*
+ * The device name is the serial's last path segment: a virtual device created with a path
+ * has the serial arn:...:mfa/PATH/NAME and the name NAME; a FIDO key's serial is
+ * arn:...:u2f/user/USER/NAME-ID. A hardware token's serial (GAKT...) is its name.
+ */
 static const char *
 device_name(const char *serial, const char **kind)
 {
     const char *p;
     if ((p = strstr(serial, ":mfa/"))) {
         *kind = "virtual";
-        return p + 5;
+        const char *slash = strrchr(p, '/');
+        return slash[1] ? slash + 1 : p + 5;
     }
     if ((p = strstr(serial, ":u2f/"))) {
         *kind = "fido";
@@ -989,10 +1193,16 @@ write_mfa(struct writer *w, const struct job *j, struct ia_err *err)
         for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "VirtualMFADevices"),
                                                         "member");
              m; m = ia_xml_next(m, "member")) {
-            char serial[1024], user[512];
+            char serial[1024], user[512], uarn[2048];
             const char *kind;
             ia_xml_path_copy(m, "SerialNumber", serial, sizeof(serial));
             ia_xml_path_copy(m, "User/UserName", user, sizeof(user));
+            ia_xml_path_copy(m, "User/Arn", uarn, sizeof(uarn));
+            /* Root's device names no UserName, only arn:...:root: it is assigned, to the
+             * user the credential report calls <root_account>. */
+            size_t ul = strlen(uarn);
+            if (!user[0] && ul > 5 && strcmp(uarn + ul - 5, ":root") == 0)
+                snprintf(user, sizeof(user), "%s", "<root_account>");
             const char *dname = device_name(serial, &kind);
             ia_db_bind_int(st, ":run_id", w->run_id);
             ia_db_bind_text(st, ":account_id", w->account);
@@ -1036,9 +1246,10 @@ write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
     for (size_t d = 0; d < j->keys.n; d++) {
         const char *user = j->keys.tags[d];
         const struct ia_csv_row *row = NULL;
-        for (size_t i = 1; i < t->n_rows && !row; i++) {
+        /* A user read directly has no trustworthy row (or one about an older namesake). */
+        for (size_t i = 1; i < t->n_rows && !row && !is_direct(j, user); i++) {
             const char *u = cred_field(&t->rows[i], cols, C_USER);
-            if (u && strcmp(u, user) == 0)
+            if (u && t->rows[i].n == t->rows[0].n && strcmp(u, user) == 0)
                 row = &t->rows[i];
         }
         const struct ia_xml_node *r = ia_iam_result(j->keys.docs[d], "ListAccessKeys");
@@ -1096,7 +1307,9 @@ write_credential_report(struct writer *w, const struct job *j, struct ia_err *er
     STMT(us, "user_set_credentials");
     for (size_t i = 1; i < t.n_rows; i++) {
         const struct ia_csv_row *row = &t.rows[i];
-        if (!cred_field(row, &cols, C_USER) || !cred_field(row, &cols, C_ARN))
+        /* A row whose fields do not match the header is not trusted (run_warnings). */
+        if (row->n != t.rows[0].n || !cred_field(row, &cols, C_USER) ||
+            !cred_field(row, &cols, C_ARN))
             continue;
         ia_db_bind_int(cr, ":run_id", w->run_id);
         ia_db_bind_text(cr, ":account_id", w->account);
@@ -1108,6 +1321,8 @@ write_credential_report(struct writer *w, const struct job *j, struct ia_err *er
         }
         if (ia_db_run(cr, err) != IA_OK)
             goto out;
+        if (is_direct(j, cred_field(row, &cols, C_USER)))
+            continue;
         ia_db_bind_int(us, ":run_id", w->run_id);
         ia_db_bind_text(us, ":account_id", w->account);
         ia_db_bind_text(us, ":arn", cred_field(row, &cols, C_ARN));
@@ -1122,6 +1337,43 @@ write_credential_report(struct writer *w, const struct job *j, struct ia_err *er
 out:
     ia_csv_table_release(&t);
     return rc;
+}
+
+/* Whether ListMFADevices showed user any device. */
+static int
+has_listed_device(const struct job *j, const char *user)
+{
+    for (size_t d = 0; d < j->user_mfa.n; d++) {
+        if (!j->user_mfa.tags[d] || strcmp(j->user_mfa.tags[d], user) != 0)
+            continue;
+        const struct ia_xml_node *r = ia_iam_result(j->user_mfa.docs[d], "ListMFADevices");
+        if (ia_xml_child(ia_xml_child(r, "MFADevices"), "member"))
+            return 1;
+    }
+    return 0;
+}
+
+/* What the credential report would have said of the users it could not speak for. */
+static enum ia_code
+write_direct(struct writer *w, const struct job *j, struct ia_err *err)
+{
+    STMT(st, "user_set_direct");
+    for (size_t i = 0; i < j->login.n; i++) {
+        const char *user = j->login.tags[i];
+        const struct ia_xml_node *lp =
+            j->login.docs[i]
+                ? ia_xml_child(ia_iam_result(j->login.docs[i], "GetLoginProfile"),
+                               "LoginProfile")
+                : NULL;
+        ia_db_bind_int(st, ":run_id", w->run_id);
+        ia_db_bind_text(st, ":account_id", w->account);
+        ia_db_bind_text(st, ":user_name", user);
+        ia_db_bind_bool(st, ":password_enabled", lp != NULL);
+        ia_db_bind_bool(st, ":mfa_active", has_listed_device(j, user));
+        if (ia_db_run(st, err) != IA_OK)
+            return IA_ERR_DB;
+    }
+    return IA_OK;
 }
 
 static enum ia_code
@@ -1162,9 +1414,28 @@ write_password_policy(struct writer *w, const struct job *j, struct ia_err *err)
 }
 
 static enum ia_code
+write_warnings(struct writer *w, const struct job *j, struct ia_err *err)
+{
+    if (!j->n_warnings)
+        return IA_OK;
+    STMT(st, "run_warning_insert");
+    for (size_t i = 0; i < j->n_warnings; i++) {
+        ia_db_bind_int(st, ":run_id", w->run_id);
+        ia_db_bind_text(st, ":account_id", w->account);
+        ia_db_bind_text(st, ":kind", j->warnings[i].kind);
+        ia_db_bind_text(st, ":subject", j->warnings[i].subject);
+        ia_db_bind_text(st, ":message", j->warnings[i].message);
+        if (ia_db_run(st, err) != IA_OK)
+            return IA_ERR_DB;
+    }
+    return IA_OK;
+}
+
+static enum ia_code
 write_account(struct run_ctx *rc, struct job *j, struct ia_err *err)
 {
     struct writer w = { rc->db, rc->run_id, j->account_id };
+    struct ia_db_stmt *st;
     enum ia_code r;
     char now[IA_TIME_ISO_LEN];
 
@@ -1177,10 +1448,17 @@ write_account(struct run_ctx *rc, struct job *j, struct ia_err *err)
         if ((r = write_roles_details(&w, j->roles.docs[i], err)) != IA_OK)
             goto fail;
     if ((r = write_mfa(&w, j, err)) != IA_OK || (r = write_credential_report(&w, j, err)) != IA_OK ||
-        (r = write_password_policy(&w, j, err)) != IA_OK)
+        (r = write_direct(&w, j, err)) != IA_OK || (r = write_password_policy(&w, j, err)) != IA_OK ||
+        (r = write_warnings(&w, j, err)) != IA_OK)
         goto fail;
-    struct ia_db_stmt *st = stmt(&w, "account_ok", err);
-    if (!st) {
+    if (!(st = stmt(&w, "account_set_report_time", err))) {
+        r = IA_ERR_DB;
+        goto fail;
+    }
+    ia_db_bind_text(st, ":credential_report_at", j->cred_generated[0] ? j->cred_generated : NULL);
+    if ((r = ia_db_run(st, err)) != IA_OK)
+        goto fail;
+    if (!(st = stmt(&w, "account_ok", err))) {
         r = IA_ERR_DB;
         goto fail;
     }
@@ -1297,6 +1575,8 @@ run_job(struct worker *wk, struct job *j)
         c.retry.max_attempts = rc->cfg->max_attempts;
         c.retry.base_ms = (uint32_t)rc->cfg->retry_base_ms;
         snprintf(c.label, sizeof(c.label), "account %s", j->account_id);
+        c.bytes = &j->bytes;
+        c.max_bytes = (uint64_t)rc->cfg->max_account_mib << 20;
         j->rc = collect_account(rc, &c, j, &j->err);
     }
     if (have_client) {
@@ -1323,14 +1603,8 @@ run_job(struct worker *wk, struct job *j)
         rc->db_err = werr;
     }
     pthread_mutex_unlock(&rc->db_mu);
-
     /* Free the account's documents as soon as it is written: memory stays flat. */
-    doclist_release(&j->gaad);
-    doclist_release(&j->roles);
-    doclist_release(&j->vmfa);
-    doclist_release(&j->user_mfa);
-    doclist_release(&j->keys);
-    ia_buf_release(&j->cred_csv);
+    job_release_data(j);
     atomic_fetch_add(&rc->done_calls, j->calls);
     atomic_fetch_add(&rc->done_retries, j->retries);
     atomic_fetch_add(&rc->done_throttles, j->throttles);
@@ -1449,6 +1723,31 @@ finish_job_plan(struct run_ctx *rc, struct job *j, const char *explicit_arn, con
     j->external_id = ext ? ia_xstrdup(ext) : NULL;
 }
 
+static void
+skip_account(struct run_ctx *rc, const struct ia_org_account *a, int excluded)
+{
+    struct ia_buf why = IA_BUF_INIT;
+    /* Configured accounts are audited whatever their Organizations state. */
+    for (size_t i = 0; i < rc->n_jobs; i++)
+        if (strcmp(rc->jobs[i].account_id, a->id) == 0)
+            return;
+    if (excluded)
+        ia_buf_addstr(&why, "excluded by [organization] exclude");
+    else if (!a->state[0])
+        ia_buf_addstr(&why, "Organizations gave no State (nor the retired Status) for it");
+    else
+        ia_buf_addf(&why, "Organizations State is %s, not ACTIVE", a->state);
+    rc->skipped = ia_xgrow(rc->skipped, rc->n_skipped + 1, &rc->alloc_skipped,
+                           sizeof(*rc->skipped));
+    struct skipped *s = &rc->skipped[rc->n_skipped++];
+    s->account_id = ia_xstrdup(a->id);
+    s->name = ia_xstrdup(a->name);
+    s->state = a->state[0] ? ia_xstrdup(a->state) : NULL;
+    s->reason = ia_buf_detach(&why, NULL);
+    IA_LOG_WARN("collect", "msg=\"discovered account not audited\" account=%s reason=\"%s\"",
+                s->account_id, s->reason);
+}
+
 static enum ia_code
 plan(struct run_ctx *rc, struct ia_aws_client *caller, struct ia_err *err)
 {
@@ -1485,9 +1784,12 @@ plan(struct run_ctx *rc, struct ia_aws_client *caller, struct ia_err *err)
             int excluded = 0;
             for (size_t x = 0; cfg->org_exclude && cfg->org_exclude[x]; x++)
                 excluded |= strcmp(cfg->org_exclude[x], accts[i].id) == 0;
-            if (excluded || strcmp(accts[i].status, "ACTIVE") != 0 ||
-                !wanted(rc->opts, accts[i].id))
+            if (!wanted(rc->opts, accts[i].id))
+                continue; /* --account: the run is about other accounts */
+            if (excluded || strcmp(accts[i].state, "ACTIVE") != 0) {
+                skip_account(rc, &accts[i], excluded);
                 continue;
+            }
             struct job *j = add_job(rc, &alloc, accts[i].id,
                                     accts[i].name[0] ? accts[i].name : accts[i].id, NULL);
             if (j)
@@ -1540,6 +1842,18 @@ record_run_start(struct run_ctx *rc, const char *caller_arn, struct ia_err *err)
         if ((r = ia_db_run(st, err)) != IA_OK)
             goto fail;
     }
+    if (rc->n_skipped && (r = ia_db_prepare(rc->db, "account_not_audited_insert", &st, err)) !=
+                             IA_OK)
+        goto fail;
+    for (size_t i = 0; i < rc->n_skipped; i++) {
+        ia_db_bind_int(st, ":run_id", rc->run_id);
+        ia_db_bind_text(st, ":account_id", rc->skipped[i].account_id);
+        ia_db_bind_text(st, ":name", rc->skipped[i].name);
+        ia_db_bind_text(st, ":state", rc->skipped[i].state);
+        ia_db_bind_text(st, ":reason", rc->skipped[i].reason);
+        if ((r = ia_db_run(st, err)) != IA_OK)
+            goto fail;
+    }
     return ia_db_commit(rc->db, err);
 fail:
     ia_db_rollback(rc->db);
@@ -1556,6 +1870,8 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
     memset(res, 0, sizeof(*res));
     res->run_id = rc->run_id;
     res->accounts = (int)rc->n_jobs;
+    res->not_audited = (int)rc->n_skipped;
+    res->warnings = (int)atomic_load(&rc->n_warnings);
     res->calls = rc->caller_calls;
     res->retries = rc->caller_retries;
     res->throttles = rc->caller_throttles;
@@ -1702,6 +2018,13 @@ out:
     for (size_t i = 0; i < rc.n_jobs; i++)
         job_release(&rc.jobs[i]);
     free(rc.jobs);
+    for (size_t i = 0; i < rc.n_skipped; i++) {
+        free(rc.skipped[i].account_id);
+        free(rc.skipped[i].name);
+        free(rc.skipped[i].state);
+        free(rc.skipped[i].reason);
+    }
+    free(rc.skipped);
     for (size_t i = 0; i < rc.n_mp; i++) {
         free(rc.mp[i].arn);
         free(rc.mp[i].version);

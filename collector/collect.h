@@ -29,6 +29,8 @@ struct ia_collect_result {
     char status[16];      /* "complete", "partial", "failed" */
     int accounts;
     int failed;
+    int not_audited; /* discovered accounts not audited (accounts_not_audited) */
+    int warnings;    /* rows in run_warnings */
     long calls, retries, throttles;
 };
 

@@ -67,6 +67,7 @@ ia_config_init(struct ia_config *c)
     c->max_attempts = 10;
     c->retry_base_ms = 1000;
     c->request_timeout_s = 60;
+    c->max_account_mib = 1024;
     c->rules.stale_days = 90;
     c->rules.bootstrap_role_pattern = ia_xstrdup("*bootstrap*");
     c->rules.bootstrap_grace_days = 30;
@@ -260,12 +261,14 @@ audit_key(struct parse_state *st, const char *k, const char *v)
         return parse_int(st, "[audit] retry_base_ms", v, 1, 60000, &c->retry_base_ms);
     } else if (!strcmp(k, "request_timeout_s")) {
         return parse_int(st, "[audit] request_timeout_s", v, 1, 600, &c->request_timeout_s);
+    } else if (!strcmp(k, "max_account_mib")) {
+        return parse_int(st, "[audit] max_account_mib", v, 16, 65536, &c->max_account_mib);
     } else {
         return fail(st,
                     "unknown key '%s' in [audit]; known keys: database, base_account, base_name, "
                     "base_role_arn, role_name, external_id, concurrency, profile, region, "
                     "session_name, leavers, roster, exceptions, reports, keep_days, max_attempts, "
-                    "retry_base_ms, request_timeout_s, ca_bundle, on_failure",
+                    "retry_base_ms, request_timeout_s, max_account_mib, ca_bundle, on_failure",
                     k);
     }
     return 1;

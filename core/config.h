@@ -51,6 +51,7 @@ struct ia_config {
     int max_attempts;    /* 10 */
     int retry_base_ms;   /* 1000 */
     int request_timeout_s; /* 60: whole-request time-out of each AWS call */
+    int max_account_mib;   /* 1024: AWS answers held for one account before it fails */
     char *ca_bundle;
     char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
     /* [account NAME] */
