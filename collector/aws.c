@@ -255,9 +255,14 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
             }
             if (xml_out) {
                 rc = ia_xml_parse(resp.body.buf, resp.body.len, xml_out, &e);
-                if (rc != IA_OK)
-                    ia_err_prefix(&e, "%s %s: response: ", c->label, call->action);
-                else if ((rc = expect_document(c, call, &resp, *xml_out, &e)) != IA_OK) {
+                if (rc != IA_OK) {
+                    ia_err_prefix(&e, "%s %s: HTTP %ld from %s is not an AWS answer "
+                                      "(Content-Type '%s'): ",
+                                  c->label, call->action, resp.status, c->ep[call->svc].url,
+                                  resp.content_type);
+                    /* A DTD (an HTML page's DOCTYPE) is as retryable as a truncated body. */
+                    rc = IA_ERR_PARSE;
+                } else if ((rc = expect_document(c, call, &resp, *xml_out, &e)) != IA_OK) {
                     ia_xml_free(*xml_out);
                     *xml_out = NULL;
                 }

@@ -46,6 +46,8 @@ struct job {
     struct ia_xml_doc *password_policy; /* NULL: none set */
     struct doclist gaad, roles, vmfa, user_mfa, keys;
     struct doclist login;   /* GetLoginProfile of users read directly; NULL doc: no password */
+    struct doclist user;    /* GetUser of users read directly (PasswordLastUsed) */
+    struct doclist key_used; /* GetAccessKeyLastUsed of their keys, tagged by key id */
     long mfa_in_use;        /* GetAccountSummary's MFADevicesInUse; -1 when not given */
     struct ia_buf cred_csv;
     char cred_generated[32];
@@ -133,6 +135,8 @@ job_release_data(struct job *j)
     doclist_release(&j->user_mfa);
     doclist_release(&j->keys);
     doclist_release(&j->login);
+    doclist_release(&j->user);
+    doclist_release(&j->key_used);
     ia_buf_release(&j->cred_csv);
 }
 
@@ -538,26 +542,61 @@ struct user_helper {
     const struct user_tasks *ut;
     _Atomic size_t *next;
     _Atomic int *failed;
-    struct doclist mfa, keys, login;
+    struct doclist mfa, keys, login, user, key_used;
     struct ia_err err;
     enum ia_code r;
 };
 
+/* Where one client's per-user answers go (a helper's own, or the account's). */
+struct user_lists {
+    struct doclist *mfa, *keys, *login, *user, *key_used;
+};
+
+/* GetAccessKeyLastUsed for every key of the last ListAccessKeys pages, from `first` on. */
 static enum ia_code
-do_user_task(struct ia_aws_client *c, const struct user_task *t, struct doclist *mfa,
-             struct doclist *keys, struct doclist *login, struct ia_err *err)
+keys_last_used(struct ia_aws_client *c, const struct user_lists *l, size_t first,
+               struct ia_err *err)
+{
+    for (size_t d = first; d < l->keys->n; d++) {
+        const struct ia_xml_node *r = ia_iam_result(l->keys->docs[d], "ListAccessKeys");
+        for (const struct ia_xml_node *m =
+                 ia_xml_child(ia_xml_child(r, "AccessKeyMetadata"), "member");
+             m; m = ia_xml_next(m, "member")) {
+            char id[128];
+            struct ia_xml_doc *doc = NULL;
+            ia_xml_path_copy(m, "AccessKeyId", id, sizeof(id));
+            enum ia_code rc = ia_iam_access_key_last_used(c, id, &doc, err);
+            if (rc != IA_OK)
+                return rc;
+            doclist_add(l->key_used, doc, id);
+        }
+    }
+    return IA_OK;
+}
+
+static enum ia_code
+do_user_task(struct ia_aws_client *c, const struct user_task *t, const struct user_lists *l,
+             struct ia_err *err)
 {
     enum ia_code r = IA_OK;
     if (t->login) {
+        /* What the credential report would have said: password, its last use. */
         struct ia_xml_doc *doc = NULL;
         if ((r = ia_iam_login_profile(c, t->user, &doc, err)) != IA_OK)
             return r;
-        doclist_add(login, doc, t->user);
+        doclist_add(l->login, doc, t->user);
+        if ((r = ia_iam_get_user(c, t->user, &doc, err)) != IA_OK)
+            return r;
+        doclist_add(l->user, doc, t->user);
     }
     if (t->mfa)
-        r = all_pages(c, "ListMFADevices", ia_iam_list_mfa_devices_page, t->user, mfa, err);
+        r = all_pages(c, "ListMFADevices", ia_iam_list_mfa_devices_page, t->user, l->mfa, err);
+    size_t first_key_page = l->keys->n;
     if (r == IA_OK && t->keys)
-        r = all_pages(c, "ListAccessKeys", ia_iam_list_access_keys_page, t->user, keys, err);
+        r = all_pages(c, "ListAccessKeys", ia_iam_list_access_keys_page, t->user, l->keys, err);
+    /* The report's key columns (last use) for a user it does not have. */
+    if (r == IA_OK && t->keys && t->login)
+        r = keys_last_used(c, l, first_key_page, err);
     return r;
 }
 
@@ -585,7 +624,8 @@ user_helper_main(void *arg)
             size_t i = atomic_fetch_add(h->next, 1);
             if (i >= h->ut->n)
                 break;
-            h->r = do_user_task(&c, &h->ut->tasks[i], &h->mfa, &h->keys, &h->login, &h->err);
+            struct user_lists l = { &h->mfa, &h->keys, &h->login, &h->user, &h->key_used };
+            h->r = do_user_task(&c, &h->ut->tasks[i], &l, &h->err);
             if (h->r != IA_OK) {
                 atomic_store(h->failed, 1);
                 break;
@@ -627,9 +667,9 @@ run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
     if (helpers > max)
         helpers = max;
     if (helpers < 2) {
+        struct user_lists l = { &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
         for (size_t i = 0; i < ut->n; i++) {
-            enum ia_code r = do_user_task(c, &ut->tasks[i], &j->user_mfa, &j->keys, &j->login,
-                                          err);
+            enum ia_code r = do_user_task(c, &ut->tasks[i], &l, err);
             if (r != IA_OK)
                 return r;
         }
@@ -656,6 +696,8 @@ run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
         doclist_move(&j->user_mfa, &hs[i].mfa);
         doclist_move(&j->keys, &hs[i].keys);
         doclist_move(&j->login, &hs[i].login);
+        doclist_move(&j->user, &hs[i].user);
+        doclist_move(&j->key_used, &hs[i].key_used);
     }
     free(hs);
     free(th);
@@ -1237,7 +1279,19 @@ write_mfa(struct writer *w, const struct job *j, struct ia_err *err)
     return IA_OK;
 }
 
-/* Access keys from ListAccessKeys; last use from the credential report's matching slot. */
+/* The AccessKeyLastUsed element GetAccessKeyLastUsed gave for key id, or NULL. */
+static const struct ia_xml_node *
+key_last_used_of(const struct job *j, const char *id)
+{
+    for (size_t d = 0; d < j->key_used.n; d++)
+        if (j->key_used.tags[d] && strcmp(j->key_used.tags[d], id) == 0)
+            return ia_xml_child(ia_iam_result(j->key_used.docs[d], "GetAccessKeyLastUsed"),
+                                "AccessKeyLastUsed");
+    return NULL;
+}
+
+/* Access keys from ListAccessKeys; last use from the credential report's matching slot
+ * (or GetAccessKeyLastUsed for a user read directly). */
 static enum ia_code
 write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
            const struct cred_cols *cols, struct ia_err *err)
@@ -1260,6 +1314,17 @@ write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
             ia_xml_path_copy(m, "CreateDate", created, sizeof(created));
             char *ncreated = norm_time(created);
             const char *used = NULL, *svc = NULL, *region = NULL;
+            char kid[128];
+            ia_xml_path_copy(m, "AccessKeyId", kid, sizeof(kid));
+            struct ia_xml_node const *klu = is_direct(j, user) ? key_last_used_of(j, kid) : NULL;
+            char *kused = ia_xml_path_text(klu, "LastUsedDate");
+            char *ksvc = ia_xml_path_text(klu, "ServiceName");
+            char *kregion = ia_xml_path_text(klu, "Region");
+            if (klu) {
+                used = kused;
+                svc = ksvc;
+                region = kregion;
+            }
             /* The report's slot 1/2 is the key whose rotation time is its creation time. */
             for (int slot = 0; row && slot < 2 && ncreated; slot++) {
                 char *rot = norm_time(cred_field(row, cols, slot ? C_K2_ROTATED : C_K1_ROTATED));
@@ -1285,6 +1350,9 @@ write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
                                 ? region
                                 : NULL);
             free(ncreated);
+            free(kused);
+            free(ksvc);
+            free(kregion);
             if (ia_db_run(st, err) != IA_OK)
                 return IA_ERR_DB;
         }
@@ -1368,7 +1436,12 @@ write_direct(struct writer *w, const struct job *j, struct ia_err *err)
         ia_db_bind_int(st, ":run_id", w->run_id);
         ia_db_bind_text(st, ":account_id", w->account);
         ia_db_bind_text(st, ":user_name", user);
+        const struct ia_xml_node *u = NULL;
+        for (size_t d = 0; d < j->user.n && !u; d++)
+            if (j->user.tags[d] && strcmp(j->user.tags[d], user) == 0)
+                u = ia_xml_child(ia_iam_result(j->user.docs[d], "GetUser"), "User");
         ia_db_bind_bool(st, ":password_enabled", lp != NULL);
+        bind_path_time(st, ":password_last_used", u, "PasswordLastUsed");
         ia_db_bind_bool(st, ":mfa_active", has_listed_device(j, user));
         if (ia_db_run(st, err) != IA_OK)
             return IA_ERR_DB;
@@ -1473,6 +1546,7 @@ write_account(struct run_ctx *rc, struct job *j, struct ia_err *err)
     /* The account becomes visible, whole, only here. */
     if ((r = ia_db_commit(rc->db, err)) != IA_OK)
         goto fail;
+    atomic_fetch_add(&rc->n_warnings, (long)j->n_warnings);
     return IA_OK;
 fail:
     ia_db_rollback(rc->db);

@@ -236,3 +236,19 @@ ia_iam_login_profile(struct ia_aws_client *c, const char *user, struct ia_xml_do
         *err = e;
     return rc;
 }
+
+enum ia_code
+ia_iam_get_user(struct ia_aws_client *c, const char *user, struct ia_xml_doc **out,
+                struct ia_err *err)
+{
+    struct ia_aws_param p[] = { { "UserName", user } };
+    return ia_aws_query(c, IA_SVC_IAM, "GetUser", p, 1, out, err);
+}
+
+enum ia_code
+ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id,
+                            struct ia_xml_doc **out, struct ia_err *err)
+{
+    struct ia_aws_param p[] = { { "AccessKeyId", key_id } };
+    return ia_aws_query(c, IA_SVC_IAM, "GetAccessKeyLastUsed", p, 1, out, err);
+}

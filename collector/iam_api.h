@@ -67,4 +67,11 @@ enum ia_code ia_iam_mfa_devices_in_use(struct ia_aws_client *c, long *out, struc
 enum ia_code ia_iam_login_profile(struct ia_aws_client *c, const char *user,
                                   struct ia_xml_doc **out, struct ia_err *err);
 
+/* iam:GetUser (PasswordLastUsed, which GAAD lacks). */
+enum ia_code ia_iam_get_user(struct ia_aws_client *c, const char *user, struct ia_xml_doc **out,
+                             struct ia_err *err);
+/* iam:GetAccessKeyLastUsed of one key. */
+enum ia_code ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id,
+                                         struct ia_xml_doc **out, struct ia_err *err);
+
 #endif

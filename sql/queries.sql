@@ -64,7 +64,7 @@ WHERE run_id = :run_id AND account_id = :account_id AND arn = :arn;
 
 -- name: user_set_direct
 -- A user the credential report could not speak for, read per user instead.
-UPDATE users SET password_enabled = :password_enabled, password_last_used = NULL,
+UPDATE users SET password_enabled = :password_enabled, password_last_used = :password_last_used,
        password_last_changed = NULL, mfa_active = :mfa_active, credentials_source = 'direct'
 WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name;
 

@@ -11,11 +11,11 @@ header to know which account a call is for (keys.json maps ids to accounts).
 Lookup, under ROOT/<account>/ (ROOT/org/ for Organizations, ROOT/sts/ for AssumeRole):
   Action.xml                    the answer (HTTP 200)
   Action.MARKER.xml             the page asked for with Marker=MARKER (NextToken for JSON)
-  Action/USER.xml               per-user actions (UserName=USER)
+  Action/USER.xml               per-user actions (UserName=USER, or AccessKeyId=USER)
   ... .STATUS.xml               the same with that HTTP status (an AWS error body)
   GetCredentialReport.csv       the report, base64-encoded into GetCredentialReport.xml
-Placeholders in bodies: {{now-5d}}, {{now-3h}}, {{now+1h}} (ISO times relative to now, so
-fixtures do not age), {{content}} (the report), {{akid}} / {{account}} / {{role_arn}} (AssumeRole).
+Placeholders in bodies: {{now-5d}}, {{now-3h}}, {{now+1h}} (ISO times relative to the server's
+start, so fixtures do not age), {{content}} (the report), {{akid}} / {{account}} / {{role_arn}} (AssumeRole).
 Every call is logged to --log as one JSON line: account, action, user, marker, target.
 Modes (for the failure tests): html answers every IAM call of account 222222222222 with a
 captive-portal page (200, text/html); endless makes that account's GAAD say IsTruncated=true
@@ -38,8 +38,12 @@ TEAM = "222222222222"
 NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 
+# One "now" for the server's life: the same placeholder means the same instant in every body.
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
 def iso(delta):
-    t = datetime.datetime.now(datetime.timezone.utc) + delta
+    t = NOW + delta
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -100,7 +104,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
             action = params.get("Action", "")
             marker = params.get("Marker")
-            user = params.get("UserName")
+            # Per-user actions name the user; GetAccessKeyLastUsed names the key.
+            user = params.get("UserName") or params.get("AccessKeyId")
         with srv.lock:
             srv.log.write(json.dumps({"account": account, "action": action, "user": user,
                                       "marker": marker, "target": target}) + "\n")
@@ -113,8 +118,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "AssumeRole":
             return self.assume_role(params)
         if account == TEAM and srv.mode == "html" and action != "GetCallerIdentity":
-            return self.send(200, "<!DOCTYPE html><html><head><title>Network login</title>"
-                                  "</head><body><p>Please sign in to continue.</p></body></html>",
+            # Well-formed XML, as many portals' XHTML is: only its shape gives it away.
+            return self.send(200, "<html><head><title>Network login</title></head><body>"
+                                  "<p>Please sign in to continue.</p></body></html>",
                              "text/html; charset=utf-8")
         if (account == TEAM and srv.mode == "endless"
                 and action == "GetAccountAuthorizationDetails"):
@@ -125,7 +131,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.answer(base, marker, "xml")
 
     def answer(self, base, marker, kind):
-        found = self.find(base + ("." + marker if marker else ""))
+        found = self.find(base + ("." + urllib.parse.quote(marker, safe="") if marker else ""))
         if not found:
             return self.error(400, "ReplayMissing", f"no recorded answer for {base} {marker}")
         status, path = found
