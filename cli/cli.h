@@ -25,6 +25,10 @@ int cmd_prune(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
+struct ia_collect_progress;
+/* collect's live progress line on a terminal (stderr, rewritten in place). */
+void ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p);
+
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

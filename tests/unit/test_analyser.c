@@ -16,6 +16,7 @@
 
 #include "analyser/analyser.h"
 #include "analyser/internal.h"
+#include "collector/snapshot_write.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -107,7 +108,7 @@ write_file(const struct env *e, const char *name, const char *text, struct ia_bu
     assert_int_equal(fclose(f), 0);
 }
 
-/* A role and its trust rows, normalised exactly as the collector does. */
+/* A role and its trust rows, written by the collector's own trust-row writer. */
 static void
 add_role(struct env *e, int64_t run, const char *acct, const char *name, const char *path,
          const char *created, const char *last_used, const char *trust)
@@ -115,7 +116,6 @@ add_role(struct env *e, int64_t run, const char *acct, const char *name, const c
     struct ia_err err;
     struct ia_db_stmt *st;
     struct ia_buf arn = IA_BUF_INIT;
-    struct ia_trust_rows rows = { 0 };
 
     ia_err_clear(&err);
     ia_buf_addf(&arn, "arn:aws:iam::%s:role/%s", acct, name);
@@ -135,34 +135,11 @@ add_role(struct env *e, int64_t run, const char *acct, const char *name, const c
     ia_db_bind_null(st, ":trust_error");
     assert_int_equal(ia_db_run(st, &err), IA_OK);
     if (trust) {
-        assert_int_equal(ia_policy_trust_rows(trust, strlen(trust), &rows, &err), IA_OK);
-        size_t prev = (size_t)-1;
-        int64_t pidx = 0;
-        for (size_t i = 0; i < rows.n_rows; i++) {
-            const struct ia_trust_row *r = &rows.rows[i];
-            pidx = r->statement_index == prev ? pidx + 1 : 0;
-            prev = r->statement_index;
-            assert_int_equal(ia_db_prepare(e->db, "trust_insert", &st, &err), IA_OK);
-            ia_db_bind_int(st, ":run_id", run);
-            ia_db_bind_text(st, ":account_id", acct);
-            ia_db_bind_text(st, ":role_name", name);
-            ia_db_bind_text(st, ":role_arn", arn.buf);
-            ia_db_bind_int(st, ":statement_index", (int64_t)r->statement_index);
-            ia_db_bind_int(st, ":principal_index", pidx);
-            ia_db_bind_text(st, ":sid", r->sid);
-            ia_db_bind_text(st, ":effect", ia_policy_effect_name(r->effect));
-            ia_db_bind_int(st, ":not_principal", r->not_principal);
-            ia_db_bind_text(st, ":principal_kind", r->principal_kind);
-            ia_db_bind_text(st, ":principal", r->principal);
-            ia_db_bind_text(st, ":principal_account", r->principal_account);
-            ia_db_bind_text(st, ":principal_type",
-                            ia_policy_principal_type_name(r->principal_type));
-            ia_db_bind_text(st, ":actions", r->actions);
-            ia_db_bind_int(st, ":not_action", r->not_action);
-            ia_db_bind_text(st, ":conditions", r->conditions);
-            assert_int_equal(ia_db_run(st, &err), IA_OK);
-        }
-        ia_policy_trust_rows_release(&rows);
+        char *terr = NULL;
+        assert_int_equal(ia_snapshot_write_trust_rows(e->db, run, acct, name, arn.buf, trust,
+                                                      &terr, &err),
+                         IA_OK);
+        free(terr);
     }
     ia_buf_release(&arn);
 }
