@@ -645,7 +645,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
         goto out;
 
     enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
-        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust,
+        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust, ia_rules_catalogue,
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
         if ((rc = families[i](&ctx, err)) != IA_OK) {

@@ -57,6 +57,10 @@ static const struct ia_rule s_rules[] = {
       "human-assumable role whose name fits none of human_role_patterns" },
     { "readonly-role-side-effects", IA_SEV_HIGH, "roles",
       "read-only role whose policies allow writes or reading secrets" },
+    { "trusted-role-iam-admin", IA_SEV_HIGH, "roles",
+      "trusted-user role whose policies allow IAM administration (AWS's catalogue)" },
+    { "policy-unknown-action", IA_SEV_INFO, "roles",
+      "policy allowing an action that is not in AWS's catalogue: it grants nothing" },
     /* Exceptions */
     { "exception-expired", IA_SEV_MEDIUM, "exceptions",
       "exception past its expiry date: it no longer suppresses anything" },

@@ -80,6 +80,7 @@ ia_config_init(struct ia_config *c)
     for (int i = 0; human[i]; i++)
         strlist_add(&c->rules.human_role_patterns, human[i]);
     c->rules.readonly_role_pattern = ia_xstrdup("*read*only*");
+    c->rules.trusted_role_pattern = ia_xstrdup("*trusted*");
     c->rules.admin_role_pattern = ia_xstrdup("*admin*");
     strlist_add(&c->report_formats, "csv");
     strlist_add(&c->report_formats, "xlsx");
@@ -96,7 +97,8 @@ ia_config_release(struct ia_config *c)
                       &c->session_name, &c->leavers, &c->roster, &c->exceptions, &c->reports,
                       &c->ca_bundle, &c->on_failure, &c->org_role_arn, &c->org_external_id,
                       &c->rules.bootstrap_role_pattern, &c->rules.readonly_role_pattern,
-                      &c->rules.required_group, &c->rules.admin_role_pattern };
+                      &c->rules.required_group, &c->rules.admin_role_pattern,
+                      &c->rules.trusted_role_pattern };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     for (size_t i = 0; i < c->n_accounts; i++) {
@@ -322,6 +324,8 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         setstr(&r->bootstrap_role_pattern, v);
     else if (!strcmp(k, "readonly_role_pattern"))
         setstr(&r->readonly_role_pattern, v);
+    else if (!strcmp(k, "trusted_role_pattern"))
+        setstr(&r->trusted_role_pattern, v);
     else if (!strcmp(k, "admin_role_pattern"))
         setstr(&r->admin_role_pattern, v);
     else if (!strcmp(k, "required_group"))
@@ -346,7 +350,7 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         return fail(st,
                     "unknown key '%s' in [rules]; known keys: stale_days, bootstrap_role_pattern, "
                     "bootstrap_grace_days, human_role_patterns, readonly_role_pattern, "
-                    "admin_role_pattern, max_key_age_days, min_password_length, "
+                    "trusted_role_pattern, admin_role_pattern, max_key_age_days, min_password_length, "
                     "allowed_email_domains, required_group, known_accounts",
                     k);
     return 1;

@@ -25,6 +25,7 @@ struct ia_config_rules {
     int bootstrap_grace_days;      /* 30 */
     char **human_role_patterns;    /* NULL-terminated */
     char *readonly_role_pattern;
+    char *trusted_role_pattern;    /* "*trusted*": GDS's Trusted user roles */
     int max_key_age_days;          /* 90 */
     int min_password_length;       /* 16 */
     char **allowed_email_domains;  /* NULL-terminated; empty: rule off */

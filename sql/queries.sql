@@ -383,6 +383,26 @@ SELECT serial_number, kind, enabled_at FROM mfa_devices
 WHERE run_id = :run_id AND account_id = :account_id AND user_name = '<root_account>'
 ORDER BY serial_number;
 
+-- name: analyser_policy_documents
+-- Every policy document a person wrote: inline ones (resource: the principal's ARN and the
+-- policy name) and customer-managed ones (resource: the policy's ARN).
+SELECT p.account_id,
+       COALESCE(u.arn, g.arn, r.arn, p.principal_name) || '#' || p.policy_name AS resource,
+       'inline' AS kind, p.principal_kind || ' ' || p.principal_name AS owner, p.policy_name,
+       p.document
+FROM principal_policies p
+LEFT JOIN users u ON p.principal_kind = 'user' AND u.run_id = p.run_id
+     AND u.account_id = p.account_id AND u.user_name = p.principal_name
+LEFT JOIN groups g ON p.principal_kind = 'group' AND g.run_id = p.run_id
+     AND g.account_id = p.account_id AND g.group_name = p.principal_name
+LEFT JOIN roles r ON p.principal_kind = 'role' AND r.run_id = p.run_id
+     AND r.account_id = p.account_id AND r.role_name = p.principal_name
+WHERE p.run_id = :run_id AND p.kind = 'inline' AND p.document IS NOT NULL
+UNION ALL
+SELECT account_id, arn, 'customer-managed', NULL, policy_name, document FROM policies
+WHERE run_id = :run_id AND document IS NOT NULL
+ORDER BY 1, 2;
+
 -- name: analyser_password_policy
 SELECT present, minimum_length FROM password_policies
 WHERE run_id = :run_id AND account_id = :account_id;

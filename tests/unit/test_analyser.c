@@ -557,6 +557,66 @@ static const struct rcase s_cases[] = {
              "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
              "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}');",
       .expect = "" },
+    /* The catalogue's own classes (issue 18): IAMReadOnlyAccess's GenerateCredentialReport,
+     * ViewOnlyAccess's lightsail:IsVpcPeered are reads (verb guessing called them writes). */
+    { .name = "AWS calls GenerateCredentialReport and IsVpcPeered Read",
+      .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+             "\"Allow\",\"Action\":[\"iam:GenerateCredentialReport\",\"iam:Get*\","
+             "\"lightsail:IsVpcPeered\",\"cleanrooms:PreviewPrivacyImpact\"],\"Resource\":"
+             "\"*\"}]}');",
+      .expect = "" },
+    { .name = "a tagging action is a side effect", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+             "\"Allow\",\"Action\":\"ec2:CreateTags\",\"Resource\":\"*\"}}');",
+      .expect = "high arn:aws:iam::" TEAM ":role/ReadOnly -\n" },
+    /* ---- trusted-role-iam-admin ---- */
+    { .name = "IAMFullAccess on a trusted role", .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "TrustedUser",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'TrustedUser', "
+             "'attached', 'IAMFullAccess', 'arn:aws:iam::aws:policy/IAMFullAccess', NULL);"
+             "INSERT INTO managed_policies VALUES (1, 'arn:aws:iam::aws:policy/IAMFullAccess', "
+             "'v2', '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+             "\"Action\":[\"iam:*\",\"organizations:DescribeAccount\"],\"Resource\":\"*\"}]}',"
+             " NULL);",
+      .expect = "high arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "PowerUserAccess (service-linked roles only) is not IAM administration",
+      .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "TrustedUser",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'TrustedUser', "
+             "'inline', 'power', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"NotAction\":[\"iam:*\",\"organizations:*\","
+             "\"account:*\"],\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"Action\":["
+             "\"iam:CreateServiceLinkedRole\",\"iam:DeleteServiceLinkedRole\",\"iam:ListRoles\","
+             "\"iam:PassRole\"],\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    { .name = "an explicit Deny of iam:* removes it", .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "jane.doe-trusted",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'jane.doe-trusted', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},"
+             "{\"Effect\":\"Deny\",\"Action\":\"iam:*\",\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    /* ---- policy-unknown-action ---- */
+    { .name = "a typo grants nothing", .rule = "policy-unknown-action",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'typo', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+             "\"Allow\",\"Action\":[\"s3:GetObjekt\",\"s3:ListBucket\"],\"Resource\":\"*\"}}');",
+      .expect = "info arn:aws:iam::" TEAM ":role/ReadOnly#typo -\n" },
+    { .name = "known actions and wildcards are fine", .rule = "policy-unknown-action",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO policies (run_id, account_id, arn, policy_name, document) VALUES (1, '"
+             TEAM "', 'arn:aws:iam::" TEAM ":policy/ok', 'ok', '{\"Version\":\"2012-10-17\","
+             "\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"S3:getobject\",\"ec2:Describe*\","
+             "\"*\"],\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"s3:Nope\","
+             "\"Resource\":\"*\"}]}');",
+      .expect = "" },
     /* ---- trust-wildcard-principal: each grammar variant ---- */
     { .name = "Principal \"*\"", .rule = "trust-wildcard-principal",
       .trust = DOC(ALLOW("\"*\"", "")), .expect = "critical " RARN " *\n" },
@@ -1276,7 +1336,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 28);
+    assert_int_equal(n, 30);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
