@@ -6,3 +6,8 @@ ia_moto_test(run)
 add_test(NAME integration.managed COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_managed.py $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 600)
+
+# AWS's action catalogue on AWS's own managed policies (starts its own moto with them).
+add_test(NAME integration.catalogue COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/test_catalogue.py $<TARGET_FILE:iam-audit>)
+set_tests_properties(integration.catalogue PROPERTIES LABELS integration TIMEOUT 600)
