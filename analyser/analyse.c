@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "analyser/internal.h"
+#include "core/actions.h"
 #include "core/clock.h"
 #include "core/glob.h"
 #include "core/log.h"
@@ -571,6 +572,12 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
     ia_db_bind_int(st, ":findings", (int64_t)ctx->n_findings);
     ia_db_bind_int(st, ":suppressed", (int64_t)n_suppressed);
     ia_db_bind_text(st, ":input_warnings", wtext);
+    if (ia_db_run(st, err) != IA_OK)
+        goto out;
+    if (ia_db_prepare(ctx->db, "analyser_analysis_set_catalogue", &st, err) != IA_OK)
+        goto out;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":action_catalogue", ia_actions_version());
     if (ia_db_run(st, err) != IA_OK)
         goto out;
     for (size_t i = 0; i < ctx->n_findings; i++) {

@@ -463,6 +463,9 @@ INSERT OR REPLACE INTO analyses (run_id, analysed_at, tool_version, leavers_path
 VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exceptions_path,
     :findings, :suppressed, :input_warnings);
 
+-- name: analyser_analysis_set_catalogue
+UPDATE analyses SET action_catalogue = :action_catalogue WHERE run_id = :run_id;
+
 -- name: analyser_finding_insert
 INSERT INTO findings (run_id, fingerprint, rule_id, severity, account_id, resource_arn,
     principal, title, evidence, first_seen, status, suppressed_by)

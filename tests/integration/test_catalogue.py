@@ -132,6 +132,12 @@ def main():
                                capture_output=True, text=True, timeout=300)
             check(p.returncode in (0, 1), f"analyse runs ({p.returncode}: {p.stderr[-300:]})")
             con = sqlite3.connect(db)
+            ver = con.execute("SELECT action_catalogue FROM analyses").fetchone()[0]
+            pin = next(l.split("=", 1)[1].strip() for l in open(os.path.join(ROOT, "deps",
+                       "iam-data.pin")) if l.startswith("version="))
+            check(ver == pin, f"the analysis records the catalogue version ({ver} vs pin {pin})")
+            p = subprocess.run([binary, "--version"], capture_output=True, text=True)
+            check(pin in p.stdout, f"--version names the catalogue: {p.stdout!r}")
 
             def finding(rule, role):
                 rows = con.execute("SELECT evidence FROM findings WHERE rule_id = ? AND "
