@@ -24,7 +24,7 @@ def pages(n):
 
 def moto_pages(n):
     """moto 5.2.1 pages ListRoles and ListVirtualMFADevices at MaxItems but ends a listing
-    that is an exact multiple of the page size with an extra empty page (shared/MOTO.md)."""
+    that is an exact multiple of the page size with an extra empty page (docs/moto.md)."""
     return pages(n) + (1 if n and n % PAGE == 0 else 0)
 
 
