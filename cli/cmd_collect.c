@@ -130,7 +130,7 @@ cmd_collect(int argc, char **argv)
     }
     have_cfg = 1;
 
-    struct ia_http_options hopts = { 0, 0, 0, cfg.ca_bundle };
+    struct ia_http_options hopts = { .ca_bundle = cfg.ca_bundle };
     chain_http = ia_http_new(&hopts);
     struct ia_creds_options copts;
     memset(&copts, 0, sizeof(copts));

@@ -213,8 +213,8 @@ static void *
 user_helper_main(void *arg)
 {
     struct user_helper *h = arg;
-    struct ia_http_options hopts = { 0, (long)h->rc->cfg->request_timeout_s * 1000, 0,
-                                     h->rc->cfg->ca_bundle };
+    struct ia_http_options hopts = { .timeout_ms = (long)h->rc->cfg->request_timeout_s * 1000,
+                                     .ca_bundle = h->rc->cfg->ca_bundle };
     struct ia_http *http = ia_http_new(&hopts);
     struct ia_aws_client c;
     h->r = ia_aws_client_init(&c, ia_http_ops_of(http), h->parent->creds,

@@ -359,8 +359,11 @@ ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const char *action,
         ia_buf_addch(&body, '=');
         ia_buf_add_urlencoded(&body, params[i].value, strlen(params[i].value), 0);
     }
-    struct call call = { svc, action, "application/x-www-form-urlencoded; charset=utf-8", NULL,
-                         body.buf, body.len, 0 };
+    struct call call = { .svc = svc,
+                         .action = action,
+                         .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+                         .body = body.buf,
+                         .body_len = body.len };
     enum ia_code rc = call_with_retries(c, &call, out, NULL, err);
     /* The body may carry a TokenCode or a web identity token: wipe it. */
     ia_crypto_cleanse(body.buf, body.len);
@@ -373,7 +376,12 @@ ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target, co
             struct ia_buf *out, struct ia_err *err)
 {
     const char *dot = strrchr(target, '.');
-    struct call call = { svc, dot ? dot + 1 : target, "application/x-amz-json-1.1", target,
-                         body, strlen(body), 1 };
+    struct call call = { .svc = svc,
+                         .action = dot ? dot + 1 : target,
+                         .content_type = "application/x-amz-json-1.1",
+                         .target = target,
+                         .body = body,
+                         .body_len = strlen(body),
+                         .json = 1 };
     return call_with_retries(c, &call, NULL, out, err);
 }

@@ -31,8 +31,9 @@ static enum ia_code
 assume_fetch(void *impl, struct ia_creds *out, struct ia_err *err)
 {
     struct assume_impl *a = impl;
-    struct ia_assume_role_params p = { a->role_arn, a->session_name, a->external_id, NULL, NULL,
-                                       0 };
+    struct ia_assume_role_params p = { .role_arn = a->role_arn,
+                                       .session_name = a->session_name,
+                                       .external_id = a->external_id };
     return ia_sts_assume_role(a->caller_client, &p, out, err);
 }
 
@@ -290,8 +291,8 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     pthread_mutex_init(&rc.mp_mu, NULL);
     pthread_mutex_init(&rc.progress_mu, NULL);
 
-    struct ia_http_options hopts = { 0, (long)rc.cfg->request_timeout_s * 1000, 0,
-                                     rc.cfg->ca_bundle };
+    struct ia_http_options hopts = { .timeout_ms = (long)rc.cfg->request_timeout_s * 1000,
+                                     .ca_bundle = rc.cfg->ca_bundle };
     http = ia_http_new(&hopts);
     if ((r = ia_aws_client_init(&caller, ia_http_ops_of(http), opts->caller, opts->region,
                                 opts->profile_endpoint_url, err)) != IA_OK)

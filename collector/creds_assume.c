@@ -180,12 +180,12 @@ assume_fetch(void *impl, struct ia_creds *out, struct ia_err *err)
             }
         }
     }
-    struct ia_assume_role_params p = { ai->role_arn,
-                                       ai->session_name,
-                                       ai->external_id,
-                                       ai->mfa_serial,
-                                       ai->mfa_serial ? code : NULL,
-                                       ai->duration_seconds };
+    struct ia_assume_role_params p = { .role_arn = ai->role_arn,
+                                       .session_name = ai->session_name,
+                                       .external_id = ai->external_id,
+                                       .serial_number = ai->mfa_serial,
+                                       .token_code = ai->mfa_serial ? code : NULL,
+                                       .duration_seconds = ai->duration_seconds };
     rc = ia_sts_assume_role(&ai->client, &p, out, err);
     if (rc == IA_OK)
         ai->fetched = 1;

@@ -68,8 +68,9 @@ static enum ia_code
 org_fetch(void *impl, struct ia_creds *out, struct ia_err *err)
 {
     struct org_impl *o = impl;
-    struct ia_assume_role_params p = { o->role_arn, o->session_name, o->external_id, NULL, NULL,
-                                       0 };
+    struct ia_assume_role_params p = { .role_arn = o->role_arn,
+                                       .session_name = o->session_name,
+                                       .external_id = o->external_id };
     return ia_sts_assume_role(o->caller, &p, out, err);
 }
 

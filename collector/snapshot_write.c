@@ -113,16 +113,13 @@ stmt(struct writer *w, const char *name, struct ia_err *err)
     return st;
 }
 
-#define STMT(var, name)                                                                           \
-    struct ia_db_stmt *var = stmt(w, name, err);                                                  \
-    if (!var)                                                                                     \
-        return IA_ERR_DB
-
 static enum ia_code
 write_policies_of(struct writer *w, const struct ia_xml_node *m, const char *kind,
                   const char *name, const char *inline_list, struct ia_err *err)
 {
-    STMT(st, "principal_policy_insert");
+    struct ia_db_stmt *st = stmt(w, "principal_policy_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     for (const struct ia_xml_node *p = ia_xml_child(ia_xml_child(m, inline_list), "member"); p;
          p = ia_xml_next(p, "member")) {
         char *raw = ia_xml_path_text(p, "PolicyDocument"), *doc = NULL;
@@ -164,7 +161,9 @@ static enum ia_code
 remember_id(struct writer *w, const char *kind, const char *id, const char *name,
             const char *arn, struct ia_err *err)
 {
-    STMT(st, "principal_id_upsert");
+    struct ia_db_stmt *st = stmt(w, "principal_id_upsert", err);
+    if (!st)
+        return IA_ERR_DB;
     ia_db_bind_text(st, ":unique_id", id);
     ia_db_bind_text(st, ":kind", kind);
     ia_db_bind_text(st, ":account_id", w->account);
@@ -184,7 +183,9 @@ write_trusts(struct writer *w, const char *role, const char *role_arn, const cha
         *trust_error = ia_xstrdup(pe.msg);
         return IA_OK;
     }
-    STMT(st, "trust_insert");
+    struct ia_db_stmt *st = stmt(w, "trust_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     size_t prev_stmt = (size_t)-1;
     int64_t pidx = 0;
     for (size_t i = 0; i < rows.n_rows; i++) {
@@ -228,7 +229,11 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
     const struct ia_xml_node *r = ia_iam_result(page, "GetAccountAuthorizationDetails");
     char name[512], id[256], arn[2048];
 
-    STMT(us, "user_insert");
+    struct ia_db_stmt *us = stmt(w, "user_insert", err);
+
+    if (!us)
+
+        return IA_ERR_DB;
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"), "member");
          m; m = ia_xml_next(m, "member")) {
         ia_xml_path_copy(m, "UserName", name, sizeof(name));
@@ -247,7 +252,9 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
         free(tags);
         if (ia_db_run(us, err) != IA_OK || remember_id(w, "user", id, name, arn, err) != IA_OK)
             return IA_ERR_DB;
-        STMT(gm, "group_member_insert");
+        struct ia_db_stmt *gm = stmt(w, "group_member_insert", err);
+        if (!gm)
+            return IA_ERR_DB;
         for (const struct ia_xml_node *g = ia_xml_child(ia_xml_child(m, "GroupList"), "member");
              g; g = ia_xml_next(g, "member")) {
             char *gname = ia_xml_text(g);
@@ -263,7 +270,11 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
             return IA_ERR_DB;
     }
 
-    STMT(gs, "group_insert");
+    struct ia_db_stmt *gs = stmt(w, "group_insert", err);
+
+    if (!gs)
+
+        return IA_ERR_DB;
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "GroupDetailList"), "member");
          m; m = ia_xml_next(m, "member")) {
         ia_xml_path_copy(m, "GroupName", name, sizeof(name));
@@ -280,7 +291,11 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
             return IA_ERR_DB;
     }
 
-    STMT(rs, "role_insert");
+    struct ia_db_stmt *rs = stmt(w, "role_insert", err);
+
+    if (!rs)
+
+        return IA_ERR_DB;
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "RoleDetailList"), "member");
          m; m = ia_xml_next(m, "member")) {
         ia_xml_path_copy(m, "RoleName", name, sizeof(name));
@@ -324,7 +339,11 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
             return IA_ERR_DB;
     }
 
-    STMT(ps, "policy_insert");
+    struct ia_db_stmt *ps = stmt(w, "policy_insert", err);
+
+    if (!ps)
+
+        return IA_ERR_DB;
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "Policies"), "member"); m;
          m = ia_xml_next(m, "member")) {
         char *doc = NULL, def[64], parn[2048], pname[512];
@@ -380,7 +399,9 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
 static enum ia_code
 write_roles_details(struct writer *w, const struct ia_xml_doc *page, struct ia_err *err)
 {
-    STMT(st, "role_set_details");
+    struct ia_db_stmt *st = stmt(w, "role_set_details", err);
+    if (!st)
+        return IA_ERR_DB;
     const struct ia_xml_node *r = ia_iam_result(page, "ListRoles");
     for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "Roles"), "member"); m;
          m = ia_xml_next(m, "member")) {
@@ -426,7 +447,9 @@ device_name(const char *serial, const char **kind)
 static enum ia_code
 write_mfa(struct writer *w, const struct job *j, struct ia_err *err)
 {
-    STMT(st, "mfa_insert");
+    struct ia_db_stmt *st = stmt(w, "mfa_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     for (size_t d = 0; d < j->vmfa.n; d++) {
         const struct ia_xml_node *r = ia_iam_result(j->vmfa.docs[d], "ListVirtualMFADevices");
         for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "VirtualMFADevices"),
@@ -493,7 +516,9 @@ static enum ia_code
 write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
            const struct cred_cols *cols, struct ia_err *err)
 {
-    STMT(st, "access_key_insert");
+    struct ia_db_stmt *st = stmt(w, "access_key_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     for (size_t d = 0; d < j->keys.n; d++) {
         const char *user = j->keys.tags[d];
         const struct ia_csv_row *row = NULL;
@@ -568,8 +593,10 @@ write_credential_report(struct writer *w, const struct job *j, struct ia_err *er
     if ((rc = ia_cred_header(&t, &cols, err)) != IA_OK)
         goto out;
     rc = IA_ERR_DB;
-    STMT(cr, "credential_report_insert");
-    STMT(us, "user_set_credentials");
+    struct ia_db_stmt *cr = stmt(w, "credential_report_insert", err);
+    struct ia_db_stmt *us = cr ? stmt(w, "user_set_credentials", err) : NULL;
+    if (!us)
+        goto out;
     for (size_t i = 1; i < t.n_rows; i++) {
         const struct ia_csv_row *row = &t.rows[i];
         /* A row whose fields do not match the header is not trusted (run_warnings). */
@@ -622,7 +649,9 @@ has_listed_device(const struct job *j, const char *user)
 static enum ia_code
 write_direct(struct writer *w, const struct job *j, struct ia_err *err)
 {
-    STMT(st, "user_set_direct");
+    struct ia_db_stmt *st = stmt(w, "user_set_direct", err);
+    if (!st)
+        return IA_ERR_DB;
     for (size_t i = 0; i < j->login.n; i++) {
         const char *user = j->login.tags[i];
         const struct ia_xml_node *lp =
@@ -649,7 +678,9 @@ write_direct(struct writer *w, const struct job *j, struct ia_err *err)
 static enum ia_code
 write_password_policy(struct writer *w, const struct job *j, struct ia_err *err)
 {
-    STMT(st, "password_policy_insert");
+    struct ia_db_stmt *st = stmt(w, "password_policy_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     static const char *const ints[][2] = {
         { ":minimum_length", "MinimumPasswordLength" }, { ":max_password_age", "MaxPasswordAge" },
         { ":password_reuse_prevention", "PasswordReusePrevention" },
@@ -688,7 +719,9 @@ write_warnings(struct writer *w, const struct job *j, struct ia_err *err)
 {
     if (!j->n_warnings)
         return IA_OK;
-    STMT(st, "run_warning_insert");
+    struct ia_db_stmt *st = stmt(w, "run_warning_insert", err);
+    if (!st)
+        return IA_ERR_DB;
     for (size_t i = 0; i < j->n_warnings; i++) {
         ia_db_bind_int(st, ":run_id", w->run_id);
         ia_db_bind_text(st, ":account_id", w->account);
