@@ -25,6 +25,9 @@ int cmd_prune(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
+/* The exit code for a failed step's error: 78 configuration, 75 busy, else 3 failed. */
+int ia_cli_exit_of(int code);
+
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

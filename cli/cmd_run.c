@@ -95,7 +95,7 @@ cmd_run(int argc, char **argv)
     ia_config_release(&lcfg);
     if (lrc != IA_OK) {
         fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
-        return lrc == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        return ia_cli_exit_of(lrc);
     }
     int rc = run_steps(config, fail_on, profile, mfa, quiet);
     ia_db_unlock(lock_fd);

@@ -9,6 +9,7 @@
 #include "cli/cmd_report.h"
 #include "collector/http.h"
 #include "collector/xml.h"
+#include "core/err.h"
 #include "core/log.h"
 
 static const struct ia_cmd s_cmds[] = {
@@ -43,6 +44,14 @@ usage(FILE *f)
             "Exit codes: 0 ok, 1 findings at/above --fail-on, 2 partial collection,\n"
             "3 failed, 64 usage error, 75 database busy, 78 configuration error.\n"
             "Documentation: docs/ (getting-started.md, config.md, credentials.md, rules.md).\n");
+}
+
+int
+ia_cli_exit_of(int code)
+{
+    return code == IA_ERR_CONFIG ? IA_EXIT_CONFIG
+           : code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL
+                                 : IA_EXIT_FAILED;
 }
 
 int
