@@ -6,11 +6,17 @@ user; those cases print SKIPPED without root.
 usage: test_hardening.py IAM_AUDIT_BINARY
 """
 import ctypes
+import http.server
+import json
 import os
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import urllib.parse
 
 from harness import check, finish, ROOT
 
@@ -23,6 +29,126 @@ def run(args, **kw):
     kw.setdefault("text", True)
     kw.setdefault("timeout", 60)
     return subprocess.run([BINARY, *args], **kw)
+
+
+ACCOUNT = "123456789012"
+CALLER_ARN = f"arn:aws:iam::{ACCOUNT}:user/auditor"
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+class FakeAws:
+    """A plain-http STS and container-credentials endpoint on 127.0.0.1, recording what it
+    was sent. error_message: answer every STS call with that AccessDenied message.
+    delay_s: sleep before answering STS (to look at the running process)."""
+
+    def __init__(self):
+        self.requests = []
+        self.error_message = None
+        self.delay_s = 0
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def reply(self, code, body, ctype):
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-amzn-RequestId", "req-1")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                fake.requests.append(("GET", self.path, dict(self.headers), ""))
+                self.reply(200, json.dumps({
+                    "AccessKeyId": "ASIAFAKECONTAINER001", "SecretAccessKey": "c" * 40,
+                    "Token": "container-token", "Expiration": "2099-01-01T00:00:00Z"}),
+                    "application/json")
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n).decode()
+                form = dict(urllib.parse.parse_qsl(body))
+                fake.requests.append(("POST", self.path, dict(self.headers), body))
+                time.sleep(fake.delay_s)
+                if fake.error_message is not None:
+                    msg = (fake.error_message.replace("&", "&amp;").replace("<", "&lt;")
+                           .replace(">", "&gt;"))
+                    return self.reply(403, f'<ErrorResponse xmlns="{STS_NS}"><Error>'
+                                      f"<Type>Sender</Type><Code>AccessDenied</Code>"
+                                      f"<Message>{msg}</Message></Error>"
+                                      f"<RequestId>req-1</RequestId></ErrorResponse>", "text/xml")
+                if form.get("Action") == "AssumeRole":
+                    return self.reply(200, f'<AssumeRoleResponse xmlns="{STS_NS}">'
+                                      "<AssumeRoleResult><Credentials>"
+                                      "<AccessKeyId>ASIAFAKEASSUMED00001</AccessKeyId>"
+                                      f"<SecretAccessKey>{'s' * 40}</SecretAccessKey>"
+                                      "<SessionToken>assumed-token</SessionToken>"
+                                      "<Expiration>2099-01-01T00:00:00Z</Expiration>"
+                                      "</Credentials><AssumedRoleUser><AssumedRoleId>AROA1:s"
+                                      f"</AssumedRoleId><Arn>arn:aws:sts::{ACCOUNT}:assumed-role"
+                                      "/audit/s</Arn></AssumedRoleUser></AssumeRoleResult>"
+                                      "</AssumeRoleResponse>", "text/xml")
+                self.reply(200, f'<GetCallerIdentityResponse xmlns="{STS_NS}">'
+                           f"<GetCallerIdentityResult><Arn>{CALLER_ARN}</Arn>"
+                           f"<UserId>AIDAFAKE</UserId><Account>{ACCOUNT}</Account>"
+                           "</GetCallerIdentityResult><ResponseMetadata><RequestId>req-1"
+                           "</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                           "text/xml")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Listener:
+    """A TCP listener that records every connection and what was sent on it (a proxy that
+    never answers)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.received = []
+        self.stop = False
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            c.settimeout(1)
+            try:
+                self.received.append(c.recv(65536))
+            except OSError:
+                self.received.append(b"")
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+def clean_env(home, **extra):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy",
+                                                              "all_proxy", "no_proxy")
+           and k not in ("IA_LOG_LEVEL", "IA_FAKE_NOW")}
+    env.update(HOME=home, AWS_EC2_METADATA_DISABLED="true",
+               AWS_CONFIG_FILE=os.path.join(home, "config"),
+               AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "credentials"))
+    env.update(extra)
+    return env
 
 
 # ---- 1. symlinks and hard links at the database and its lock --------------------------------
@@ -161,12 +287,42 @@ def test_report_files(work):
     check(os.listdir(shared) == [], f"nothing written there: {os.listdir(shared)}")
 
 
+# ---- 4. http_proxy must not see signed plain-http requests ------------------------------------
+def test_proxy(work):
+    fake, proxy = FakeAws(), Listener()
+    try:
+        proxies = dict(http_proxy=proxy.url, HTTP_PROXY=proxy.url, https_proxy=proxy.url,
+                       ALL_PROXY=proxy.url, all_proxy=proxy.url)
+        # Static keys, signed STS calls to a plain-http loopback endpoint.
+        env = clean_env(work, AWS_ACCESS_KEY_ID="AKIAFAKESTATIC000001",
+                        AWS_SECRET_ACCESS_KEY="k" * 40, AWS_ENDPOINT_URL=fake.url, **proxies)
+        p = run(["whoami"], env=env, timeout=30)
+        check(p.returncode == 0 and CALLER_ARN in p.stdout,
+              f"whoami through the endpoint, not the proxy ({p.returncode}: {p.stderr})")
+        # Container credentials over plain http, then STS.
+        env = clean_env(work, AWS_CONTAINER_CREDENTIALS_FULL_URI=fake.url + "/creds",
+                        AWS_ENDPOINT_URL=fake.url, **proxies)
+        p = run(["whoami"], env=env, timeout=30)
+        check(p.returncode == 0 and CALLER_ARN in p.stdout,
+              f"container credentials and STS, not via the proxy ({p.returncode}: {p.stderr})")
+        time.sleep(0.3)
+        check(proxy.received == [],
+              f"the http_proxy listener saw nothing: {proxy.received[:1]}")
+        check(any(r[0] == "GET" for r in fake.requests) and
+              any("Authorization" in r[2] for r in fake.requests if r[0] == "POST"),
+              "the endpoint itself got the container call and the signed calls")
+    finally:
+        fake.close()
+        proxy.close()
+
+
 def main():
     global BINARY
     BINARY = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="ia-hard-") as work:
         test_db_paths(work)
         test_report_files(work)
+        test_proxy(work)
     return finish()
 
 
