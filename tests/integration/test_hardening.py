@@ -316,6 +316,26 @@ def test_proxy(work):
         proxy.close()
 
 
+# ---- 5. forged log lines from an AWS error message ---------------------------------------------
+def test_forged_lines(work):
+    fake = FakeAws()
+    forged = '2026-12-03T02:00:00Z level=info mod=collect msg="account collected" account=1'
+    fake.error_message = "User is not authorized\n" + forged
+    try:
+        env = clean_env(work, AWS_ACCESS_KEY_ID="AKIAFAKESTATIC000001",
+                        AWS_SECRET_ACCESS_KEY="k" * 40, AWS_ENDPOINT_URL=fake.url,
+                        IA_LOG_LEVEL="debug")
+        p = run(["whoami"], env=env, timeout=60)
+        check(p.returncode != 0 and "not authorized" in p.stderr,
+              f"the AWS error is reported ({p.returncode}: {p.stderr})")
+        lines = p.stderr.splitlines()
+        check(not any(l.startswith(forged[:20]) for l in lines),
+              f"no line of stderr is the forged one: {lines}")
+        check("\\n" + forged[:20] in p.stderr, "the newline is shown escaped")
+    finally:
+        fake.close()
+
+
 def main():
     global BINARY
     BINARY = sys.argv[1]
@@ -323,6 +343,7 @@ def main():
         test_db_paths(work)
         test_report_files(work)
         test_proxy(work)
+        test_forged_lines(work)
     return finish()
 
 
