@@ -57,6 +57,16 @@ static const struct bad_case s_bad[] = {
     { "[rules]\nstale_days = 30\n", NULL, "no account to audit" },
     { "[account ]\nid = 111111111111\nid = 222222222222\n", ":2:", "needs a name" },
     { "[reports]\nformats = csv, pdf\n", ":2:", "unknown format 'pdf'" },
+    /* A repeated key would silently win (issue 12 item 6): base_account twice, id twice. */
+    { "[audit]\nbase_account = 111111111111\nbase_account = 222222222222\n", ":3:",
+      "'base_account' is given twice in [audit] (first on line 2)" },
+    { "[audit]\nbase_account = 111111111111\nregion = eu-west-2\n\n; again\n"
+      "base_account = 222222222222\n", ":6:", "given twice in [audit]" },
+    { "[account a]\nid = 222222222222\nteam = t\nid = 333333333333\n", ":4:",
+      "'id' is given twice in [account a] (first on line 2)" },
+    { "[audit]\nbase_account = 111111111111\n[rules]\nstale_days = 30\nstale_days = 900\n",
+      ":5:", "given twice in [rules]" },
+    { "[audit]\nbase_account = 111111111111\n  222222222222\n", ":3:", "takes one value" },
 };
 
 static void
