@@ -77,6 +77,7 @@ ia_config_init(struct ia_config *c)
     c->rules.bootstrap_grace_days = 30;
     c->rules.max_key_age_days = 90;
     c->rules.min_password_length = 16;
+    c->rules.max_exception_days = 365;
     /* GDS naming: Admin / TrustedUser / ReadOnly and per-person first.last-admin etc. */
     static const char *human[] = { "admin", "*-admin", "trusted*user", "*-trusted*user",
                                    "*-trusted", "read*only", "*-read*only", "*-readonly",
@@ -320,6 +321,8 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         return parse_int(st, "[rules] max_key_age_days", v, 1, 3650, &r->max_key_age_days);
     if (!strcmp(k, "min_password_length"))
         return parse_int(st, "[rules] min_password_length", v, 6, 128, &r->min_password_length);
+    if (!strcmp(k, "max_exception_days"))
+        return parse_int(st, "[rules] max_exception_days", v, 1, 3650, &r->max_exception_days);
     if (!strcmp(k, "bootstrap_role_pattern"))
         setstr(&r->bootstrap_role_pattern, v);
     else if (!strcmp(k, "readonly_role_pattern"))
@@ -349,7 +352,7 @@ rules_key(struct parse_state *st, const char *k, const char *v)
                     "unknown key '%s' in [rules]; known keys: stale_days, bootstrap_role_pattern, "
                     "bootstrap_grace_days, human_role_patterns, readonly_role_pattern, "
                     "admin_role_pattern, max_key_age_days, min_password_length, "
-                    "allowed_email_domains, required_group, known_accounts",
+                    "allowed_email_domains, required_group, known_accounts, max_exception_days",
                     k);
     return 1;
 }

@@ -67,6 +67,8 @@ static const struct bad_case s_bad[] = {
     { "[audit]\nbase_account = 111111111111\n[rules]\nstale_days = 30\nstale_days = 900\n",
       ":5:", "given twice in [rules]" },
     { "[audit]\nbase_account = 111111111111\n  222222222222\n", ":3:", "takes one value" },
+    { "[audit]\nbase_account = 111111111111\n[rules]\nmax_exception_days = 0\n", ":4:",
+      "max_exception_days must be a whole number from 1 to 3650" },
 };
 
 static void
@@ -141,6 +143,7 @@ test_good_config(void **state)
     assert_int_equal(c.concurrency, 3);
     assert_int_equal(c.rules.stale_days, 90);
     assert_int_equal(c.rules.min_password_length, 16);
+    assert_int_equal(c.rules.max_exception_days, 365);
     assert_int_equal(c.n_accounts, 2);
     assert_string_equal(c.accounts[0].team, "gds-users"); /* the base account's team */
     assert_string_equal(c.accounts[1].role_arn, "arn:aws:iam::222222222222:role/path/audit");
