@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
@@ -66,13 +68,30 @@ ia_cli_usage_error(const char *cmd, const char *fmt, ...)
     return IA_EXIT_USAGE;
 }
 
+/*
+ * A core of a crashed collect held the secret key and dozens of session tokens. No core
+ * file, and no ptrace or /proc/PID/mem by other processes of the same user: before any
+ * secret is read. Best effort: a failure here leaves the defaults (and the systemd unit's
+ * LimitCORE=0).
+ */
+static void
+no_core_dumps(void)
+{
+    struct rlimit none = { 0, 0 };
+    (void)setrlimit(RLIMIT_CORE, &none);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int
 main(int argc, char **argv)
 {
     int i = 1, rc;
-    const char *lvl = getenv("IA_LOG_LEVEL");
+    const char *lvl;
     enum ia_log_level level;
     struct ia_err err;
+
+    no_core_dumps();
+    lvl = getenv("IA_LOG_LEVEL");
 
     if (lvl && ia_log_level_parse(lvl, &level) == 0)
         ia_log_set_level(level);

@@ -6,9 +6,13 @@ user; those cases print SKIPPED without root.
 usage: test_hardening.py IAM_AUDIT_BINARY
 """
 import ctypes
+import glob
 import http.server
 import json
 import os
+import resource
+import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -336,14 +340,76 @@ def test_forged_lines(work):
         fake.close()
 
 
+# ---- 3. core dumps hold credentials -------------------------------------------------------------
+def crash_in(folder, args, env=None, user=None, started=None):
+    """Start args in folder with core dumps allowed (unlimited RLIMIT_CORE), wait until
+    started() is true, look at /proc, then SIGSEGV it. Returns (limits text, /proc owner uid,
+    core files left)."""
+    def pre():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        if user is not None:
+            os.setgid(user)
+            os.setuid(user)
+    proc = subprocess.Popen(args, cwd=folder, env=env, preexec_fn=pre,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while started and not started() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    limits = open(f"/proc/{proc.pid}/limits").read()
+    owner = os.stat(f"/proc/{proc.pid}/status").st_uid
+    proc.send_signal(signal.SIGSEGV)
+    proc.wait(timeout=30)
+    time.sleep(0.5)
+    cores = [f for f in glob.glob(os.path.join(folder, "core*")) if os.path.getsize(f) > 0]
+    return limits, owner, cores
+
+
+def test_core_dumps(work):
+    fake = FakeAws()
+    fake.delay_s = 4
+    # Outside the private work folder, so that the unprivileged run can reach it.
+    work = tempfile.mkdtemp(prefix="ia-core-")
+    os.chmod(work, 0o755)
+    try:
+        for who in (None, 65534) if ROOT_USER else (None,):
+            home = os.path.join(work, f"core-{who}")
+            os.mkdir(home)
+            os.chmod(home, 0o777)
+            env = clean_env(home, AWS_ACCESS_KEY_ID="AKIAFAKESTATIC000001",
+                            AWS_SECRET_ACCESS_KEY="k" * 40, AWS_ENDPOINT_URL=fake.url)
+            before = len(fake.requests)
+            limits, owner, cores = crash_in(home, [BINARY, "whoami"], env=env, user=who,
+                                            started=lambda: len(fake.requests) > before)
+            line = [l for l in limits.splitlines() if l.startswith("Max core file size")]
+            check(line and line[0].split()[4:6] == ["0", "0"],
+                  f"RLIMIT_CORE is 0 in the running binary: {line}")
+            check(cores == [], f"a crashed iam-audit leaves no core ({cores})")
+            if who is not None:
+                check(owner == 0, f"not dumpable: /proc/PID belongs to root, not uid {owner}")
+        # Whether this machine writes cores at all: a control process must leave one.
+        ctrl = os.path.join(work, "core-control")
+        os.mkdir(ctrl)
+        _, _, cores = crash_in(ctrl, ["sleep", "30"])
+        if open("/proc/sys/kernel/core_pattern").read().startswith("core") and cores:
+            check(True, "control: this machine writes core files")
+        else:
+            print("NOTE: this machine writes no core files (core_pattern); the check rests on "
+                  "RLIMIT_CORE and dumpable")
+    finally:
+        fake.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     global BINARY
-    BINARY = sys.argv[1]
+    BINARY = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="ia-hard-") as work:
         test_db_paths(work)
         test_report_files(work)
         test_proxy(work)
         test_forged_lines(work)
+        test_core_dumps(work)
     return finish()
 
 
