@@ -401,6 +401,19 @@ def test_core_dumps(work):
         shutil.rmtree(work, ignore_errors=True)
 
 
+# ---- 9. IA_FAKE_NOW must not move "now" in the production binary --------------------------------
+def test_fake_now(work):
+    db = os.path.join(work, "now.db")
+    env = dict(os.environ, IA_FAKE_NOW="1000000000")  # 2001-09-09
+    p = run(["prune", "--db", db, "--keep-days", "1"], env=env)
+    expect = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86400))
+    check(p.returncode == 0 and f"started before {expect}" in p.stdout,
+          f"IA_FAKE_NOW is ignored: the cutoff is yesterday ({p.stdout.strip()})")
+    strings = subprocess.run(["grep", "-c", "IA_FAKE_NOW", BINARY], capture_output=True,
+                             text=True).stdout.strip()
+    check(strings == "0", f"the binary does not even hold the name IA_FAKE_NOW ({strings})")
+
+
 def main():
     global BINARY
     BINARY = os.path.abspath(sys.argv[1])
@@ -410,6 +423,7 @@ def main():
         test_proxy(work)
         test_forged_lines(work)
         test_core_dumps(work)
+        test_fake_now(work)
     return finish()
 
 
