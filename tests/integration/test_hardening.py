@@ -102,7 +102,11 @@ class FakeAws:
                            "</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
                            "text/xml")
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # clients this test kills on purpose
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -414,6 +418,54 @@ def test_fake_now(work):
     check(strings == "0", f"the binary does not even hold the name IA_FAKE_NOW ({strings})")
 
 
+# ---- 10. --mfa-token on the command line -----------------------------------------------------
+def test_mfa_token(work):
+    fake = FakeAws()
+    fake.delay_s = 2
+    home = os.path.join(work, "mfa")
+    os.mkdir(home, 0o700)
+    with open(os.path.join(home, "config"), "w") as f:
+        f.write(f"[profile audit-mfa]\nrole_arn = arn:aws:iam::{ACCOUNT}:role/audit\n"
+                f"source_profile = base\nmfa_serial = arn:aws:iam::{ACCOUNT}:mfa/me\n")
+    with open(os.path.join(home, "credentials"), "w") as f:
+        f.write(f"[base]\naws_access_key_id = AKIAFAKESTATIC000001\n"
+                f"aws_secret_access_key = {'k' * 40}\n")
+    env = clean_env(home, AWS_ENDPOINT_URL=fake.url)
+
+    def token_sent():
+        bodies = [urllib.parse.parse_qs(r[3]) for r in fake.requests if r[0] == "POST"]
+        return [b["TokenCode"][0] for b in bodies if "TokenCode" in b]
+
+    try:
+        # The code given as an argument: gone from /proc/PID/cmdline while the job runs.
+        proc = subprocess.Popen([BINARY, "whoami", "--profile", "audit-mfa", "--mfa-token",
+                                 "135790"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        deadline = time.time() + 20
+        while not fake.requests and time.time() < deadline:
+            time.sleep(0.05)
+        cmdline = open(f"/proc/{proc.pid}/cmdline", "rb").read()
+        out, err = proc.communicate(timeout=60)
+        check(b"135790" not in cmdline, f"/proc/PID/cmdline no longer shows the code: {cmdline}")
+        check(b"--mfa-token" in cmdline, "the process is the one we started")
+        check(proc.returncode == 0 and token_sent() == ["135790"],
+              f"the code still reaches AssumeRole ({proc.returncode}: {err})")
+        check("/proc/PID/cmdline" in err and "--mfa-token -" in err,
+              f"a warning says how to pass it safely: {err}")
+        # The code on standard input: never on the command line at all, and no warning.
+        fake.requests.clear()
+        p = run(["whoami", "--profile", "audit-mfa", "--mfa-token", "-"], env=env,
+                input="246801\n")
+        check(p.returncode == 0 and token_sent() == ["246801"],
+              f"--mfa-token - reads the code from standard input ({p.returncode}: {p.stderr})")
+        check("warning" not in p.stderr, f"no warning for standard input: {p.stderr}")
+        p = run(["whoami", "--profile", "audit-mfa", "--mfa-token", "-"], env=env, input="")
+        check(p.returncode == 64 and "standard input" in p.stderr,
+              f"no code on standard input is a usage error ({p.returncode}: {p.stderr})")
+    finally:
+        fake.close()
+
+
 def main():
     global BINARY
     BINARY = os.path.abspath(sys.argv[1])
@@ -424,6 +476,7 @@ def main():
         test_forged_lines(work)
         test_core_dumps(work)
         test_fake_now(work)
+        test_mfa_token(work)
     return finish()
 
 
