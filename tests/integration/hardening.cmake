@@ -15,3 +15,8 @@ add_test(NAME build.binary_hardening
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_binary_hardening.py
                  ${PROJECT_BINARY_DIR} ${IA_SANITIZE} ${IA_CF})
 set_tests_properties(build.binary_hardening PROPERTIES LABELS integration TIMEOUT 120)
+
+# The shipped GitHub Actions example and systemd unit (issue 12 items 14 and 15).
+add_test(NAME integration.shipped_files
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_shipped.py)
+set_tests_properties(integration.shipped_files PROPERTIES LABELS integration TIMEOUT 120)
