@@ -49,6 +49,7 @@ class FakeAws:
         self.requests = []
         self.error_message = None
         self.delay_s = 0
+        self.redirect_to = None
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -77,6 +78,12 @@ class FakeAws:
                 form = dict(urllib.parse.parse_qsl(body))
                 fake.requests.append(("POST", self.path, dict(self.headers), body))
                 time.sleep(fake.delay_s)
+                if fake.redirect_to:
+                    self.send_response(307)
+                    self.send_header("Location", fake.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if fake.error_message is not None:
                     msg = (fake.error_message.replace("&", "&amp;").replace("<", "&lt;")
                            .replace(">", "&gt;"))
@@ -466,6 +473,49 @@ def test_mfa_token(work):
         fake.close()
 
 
+# ---- already withstood: redirects and SQL injection (tests that guard them) ----------------------
+def test_redirects(work):
+    fake, other = FakeAws(), Listener()
+    fake.redirect_to = other.url + "/"
+    try:
+        env = clean_env(work, AWS_ACCESS_KEY_ID="AKIAFAKESTATIC000001",
+                        AWS_SECRET_ACCESS_KEY="k" * 40, AWS_ENDPOINT_URL=fake.url)
+        p = run(["whoami"], env=env, timeout=60)
+        time.sleep(0.3)
+        check(p.returncode != 0, f"a redirected STS call fails ({p.returncode}: {p.stderr})")
+        check(other.received == [], f"the redirect's target saw nothing: {other.received[:1]}")
+    finally:
+        fake.close()
+        other.close()
+
+
+def test_sql_injection(work):
+    import sqlite3
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_reports import make_db
+    db = os.path.join(work, "sqli.db")
+    make_db(db, ROOT)
+    evil = "gamma'); DROP TABLE findings; --"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE accounts SET team = ?, name = ? WHERE team = 'gamma'", (evil, evil))
+    con.execute("UPDATE users SET user_name = ? WHERE rowid = (SELECT min(rowid) FROM users)",
+                ("x' OR '1'='1",))
+    con.commit()
+    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("runs", "accounts", "users", "findings")}
+    con.close()
+    out = os.path.join(work, "sqli-out")
+    os.mkdir(out, 0o700)
+    p = run(["report", "--db", db, "--out", out, "--per-team"])
+    check(p.returncode == 0, f"report over hostile team and user names ({p.returncode}: {p.stderr})")
+    con = sqlite3.connect(db)
+    after = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in before}
+    con.close()
+    check(after == before, f"every table is intact: {before} -> {after}")
+    teams = [f for f in os.listdir(out) if f.startswith("team-")]
+    check(len(teams) == 3, f"one workbook per team, the hostile one included: {teams}")
+
+
 def main():
     global BINARY
     BINARY = os.path.abspath(sys.argv[1])
@@ -477,6 +527,8 @@ def main():
         test_core_dumps(work)
         test_fake_now(work)
         test_mfa_token(work)
+        test_redirects(work)
+        test_sql_injection(work)
     return finish()
 
 
