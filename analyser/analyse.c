@@ -648,7 +648,9 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
         ctx.have_roster = 1;
     }
     if (paths && paths->exceptions &&
-        (rc = ia_exceptions_load(paths->exceptions, &exc, err)) != IA_OK)
+        ((rc = ia_exceptions_load(paths->exceptions, &exc, err)) != IA_OK ||
+         (rc = ia_exceptions_check(&exc, ctx.today, cfg->rules.max_exception_days, err)) !=
+             IA_OK))
         goto out;
 
     enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "analyser/internal.h"
+#include "core/clock.h"
 #include "core/glob.h"
 #include "core/mem.h"
 
@@ -134,6 +135,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
             s += len + (comma ? 1 : 0);
         }
     } else if (!strcmp(name, "resource")) {
+        e->resource_line = p->line;
         free(e->resource);
         e->resource = ia_xstrdup(value);
     } else if (!strcmp(name, "reason")) {
@@ -149,6 +151,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
         if (!valid_date(value))
             return fail(p, "expires '%s' is not a date YYYY-MM-DD", value);
         memcpy(e->expires, value, 11);
+        e->expires_line = p->line;
     } else {
         return fail(p, "unknown key '%s' in [%s]; keys are rule, resource, reason, owner, "
                        "ticket, expires", name, section);
@@ -200,6 +203,50 @@ out:
         fclose(p.f);
     ia_exceptions_release(&x);
     return rc;
+}
+
+/* Every IAM ARN, in any partition and account: a glob covering this hides everything. */
+static int
+matches_every_arn(const char *glob)
+{
+    static const char *const every[] = { "arn:aws:iam::*:*", "arn:aws-us-gov:iam::*:*",
+                                         "arn:aws-cn:iam::*:*" };
+    for (size_t i = 0; i < sizeof(every) / sizeof(every[0]); i++)
+        if (ia_glob_covers(glob, every[i]) == 1)
+            return 1;
+    return 0;
+}
+
+enum ia_code
+ia_exceptions_check(const struct ia_exceptions *x, const char *today, int max_days,
+                    struct ia_err *err)
+{
+    time_t now, until;
+    if (ia_time_parse_iso(today, &now) != 0)
+        IA_BUG("today '%s' is not a date", today);
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ia_exception *e = &x->items[i];
+        int all_rules = 0;
+        for (size_t r = 0; e->rules && e->rules[r]; r++)
+            all_rules |= strcmp(e->rules[r], "*") == 0;
+        if (all_rules && matches_every_arn(e->resource))
+            return ia_err_set(err, IA_ERR_CONFIG,
+                              "%s:%d: [exception %s] covers every rule (rule = *) on every "
+                              "resource (resource = %s): it would suppress every finding; name "
+                              "the rules, or narrow resource to the accounts or names accepted",
+                              x->path, e->resource_line ? e->resource_line : e->line, e->name,
+                              e->resource);
+        if (ia_time_parse_iso(e->expires, &until) != 0)
+            IA_BUG("expires '%s' was validated", e->expires);
+        if (until > now && (until - now) / 86400 > max_days)
+            return ia_err_set(err, IA_ERR_CONFIG,
+                              "%s:%d: [exception %s] expires on %s, more than %d days from "
+                              "today (%s); accept a risk for at most [rules] max_exception_days "
+                              "and review it then",
+                              x->path, e->expires_line ? e->expires_line : e->line, e->name,
+                              e->expires, max_days, today);
+    }
+    return IA_OK;
 }
 
 void

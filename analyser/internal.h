@@ -50,6 +50,8 @@ struct ia_exception {
     char *reason, *owner, *ticket;
     char expires[11];   /* YYYY-MM-DD, the last day it applies */
     int line;           /* line of the section header */
+    int resource_line;  /* line of resource = */
+    int expires_line;   /* line of expires = */
     int expired;        /* set by the analyser against now */
     size_t matched;     /* findings it matched (suppressed) */
 };
@@ -67,6 +69,13 @@ struct ia_exceptions {
  */
 enum ia_code ia_exceptions_load(const char *path, struct ia_exceptions *out,
                                 struct ia_err *err);
+/*
+ * Refuse exceptions that would hide too much (IA_ERR_CONFIG "FILE:LINE: problem; fix"): a
+ * rule list of * together with a resource glob that matches every IAM ARN (it would
+ * suppress every finding), and an expires more than max_days after today (YYYY-MM-DD).
+ */
+enum ia_code ia_exceptions_check(const struct ia_exceptions *x, const char *today, int max_days,
+                                 struct ia_err *err);
 void ia_exceptions_release(struct ia_exceptions *x);
 /* The first unexpired exception covering (rule_id, resource), or NULL. */
 struct ia_exception *ia_exceptions_match(struct ia_exceptions *x, const char *rule_id,

@@ -270,7 +270,8 @@ def generate(path, users, roles, accounts, trust_rows, workdir, seed=8):
     with open(os.path.join(workdir, "exceptions.ini"), "w") as f:
         f.write("[exception audit-role]\nrule = trust-no-mfa\n"
                 "resource = arn:aws:iam::*:role/iam-audit\nreason = audit job\n"
-                "owner = security@example.gov.uk\nticket = SEC-1\nexpires = 2099-12-31\n")
+                "owner = security@example.gov.uk\nticket = SEC-1\nexpires = "
+                + (datetime.date.today() + datetime.timedelta(days=180)).isoformat() + "\n")
     with open(os.path.join(workdir, "iam-audit.conf"), "w") as f:
         f.write(f"[audit]\ndatabase = {path}\nbase_account = {BASE}\nrole_name = iam-audit\n")
         for i, a in enumerate(ids[1:], 1):

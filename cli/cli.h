@@ -28,6 +28,8 @@ int cmd_demo(int argc, char **argv);
 struct ia_collect_progress;
 /* collect's live progress line on a terminal (stderr, rewritten in place). */
 void ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p);
+/* The exit code for a failed step's error: 78 configuration, 75 busy, else 3 failed. */
+int ia_cli_exit_of(int code);
 
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -119,12 +119,12 @@ cmd_analyse(int argc, char **argv)
     }
     if (ia_db_lock(dbpath, &lock_fd, &err) != IA_OK) {
         fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     if (ia_db_open(dbpath, IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     if (ia_analyse_run(db, &cfg, run, &paths, &sum, &err) != IA_OK) {

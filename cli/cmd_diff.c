@@ -96,6 +96,7 @@ cmd_diff(int argc, char **argv)
         dbpath = "iam-audit.db";
     if (ia_db_open(dbpath, IA_DB_READONLY, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit diff: %s\n", err.msg);
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     if (ia_analyse_diff(db, from, to, &d, &err) != IA_OK) {

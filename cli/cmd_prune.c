@@ -81,11 +81,12 @@ cmd_prune(int argc, char **argv)
     }
     if (ia_db_lock(db_path, &lock_fd, &err) != IA_OK) {
         fprintf(stderr, "iam-audit prune: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     if (ia_db_open(db_path, IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit prune: %s\n", err.msg);
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     char cutoff[IA_TIME_ISO_LEN];

@@ -148,12 +148,12 @@ cmd_report(int argc, char **argv)
     }
     if (ia_db_open(db_path, IA_DB_READONLY, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit report: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     if (ia_report_write(db, run_id, out_dir, formats, per_team > 0, &sum, &err) != IA_OK) {
         fprintf(stderr, "iam-audit report: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_of(err.code);
         goto out;
     }
     for (size_t i = 0; i < sum.n_files; i++)

@@ -22,7 +22,8 @@ static const char s_usage[] =
     "  --fail-on SEVERITY  exit 1 when an unsuppressed finding is at or above it\n"
     "                      (critical, high, medium, low, info)\n"
     "  --profile P         AWS profile for the caller's credentials\n"
-    "  --mfa-token CODE    MFA code when the profile's role needs one\n"
+    "  --mfa-token CODE    MFA code when the profile's role needs one; '-' reads it from\n"
+    "                      standard input (a CODE here is briefly visible to local users)\n"
     "  --quiet             errors and summaries only\n"
     "\n"
     "Exit: the worst of the three steps, worst first: 78 configuration, 64 usage, 3 failed,\n"
@@ -95,7 +96,7 @@ cmd_run(int argc, char **argv)
     ia_config_release(&lcfg);
     if (lrc != IA_OK) {
         fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
-        return lrc == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        return ia_cli_exit_of(lrc);
     }
     int rc = run_steps(config, fail_on, profile, mfa, quiet);
     ia_db_unlock(lock_fd);

@@ -3,13 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
 #include "cli/cmd_report.h"
+#include "collector/crypto.h"
 #include "collector/http.h"
 #include "core/actions.h"
 #include "collector/xml.h"
+#include "core/err.h"
 #include "core/log.h"
 
 static const struct ia_cmd s_cmds[] = {
@@ -47,6 +51,14 @@ usage(FILE *f)
 }
 
 int
+ia_cli_exit_of(int code)
+{
+    return code == IA_ERR_CONFIG ? IA_EXIT_CONFIG
+           : code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL
+                                 : IA_EXIT_FAILED;
+}
+
+int
 ia_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -58,13 +70,85 @@ ia_cli_usage_error(const char *cmd, const char *fmt, ...)
     return IA_EXIT_USAGE;
 }
 
+/*
+ * A core of a crashed collect held the secret key and dozens of session tokens. No core
+ * file, and no ptrace or /proc/PID/mem by other processes of the same user: before any
+ * secret is read. Best effort: a failure here leaves the defaults (and the systemd unit's
+ * LimitCORE=0).
+ */
+static void
+no_core_dumps(void)
+{
+    struct rlimit none = { 0, 0 };
+    (void)setrlimit(RLIMIT_CORE, &none);
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+/*
+ * --mfa-token CODE: every local user can read /proc/PID/cmdline. The code is copied out of
+ * the argument memory (what /proc shows), which is then zeroed, and the subcommands get the
+ * copy. "--mfa-token -" reads the code from standard input instead: the way to pass it
+ * without ever showing it. Returns 0, or an exit code.
+ */
+static char s_mfa_arg[64];
+
+static int
+take_mfa_token(int argc, char **argv)
+{
+    static const char opt[] = "--mfa-token";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        const char *eq = strchr(argv[i], '=');
+        size_t n = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+        /* getopt_long also takes an unambiguous prefix: --m, --mfa... */
+        if (n < 3 || n > sizeof(opt) - 1 || strncmp(argv[i], opt, n) != 0)
+            continue;
+        char *val = eq ? (char *)eq + 1 : (i + 1 < argc ? argv[i + 1] : NULL);
+        if (!val)
+            return 0; /* the subcommand reports the missing value */
+        char code[sizeof(s_mfa_arg) - sizeof(opt) - 1];
+        if (strcmp(val, "-") == 0) {
+            if (!fgets(code, sizeof(code), stdin)) {
+                fprintf(stderr, "iam-audit: --mfa-token - found no code on standard input; "
+                                "give the six digits on one line, e.g. from a pipe\n");
+                return IA_EXIT_USAGE;
+            }
+            code[strcspn(code, "\r\n")] = '\0';
+        } else {
+            fprintf(stderr, "iam-audit: warning: --mfa-token CODE shows the code to every local "
+                            "user (/proc/PID/cmdline); give '--mfa-token -' and the code on "
+                            "standard input, or leave the option out to be asked on the "
+                            "terminal\n");
+            snprintf(code, sizeof(code), "%s", val);
+            memset(val, 0, strlen(val));
+        }
+        if (eq) {
+            snprintf(s_mfa_arg, sizeof(s_mfa_arg), "%s=%s", opt, code);
+            memset(argv[i], 0, strlen(argv[i]));
+            argv[i] = s_mfa_arg;
+        } else {
+            snprintf(s_mfa_arg, sizeof(s_mfa_arg), "%s", code);
+            argv[i + 1] = s_mfa_arg;
+            i++;
+        }
+        ia_crypto_cleanse(code, sizeof(code));
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
     int i = 1, rc;
-    const char *lvl = getenv("IA_LOG_LEVEL");
+    const char *lvl;
     enum ia_log_level level;
     struct ia_err err;
+
+    no_core_dumps();
+    if ((rc = take_mfa_token(argc, argv)) != 0)
+        return rc;
+    lvl = getenv("IA_LOG_LEVEL");
 
     if (lvl && ia_log_level_parse(lvl, &level) == 0)
         ia_log_set_level(level);

@@ -175,8 +175,12 @@ http_send(void *ctx, const struct ia_http_request *req, struct ia_http_response 
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     /* Plain http only for a loopback endpoint (moto in tests and the demo) or metadata. */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, loopback ? "http,https" : "https");
-    /* A link-local metadata service answers only the instance itself: never via a proxy. */
-    if (metadata)
+    /*
+     * Never through a proxy in clear: with plain http (loopback, metadata) an http_proxy
+     * would see the Authorization header and the credentials that come back. A link-local
+     * metadata service or a loopback endpoint answers only this host anyway.
+     */
+    if (loopback || strncasecmp(req->url, "http:", 5) == 0)
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

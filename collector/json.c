@@ -126,9 +126,11 @@ ia_creds_parse_json(const char *data, size_t len, enum ia_creds_json_kind kind, 
         goto out;
     }
     if (exp && ia_time_parse_iso(exp, &cr.expiration) != 0) {
+        /* Not quoted: the output holds secrets, and a broken script may put one anywhere. */
         ia_err_set(err, IA_ERR_CREDS,
-                   "%s: Expiration '%.40s' is not an ISO 8601 time like 2026-11-27T02:00:00Z", what,
-                   exp);
+                   "%s: Expiration (%zu characters, not shown) is not an ISO 8601 time like "
+                   "2026-11-27T02:00:00Z",
+                   what, strlen(exp));
         goto out;
     }
     *out = cr;

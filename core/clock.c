@@ -6,20 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-time_t
-ia_time_now(void)
-{
-    const char *fake = getenv("IA_FAKE_NOW");
-    if (fake && *fake) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(fake, &end, 10);
-        if (!errno && *end == '\0' && v > 0)
-            return (time_t)v;
-    }
-    return time(NULL);
-}
-
 uint64_t
 ia_time_mono_ms(void)
 {

@@ -8,7 +8,10 @@
 #define IA_TIME_ISO_LEN 21 /* "2026-11-27T02:00:01Z" + NUL */
 #define IA_TIME_AMZ_LEN 17 /* "20261127T020001Z" + NUL */
 
-/* Current time; overridable by IA_FAKE_NOW=<epoch seconds> for tests of dated rules. */
+/*
+ * Current time (core/clock_now.c). Only the unit-test executables can move it, with
+ * IA_FAKE_NOW=<epoch seconds> (tests/unit/fake_now.c); the installed binary ignores it.
+ */
 time_t ia_time_now(void);
 /* Monotonic milliseconds, for time-outs and backoff. */
 uint64_t ia_time_mono_ms(void);

@@ -20,6 +20,11 @@ struct parse_state {
     char section[256];
     int line_hint;
     char **closed_sections;
+    FILE *f;
+    int line;            /* the line just read */
+    int continuation;    /* it is indented: inih hands it over as more of the previous key */
+    char **seen_keys;    /* "section\nkey" of every key given so far */
+    int *seen_lines;     /* the line each was given on */
 };
 
 size_t
@@ -73,6 +78,7 @@ ia_config_init(struct ia_config *c)
     c->rules.bootstrap_grace_days = 30;
     c->rules.max_key_age_days = 90;
     c->rules.min_password_length = 16;
+    c->rules.max_exception_days = 365;
     /* GDS naming: Admin / TrustedUser / ReadOnly and per-person first.last-admin etc. */
     static const char *human[] = { "admin", "*-admin", "trusted*user", "*-trusted*user",
                                    "*-trusted", "read*only", "*-read*only", "*-readonly",
@@ -320,6 +326,8 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         return parse_int(st, "[rules] max_key_age_days", v, 1, 3650, &r->max_key_age_days);
     if (!strcmp(k, "min_password_length"))
         return parse_int(st, "[rules] min_password_length", v, 6, 128, &r->min_password_length);
+    if (!strcmp(k, "max_exception_days"))
+        return parse_int(st, "[rules] max_exception_days", v, 1, 3650, &r->max_exception_days);
     if (!strcmp(k, "bootstrap_role_pattern"))
         setstr(&r->bootstrap_role_pattern, v);
     else if (!strcmp(k, "readonly_role_pattern"))
@@ -350,8 +358,9 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         return fail(st,
                     "unknown key '%s' in [rules]; known keys: stale_days, bootstrap_role_pattern, "
                     "bootstrap_grace_days, human_role_patterns, readonly_role_pattern, "
-                    "trusted_role_pattern, admin_role_pattern, max_key_age_days, min_password_length, "
-                    "allowed_email_domains, required_group, known_accounts",
+                    "trusted_role_pattern, admin_role_pattern, max_key_age_days, "
+                    "min_password_length, allowed_email_domains, required_group, known_accounts, "
+                    "max_exception_days",
                     k);
     return 1;
 }
@@ -402,6 +411,67 @@ reports_key(struct parse_state *st, const char *k, const char *v)
     return fail(st, "unknown key '%s' in [reports]; known keys: formats, per_team", k);
 }
 
+/* inih does not pass line numbers: this reader counts them and notes indented lines. */
+static char *
+reader(char *str, int num, void *stream)
+{
+    struct parse_state *st = stream;
+    if (!fgets(str, num, st->f))
+        return NULL;
+    st->line++;
+    st->continuation = str[0] == ' ' || str[0] == '\t';
+    return str;
+}
+
+/* Keys whose value is a list: only these may go on over indented continuation lines. */
+static int
+is_list_key(const char *section, const char *name)
+{
+    static const char *const lists[] = {
+        "rules\nhuman_role_patterns", "rules\nallowed_email_domains",
+        "rules\nknown_accounts", "organization\nexclude",
+    };
+    char key[512];
+    snprintf(key, sizeof(key), "%s\n%s", section, name);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        if (!strcmp(key, lists[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A key given twice in one section would let the later value win silently (a second
+ * base_account left the real one unaudited; a second id dropped an account): refuse it,
+ * and a continuation line under a single-value key, which would do the same.
+ */
+static int
+check_repeat(struct parse_state *st, const char *section, const char *name)
+{
+    if (st->continuation) {
+        if (!is_list_key(section, name))
+            return fail(st, "indented line continues [%s] %s, which takes one value; put the "
+                            "value on one line (only lists go on over indented lines)",
+                        section, name);
+        return 1;
+    }
+    struct ia_buf key = IA_BUF_INIT;
+    ia_buf_addf(&key, "%s\n%s", section, name);
+    size_t n = ia_strlist_len(st->seen_keys);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(st->seen_keys[i], key.buf)) {
+            ia_buf_release(&key);
+            return fail(st, "'%s' is given twice in [%s] (first on line %d); keep one: the "
+                            "later value would silently replace the earlier",
+                        name, section, st->seen_lines[i]);
+        }
+    }
+    strlist_add(&st->seen_keys, key.buf);
+    st->seen_lines = ia_xrealloc(st->seen_lines, (n + 1) * sizeof(*st->seen_lines));
+    st->seen_lines[n] = st->line;
+    ia_buf_release(&key);
+    return 1;
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -432,6 +502,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
             c->n_accounts++;
         }
     }
+    if (*section && !check_repeat(st, section, name))
+        return 0;
     if (!strcmp(section, "audit"))
         return audit_key(st, name, value);
     if (!strncmp(section, "account ", 8))
@@ -500,9 +572,12 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
     ia_err_clear(&perr);
     st.c = c;
     st.err = &perr;
-    int line = ini_parse_file(f, on_key, &st);
+    st.f = f;
+    int line = ini_parse_stream(reader, &st, on_key, &st);
     fclose(f);
     ia_strlist_free(st.closed_sections);
+    ia_strlist_free(st.seen_keys);
+    free(st.seen_lines);
     if (line > 0) {
         if (perr.code == IA_OK)
             ia_err_set(&perr, IA_ERR_CONFIG,

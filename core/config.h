@@ -32,6 +32,7 @@ struct ia_config_rules {
     char *required_group;          /* NULL: rule off */
     char **known_accounts;         /* NULL-terminated account ids */
     char *admin_role_pattern;
+    int max_exception_days;        /* 365: furthest an exception's expires may lie ahead */
 };
 
 struct ia_config {

@@ -11,7 +11,10 @@ int ia_log_level_parse(const char *name, enum ia_log_level *out);
 
 /*
  * Write one line. fmt continues after "mod=M ", normally `msg="..." key=%s ...`.
- * Never pass a secret. Thread-safe (one write per line).
+ * Every %s value is escaped logfmt-style ('"', '\\' and control characters as \", \\,
+ * \n, \xNN), and quoted when it stands outside quotes in fmt and is empty or holds a
+ * space, '=' or an escaped byte: a value can never forge a line or a key. Lines longer than
+ * 2 KiB are cut. Never pass a secret. Thread-safe (one write per line).
  */
 void ia_log_write(enum ia_log_level level, const char *mod, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

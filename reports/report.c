@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "reports/report_int.h"
 
@@ -90,13 +91,9 @@ ia_report_file_open(struct ia_report_ctx *ctx, const char *name, int stream,
 
     memset(out, 0, sizeof(*out));
     ia_buf_addf(&path, "%s/%s", ctx->out_dir, name);
-    ia_buf_addf(&tmp, "%s/.%s.tmp-%ld", ctx->out_dir, name, (long)getpid());
-    for (int attempt = 0; attempt < 2 && fd < 0; attempt++) {
-        fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        /* A leftover from a crashed report of the same pid: ours to replace. */
-        if (fd < 0 && errno == EEXIST && attempt == 0)
-            unlink(tmp.buf);
-    }
+    IA_ASSERT(ctx->tmp_dir);
+    ia_buf_addf(&tmp, "%s/%s", ctx->tmp_dir, name);
+    fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         ia_err_set(err, IA_ERR_IO,
                    "cannot create %s: %s (check that the output directory is writable)", tmp.buf,
@@ -146,8 +143,21 @@ ia_report_file_commit(struct ia_report_ctx *ctx, struct ia_report_file *file, st
             goto out;
         }
     }
-    /* libxlsxwriter fopen()s the file we created 0600, which keeps the mode; be sure. */
-    if (chmod(file->tmp, 0600) != 0 || rename(file->tmp, file->path) != 0) {
+    if (!file->f && file->tmp) {
+        /* libxlsxwriter fopen()ed it by name, in our private folder; make sure of the mode
+         * on the descriptor, never by path. */
+        int fd = open(file->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int bad = fd < 0 || fchmod(fd, 0600) != 0 || fsync(fd) != 0;
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (bad) {
+            ia_err_set(err, IA_ERR_IO, "cannot finish %s: %s", file->tmp, strerror(e));
+            goto out;
+        }
+    }
+    /* From our 0700 folder into out_dir: rename replaces a name, it never follows a link. */
+    if (rename(file->tmp, file->path) != 0) {
         ia_err_set(err, IA_ERR_IO, "cannot move %s into place as %s: %s", file->tmp, file->path,
                    strerror(errno));
         goto out;
@@ -353,6 +363,13 @@ ensure_dir(const char *dir, struct ia_err *err)
     if (stat(dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode))
             return ia_err_set(err, IA_ERR_IO, "%s is not a directory; pass --out DIR", dir);
+        /* Anyone who can write here could swap a report for a link as it is moved in. */
+        if (sb.st_mode & S_IWOTH)
+            return ia_err_set(err, IA_ERR_CONFIG,
+                              "output directory %s is writable by every user (mode %04o): "
+                              "another user could replace the reports; run 'chmod o-w %s' or "
+                              "pass --out a directory only you can write",
+                              dir, (unsigned)(sb.st_mode & 07777), dir);
         return IA_OK;
     }
     if (errno == ENOENT && mkdir(dir, 0700) == 0)
@@ -436,6 +453,16 @@ ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir, unsigned 
     }
     if ((rc = ensure_dir(out_dir, err)) != IA_OK)
         goto out;
+    struct ia_buf tmpl = IA_BUF_INIT;
+    ia_buf_addf(&tmpl, "%s/.iam-audit-XXXXXX", out_dir);
+    ctx.tmp_dir = ia_buf_detach(&tmpl, NULL);
+    if (!mkdtemp(ctx.tmp_dir)) {
+        rc = ia_err_set(err, IA_ERR_IO, "cannot create a working folder in %s: %s (check the "
+                        "directory is writable)", out_dir, strerror(errno));
+        free(ctx.tmp_dir);
+        ctx.tmp_dir = NULL;
+        goto out;
+    }
     if ((rc = resolve_run(&ctx, run_id, err)) != IA_OK)
         goto out;
     if ((rc = count_findings(&ctx, &sum.findings, err)) != IA_OK)
@@ -457,6 +484,13 @@ ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir, unsigned 
     }
     rc = IA_OK;
 out:
+    if (ctx.tmp_dir) {
+        /* Empty by now: every file was renamed out or removed by its abort. */
+        if (rmdir(ctx.tmp_dir) != 0)
+            IA_LOG_WARN("report", "msg=\"cannot remove working folder\" path=%s error=\"%s\"",
+                        ctx.tmp_dir, strerror(errno));
+        free(ctx.tmp_dir);
+    }
     ia_report_summary_release(&sum);
     return rc;
 }

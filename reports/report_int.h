@@ -25,6 +25,8 @@ struct ia_report_ctx {
     char run_iso[IA_TIME_ISO_LEN];
     char run_status[16];              /* complete or partial */
     const char *out_dir;              /* borrowed */
+    char *tmp_dir;                    /* owned: private 0700 mkdtemp folder in out_dir where
+                                         every file is written before its rename into place */
     struct ia_report_summary *sum;    /* files are appended here */
 };
 
@@ -76,13 +78,14 @@ struct ia_report_file {
 };
 
 /*
- * Create out_dir/.NAME.tmp-PID with mode 0600 (O_EXCL; a stale one is replaced). With
+ * Create tmp_dir/NAME with mode 0600 (O_EXCL, O_NOFOLLOW). tmp_dir is ours alone (0700), so
+ * a writer that reopens the file by name (libxlsxwriter) cannot be redirected. With
  * stream, *out->f is open for writing; without, the empty file is closed again so another
  * writer (libxlsxwriter) can fopen it, keeping the mode. Release with commit or abort.
  */
 enum ia_code ia_report_file_open(struct ia_report_ctx *ctx, const char *name, int stream,
                                  struct ia_report_file *out, struct ia_err *err);
-/* Flush and close the stream, chmod 0600, rename into place, add the path to ctx->sum. */
+/* Flush and close the stream, fchmod 0600, rename into out_dir, add the path to ctx->sum. */
 enum ia_code ia_report_file_commit(struct ia_report_ctx *ctx, struct ia_report_file *file,
                                    struct ia_err *err);
 /* Close and remove the temporary file. NULL-safe; a no-op after commit. */

@@ -827,12 +827,12 @@ sev_format(lxw_workbook *wb, int i)
     return f;
 }
 
-/* Start a workbook on file->tmp (constant memory, temp files beside the output). */
+/* Start a workbook on file->tmp (constant memory, its temp files in our private folder). */
 static enum ia_code
 book_open(struct book *b, struct ia_report_ctx *ctx, const struct ia_report_file *file,
           const char *name, const char *title, struct ia_err *err)
 {
-    lxw_workbook_options opt = { .constant_memory = LXW_TRUE, .tmpdir = (char *)ctx->out_dir };
+    lxw_workbook_options opt = { .constant_memory = LXW_TRUE, .tmpdir = ctx->tmp_dir };
     lxw_doc_properties props;
     struct ia_buf subject = IA_BUF_INIT;
     enum ia_code rc;

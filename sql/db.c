@@ -14,6 +14,10 @@
 #include "core/mem.h"
 #include "sql/embed.h"
 
+#ifndef S_ISVTX
+#define S_ISVTX 01000 /* the sticky bit: XSI, hidden by _POSIX_C_SOURCE alone */
+#endif
+
 struct ia_db_stmt {
     sqlite3_stmt *st;
     struct ia_db *db;
@@ -151,6 +155,83 @@ migrate(struct ia_db *db, enum ia_db_mode mode, struct ia_err *err)
     return ia_db_commit(db, err);
 }
 
+/*
+ * iam-audit usually runs as root. A database folder that another user can write to (and
+ * that lacks the sticky bit) lets that user swap the database or its lock for a symlink or
+ * a hard link between our check and our open, so such folders are refused outright. In a
+ * sticky shared folder (/tmp) others cannot replace our files, but they can create theirs
+ * first: there a file must belong to us. A symlink at the database path is refused in
+ * every folder. Returns IA_ERR_CONFIG (exit 78) with the fix.
+ */
+static enum ia_code
+check_db_folder(const char *path, int *shared, struct ia_err *err)
+{
+    char dir[4096];
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else if ((size_t)(slash - path) >= sizeof(dir))
+        return ia_err_set(err, IA_ERR_INVALID, "database path is too long: %s", path);
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    *shared = 0;
+    if (stat(dir, &st) != 0)
+        return IA_OK; /* the open that follows names the missing folder */
+    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "database folder %s is writable by every user (mode %04o, no sticky "
+                          "bit): another user could swap the database or its lock for a link; "
+                          "run 'chmod o-w %s' or keep the database in a folder only its owner "
+                          "can write (e.g. /var/lib/iam-audit)",
+                          dir, (unsigned)(st.st_mode & 07777), dir);
+    *shared = (st.st_mode & S_IWOTH) != 0;
+    return IA_OK;
+}
+
+/* fstat checks on a database or lock file we opened: see check_db_folder. */
+static enum ia_code
+check_db_file(int fd, const char *path, int shared, struct ia_err *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return ia_err_set(err, IA_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ia_err_set(err, IA_ERR_CONFIG, "%s is not a regular file; remove it or give "
+                          "another database path", path);
+    if (st.st_nlink != 1)
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s has %lu hard links: another name could point iam-audit's writes at "
+                          "someone else's file; remove it (iam-audit creates it again)",
+                          path, (unsigned long)st.st_nlink);
+    if (shared && st.st_uid != geteuid())
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s belongs to uid %lu, not to this user (uid %lu), in a folder every "
+                          "user can write: remove it, or keep the database in a folder only its "
+                          "owner can write",
+                          path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+    return IA_OK;
+}
+
+/* Refuse a symlink at the database path before anything opens it. */
+static enum ia_code
+check_db_path(const char *path, int *shared, struct ia_err *err)
+{
+    struct stat st;
+    enum ia_code rc = check_db_folder(path, shared, err);
+    if (rc != IA_OK)
+        return rc;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "database path %s is a symbolic link; give the real path (a link in "
+                          "the database folder could point root's writes anywhere)",
+                          path);
+    return IA_OK;
+}
+
 enum ia_code
 ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia_err *err)
 {
@@ -159,7 +240,11 @@ ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia
     int flags = mode == IA_DB_READONLY ? SQLITE_OPEN_READONLY
                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
+    int shared = 0;
     db->path = ia_xstrdup(path);
+    if ((rc = check_db_path(path, &shared, err)) != IA_OK)
+        goto out;
+    rc = IA_ERR_DB;
     if (mode == IA_DB_READONLY && access(path, F_OK) != 0) {
         rc = ia_err_set(err, IA_ERR_NOT_FOUND,
                         "database %s does not exist; run 'iam-audit collect' first or pass "
@@ -169,17 +254,23 @@ ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia
     }
     if (mode == IA_DB_READWRITE) {
         /* Create it owner-only before SQLite does (SQLite would honour the umask). */
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
-            rc = ia_err_set(err, IA_ERR_IO,
+            rc = ia_err_set(err, errno == ELOOP ? IA_ERR_CONFIG : IA_ERR_IO,
                             "cannot create database %s: %s (check the directory exists and is "
-                            "writable)",
+                            "writable, and that the path is not a symbolic link)",
                             path, strerror(errno));
             goto out;
         }
+        rc = check_db_file(fd, path, shared, err);
         close(fd);
+        if (rc != IA_OK)
+            goto out;
+        rc = IA_ERR_DB;
     }
-    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+    /* NOFOLLOW again: the path is checked above, SQLite opens it by name. */
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         rc = db_error(db, err, "cannot open");
         goto out;
     }
@@ -429,9 +520,28 @@ ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err)
     int n = snprintf(path, sizeof(path), "%s.lock", db_path);
     if (n < 0 || (size_t)n >= sizeof(path))
         return ia_err_set(err, IA_ERR_INVALID, "database path is too long: %s", db_path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int shared = 0;
+    enum ia_code rc = check_db_path(db_path, &shared, err);
+    if (rc != IA_OK)
+        return rc;
+    /* Never through a link: a planted symlink would make root truncate its target. */
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    for (int tries = 0; fd < 0 && errno == ENOENT && tries < 3; tries++) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST)
+            fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0 && errno == ELOOP)
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "lock file %s is a symbolic link; remove it (iam-audit creates the lock "
+                          "itself and never writes through a link)",
+                          path);
     if (fd < 0)
         return ia_err_set(err, IA_ERR_IO, "cannot create lock file %s: %s", path, strerror(errno));
+    if ((rc = check_db_file(fd, path, shared, err)) != IA_OK) {
+        close(fd);
+        return rc;
+    }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         ssize_t r = pread(fd, holder, sizeof(holder) - 1, 0);

@@ -1181,18 +1181,22 @@ def write_outputs(args, spec, b, audit_key, auth, started, finished, seconds, pp
                 f"human_role_patterns = {','.join(HUMAN_ROLE_PATTERNS)}\n"
                 f"readonly_role_pattern = {READONLY_ROLE_PATTERN}\n")
 
+    # Within [rules] max_exception_days (365) of today, as iam-audit requires.
+    expires = (datetime.date.today() + datetime.timedelta(days=180)).isoformat()
     with open(files["exceptions"], "w") as f:
         f.write("; Accepted risks for the test estate: the audit machinery itself.\n"
                 "[exception audit-role]\n"
                 "rule = trust-no-mfa, role-name-nonstandard\n"
                 f"resource = arn:aws:iam::*:role/{AUDIT_ROLE}\n"
                 "reason = the nightly audit job assumes this role without MFA by design\n"
-                "owner = security-team@example.gov.uk\nticket = SEC-1234\nexpires = 2099-12-31\n"
+                "owner = security-team@example.gov.uk\nticket = SEC-1234\n"
+                f"expires = {expires}\n"
                 "\n[exception audit-user]\n"
                 "rule = user-no-mfa, user-name-not-email, user-not-in-group, user-not-in-roster\n"
                 f"resource = {user_arn(B, AUDIT_USER, AUDIT_USER_PATH)}\n"
                 "reason = service user for the audit job; keys only, rotated by the job\n"
-                "owner = security-team@example.gov.uk\nticket = SEC-1235\nexpires = 2099-12-31\n")
+                "owner = security-team@example.gov.uk\nticket = SEC-1235\n"
+                f"expires = {expires}\n")
 
     with open(files["env"], "w") as f:
         f.write(f"AWS_ACCESS_KEY_ID={audit_key[0]}\n"

@@ -1077,6 +1077,17 @@ test_exception_file_errors(void **state)
         { "[exception a]\nrule = *\nresource = *\nreason = r\nexpires = 2027-01-01\n"
           "[exception a]\nrule = *\n",
           "exceptions.ini:7: [exception a] appears twice" },
+        /* Catch-alls would suppress every finding (issue 12 item 7). */
+        { "[exception all]\nrule = *\nresource = *\nreason = r\nexpires = 2027-01-01\n",
+          "exceptions.ini:3: [exception all] covers every rule (rule = *) on every resource" },
+        { "[exception all]\nrule = root-no-mfa, *\nresource = arn:aws:iam::*:*\nreason = r\n"
+          "expires = 2027-01-01\n",
+          "exceptions.ini:3: [exception all] covers every rule" },
+        { "[exception all]\nreason = r\nrule = *\nexpires = 2027-01-01\nresource = ARN:*\n",
+          "exceptions.ini:5: [exception all] covers every rule" },
+        /* Now is 2026-11-27: at most 365 days ahead by default. */
+        { "[exception far]\nrule = root-no-mfa\nresource = *\nreason = r\nexpires = 2027-11-29\n",
+          "exceptions.ini:5: [exception far] expires on 2027-11-29, more than 365 days" },
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(bad); i++) {
         struct env e;
@@ -1090,6 +1101,35 @@ test_exception_file_errors(void **state)
         assert_null(query1(&e, "SELECT run_id FROM analyses WHERE run_id = :run", 1));
         env_close(&e);
     }
+}
+
+static void
+test_exception_limits_allowed(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    /* rule = * on one account's roles, and an expiry exactly 365 days ahead, are fine. */
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT, s_exc_doc);
+    assert_int_equal(analyse(&e, 0, NULL, NULL,
+                             "[exception team]\nrule = *\nresource = arn:aws:iam::" TEAM ":role/*\n"
+                             "reason = r\nexpires = 2027-11-27\n",
+                             &sum, &err),
+                     IA_OK);
+    assert_int_equal(sum.n_suppressed, 2);
+    env_close(&e);
+    /* [rules] max_exception_days moves the bound. */
+    env_open(&e);
+    e.cfg.rules.max_exception_days = 30;
+    assert_int_equal(analyse(&e, 0, NULL, NULL,
+                             "[exception a]\nrule = root-no-mfa\nresource = *\nreason = r\n"
+                             "expires = 2027-01-01\n",
+                             &sum, &err),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "more than 30 days"));
+    env_close(&e);
 }
 
 /* ---- leavers and roster files -------------------------------------------------------------- */
@@ -1360,6 +1400,7 @@ main(void)
         cmocka_unit_test(test_exception_suppresses),
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
+        cmocka_unit_test(test_exception_limits_allowed),
         cmocka_unit_test(test_leavers_csv),
         cmocka_unit_test(test_input_warnings_recorded),
         cmocka_unit_test(test_fingerprint),

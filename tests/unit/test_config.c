@@ -57,6 +57,18 @@ static const struct bad_case s_bad[] = {
     { "[rules]\nstale_days = 30\n", NULL, "no account to audit" },
     { "[account ]\nid = 111111111111\nid = 222222222222\n", ":2:", "needs a name" },
     { "[reports]\nformats = csv, pdf\n", ":2:", "unknown format 'pdf'" },
+    /* A repeated key would silently win (issue 12 item 6): base_account twice, id twice. */
+    { "[audit]\nbase_account = 111111111111\nbase_account = 222222222222\n", ":3:",
+      "'base_account' is given twice in [audit] (first on line 2)" },
+    { "[audit]\nbase_account = 111111111111\nregion = eu-west-2\n\n; again\n"
+      "base_account = 222222222222\n", ":6:", "given twice in [audit]" },
+    { "[account a]\nid = 222222222222\nteam = t\nid = 333333333333\n", ":4:",
+      "'id' is given twice in [account a] (first on line 2)" },
+    { "[audit]\nbase_account = 111111111111\n[rules]\nstale_days = 30\nstale_days = 900\n",
+      ":5:", "given twice in [rules]" },
+    { "[audit]\nbase_account = 111111111111\n  222222222222\n", ":3:", "takes one value" },
+    { "[audit]\nbase_account = 111111111111\n[rules]\nmax_exception_days = 0\n", ":4:",
+      "max_exception_days must be a whole number from 1 to 3650" },
 };
 
 static void
@@ -131,6 +143,7 @@ test_good_config(void **state)
     assert_int_equal(c.concurrency, 3);
     assert_int_equal(c.rules.stale_days, 90);
     assert_int_equal(c.rules.min_password_length, 16);
+    assert_int_equal(c.rules.max_exception_days, 365);
     assert_int_equal(c.n_accounts, 2);
     assert_string_equal(c.accounts[0].team, "gds-users"); /* the base account's team */
     assert_string_equal(c.accounts[1].role_arn, "arn:aws:iam::222222222222:role/path/audit");
