@@ -282,7 +282,7 @@ email_one(struct ctx *x, const char *team, char *const *to, const char *book)
     }
     if (workbooks(x, &e) != IA_OK || read_workbook(x, book, &data, &e) != IA_OK)
         goto failed;
-    ia_buf_addf(&uniq, "run%lld-%s", (long long)x->run.run_id, who);
+    ia_buf_addf(&uniq, "run%lld-%s-%ld", (long long)x->run.run_id, who, (long)getpid());
     struct ia_mime_attachment att = { book, IA_XLSX_TYPE, data.buf, data.len };
     struct ia_mime_message m = { d->from, to, subject.buf, text.buf, &att, 1, ia_time_now(),
                                  uniq.buf, d->email == IA_EMAIL_SENDMAIL };

@@ -6,3 +6,5 @@ ia_moto_test(run)
 add_test(NAME integration.managed COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_managed.py $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 600)
+# Delivery (issue 17): SES, Security Hub and a webhook stub; the test starts a second moto.
+ia_moto_test(deliver)
