@@ -323,6 +323,23 @@ def main():
                   "--dry-run sends and records nothing")
             check(SECRET not in p.stdout + p.stderr, "--dry-run does not print the URL")
 
+            # ---- securityhub_role_arn: the hub's account is the role's ----------------------
+            rconf = os.path.join(work, "r.conf")
+            open(rconf, "w").write(open(conf).read().replace(
+                "securityhub = on\n", "securityhub = on\nsecurityhub_role_arn = "
+                "arn:aws:iam::222222222222:role/iam-audit\n"))
+            p = deliver(c=rconf)
+            hubf = hub_findings(hub)
+            cur = {"iam-audit/" + r[0] for r in q("SELECT fingerprint FROM findings WHERE "
+                                                  "run_id = ?", run2)}
+            check(p.returncode == 0 and cur and cur <= set(hubf) and
+                  all(hubf[i]["AwsAccountId"] == "222222222222" and
+                      hubf[i]["ProductArn"].endswith(":222222222222:product/222222222222/default")
+                      for i in cur),
+                  f"through securityhub_role_arn the findings are the role's account's "
+                  f"({p.returncode}: {p.stderr[-300:]})")
+            check("account 222222222222" in p.stdout, f"the target names it: {p.stdout}")
+
             # ---- the webhook file must be private -----------------------------------------
             os.chmod(hookfile, 0o644)
             p = subprocess.run([binary, "--log-level", "debug", "deliver", "--config", conf],
