@@ -274,6 +274,8 @@ email_one(struct ctx *x, const char *team, char *const *to, const char *book)
         goto out;
     }
     subject_for(&subject, &x->run, team, &c);
+    ia_mime_utf8_sanitize(&subject);
+    ia_mime_utf8_sanitize(&text);
     if (x->o->dry_run) {
         ia_buf_addf(&detail, "to %s, \"%s\", attaching %s", target.buf, subject.buf, book);
         say(x, "email", who, detail.buf);

@@ -27,7 +27,8 @@ struct ia_dl_counts {
     size_t open_total;
     size_t suppressed;
     size_t n_new;          /* unsuppressed or not, new since prev_id */
-    size_t leavers;        /* leaver rows with a role still trusting them */
+    size_t leavers;        /* leavers a role still trusts; with team NULL also those whose
+                              IAM user is still there */
     size_t bootstrap;      /* bootstrap roles still present */
     size_t failed_accounts;
 };

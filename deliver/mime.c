@@ -73,6 +73,25 @@ ia_mime_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
+void
+ia_mime_utf8_sanitize(struct ia_buf *b)
+{
+    size_t i = 0;
+    while (i < b->len) {
+        unsigned char c = (unsigned char)b->buf[i];
+        size_t k = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (i + k <= b->len && ia_mime_utf8_valid(b->buf + i, k)) {
+            i += k;
+            continue;
+        }
+        b->buf[i++] = '?';
+    }
+}
+
 /* Length of the UTF-8 sequence starting with byte c (1 for anything unexpected). */
 static size_t
 utf8_len(unsigned char c)

@@ -54,4 +54,10 @@ void ia_mime_header_words(struct ia_buf *out, const char *text, size_t indent, c
 /* Whether s is valid UTF-8 (no overlongs, no surrogates). */
 int ia_mime_utf8_valid(const char *s, size_t n);
 
+/*
+ * Replace every byte that does not start a valid UTF-8 character in b with '?', in place,
+ * so text from the database or the configuration can always be sent.
+ */
+void ia_mime_utf8_sanitize(struct ia_buf *b);
+
 #endif

@@ -14,6 +14,7 @@
 #include "collector/endpoints.h"
 #include "core/mem.h"
 #include "deliver/internal.h"
+#include "deliver/mime.h"
 
 /* Both batch APIs take at most 100 findings a call. */
 #define IA_SH_BATCH 100
@@ -42,22 +43,30 @@ copy16(char dst[16], const char *src)
     snprintf(dst, 16, "%s", src ? src : "");
 }
 
-/* Append at most max bytes of s, cut between UTF-8 characters, "..." when cut. */
+/* s as a JSON string of at most max bytes, cut between UTF-8 characters ("..." when cut);
+   bytes that are not UTF-8 become '?' (jansson refuses them). */
 static json_t *
 json_trunc(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    if (n <= max)
-        return json_string(s);
-    size_t cut = max - 3;
-    while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-        cut--;
     struct ia_buf b = IA_BUF_INIT;
-    ia_buf_add(&b, s, cut);
-    ia_buf_addstr(&b, "...");
+    ia_buf_addstr(&b, s ? s : "");
+    ia_mime_utf8_sanitize(&b);
+    if (b.len > max) {
+        size_t cut = max - 3;
+        while (cut > 0 && ((unsigned char)b.buf[cut] & 0xc0) == 0x80)
+            cut--;
+        ia_buf_setlen(&b, cut);
+        ia_buf_addstr(&b, "...");
+    }
     json_t *j = json_string(b.buf);
     ia_buf_release(&b);
     return j;
+}
+
+static json_t *
+jstr(const char *s)
+{
+    return json_trunc(s, 4096);
 }
 
 static const char *
@@ -114,13 +123,13 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
 
     json_object_set_new(f, "SchemaVersion", json_string("2018-10-08"));
     ia_buf_addf(&b, "iam-audit/%s", fp);
-    json_object_set_new(f, "Id", json_string(b.buf));
+    json_object_set_new(f, "Id", jstr(b.buf));
     ia_buf_reset(&b);
     product_arn(&b, region, account);
     json_object_set_new(f, "ProductArn", json_string(b.buf));
     ia_buf_reset(&b);
     ia_buf_addf(&b, "iam-audit/%s", rule);
-    json_object_set_new(f, "GeneratorId", json_string(b.buf));
+    json_object_set_new(f, "GeneratorId", jstr(b.buf));
     ia_buf_reset(&b);
     json_object_set_new(f, "AwsAccountId", json_string(account));
     json_object_set_new(f, "Types", json_pack("[s]", "Software and Configuration Checks/AWS "
@@ -132,8 +141,8 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     json_object_set_new(f, "CreatedAt", json_string(b.buf));
     ia_buf_reset(&b);
     json_object_set_new(f, "UpdatedAt", json_string(run->analysed_at));
-    json_object_set_new(f, "Severity", json_pack("{s:s,s:s}", "Label", severity_label(sev),
-                                                 "Original", sev));
+    json_object_set_new(f, "Severity", json_pack("{s:s,s:o}", "Label", severity_label(sev),
+                                                 "Original", jstr(sev)));
     json_object_set_new(f, "Title", json_trunc(title, 256));
     ia_buf_addf(&b, "%s. Account %s%s%s%s, team %s.", title, acct ? acct : "?",
                 acct_name ? " (" : "", acct_name ? acct_name : "", acct_name ? ")" : "",
@@ -148,7 +157,7 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     ia_buf_reset(&b);
     if (cfg->delivery.rules_url) {
         ia_buf_addf(&b, "%s#%s", cfg->delivery.rules_url, rule);
-        json_object_set_new(rec, "Url", json_string(b.buf));
+        json_object_set_new(rec, "Url", jstr(b.buf));
         ia_buf_reset(&b);
     }
     json_object_set_new(f, "Remediation", json_pack("{s:o}", "Recommendation", rec));
@@ -159,16 +168,17 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
             snprintf(part, sizeof(part), "%.*s", (int)(colon - arn - 4), arn + 4);
     }
     json_object_set_new(f, "Resources",
-                        json_pack("[{s:s,s:o,s:s,s:s}]", "Type", resource_type(arn), "Id",
-                                  json_trunc(arn, 512), "Partition", part, "Region", region));
+                        json_pack("[{s:s,s:o,s:o,s:s}]", "Type", resource_type(arn), "Id",
+                                  json_trunc(arn, 512), "Partition", jstr(part), "Region",
+                                  region));
     json_t *pf = json_object();
-    json_object_set_new(pf, "iam-audit/rule", json_string(rule));
+    json_object_set_new(pf, "iam-audit/rule", jstr(rule));
     if (acct)
-        json_object_set_new(pf, "iam-audit/account", json_string(acct));
+        json_object_set_new(pf, "iam-audit/account", jstr(acct));
     if (team)
-        json_object_set_new(pf, "iam-audit/team", json_string(team));
+        json_object_set_new(pf, "iam-audit/team", jstr(team));
     if (supp)
-        json_object_set_new(pf, "iam-audit/exception", json_string(supp));
+        json_object_set_new(pf, "iam-audit/exception", jstr(supp));
     json_object_set_new(f, "ProductFields", pf);
     json_object_set_new(f, "RecordState", json_string("ACTIVE"));
     /* Taken by Security Hub only when the finding is created; see the file comment. */

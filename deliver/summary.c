@@ -67,10 +67,18 @@ ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
     bind_team(st, run, team);
     while ((r = ia_db_step(st, err)) == 1) {
         const char *role = ia_db_col_text(st, 8);
-        if (!role)
-            continue;
-        if (c.leavers++ < IA_DL_LIST_MAX)
-            ia_buf_addf(&leavers, "  - %s, trusted by %s\n", ia_db_col_text(st, 1), role);
+        /* A role still trusting them, or (whole estate) their IAM user still there. */
+        if (role) {
+            if (c.leavers++ < IA_DL_LIST_MAX)
+                ia_buf_addf(&leavers, "  - %s, trusted by %s\n", ia_db_col_text(st, 1), role);
+        } else if (!team && ia_db_col_int(st, 7)) {
+            if (c.leavers++ < IA_DL_LIST_MAX)
+                ia_buf_addf(&leavers, "  - %s: IAM user still present (%s, %lld active "
+                                      "key(s))\n",
+                            ia_db_col_text(st, 1),
+                            ia_db_col_int(st, 4) ? "console password" : "no password",
+                            (long long)ia_db_col_int(st, 5));
+        }
     }
     ia_db_reset(st);
     if (r < 0)
@@ -126,7 +134,7 @@ ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
                             (long long)run->prev_id, c.n_new);
             else
                 ia_buf_addstr(text, "This is the first analysed run: every finding is new.\n");
-            ia_buf_addf(text, "\nLeavers still trusted by a role: %zu\n%s", c.leavers, leavers.buf);
+            ia_buf_addf(text, "\nLeavers with access left: %zu\n%s", c.leavers, leavers.buf);
             if (c.leavers > IA_DL_LIST_MAX)
                 ia_buf_addf(text, "  ... and %zu more (see the workbook)\n",
                             c.leavers - IA_DL_LIST_MAX);

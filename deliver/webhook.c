@@ -15,6 +15,7 @@
 #include "collector/crypto.h"
 #include "collector/http.h"
 #include "deliver/internal.h"
+#include "deliver/mime.h"
 
 /* Webhook URLs are about 80 characters; anything this long is not one. */
 #define IA_WEBHOOK_URL_MAX 2048
@@ -146,6 +147,7 @@ ia_dl_webhook_message(struct ia_db *db, const struct ia_dl_run *run, struct ia_b
     if (nfailed)
         ia_buf_addstr(&text, "\n");
     /* Slack's incoming webhooks take {"text": ...}; mrkdwn is on by default. */
+    ia_mime_utf8_sanitize(&text);
     json_t *msg = json_pack("{s:s}", "text", text.buf);
     if (!msg) {
         rc = ia_err_set(err, IA_ERR_INVALID, "the webhook message is not valid UTF-8");

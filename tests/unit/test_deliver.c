@@ -125,6 +125,11 @@ test_subject_words(void **state)
     assert_non_null(strstr(b.buf, "=?UTF-8?B?"));
     ia_buf_release(&b);
     ia_buf_release(&back);
+    struct ia_buf dirty = IA_BUF_INIT;
+    ia_buf_addstr(&dirty, "ok \xe2\x80\x94 \xff bad \xe2\x80 cut \xc3\xa9");
+    ia_mime_utf8_sanitize(&dirty);
+    assert_string_equal(dirty.buf, "ok \xe2\x80\x94 ? bad ?? cut \xc3\xa9");
+    ia_buf_release(&dirty);
     assert_false(ia_mime_utf8_valid("\xc0\xaf", 2)); /* overlong */
     assert_false(ia_mime_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
     assert_false(ia_mime_utf8_valid("\xe2\x80", 2)); /* cut short */
@@ -362,6 +367,9 @@ test_securityhub_batches(void **state)
     struct ia_err err;
     assert_int_equal(ia_db_open(path, IA_DB_READWRITE, &db, &err), IA_OK);
     add_run(db, 1, 0, 250);
+    /* Text that is not UTF-8 still makes a finding (jansson would refuse the string). */
+    exec_ok(db, "UPDATE findings SET title = 'bad ' || CAST(X'FF' AS TEXT) || ' title' "
+                "WHERE fingerprint = 'fp0001'");
 
     struct rec r;
     memset(&r, 0, sizeof(r));
@@ -417,6 +425,9 @@ test_securityhub_batches(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(f0, "Workflow"), "Status")),
         "SUPPRESSED");
+    json_t *f1 = json_array_get(json_object_get(r.body[0], "Findings"), 1);
+    assert_string_equal(json_string_value(json_object_get(f1, "Title")), "bad ? title");
+    assert_non_null(json_object_get(f1, "Resources"));
     char *first_body = json_dumps(r.body[0], JSON_SORT_KEYS);
 
     /* The same run again: the same 250 findings, byte for byte; nothing else. */
