@@ -45,10 +45,13 @@ int
 cmd_deliver(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' },    { "run", required_argument, NULL, 'r' },
-        { "dry-run", no_argument, NULL, 'n' },         { "profile", required_argument, NULL, 'p' },
-        { "mfa-token", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        {"config", required_argument, NULL, 'c'},
+        {"run", required_argument, NULL, 'r'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"profile", required_argument, NULL, 'p'},
+        {"mfa-token", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *profile = NULL, *mfa = NULL;
     int64_t run_id = 0;
@@ -67,8 +70,10 @@ cmd_deliver(int argc, char **argv)
             errno = 0;
             long long v = strtoll(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 1)
-                return ia_cli_usage_error("deliver", "--run needs a run id (a positive number "
-                                          "from the runs table), not '%s'", optarg);
+                return ia_cli_usage_error("deliver",
+                                          "--run needs a run id (a positive number "
+                                          "from the runs table), not '%s'",
+                                          optarg);
             run_id = (int64_t)v;
             break;
         }
@@ -90,8 +95,10 @@ cmd_deliver(int argc, char **argv)
         goto out;
     }
     if (!ia_deliver_configured(&cfg)) {
-        fprintf(stderr, "iam-audit deliver: %s has no [delivery] email, securityhub or "
-                        "slack_webhook_file; nothing to deliver\n", config);
+        fprintf(stderr,
+                "iam-audit deliver: %s has no [delivery] email, securityhub or "
+                "slack_webhook_file; nothing to deliver\n",
+                config);
         rc = IA_EXIT_OK;
         goto out;
     }
@@ -100,8 +107,7 @@ cmd_deliver(int argc, char **argv)
         rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
         goto out;
     }
-    if (ia_db_open(cfg.database, dry_run ? IA_DB_READONLY : IA_DB_READWRITE, &db, &err) !=
-        IA_OK) {
+    if (ia_db_open(cfg.database, dry_run ? IA_DB_READONLY : IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
         rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
         goto out;
@@ -111,18 +117,19 @@ cmd_deliver(int argc, char **argv)
     copts.profile = profile ? profile : cfg.profile;
     copts.region = cfg.region;
     copts.mfa_token = mfa;
-    struct ia_deliver_options o = { &cfg, run_id, dry_run, &copts, stdout };
+    struct ia_deliver_options o = {&cfg, run_id, dry_run, &copts, stdout};
     struct ia_deliver_result res;
     enum ia_code r = ia_deliver_run(db, &o, &res, &err);
     fflush(stdout);
     if (r != IA_OK) {
         fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
-        rc = r == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : r == IA_ERR_CONFIG ? IA_EXIT_CONFIG
-                                                                      : IA_EXIT_FAILED;
+        rc = r == IA_ERR_BUSY     ? IA_EXIT_TEMPFAIL
+             : r == IA_ERR_CONFIG ? IA_EXIT_CONFIG
+                                  : IA_EXIT_FAILED;
         goto out;
     }
-    fprintf(stderr, "iam-audit deliver: run %lld: %zu %s, %zu failed%s\n",
-            (long long)res.run_id, res.sent, dry_run ? "planned" : "sent", res.failed,
+    fprintf(stderr, "iam-audit deliver: run %lld: %zu %s, %zu failed%s\n", (long long)res.run_id,
+            res.sent, dry_run ? "planned" : "sent", res.failed,
             res.failed && !dry_run ? " (see: sqlite3 DB \"SELECT channel, target, error FROM "
                                      "deliveries WHERE status = 'failed'\")"
                                    : "");

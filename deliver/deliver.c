@@ -118,8 +118,8 @@ outcome(struct ctx *x, const char *channel, const char *target, const char *subj
         fprintf(x->o->out, "sent %s %s%s%s\n", channel, target, detail ? ": " : "",
                 detail ? detail : "");
     }
-    if (ia_dl_record(x->db, &x->run, channel, target, subject, detail, e ? e->msg : NULL,
-                     &derr) != IA_OK)
+    if (ia_dl_record(x->db, &x->run, channel, target, subject, detail, e ? e->msg : NULL, &derr) !=
+        IA_OK)
         fprintf(stderr, "iam-audit deliver: cannot record the %s delivery to %s: %s\n", channel,
                 target, derr.msg);
 }
@@ -129,8 +129,8 @@ caller_creds(struct ctx *x, struct ia_err *err)
 {
     if (x->have_caller)
         return IA_OK;
-    struct ia_http_options hopts = { 0, (long)x->cfg->request_timeout_s * 1000, 0,
-                                     x->cfg->ca_bundle };
+    struct ia_http_options hopts = {0, (long)x->cfg->request_timeout_s * 1000, 0,
+                                    x->cfg->ca_bundle};
     x->http = ia_http_new(&hopts);
     struct ia_creds_options copts = *x->o->creds;
     copts.http = ia_http_ops_of(x->http);
@@ -154,9 +154,9 @@ static enum ia_code
 client_for(struct ctx *x, const char *region, struct ia_creds_provider *prov,
            struct ia_aws_client *c, struct ia_err *err)
 {
-    enum ia_code rc = ia_aws_client_init(c, ia_http_ops_of(x->http), prov, region,
-                                         x->info.endpoint_url[0] ? x->info.endpoint_url : NULL,
-                                         err);
+    enum ia_code rc =
+        ia_aws_client_init(c, ia_http_ops_of(x->http), prov, region,
+                           x->info.endpoint_url[0] ? x->info.endpoint_url : NULL, err);
     if (rc != IA_OK)
         return rc;
     c->retry.max_attempts = x->cfg->max_attempts;
@@ -175,8 +175,9 @@ workbooks(struct ctx *x, struct ia_err *err)
              base && *base && strlen(base) < 30 ? base : "/tmp");
     if (!mkdtemp(x->tmpdir)) {
         x->tmpdir[0] = '\0';
-        return ia_err_set(err, IA_ERR_IO, "cannot create a temporary directory for the "
-                                          "workbooks: %s (set TMPDIR)",
+        return ia_err_set(err, IA_ERR_IO,
+                          "cannot create a temporary directory for the "
+                          "workbooks: %s (set TMPDIR)",
                           strerror(errno));
     }
     if (ia_report_write(x->db, x->run.run_id, x->tmpdir, IA_REPORT_XLSX, 1, &x->books, err) !=
@@ -236,7 +237,8 @@ subject_for(struct ia_buf *s, const struct ia_dl_run *run, const char *team,
             const struct ia_dl_counts *c)
 {
     /* UTF-8 on purpose: the dashes read better, and RFC 2047 carries them. */
-    ia_buf_addf(s, "iam-audit \xe2\x80\x94 %s%s: ", team ? "team " : "", team ? team : "every team");
+    ia_buf_addf(s, "iam-audit \xe2\x80\x94 %s%s: ", team ? "team " : "",
+                team ? team : "every team");
     if (c->open_total == 0 && c->failed_accounts == 0)
         ia_buf_addstr(s, "nothing to do");
     else
@@ -285,9 +287,10 @@ email_one(struct ctx *x, const char *team, char *const *to, const char *book)
     if (workbooks(x, &e) != IA_OK || read_workbook(x, book, &data, &e) != IA_OK)
         goto failed;
     ia_buf_addf(&uniq, "run%lld-%s-%ld", (long long)x->run.run_id, who, (long)getpid());
-    struct ia_mime_attachment att = { book, IA_XLSX_TYPE, data.buf, data.len };
-    struct ia_mime_message m = { d->from, to, subject.buf, text.buf, &att, 1, ia_time_now(),
-                                 uniq.buf, d->email == IA_EMAIL_SENDMAIL };
+    struct ia_mime_attachment att = {book, IA_XLSX_TYPE, data.buf, data.len};
+    struct ia_mime_message m = {d->from,       to,       subject.buf,
+                                text.buf,      &att,     1,
+                                ia_time_now(), uniq.buf, d->email == IA_EMAIL_SENDMAIL};
     if (ia_mime_build(&m, &msg, &e) != IA_OK)
         goto failed;
     if (d->email == IA_EMAIL_SENDMAIL) {
@@ -317,7 +320,7 @@ failed:
 out:
     if (have_client)
         ia_aws_client_release(&client);
-    struct ia_buf *all[] = { &text, &subject, &target, &data, &msg, &uniq, &detail };
+    struct ia_buf *all[] = {&text, &subject, &target, &data, &msg, &uniq, &detail};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         ia_buf_release(all[i]);
 }
@@ -387,12 +390,12 @@ deliver_securityhub(struct ctx *x)
 
     ia_err_clear(&e);
     if (!x->o->dry_run && caller_creds(x, &e) != IA_OK) {
-        ia_buf_addf(&target, "%s", region_of(x, d->securityhub_region ? d->securityhub_region
-                                                                       : d->ses_region));
+        ia_buf_addf(&target, "%s",
+                    region_of(x, d->securityhub_region ? d->securityhub_region : d->ses_region));
         goto failed;
     }
-    const char *region = region_of(x, d->securityhub_region ? d->securityhub_region
-                                                            : d->ses_region);
+    const char *region =
+        region_of(x, d->securityhub_region ? d->securityhub_region : d->ses_region);
     ia_buf_addf(&target, "%s", region);
     if (x->o->dry_run) {
         if (ia_dl_securityhub(x->db, x->cfg, &x->run, NULL, region, NULL, &plan, &detail, &e) !=
@@ -445,8 +448,8 @@ deliver_securityhub(struct ctx *x)
         }
         snprintf(account, sizeof(account), "%s", id.account);
     }
-    if (ia_dl_securityhub(x->db, x->cfg, &x->run, &client, region, account, &plan, &detail,
-                          &e) != IA_OK)
+    if (ia_dl_securityhub(x->db, x->cfg, &x->run, &client, region, account, &plan, &detail, &e) !=
+        IA_OK)
         goto failed;
     ia_buf_addf(&target, " account %s", account);
     outcome(x, "securityhub", target.buf, NULL, detail.buf, NULL);
@@ -514,8 +517,8 @@ remove_workbooks(struct ctx *x)
 }
 
 enum ia_code
-ia_deliver_run(struct ia_db *db, const struct ia_deliver_options *o,
-               struct ia_deliver_result *res, struct ia_err *err)
+ia_deliver_run(struct ia_db *db, const struct ia_deliver_options *o, struct ia_deliver_result *res,
+               struct ia_err *err)
 {
     struct ctx x;
     enum ia_code rc;

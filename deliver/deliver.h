@@ -27,8 +27,8 @@ struct ia_deliver_options {
 
 struct ia_deliver_result {
     int64_t run_id;
-    size_t sent;    /* deliveries that succeeded (planned ones with dry_run) */
-    size_t failed;  /* deliveries that failed, each recorded with its error */
+    size_t sent;   /* deliveries that succeeded (planned ones with dry_run) */
+    size_t failed; /* deliveries that failed, each recorded with its error */
 };
 
 /* Whether cfg asks for any delivery at all (e-mail, Security Hub or a webhook). */

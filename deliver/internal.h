@@ -14,22 +14,22 @@
 /* The run being delivered and what every channel reads of it. */
 struct ia_dl_run {
     int64_t run_id;
-    int64_t prev_id;       /* the analysed run before it, 0 when none */
+    int64_t prev_id; /* the analysed run before it, 0 when none */
     char started_at[32];
-    char analysed_at[32];  /* ISO UTC, the run's analysis time: ASFF UpdatedAt */
-    char date[11];         /* YYYY-MM-DD */
-    char status[16];       /* complete | partial */
+    char analysed_at[32]; /* ISO UTC, the run's analysis time: ASFF UpdatedAt */
+    char date[11];        /* YYYY-MM-DD */
+    char status[16];      /* complete | partial */
 };
 
 /* Counts for one team (team NULL: every team). */
 struct ia_dl_counts {
-    size_t open[5];        /* unsuppressed, by severity: critical, high, medium, low, info */
+    size_t open[5]; /* unsuppressed, by severity: critical, high, medium, low, info */
     size_t open_total;
     size_t suppressed;
-    size_t n_new;          /* unsuppressed or not, new since prev_id */
-    size_t leavers;        /* leavers a role still trusts; with team NULL also those whose
-                              IAM user is still there */
-    size_t bootstrap;      /* bootstrap roles still present */
+    size_t n_new;     /* unsuppressed or not, new since prev_id */
+    size_t leavers;   /* leavers a role still trusts; with team NULL also those whose
+                         IAM user is still there */
+    size_t bootstrap; /* bootstrap roles still present */
     size_t failed_accounts;
 };
 
@@ -57,8 +57,8 @@ enum ia_code ia_dl_sendmail(const char *sendmail, const struct ia_buf *msg, int 
 /* ---- Security Hub (securityhub.c) ---- */
 
 struct ia_dl_sh_plan {
-    size_t import;    /* findings to import (open and suppressed) */
-    size_t archive;   /* fixed since the last delivery: to ARCHIVED */
+    size_t import;  /* findings to import (open and suppressed) */
+    size_t archive; /* fixed since the last delivery: to ARCHIVED */
 };
 
 /*
@@ -68,9 +68,8 @@ struct ia_dl_sh_plan {
  */
 enum ia_code ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg,
                                const struct ia_dl_run *run, struct ia_aws_client *c,
-                               const char *region, const char *account,
-                               struct ia_dl_sh_plan *plan, struct ia_buf *detail,
-                               struct ia_err *err);
+                               const char *region, const char *account, struct ia_dl_sh_plan *plan,
+                               struct ia_buf *detail, struct ia_err *err);
 
 /* ---- webhook (webhook.c) ---- */
 

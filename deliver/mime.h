@@ -22,23 +22,22 @@ struct ia_mime_attachment {
 
 /* A message. All borrowed for the call. */
 struct ia_mime_message {
-    const char *from;          /* plain address (core/config.h ia_config_valid_email) */
-    char *const *to;           /* NULL-terminated plain addresses, at least one */
-    const char *subject;       /* UTF-8; encoded per RFC 2047 when not plain ASCII */
-    const char *text;          /* UTF-8 body of the text/plain part */
+    const char *from;    /* plain address (core/config.h ia_config_valid_email) */
+    char *const *to;     /* NULL-terminated plain addresses, at least one */
+    const char *subject; /* UTF-8; encoded per RFC 2047 when not plain ASCII */
+    const char *text;    /* UTF-8 body of the text/plain part */
     const struct ia_mime_attachment *attachments;
     size_t n_attachments;
-    time_t date;               /* the Date header */
-    const char *unique;        /* makes Message-ID and the boundary unique, e.g. "run12-paas" */
-    int lf_only;               /* 1: end lines with LF (for sendmail), else CRLF (SES, SMTP) */
+    time_t date;        /* the Date header */
+    const char *unique; /* makes Message-ID and the boundary unique, e.g. "run12-paas" */
+    int lf_only;        /* 1: end lines with LF (for sendmail), else CRLF (SES, SMTP) */
 };
 
 /*
  * Append the whole message to out. IA_ERR_INVALID (naming the field) for an address that
  * is not plain, no recipient, a filename outside [A-Za-z0-9._-], or text that is not UTF-8.
  */
-enum ia_code ia_mime_build(const struct ia_mime_message *m, struct ia_buf *out,
-                           struct ia_err *err);
+enum ia_code ia_mime_build(const struct ia_mime_message *m, struct ia_buf *out, struct ia_err *err);
 
 /* Base64 (RFC 4648) of data appended to out; line_len > 0 breaks lines with eol. */
 void ia_mime_base64(struct ia_buf *out, const void *data, size_t len, size_t line_len,

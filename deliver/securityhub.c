@@ -21,7 +21,7 @@
 
 struct sh_finding {
     char *fp;
-    json_t *asff;         /* what we import (new reference) */
+    json_t *asff; /* what we import (new reference) */
     int suppressed;
     /* from the state table, when known */
     int known;
@@ -132,8 +132,9 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     json_object_set_new(f, "GeneratorId", jstr(b.buf));
     ia_buf_reset(&b);
     json_object_set_new(f, "AwsAccountId", json_string(account));
-    json_object_set_new(f, "Types", json_pack("[s]", "Software and Configuration Checks/AWS "
-                                                     "Security Best Practices"));
+    json_object_set_new(f, "Types",
+                        json_pack("[s]", "Software and Configuration Checks/AWS "
+                                         "Security Best Practices"));
     if (first && strlen(first) == 10)
         ia_buf_addf(&b, "%sT00:00:00Z", first);
     else
@@ -141,8 +142,8 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     json_object_set_new(f, "CreatedAt", json_string(b.buf));
     ia_buf_reset(&b);
     json_object_set_new(f, "UpdatedAt", json_string(run->analysed_at));
-    json_object_set_new(f, "Severity", json_pack("{s:s,s:o}", "Label", severity_label(sev),
-                                                 "Original", jstr(sev)));
+    json_object_set_new(
+        f, "Severity", json_pack("{s:s,s:o}", "Label", severity_label(sev), "Original", jstr(sev)));
     json_object_set_new(f, "Title", json_trunc(title, 256));
     ia_buf_addf(&b, "%s. Account %s%s%s%s, team %s.", title, acct ? acct : "?",
                 acct_name ? " (" : "", acct_name ? acct_name : "", acct_name ? ")" : "",
@@ -169,8 +170,7 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     }
     json_object_set_new(f, "Resources",
                         json_pack("[{s:s,s:o,s:o,s:s}]", "Type", resource_type(arn), "Id",
-                                  json_trunc(arn, 512), "Partition", jstr(part), "Region",
-                                  region));
+                                  json_trunc(arn, 512), "Partition", jstr(part), "Region", region));
     json_t *pf = json_object();
     json_object_set_new(pf, "iam-audit/rule", jstr(rule));
     if (acct)
@@ -189,8 +189,7 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
 
 /* Send one BatchImportFindings; ok[i] = 1 for each finding imported. */
 static enum ia_code
-import_batch(struct ia_aws_client *c, json_t *const *items, size_t n, int *ok,
-             struct ia_err *err)
+import_batch(struct ia_aws_client *c, json_t *const *items, size_t n, int *ok, struct ia_err *err)
 {
     json_t *body = json_object(), *arr = json_array();
     struct ia_buf out = IA_BUF_INIT;
@@ -202,8 +201,8 @@ import_batch(struct ia_aws_client *c, json_t *const *items, size_t n, int *ok,
     json_object_set_new(body, "Findings", arr);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    rc = ia_aws_rest_json(c, IA_SVC_SECURITYHUB, "BatchImportFindings", "POST",
-                          "/findings/import", text, &out, err);
+    rc = ia_aws_rest_json(c, IA_SVC_SECURITYHUB, "BatchImportFindings", "POST", "/findings/import",
+                          text, &out, err);
     free(text);
     if (rc != IA_OK)
         goto out;
@@ -212,13 +211,15 @@ import_batch(struct ia_aws_client *c, json_t *const *items, size_t n, int *ok,
     json_t *failed = json_object_get(resp, "FailedFindings");
     if (!json_is_object(resp) || !json_is_integer(json_object_get(resp, "SuccessCount"))) {
         json_decref(resp);
-        rc = ia_err_set(err, IA_ERR_PARSE, "Security Hub answered BatchImportFindings without "
-                                           "SuccessCount");
+        rc = ia_err_set(err, IA_ERR_PARSE,
+                        "Security Hub answered BatchImportFindings without "
+                        "SuccessCount");
         goto out;
     }
     size_t idx;
     json_t *ff;
-    json_array_foreach(failed, idx, ff) {
+    json_array_foreach(failed, idx, ff)
+    {
         const char *id = json_string_value(json_object_get(ff, "Id"));
         for (size_t i = 0; id && i < n; i++)
             if (!strcmp(id, json_string_value(json_object_get(items[i], "Id"))))
@@ -226,10 +227,10 @@ import_batch(struct ia_aws_client *c, json_t *const *items, size_t n, int *ok,
         if (idx == 0) {
             const char *code = json_string_value(json_object_get(ff, "ErrorCode"));
             const char *msg = json_string_value(json_object_get(ff, "ErrorMessage"));
-            ia_err_set(err, IA_ERR_AWS, "BatchImportFindings refused %zu finding(s), the first "
-                                        "%s: %s: %s",
-                       json_array_size(failed), id ? id : "?", code ? code : "?",
-                       msg ? msg : "");
+            ia_err_set(err, IA_ERR_AWS,
+                       "BatchImportFindings refused %zu finding(s), the first "
+                       "%s: %s: %s",
+                       json_array_size(failed), id ? id : "?", code ? code : "?", msg ? msg : "");
             rc = IA_ERR_AWS;
         }
     }
@@ -273,13 +274,15 @@ workflow_batch(struct ia_aws_client *c, const char *product, char *const *ids, s
     json_t *done = json_object_get(resp, "ProcessedFindings");
     if (!json_is_array(done)) {
         json_decref(resp);
-        rc = ia_err_set(err, IA_ERR_PARSE, "Security Hub answered BatchUpdateFindings without "
-                                           "ProcessedFindings");
+        rc = ia_err_set(err, IA_ERR_PARSE,
+                        "Security Hub answered BatchUpdateFindings without "
+                        "ProcessedFindings");
         goto out;
     }
     size_t idx;
     json_t *p;
-    json_array_foreach(done, idx, p) {
+    json_array_foreach(done, idx, p)
+    {
         const char *id = json_string_value(json_object_get(p, "Id"));
         for (size_t i = 0; id && i < n; i++)
             if (!strcmp(id, ids[i]))
@@ -290,8 +293,9 @@ workflow_batch(struct ia_aws_client *c, const char *product, char *const *ids, s
         json_t *u = json_array_get(un, 0);
         const char *code = json_string_value(json_object_get(u, "ErrorCode"));
         const char *msg = json_string_value(json_object_get(u, "ErrorMessage"));
-        rc = ia_err_set(err, IA_ERR_AWS, "BatchUpdateFindings left %zu finding(s) unprocessed: "
-                                         "%s: %s",
+        rc = ia_err_set(err, IA_ERR_AWS,
+                        "BatchUpdateFindings left %zu finding(s) unprocessed: "
+                        "%s: %s",
                         json_array_size(un), code ? code : "?", msg ? msg : "");
     }
     json_decref(resp);
@@ -515,7 +519,7 @@ ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg, const struct ia
 
     /* 3. Workflow.Status where it differs from what the finding's state asks for. */
     if (cfg->delivery.securityhub_workflow) {
-        static const char *const statuses[] = { "NEW", "SUPPRESSED", "RESOLVED" };
+        static const char *const statuses[] = {"NEW", "SUPPRESSED", "RESOLVED"};
         char **ids = ia_xcalloc(nf + ns + 1, sizeof(*ids));
         char **fps = ia_xcalloc(nf + ns + 1, sizeof(*fps));
         for (int s = 0; s < 3; s++) {
@@ -548,8 +552,8 @@ ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg, const struct ia
         free(fps);
     }
     free(gone);
-    ia_buf_addf(detail, "imported %zu of %zu, archived %zu of %zu, workflow updated %zu",
-                imported, nf, archived, plan->archive, updated);
+    ia_buf_addf(detail, "imported %zu of %zu, archived %zu of %zu, workflow updated %zu", imported,
+                nf, archived, plan->archive, updated);
     if (first_rc != IA_OK) {
         if (err)
             *err = first;

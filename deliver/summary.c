@@ -4,7 +4,7 @@
 #include "core/clock.h"
 #include "deliver/internal.h"
 
-const char *const ia_dl_severities[5] = { "critical", "high", "medium", "low", "info" };
+const char *const ia_dl_severities[5] = {"critical", "high", "medium", "low", "info"};
 
 /* At most this many lines of each list in an e-mail; the workbook has them all. */
 #define IA_DL_LIST_MAX 20
@@ -73,8 +73,9 @@ ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
                 ia_buf_addf(&leavers, "  - %s, trusted by %s\n", ia_db_col_text(st, 1), role);
         } else if (!team && ia_db_col_int(st, 7)) {
             if (c.leavers++ < IA_DL_LIST_MAX)
-                ia_buf_addf(&leavers, "  - %s: IAM user still present (%s, %lld active "
-                                      "key(s))\n",
+                ia_buf_addf(&leavers,
+                            "  - %s: IAM user still present (%s, %lld active "
+                            "key(s))\n",
                             ia_db_col_text(st, 1),
                             ia_db_col_int(st, 4) ? "console password" : "no password",
                             (long long)ia_db_col_int(st, 5));
@@ -143,8 +144,8 @@ ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
                 ia_buf_addf(text, "  ... and %zu more (see the workbook)\n",
                             c.bootstrap - IA_DL_LIST_MAX);
             if (c.failed_accounts)
-                ia_buf_addf(text, "\nAccounts not audited in this run: %zu\n%s",
-                            c.failed_accounts, failed.buf);
+                ia_buf_addf(text, "\nAccounts not audited in this run: %zu\n%s", c.failed_accounts,
+                            failed.buf);
         }
         ia_buf_addstr(text, "\nThe attached workbook lists every finding with its evidence; "
                             "docs/rules.md says why each rule matters and how to fix it.\n");
@@ -160,9 +161,8 @@ out:
 }
 
 enum ia_code
-ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel,
-             const char *target, const char *subject, const char *detail, const char *error,
-             struct ia_err *err)
+ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel, const char *target,
+             const char *subject, const char *detail, const char *error, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     char now[IA_TIME_ISO_LEN];

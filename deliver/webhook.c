@@ -102,8 +102,9 @@ ia_dl_webhook_message(struct ia_db *db, const struct ia_dl_run *run, struct ia_b
 
     if (ia_dl_summary(db, run, NULL, &c, NULL, err) != IA_OK)
         goto out;
-    ia_buf_addf(&text, "*iam-audit* run %lld of %s (%s): %zu open finding%s", (long long)run->run_id,
-                run->date, run->status, c.open_total, c.open_total == 1 ? "" : "s");
+    ia_buf_addf(&text, "*iam-audit* run %lld of %s (%s): %zu open finding%s",
+                (long long)run->run_id, run->date, run->status, c.open_total,
+                c.open_total == 1 ? "" : "s");
     for (int i = 0; i < 5; i++)
         ia_buf_addf(&text, "%s%zu %s", i ? ", " : " - ", c.open[i], ia_dl_severities[i]);
     ia_buf_addf(&text, "; %zu new since the previous run", c.n_new);
@@ -138,8 +139,9 @@ ia_dl_webhook_message(struct ia_db *db, const struct ia_dl_run *run, struct ia_b
     while ((r = ia_db_step(st, err)) == 1) {
         if (!strcmp(ia_db_col_text(st, 3), "ok"))
             continue;
-        ia_buf_addf(&text, "%s%s (%s)", nfailed++ ? ", " : "Accounts not audited: ",
-                    ia_db_col_text(st, 0), ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "");
+        ia_buf_addf(&text, "%s%s (%s)",
+                    nfailed++ ? ", " : "Accounts not audited: ", ia_db_col_text(st, 0),
+                    ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "");
     }
     ia_db_reset(st);
     if (r < 0)
@@ -166,12 +168,12 @@ out:
 enum ia_code
 ia_dl_webhook_post(const char *url, const char *json, const char *ca_bundle, struct ia_err *err)
 {
-    struct ia_http_options o = { 0, 30000, 64 * 1024, ca_bundle };
+    struct ia_http_options o = {0, 30000, 64 * 1024, ca_bundle};
     struct ia_http *h = ia_http_new(&o);
     struct ia_http_ops ops = ia_http_ops_of(h);
     struct ia_http_response resp;
-    const char *hdrs[] = { "Content-Type: application/json; charset=utf-8" };
-    struct ia_http_request req = { "POST", url, hdrs, 1, json, strlen(json), 0 };
+    const char *hdrs[] = {"Content-Type: application/json; charset=utf-8"};
+    struct ia_http_request req = {"POST", url, hdrs, 1, json, strlen(json), 0};
     struct ia_err e;
     enum ia_code rc;
 

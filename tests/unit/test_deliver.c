@@ -89,8 +89,9 @@ test_subject_words(void **state)
     assert_string_equal(b.buf, "iam-audit: team paas");
     ia_buf_reset(&b);
     /* UTF-8: encoded words, each line within 78, split between characters. */
-    const char *subj = "iam-audit \xe2\x80\x94 team \xc3\xa9quipe-d\xc3\xa9j\xc3\xa0-vu \xe2\x80\x94 "
-                       "12 open (3 critical, 4 high) \xe2\x80\x94 2026-12-03 \xf0\x9f\x94\x92";
+    const char *subj =
+        "iam-audit \xe2\x80\x94 team \xc3\xa9quipe-d\xc3\xa9j\xc3\xa0-vu \xe2\x80\x94 "
+        "12 open (3 critical, 4 high) \xe2\x80\x94 2026-12-03 \xf0\x9f\x94\x92";
     ia_buf_addstr(&b, "Subject: ");
     ia_mime_header_words(&b, subj, 9, "\r\n");
     const char *p = b.buf;
@@ -130,20 +131,26 @@ test_subject_words(void **state)
     ia_mime_utf8_sanitize(&dirty);
     assert_string_equal(dirty.buf, "ok \xe2\x80\x94 ? bad ?? cut \xc3\xa9");
     ia_buf_release(&dirty);
-    assert_false(ia_mime_utf8_valid("\xc0\xaf", 2)); /* overlong */
+    assert_false(ia_mime_utf8_valid("\xc0\xaf", 2));     /* overlong */
     assert_false(ia_mime_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
-    assert_false(ia_mime_utf8_valid("\xe2\x80", 2)); /* cut short */
+    assert_false(ia_mime_utf8_valid("\xe2\x80", 2));     /* cut short */
 }
 
 static void
 test_mime_message(void **state)
 {
     (void)state;
-    char *to[] = { "a@example.gov.uk", "b@example.gov.uk", NULL };
-    struct ia_mime_attachment att = { "team-paas.xlsx", "application/octet-stream", "PK\x03\x04",
-                                      4 };
-    struct ia_mime_message m = { "iam-audit@example.gov.uk", to, "s \xe2\x80\x94 t", "body\n",
-                                 &att, 1, 1764763200, "run1-paas", 0 };
+    char *to[] = {"a@example.gov.uk", "b@example.gov.uk", NULL};
+    struct ia_mime_attachment att = {"team-paas.xlsx", "application/octet-stream", "PK\x03\x04", 4};
+    struct ia_mime_message m = {"iam-audit@example.gov.uk",
+                                to,
+                                "s \xe2\x80\x94 t",
+                                "body\n",
+                                &att,
+                                1,
+                                1764763200,
+                                "run1-paas",
+                                0};
     struct ia_buf out = IA_BUF_INIT;
     struct ia_err err;
     assert_int_equal(ia_mime_build(&m, &out, &err), IA_OK);
@@ -164,7 +171,7 @@ test_mime_message(void **state)
     assert_null(strchr(out.buf, '\r'));
 
     /* header injection and odd names are refused, naming the field */
-    char *evil[] = { "a@example.gov.uk\r\nBcc: x@evil.example", NULL };
+    char *evil[] = {"a@example.gov.uk\r\nBcc: x@evil.example", NULL};
     m.to = evil;
     assert_int_equal(ia_mime_build(&m, &out, &err), IA_ERR_INVALID);
     assert_non_null(strstr(err.msg, "recipient"));
@@ -225,16 +232,18 @@ test_config_delivery(void **state)
     assert_null(ia_config_team_find(&c, "verify"));
     ia_config_release(&c);
 
-    static const struct { const char *text, *says; } bad[] = {
-        { "[delivery]\nemail = smtp\n", "ses, sendmail or off" },
-        { "[delivery]\nfrom = Name <a@b.c>\n", "plain e-mail address" },
-        { "[delivery]\nsecurity_email = a@b.c\r\nBcc: evil@x.y\n", "" },
-        { "[team paas]\nemail = lead@example.gov.uk, not an address\n", "[team paas] email" },
-        { "[team paas]\nmail = lead@example.gov.uk\n", "unknown key 'mail' in [team paas]" },
-        { "[delivery]\nses_region = EU_WEST\n", "region name" },
-        { "[delivery]\nsecurityhub_role_arn = sh\n", "role ARN" },
-        { "[delivery]\nwebhook = x\n", "unknown key 'webhook' in [delivery]" },
-        { "[delivery]\nemail = ses\n", "needs from" },
+    static const struct {
+        const char *text, *says;
+    } bad[] = {
+        {"[delivery]\nemail = smtp\n", "ses, sendmail or off"},
+        {"[delivery]\nfrom = Name <a@b.c>\n", "plain e-mail address"},
+        {"[delivery]\nsecurity_email = a@b.c\r\nBcc: evil@x.y\n", ""},
+        {"[team paas]\nemail = lead@example.gov.uk, not an address\n", "[team paas] email"},
+        {"[team paas]\nmail = lead@example.gov.uk\n", "unknown key 'mail' in [team paas]"},
+        {"[delivery]\nses_region = EU_WEST\n", "region name"},
+        {"[delivery]\nsecurityhub_role_arn = sh\n", "role ARN"},
+        {"[delivery]\nwebhook = x\n", "unknown key 'webhook' in [delivery]"},
+        {"[delivery]\nemail = ses\n", "needs from"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct ia_buf text = IA_BUF_INIT;
@@ -378,7 +387,7 @@ test_securityhub_batches(void **state)
     snprintf(cr.access_key_id, sizeof(cr.access_key_id), "AKIAIOSFODNN7EXAMPLE");
     snprintf(cr.secret_access_key, sizeof(cr.secret_access_key), "secret");
     struct ia_creds_provider *prov = ia_creds_static_new(&cr);
-    struct ia_http_ops ops = { rec_send, &r };
+    struct ia_http_ops ops = {rec_send, &r};
     struct ia_aws_client c;
     assert_int_equal(ia_aws_client_init(&c, ops, prov, "eu-west-2", NULL, &err), IA_OK);
     c.sleep_ms = no_sleep;
@@ -387,16 +396,16 @@ test_securityhub_batches(void **state)
     struct ia_config cfg;
     ia_config_init(&cfg);
     cfg.delivery.rules_url = strdup("https://example.gov.uk/docs/rules.md");
-    struct ia_dl_run run = { 1, 0, "2026-12-01T02:00:00Z", "2026-12-01T02:10:00Z",
-                             "2026-12-01", "complete" };
+    struct ia_dl_run run = {
+        1, 0, "2026-12-01T02:00:00Z", "2026-12-01T02:10:00Z", "2026-12-01", "complete"};
     struct ia_dl_sh_plan plan;
     struct ia_buf detail = IA_BUF_INIT;
 
     /* Run 1: 250 findings in batches of 100, 100, 50; the 25 suppressed get SUPPRESSED
        at creation, so no BatchUpdateFindings is needed. */
-    assert_int_equal(ia_dl_securityhub(db, &cfg, &run, &c, "eu-west-2", "999999999999", &plan,
-                                       &detail, &err),
-                     IA_OK);
+    assert_int_equal(
+        ia_dl_securityhub(db, &cfg, &run, &c, "eu-west-2", "999999999999", &plan, &detail, &err),
+        IA_OK);
     assert_int_equal(plan.import, 250);
     assert_int_equal(r.n, 3);
     assert_int_equal(json_array_size(json_object_get(r.body[0], "Findings")), 100);
@@ -433,9 +442,9 @@ test_securityhub_batches(void **state)
     /* The same run again: the same 250 findings, byte for byte; nothing else. */
     rec_reset(&r);
     ia_buf_reset(&detail);
-    assert_int_equal(ia_dl_securityhub(db, &cfg, &run, &c, "eu-west-2", "999999999999", &plan,
-                                       &detail, &err),
-                     IA_OK);
+    assert_int_equal(
+        ia_dl_securityhub(db, &cfg, &run, &c, "eu-west-2", "999999999999", &plan, &detail, &err),
+        IA_OK);
     assert_int_equal(r.n, 3);
     char *again = json_dumps(r.body[0], JSON_SORT_KEYS);
     assert_string_equal(first_body, again);
@@ -446,13 +455,13 @@ test_securityhub_batches(void **state)
     add_run(db, 2, 5, 246);
     exec_ok(db, "UPDATE findings SET suppressed_by = NULL WHERE run_id = 2 AND "
                 "fingerprint = 'fp0010'");
-    struct ia_dl_run run2 = { 2, 1, "2026-12-02T02:00:00Z", "2026-12-02T02:10:00Z",
-                              "2026-12-02", "complete" };
+    struct ia_dl_run run2 = {
+        2, 1, "2026-12-02T02:00:00Z", "2026-12-02T02:10:00Z", "2026-12-02", "complete"};
     rec_reset(&r);
     ia_buf_reset(&detail);
-    assert_int_equal(ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan,
-                                       &detail, &err),
-                     IA_OK);
+    assert_int_equal(
+        ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan, &detail, &err),
+        IA_OK);
     assert_int_equal(plan.import, 246);
     assert_int_equal(plan.archive, 5);
     assert_int_equal(count_calls(&r, "/findings/import"), 4); /* 100, 100, 46, then 5 archived */
@@ -466,22 +475,20 @@ test_securityhub_batches(void **state)
     assert_int_equal(count_calls(&r, "/findings/batchupdate"), 2);
     assert_string_equal(r.method[4], "PATCH");
     json_t *u = r.body[4];
-    assert_string_equal(json_string_value(json_object_get(json_object_get(u, "Workflow"),
-                                                          "Status")),
-                        "NEW");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(u, "Workflow"), "Status")), "NEW");
     assert_int_equal(json_array_size(json_object_get(u, "FindingIdentifiers")), 1);
     u = r.body[5];
-    assert_string_equal(json_string_value(json_object_get(json_object_get(u, "Workflow"),
-                                                          "Status")),
-                        "RESOLVED");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(u, "Workflow"), "Status")), "RESOLVED");
     assert_int_equal(json_array_size(json_object_get(u, "FindingIdentifiers")), 5);
 
     /* Again: nothing more to archive or update. */
     rec_reset(&r);
     ia_buf_reset(&detail);
-    assert_int_equal(ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan,
-                                       &detail, &err),
-                     IA_OK);
+    assert_int_equal(
+        ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan, &detail, &err),
+        IA_OK);
     assert_int_equal(plan.archive, 0);
     assert_int_equal(count_calls(&r, "/findings/batchupdate"), 0);
     assert_int_equal(count_calls(&r, "/findings/import"), 3);
@@ -490,9 +497,9 @@ test_securityhub_batches(void **state)
     rec_reset(&r);
     r.fail_from = 1;
     ia_buf_reset(&detail);
-    assert_int_equal(ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan,
-                                       &detail, &err),
-                     IA_ERR_NET);
+    assert_int_equal(
+        ia_dl_securityhub(db, &cfg, &run2, &c, "eu-west-2", "999999999999", &plan, &detail, &err),
+        IA_ERR_NET);
     assert_non_null(strstr(detail.buf, "imported 100 of 246"));
 
     rec_reset(&r);
@@ -522,8 +529,7 @@ test_endpoints(void **state)
     assert_string_equal(ep.url, "https://email.eu-west-2.amazonaws.com");
     assert_string_equal(ep.service, "ses");
     assert_string_equal(ep.signing_region, "eu-west-2");
-    assert_int_equal(ia_endpoint_resolve(IA_SVC_SECURITYHUB, "cn-north-1", NULL, &ep, &err),
-                     IA_OK);
+    assert_int_equal(ia_endpoint_resolve(IA_SVC_SECURITYHUB, "cn-north-1", NULL, &ep, &err), IA_OK);
     assert_string_equal(ep.url, "https://securityhub.cn-north-1.amazonaws.com.cn");
     assert_string_equal(ep.service, "securityhub");
     setenv("AWS_ENDPOINT_URL_SES", "http://127.0.0.1:4566/", 1);
@@ -531,8 +537,7 @@ test_endpoints(void **state)
     assert_string_equal(ep.url, "http://127.0.0.1:4566");
     assert_int_equal(ep.overridden, 1);
     /* only SES moved */
-    assert_int_equal(ia_endpoint_resolve(IA_SVC_SECURITYHUB, "eu-west-2", NULL, &ep, &err),
-                     IA_OK);
+    assert_int_equal(ia_endpoint_resolve(IA_SVC_SECURITYHUB, "eu-west-2", NULL, &ep, &err), IA_OK);
     assert_int_equal(ep.overridden, 0);
     setenv("AWS_ENDPOINT_URL_SECURITYHUB", "http://hub.example.com", 1);
     assert_int_equal(ia_endpoint_resolve(IA_SVC_SECURITYHUB, "eu-west-2", NULL, &ep, &err),
@@ -546,8 +551,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_base64_lines),      cmocka_unit_test(test_subject_words),
-        cmocka_unit_test(test_mime_message),      cmocka_unit_test(test_config_delivery),
+        cmocka_unit_test(test_base64_lines),        cmocka_unit_test(test_subject_words),
+        cmocka_unit_test(test_mime_message),        cmocka_unit_test(test_config_delivery),
         cmocka_unit_test(test_securityhub_batches), cmocka_unit_test(test_endpoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
