@@ -300,8 +300,11 @@ def main():
             check(n_ses == 6, f"three more e-mails for run 2 ({n_ses})")
 
             # ---- idempotent: deliver run 2 again ------------------------------------------
-            p = deliver()
+            p = subprocess.run([binary, "--log-level", "debug", "deliver", "--config", conf],
+                               env=env, capture_output=True, text=True, timeout=600)
             check(p.returncode == 0, f"deliver again exits 0 ({p.returncode}: {p.stderr})")
+            check("level=debug" in p.stderr and SECRET not in p.stdout + p.stderr,
+                  "a debug log of a delivery does not show the webhook URL")
             again = hub_findings(hub)
             check({i: (f["RecordState"], f.get("Workflow")) for i, f in again.items()} ==
                   {i: (f["RecordState"], f.get("Workflow")) for i, f in after.items()},
@@ -339,6 +342,46 @@ def main():
                   f"through securityhub_role_arn the findings are the role's account's "
                   f"({p.returncode}: {p.stderr[-300:]})")
             check("account 222222222222" in p.stdout, f"the target names it: {p.stdout}")
+
+            # ---- a team with nothing open: "nothing to do", unless email_when_clean = false -
+            cdb = os.path.join(work, "clean.db")
+            src = sqlite3.connect(db)
+            dst = sqlite3.connect(cdb)
+            src.backup(dst)
+            src.close()
+            dst.execute("UPDATE findings SET suppressed_by = 'test' WHERE run_id = ? AND "
+                        "account_id IN (SELECT account_id FROM accounts WHERE run_id = ? AND "
+                        "team = 'verify')", (run2, run2))
+            dst.commit()
+            dst.close()
+            cconf = os.path.join(work, "c.conf")
+            ctext = open(conf).read().replace(f"database = {db}", f"database = {cdb}")
+            open(cconf, "w").write(ctext)
+            p = deliver("--dry-run", "--run", str(run2), c=cconf)
+            check(p.returncode == 0 and any(
+                l.startswith("would deliver email verify") and "nothing to do" in l
+                for l in p.stdout.splitlines()),
+                f"a clean team gets a 'nothing to do' message ({p.stdout})")
+            open(cconf, "w").write(ctext.replace("[delivery]\n",
+                                                 "[delivery]\nemail_when_clean = false\n"))
+            p = deliver("--dry-run", "--run", str(run2), c=cconf)
+            check(p.returncode == 0 and "skipped email team verify: nothing open" in p.stdout
+                  and not any(l.startswith("would deliver email verify")
+                              for l in p.stdout.splitlines()),
+                  f"email_when_clean = false: none ({p.stdout})")
+
+            # ---- the webhook URL must be https (http only to loopback) ----------------------
+            wfile = os.path.join(work, "bad-webhook")
+            fd = os.open(wfile, os.O_WRONLY | os.O_CREAT, 0o600)
+            os.write(fd, f"http://192.0.2.1/services/{SECRET}\n".encode())
+            os.close(fd)
+            wconf = os.path.join(work, "w.conf")
+            open(wconf, "w").write(open(conf).read().replace(hookfile, wfile))
+            p = deliver(c=wconf)
+            check(p.returncode == 4 and "must hold one https:// URL" in p.stderr and
+                  SECRET not in p.stdout + p.stderr,
+                  f"plain http off loopback is refused without quoting it ({p.returncode}: "
+                  f"{p.stderr[-300:]})")
 
             # ---- the webhook file must be private -----------------------------------------
             os.chmod(hookfile, 0o644)
