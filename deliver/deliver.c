@@ -104,7 +104,7 @@ say(struct ctx *x, const char *channel, const char *target, const char *note)
 
 /* Record an attempt and count it; a failure is printed on stderr. */
 static void
-outcome(struct ctx *x, const char *channel, const char *target, const char *subject,
+outcome(struct ctx *x, const char *channel, const char *target, const char *team,
         const char *detail, const struct ia_err *e)
 {
     struct ia_err derr;
@@ -118,7 +118,7 @@ outcome(struct ctx *x, const char *channel, const char *target, const char *subj
         fprintf(x->o->out, "sent %s %s%s%s\n", channel, target, detail ? ": " : "",
                 detail ? detail : "");
     }
-    if (ia_dl_record(x->db, &x->run, channel, target, subject, detail, e ? e->msg : NULL, &derr) !=
+    if (ia_dl_record(x->db, &x->run, channel, target, team, detail, e ? e->msg : NULL, &derr) !=
         IA_OK)
         fprintf(stderr, "iam-audit deliver: cannot record the %s delivery to %s: %s\n", channel,
                 target, derr.msg);

@@ -40,9 +40,10 @@ extern const char *const ia_dl_severities[5];
 enum ia_code ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
                            struct ia_dl_counts *counts, struct ia_buf *text, struct ia_err *err);
 
-/* Record one delivery attempt. error NULL: sent. */
+/* Record one delivery attempt (team: an e-mail's team or "security", else NULL). error
+   NULL: sent. */
 enum ia_code ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel,
-                          const char *target, const char *subject, const char *detail,
+                          const char *target, const char *team, const char *detail,
                           const char *error, struct ia_err *err);
 
 /* ---- e-mail (email.c) ---- */

@@ -162,7 +162,7 @@ out:
 
 enum ia_code
 ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel, const char *target,
-             const char *subject, const char *detail, const char *error, struct ia_err *err)
+             const char *team, const char *detail, const char *error, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     char now[IA_TIME_ISO_LEN];
@@ -173,7 +173,7 @@ ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel,
     ia_db_bind_text(st, ":delivered_at", now);
     ia_db_bind_text(st, ":channel", channel);
     ia_db_bind_text(st, ":target", target);
-    ia_db_bind_text(st, ":subject", subject);
+    ia_db_bind_text(st, ":team", team);
     ia_db_bind_text(st, ":status", error ? "failed" : "sent");
     ia_db_bind_text(st, ":detail", detail);
     ia_db_bind_text(st, ":error", error);

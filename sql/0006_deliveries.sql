@@ -9,7 +9,7 @@ CREATE TABLE deliveries (
     delivered_at TEXT NOT NULL,
     channel      TEXT NOT NULL CHECK (channel IN ('email', 'securityhub', 'webhook')),
     target       TEXT NOT NULL,
-    subject      TEXT,           -- e-mail: the team or "security"; otherwise NULL
+    team         TEXT,           -- e-mail: the team, or "security" for security_email
     status       TEXT NOT NULL CHECK (status IN ('sent', 'failed')),
     detail       TEXT,           -- e.g. the SES MessageId, or "imported 12, archived 1"
     error        TEXT            -- why it failed; NULL when sent

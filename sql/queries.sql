@@ -459,8 +459,8 @@ WHERE f.run_id = :run_id
 ORDER BY f.fingerprint;
 
 -- name: deliver_insert
-INSERT INTO deliveries (run_id, delivered_at, channel, target, subject, status, detail, error)
-VALUES (:run_id, :delivered_at, :channel, :target, :subject, :status, :detail, :error);
+INSERT INTO deliveries (run_id, delivered_at, channel, target, team, status, detail, error)
+VALUES (:run_id, :delivered_at, :channel, :target, :team, :status, :detail, :error);
 
 -- name: deliver_sh_state
 SELECT fingerprint, record_state, workflow, asff FROM securityhub_findings

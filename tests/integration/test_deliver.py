@@ -198,6 +198,9 @@ def main():
                      run1)
             check(len(sent) == 5 and all(s[2] == "sent" for s in sent),
                   f"run 1 delivered 3 e-mails, Security Hub and the webhook: {sent}")
+            teams = sorted(r[0] for r in q("SELECT team FROM deliveries WHERE run_id = ? AND "
+                                           "channel = 'email'", run1))
+            check(teams == ["paas", "security", "verify"], f"each e-mail's team: {teams}")
             msgs = ses_messages(hub)
             check(len(msgs) == 3, f"SES received three raw messages ({len(msgs)})")
             by_to = {tuple(sorted(m["destinations"])): m["raw_data"] for m in msgs}
