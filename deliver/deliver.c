@@ -119,9 +119,15 @@ outcome(struct ctx *x, const char *channel, const char *target, const char *team
                 detail ? detail : "");
     }
     if (ia_dl_record(x->db, &x->run, channel, target, team, detail, e ? e->msg : NULL, &derr) !=
-        IA_OK)
-        fprintf(stderr, "iam-audit deliver: cannot record the %s delivery to %s: %s\n", channel,
-                target, derr.msg);
+        IA_OK) {
+        /* The record is the audit trail of what went out: losing it is a failure too. */
+        fprintf(stderr, "iam-audit deliver: %s %s was %s but cannot be recorded: %s\n", channel,
+                target, e ? "not sent" : "sent", derr.msg);
+        if (!e) {
+            x->res->sent--;
+            x->res->failed++;
+        }
+    }
 }
 
 static enum ia_code

@@ -468,6 +468,16 @@ def main():
             p = deliver(c=mconf)
             check(p.returncode == 4 and "cannot run" in p.stderr,
                   f"a missing sendmail is named ({p.returncode}: {p.stderr[-300:]})")
+            # sent but not recorded: the audit trail is incomplete, so that is a failure too
+            con = sqlite3.connect(db)
+            con.execute("CREATE TRIGGER refuse BEFORE INSERT ON deliveries "
+                        "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+            con.commit()
+            con.close()
+            p = deliver(c=sconf)
+            check(p.returncode == 4 and "sent but cannot be recorded" in p.stderr,
+                  f"a delivery that cannot be recorded exits 4 ({p.returncode}: "
+                  f"{p.stderr[-300:]})")
     finally:
         hook.shutdown()
         stop_moto(hub_pid)
