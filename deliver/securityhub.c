@@ -144,6 +144,13 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     json_object_set_new(f, "UpdatedAt", json_string(run->analysed_at));
     json_object_set_new(
         f, "Severity", json_pack("{s:s,s:o}", "Label", severity_label(sev), "Original", jstr(sev)));
+    /* Security Hub keeps a provider's later Severity and Types changes only from here once
+       anyone has set them with BatchUpdateFindings. */
+    json_object_set_new(f, "FindingProviderFields",
+                        json_pack("{s:{s:s,s:o},s:[s]}", "Severity", "Label",
+                                  severity_label(sev), "Original", jstr(sev), "Types",
+                                  "Software and Configuration Checks/AWS Security Best "
+                                  "Practices"));
     json_object_set_new(f, "Title", json_trunc(title, 256));
     ia_buf_addf(&b, "%s. Account %s%s%s%s, team %s.", title, acct ? acct : "?",
                 acct_name ? " (" : "", acct_name ? acct_name : "", acct_name ? ")" : "",

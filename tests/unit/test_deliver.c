@@ -424,6 +424,10 @@ test_securityhub_batches(void **state)
                         "2026-12-01T00:00:00Z");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(f0, "Severity"), "Label")), "CRITICAL");
+    json_t *fpf = json_object_get(f0, "FindingProviderFields");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(fpf, "Severity"), "Label")), "CRITICAL");
+    assert_int_equal(json_array_size(json_object_get(fpf, "Types")), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(f0, "Resources"), 0), "Type")),
                         "AwsIamUser");
