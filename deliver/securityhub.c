@@ -147,8 +147,8 @@ build_asff(struct ia_db_stmt *st, const struct ia_config *cfg, const struct ia_d
     /* Security Hub keeps a provider's later Severity and Types changes only from here once
        anyone has set them with BatchUpdateFindings. */
     json_object_set_new(f, "FindingProviderFields",
-                        json_pack("{s:{s:s,s:o},s:[s]}", "Severity", "Label",
-                                  severity_label(sev), "Original", jstr(sev), "Types",
+                        json_pack("{s:{s:s,s:o},s:[s]}", "Severity", "Label", severity_label(sev),
+                                  "Original", jstr(sev), "Types",
                                   "Software and Configuration Checks/AWS Security Best "
                                   "Practices"));
     json_object_set_new(f, "Title", json_trunc(title, 256));
