@@ -11,8 +11,10 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
+#include "cli/cmd_deliver.h"
 #include "cli/cmd_report.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/mem.h"
 
 extern char **environ;
@@ -23,9 +25,10 @@ static const char s_usage[] =
     "Starts a moto_server (a local AWS emulator) on a free 127.0.0.1 port, builds a sample\n"
     "GDS-style estate in it (a base account of users, team accounts with Admin / Trusted\n"
     "user / Read only roles, a planted problem of every rule family, a leavers file), runs\n"
-    "whoami, collect, analyse and report against it through AWS_ENDPOINT_URL, prints\n"
-    "where the results are, and stops the server. Nothing leaves the machine; your own\n"
-    "AWS settings are ignored.\n"
+    "whoami, collect, analyse and report against it through AWS_ENDPOINT_URL, then\n"
+    "deliver to a second local moto standing in for SES and Security Hub (the e-mails and\n"
+    "findings it received are saved under DIR/delivered), prints where the results are,\n"
+    "and stops the servers. Nothing leaves the machine; your own AWS settings are ignored.\n"
     "\n"
     "  --out DIR   where the estate, database and reports go (default ./iam-audit-demo;\n"
     "              emptied first)\n"
@@ -99,6 +102,115 @@ load_env(const char *path, const char *endpoint)
     setenv("AWS_ENDPOINT_URL", endpoint, 1);
     setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     return 0;
+}
+
+/* Read the first line of path into out (cap bytes), without its line end. */
+static int
+read_line(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    int ok = f && fgets(out, (int)cap, f) != NULL;
+    if (f)
+        fclose(f);
+    if (ok)
+        out[strcspn(out, "\r\n")] = '\0';
+    return ok ? 0 : -1;
+}
+
+/*
+ * Delivery in the demo: a second, plain moto_server stands in for SES and Security Hub
+ * (docs/moto.md: the estate's server cannot show what SES received). conf gets a
+ * [delivery] section and a [team] per team in delivery.conf; what the hub received is
+ * saved under out/delivered. Returns an exit code.
+ */
+static int
+demo_deliver(const char *py, const char *dir, const char *out, const char *conf)
+{
+    struct ia_buf ctl = IA_BUF_INIT, hubpy = IA_BUF_INIT, portf = IA_BUF_INIT,
+                  pidf = IA_BUF_INIT, dconf = IA_BUF_INIT, hub = IA_BUF_INIT,
+                  delivered = IA_BUF_INIT, text = IA_BUF_INIT;
+    struct ia_config cfg;
+    struct ia_err err;
+    int rc = IA_EXIT_FAILED, started = 0, loaded = 0;
+    char port[16];
+
+    ia_buf_addf(&ctl, "%s/moto_ctl.py", dir);
+    ia_buf_addf(&hubpy, "%s/delivery_hub.py", dir);
+    ia_buf_addf(&portf, "%s/hub.port", out);
+    ia_buf_addf(&pidf, "%s/hub.pid", out);
+    ia_buf_addf(&dconf, "%s/estate/delivery.conf", out);
+    ia_buf_addf(&delivered, "%s/delivered", out);
+    char *start[] = { (char *)py, ctl.buf, "start", "--port-file", portf.buf, "--pid-file",
+                      pidf.buf, NULL };
+    if (run_child(start) != 0 || read_line(portf.buf, port, sizeof(port)) != 0) {
+        fprintf(stderr, "iam-audit demo: the SES / Security Hub stand-in did not start\n");
+        goto out;
+    }
+    started = 1;
+    ia_buf_addf(&hub, "http://127.0.0.1:%s", port);
+    char *setup[] = { (char *)py, hubpy.buf, "setup", "--endpoint", hub.buf, "--region",
+                      "eu-west-2", "--sender", "iam-audit@example.gov.uk", NULL };
+    if (run_child(setup) != 0) {
+        fprintf(stderr, "iam-audit demo: cannot verify the sender in the SES stand-in\n");
+        goto out;
+    }
+    /* The estate's configuration plus delivery: every team lead, the security team, and
+       Security Hub (workflow off: moto has no BatchUpdateFindings). */
+    if (ia_config_load(conf, &cfg, &err) != IA_OK) {
+        loaded = 1;
+        fprintf(stderr, "iam-audit demo: %s\n", err.msg);
+        goto out;
+    }
+    loaded = 1;
+    FILE *in = fopen(conf, "r");
+    char buf[4096];
+    size_t n;
+    while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        ia_buf_add(&text, buf, n);
+    if (in)
+        fclose(in);
+    ia_buf_addstr(&text, "\n[delivery]\nfrom = iam-audit@example.gov.uk\nemail = ses\n"
+                         "ses_region = eu-west-2\nsecurity_email = security-team@example.gov.uk\n"
+                         "securityhub = on\nsecurityhub_workflow = off\n");
+    for (size_t i = 0; i < cfg.n_accounts; i++) {
+        const char *t = cfg.accounts[i].team;
+        int seen = 0;
+        for (size_t j = 0; t && j < i && !seen; j++)
+            seen = cfg.accounts[j].team && !strcmp(cfg.accounts[j].team, t);
+        if (t && !seen && (!cfg.base_account || strcmp(cfg.accounts[i].id, cfg.base_account)))
+            ia_buf_addf(&text, "\n[team %s]\nemail = %s-lead@example.gov.uk\n", t, t);
+    }
+    FILE *o = fopen(dconf.buf, "w");
+    if (!o || fwrite(text.buf, 1, text.len, o) != text.len) {
+        if (o)
+            fclose(o);
+        fprintf(stderr, "iam-audit demo: cannot write %s\n", dconf.buf);
+        goto out;
+    }
+    fclose(o);
+    setenv("AWS_ENDPOINT_URL_SES", hub.buf, 1);
+    setenv("AWS_ENDPOINT_URL_SECURITYHUB", hub.buf, 1);
+    fprintf(stderr, "\n== iam-audit deliver --config %s (SES and Security Hub: moto at %s)\n",
+            dconf.buf, hub.buf);
+    char *d[] = { "deliver", "--config", dconf.buf, NULL };
+    if ((rc = cmd_deliver(3, d)) != IA_EXIT_OK)
+        goto out;
+    fprintf(stderr, "\nWhat the stand-in received:\n");
+    fflush(stderr);
+    char *dump[] = { (char *)py, hubpy.buf, "dump", "--endpoint", hub.buf, "--region",
+                     "eu-west-2", "--out", delivered.buf, NULL };
+    rc = run_child(dump) == 0 ? IA_EXIT_OK : IA_EXIT_FAILED;
+out:
+    if (started) {
+        char *stop[] = { (char *)py, ctl.buf, "stop", "--pid-file", pidf.buf, NULL };
+        run_child(stop);
+    }
+    if (loaded)
+        ia_config_release(&cfg);
+    struct ia_buf *all[] = { &ctl, &hubpy, &portf, &pidf, &dconf, &hub, &delivered, &text };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        ia_buf_release(all[i]);
+    return rc;
 }
 
 int
@@ -201,13 +313,17 @@ cmd_demo(int argc, char **argv)
     char *r[] = { "report", "--db", db.buf, "--out", reports.buf, "--per-team", NULL };
     if ((rc = cmd_report(6, r)) != IA_EXIT_OK)
         goto out;
+    if ((rc = demo_deliver(py, dir, out, conf.buf)) != IA_EXIT_OK)
+        goto out;
     fprintf(stderr,
             "\niam-audit demo: done.\n"
             "  reports:   %s (open the .xlsx workbook; findings.csv for scripts)\n"
             "  database:  %s (try: sqlite3 %s 'SELECT rule_id, severity, resource_arn FROM "
             "latest_findings')\n"
+            "  delivered: %s/delivered (each e-mail as .eml, Security Hub's findings as "
+            "JSON; sqlite3 %s 'SELECT channel, target, status FROM deliveries')\n"
             "  rules:     iam-audit rules; docs/rules.md\n",
-            reports.buf, db.buf, db.buf);
+            reports.buf, db.buf, db.buf, out, db.buf);
     rc = IA_EXIT_OK;
 out:
     if (started) {

@@ -5,8 +5,10 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
+#include "cli/cmd_deliver.h"
 #include "cli/cmd_report.h"
 #include "core/config.h"
+#include "deliver/deliver.h"
 #include "sql/db.h"
 
 static const char s_usage[] =
@@ -26,8 +28,12 @@ static const char s_usage[] =
     "                      standard input (a CODE here is briefly visible to local users)\n"
     "  --quiet             errors and summaries only\n"
     "\n"
+    "With [delivery] configured, `iam-audit deliver` runs last (e-mail, Security Hub,\n"
+    "webhook); a failed delivery never changes the run or its reports.\n"
+    "\n"
     "Exit: the worst of the three steps, worst first: 78 configuration, 64 usage, 3 failed,\n"
-    "75 database busy, 2 partial collection, 1 findings at or above --fail-on, 0 ok.\n"
+    "75 database busy, 2 partial collection, 1 findings at or above --fail-on, 0 ok;\n"
+    "4 when a delivery failed and the steps were otherwise 0.\n"
     "Example: iam-audit run --config /etc/iam-audit/iam-audit.conf --fail-on high\n";
 
 /* How bad an exit code is, for "the worst of the three steps". */
@@ -135,8 +141,34 @@ run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet)
     /* Reports go to [audit] reports, else ./reports. */
     struct ia_config cfg;
     struct ia_err err;
-    int have_dir = ia_config_load(config, &cfg, &err) == IA_OK && cfg.reports;
+    int loaded = ia_config_load(config, &cfg, &err) == IA_OK;
+    int have_dir = loaded && cfg.reports;
+    int have_delivery = loaded && ia_deliver_configured(&cfg);
     ia_config_release(&cfg);
     char *rargv[] = { "report", "--config", config, have_dir ? NULL : "--out", "reports", NULL };
-    return worst(rc, cmd_report(have_dir ? 3 : 5, rargv));
+    rc = worst(rc, cmd_report(have_dir ? 3 : 5, rargv));
+    if (!have_delivery)
+        return rc;
+
+    /* Delivery last, over the analysed run. Its failure is told apart (4) but never hides
+       what the run found: findings (1) and partial collection (2) keep their codes. */
+    char *dargv[8];
+    n = 0;
+    dargv[n++] = "deliver";
+    dargv[n++] = "--config";
+    dargv[n++] = config;
+    if (profile) {
+        dargv[n++] = "--profile";
+        dargv[n++] = profile;
+    }
+    dargv[n] = NULL;
+    int drc = cmd_deliver(n, dargv);
+    if (drc != IA_EXIT_OK) {
+        fprintf(stderr, "iam-audit run: delivery failed (exit %d); the run and its reports are "
+                        "complete; see the deliveries table and 'iam-audit deliver --help'\n",
+                drc);
+        if (rc == IA_EXIT_OK)
+            rc = IA_EXIT_DELIVERY;
+    }
+    return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_analyser.h"
+#include "cli/cmd_deliver.h"
 #include "cli/cmd_report.h"
 #include "collector/crypto.h"
 #include "collector/http.h"
@@ -19,6 +20,7 @@
 static const struct ia_cmd s_cmds[] = {
     { "analyse", cmd_analyse, "evaluate the rules on a collected run and record its findings" },
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
+    { "deliver", cmd_deliver, "e-mail teams, import into Security Hub, post to a webhook" },
     { "demo", cmd_demo, "run the whole job against a local moto estate (a first look)" },
     { "diff", cmd_diff, "new, resolved and persisting findings between two analysed runs" },
     { "prune", cmd_prune, "delete old runs (never the latest complete one) and reclaim space" },
@@ -46,7 +48,8 @@ usage(FILE *f)
             "Run 'iam-audit <command> --help' for a command's options.\n"
             "Global options (before the command): --log-level error|warn|info|debug\n"
             "Exit codes: 0 ok, 1 findings at/above --fail-on, 2 partial collection,\n"
-            "3 failed, 64 usage error, 75 database busy, 78 configuration error.\n"
+            "3 failed, 4 a delivery failed, 64 usage error, 75 database busy,\n"
+            "78 configuration error.\n"
             "Documentation: docs/ (getting-started.md, config.md, credentials.md, rules.md).\n");
 }
 

@@ -21,6 +21,8 @@ ia_aws_query_version(enum ia_service svc)
     case IA_SVC_IAM: return "2010-05-08";
     case IA_SVC_STS: return "2011-06-15";
     case IA_SVC_ORGANIZATIONS: return "2016-11-28";
+    case IA_SVC_SES: return "2010-12-01";
+    case IA_SVC_SECURITYHUB: return "2018-10-26";
     case IA_SVC_COUNT: break;
     }
     IA_BUG("no Query version for service %d", (int)svc);
@@ -65,6 +67,8 @@ struct call {
     const char *body;
     size_t body_len;
     int json;                 /* error body is JSON rather than XML */
+    const char *method;       /* NULL: POST */
+    const char *rest_path;    /* REST-JSON: path after the endpoint's ("/findings/import") */
 };
 
 /* Sign and send one attempt. */
@@ -75,6 +79,7 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
     const struct ia_endpoint *ep = &c->ep[call->svc];
     struct ia_buf scheme = IA_BUF_INIT, host = IA_BUF_INIT, path = IA_BUF_INIT;
     struct ia_buf authz = IA_BUF_INIT, creq = IA_BUF_INIT, sts = IA_BUF_INIT;
+    struct ia_buf url = IA_BUF_INIT;
     struct ia_buf hdr[6];
     const char *hdr_ptrs[6];
     struct ia_sigv4_header sh[5];
@@ -89,6 +94,14 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
     rc = ia_http_url_split(ep->url, &scheme, &host, &path, err);
     if (rc != IA_OK)
         goto out;
+    ia_buf_addstr(&url, ep->url);
+    if (call->rest_path) {
+        /* A REST path is appended to the endpoint's own ("/" or an override's prefix). */
+        if (path.len && path.buf[path.len - 1] == '/')
+            ia_buf_setlen(&path, path.len - 1);
+        ia_buf_addstr(&path, call->rest_path);
+        ia_buf_addstr(&url, call->rest_path);
+    }
     /* No provider: an anonymous call (AssumeRoleWithWebIdentity, whose proof is the token). */
     if (c->creds) {
         rc = ia_creds_get(c->creds, &cr, err);
@@ -106,7 +119,8 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
     if (call->target)
         sh[nh++] = (struct ia_sigv4_header){ "X-Amz-Target", call->target };
 
-    struct ia_sigv4_request sreq = { "POST", path.buf, NULL, sh, nh,
+    const char *method = call->method ? call->method : "POST";
+    struct ia_sigv4_request sreq = { method, path.buf, NULL, sh, nh,
                                      call->body, call->body_len, 1 };
     struct ia_sigv4_params sp = { cr.access_key_id, cr.secret_access_key, ep->signing_region,
                                   ep->service, now };
@@ -134,7 +148,7 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
         hdr_ptrs[i] = hdr[i].buf;
     }
 
-    struct ia_http_request req = { "POST", ep->url, hdr_ptrs, n_send,
+    struct ia_http_request req = { method, url.buf, hdr_ptrs, n_send,
                                    call->body, call->body_len, 0 };
     atomic_fetch_add(&c->stats.calls, 1);
     rc = c->http.send(c->http.ctx, &req, resp, err);
@@ -148,6 +162,7 @@ out:
     ia_buf_release(&scheme);
     ia_buf_release(&host);
     ia_buf_release(&path);
+    ia_buf_release(&url);
     ia_buf_release(&authz);
     ia_buf_release(&creq);
     ia_buf_release(&sts);
@@ -383,5 +398,21 @@ ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target, co
                          .body = body,
                          .body_len = strlen(body),
                          .json = 1 };
+    return call_with_retries(c, &call, NULL, out, err);
+}
+
+enum ia_code
+ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc, const char *action,
+                 const char *method, const char *path, const char *body, struct ia_buf *out,
+                 struct ia_err *err)
+{
+    struct call call = { .svc = svc,
+                         .action = action,
+                         .content_type = "application/json",
+                         .body = body,
+                         .body_len = strlen(body),
+                         .json = 1,
+                         .method = method,
+                         .rest_path = path };
     return call_with_retries(c, &call, NULL, out, err);
 }

@@ -80,6 +80,16 @@ enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const ch
 enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target,
                          const char *body, struct ia_buf *out, struct ia_err *err);
 
+/*
+ * AWS REST-JSON (Security Hub): method ("POST", "PATCH") to the endpoint plus path
+ * ("/findings/import") with a JSON body, signed and retried as above; action names the
+ * operation in logs and errors. The response body is appended to out. Errors as for
+ * ia_aws_json (the body's "__type", "code" or "Code" gives the code).
+ */
+enum ia_code ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc, const char *action,
+                              const char *method, const char *path, const char *body,
+                              struct ia_buf *out, struct ia_err *err);
+
 /* The API version string of a Query service ("2010-05-08" for IAM). */
 const char *ia_aws_query_version(enum ia_service svc);
 

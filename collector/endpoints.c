@@ -49,8 +49,10 @@ ia_endpoint_resolve(enum ia_service svc, const char *region, const char *profile
                     struct ia_endpoint *out, struct ia_err *err)
 {
     static const char *const env_names[] = { "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS",
-                                             "AWS_ENDPOINT_URL_ORGANIZATIONS" };
-    static const char *const names[] = { "iam", "sts", "organizations" };
+                                             "AWS_ENDPOINT_URL_ORGANIZATIONS",
+                                             "AWS_ENDPOINT_URL_SES",
+                                             "AWS_ENDPOINT_URL_SECURITYHUB" };
+    static const char *const names[] = { "iam", "sts", "organizations", "ses", "securityhub" };
     struct ia_endpoint ep;
     const char *override = NULL, *origin = NULL;
 
@@ -97,6 +99,15 @@ ia_endpoint_resolve(enum ia_service svc, const char *region, const char *profile
             set(ep.url, sizeof(ep.url), "https://organizations.us-east-1.amazonaws.com");
             set(ep.signing_region, sizeof(ep.signing_region), "us-east-1");
         }
+        break;
+    case IA_SVC_SES:
+        /* SES v1's host is email.REGION; its signing name is "ses". */
+        snprintf(ep.url, sizeof(ep.url), "https://email.%s.%s", region, dns);
+        set(ep.signing_region, sizeof(ep.signing_region), region);
+        break;
+    case IA_SVC_SECURITYHUB:
+        snprintf(ep.url, sizeof(ep.url), "https://securityhub.%s.%s", region, dns);
+        set(ep.signing_region, sizeof(ep.signing_region), region);
         break;
     case IA_SVC_COUNT:
         return ia_err_set(err, IA_ERR_INVALID, "no such service");

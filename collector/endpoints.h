@@ -8,7 +8,14 @@
 
 #include "core/err.h"
 
-enum ia_service { IA_SVC_IAM = 0, IA_SVC_STS, IA_SVC_ORGANIZATIONS, IA_SVC_COUNT };
+enum ia_service {
+    IA_SVC_IAM = 0,
+    IA_SVC_STS,
+    IA_SVC_ORGANIZATIONS,
+    IA_SVC_SES,         /* delivery: SES v1 (Query API), endpoint email.REGION, signed "ses" */
+    IA_SVC_SECURITYHUB, /* delivery: Security Hub (REST-JSON) */
+    IA_SVC_COUNT
+};
 
 struct ia_endpoint {
     char url[512];           /* e.g. "https://iam.amazonaws.com" (no trailing slash) */
@@ -23,7 +30,7 @@ const char *ia_endpoint_partition(const char *region);
 
 /*
  * Resolve svc for region (NULL or "" means us-east-1). Overrides, first found wins:
- * AWS_ENDPOINT_URL_<IAM|STS|ORGANIZATIONS>, AWS_ENDPOINT_URL, then profile_endpoint_url
+ * AWS_ENDPOINT_URL_<IAM|STS|ORGANIZATIONS|SES|SECURITYHUB>, AWS_ENDPOINT_URL, then profile_endpoint_url
  * (may be NULL). IA_ERR_CONFIG for an override that is not an http(s) URL, or http to a
  * host that is not loopback.
  */

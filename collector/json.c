@@ -23,6 +23,8 @@ ia_json_aws_error(const char *body, size_t len, char *code, size_t code_cap, cha
     const char *type = json_string_value(json_object_get(root, "__type"));
     if (!type)
         type = json_string_value(json_object_get(root, "code"));
+    if (!type) /* REST-JSON services (Security Hub): {"Code": ..., "Message": ...} */
+        type = json_string_value(json_object_get(root, "Code"));
     if (!type)
         goto out;
     /* "com.amazonaws.organizations#AccessDeniedException" -> the part after '#'. */

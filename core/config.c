@@ -91,6 +91,9 @@ ia_config_init(struct ia_config *c)
     strlist_add(&c->report_formats, "csv");
     strlist_add(&c->report_formats, "xlsx");
     strlist_add(&c->report_formats, "jsonl");
+    c->delivery.sendmail = ia_xstrdup("/usr/sbin/sendmail");
+    c->delivery.email_when_clean = 1;
+    c->delivery.securityhub_workflow = 1;
 }
 
 void
@@ -120,6 +123,17 @@ ia_config_release(struct ia_config *c)
     ia_strlist_free(c->rules.allowed_email_domains);
     ia_strlist_free(c->rules.known_accounts);
     ia_strlist_free(c->report_formats);
+    struct ia_config_delivery *d = &c->delivery;
+    char **dstrs[] = { &d->from, &d->ses_region, &d->sendmail, &d->securityhub_region,
+                       &d->securityhub_role_arn, &d->rules_url, &d->slack_webhook_file };
+    for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
+        free(*dstrs[i]);
+    ia_strlist_free(d->security_email);
+    for (size_t i = 0; i < c->n_teams; i++) {
+        free(c->teams[i].name);
+        ia_strlist_free(c->teams[i].email);
+    }
+    free(c->teams);
     memset(c, 0, sizeof(*c));
 }
 
@@ -429,8 +443,11 @@ is_list_key(const char *section, const char *name)
 {
     static const char *const lists[] = {
         "rules\nhuman_role_patterns", "rules\nallowed_email_domains",
-        "rules\nknown_accounts", "organization\nexclude",
+        "rules\nknown_accounts", "organization\nexclude", "delivery\nsecurity_email",
     };
+    /* [team NAME] email is a list of addresses too. */
+    if (!strncmp(section, "team ", 5) && !strcmp(name, "email"))
+        return 1;
     char key[512];
     snprintf(key, sizeof(key), "%s\n%s", section, name);
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -472,6 +489,119 @@ check_repeat(struct parse_state *st, const char *section, const char *name)
     return 1;
 }
 
+int
+ia_config_valid_email(const char *s)
+{
+    const char *at = s ? strchr(s, '@') : NULL;
+    size_t n = s ? strlen(s) : 0;
+    if (!at || at == s || n > 254 || strchr(at + 1, '@') || !strchr(at + 1, '.'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        /* No quoting, names or comments: nothing that could end or fold a header. */
+        if (ch <= 0x20 || ch >= 0x7f || strchr("<>()[]\\,;:\"", ch))
+            return 0;
+    }
+    return at[1] != '.' && s[n - 1] != '.';
+}
+
+const struct ia_config_team *
+ia_config_team_find(const struct ia_config *c, const char *team)
+{
+    for (size_t i = 0; team && i < c->n_teams; i++)
+        if (!strcmp(c->teams[i].name, team))
+            return &c->teams[i];
+    return NULL;
+}
+
+/* Append a list of e-mail addresses, each checked. */
+static int
+parse_emails(struct parse_state *st, const char *key, char ***list, const char *v)
+{
+    size_t before = ia_strlist_len(*list);
+    parse_list(list, v);
+    for (size_t i = before; *list && (*list)[i]; i++)
+        if (!ia_config_valid_email((*list)[i]))
+            return fail(st, "%s: '%s' is not a plain e-mail address like "
+                            "paas-lead@example.gov.uk (no names or <>; separate several with "
+                            "commas)",
+                        key, (*list)[i]);
+    return 1;
+}
+
+static int
+delivery_key(struct parse_state *st, const char *k, const char *v)
+{
+    struct ia_config_delivery *d = &st->c->delivery;
+    struct { const char *name; char **dst; } strs[] = {
+        { "sendmail", &d->sendmail }, { "rules_url", &d->rules_url },
+        { "slack_webhook_file", &d->slack_webhook_file },
+    };
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        if (strcmp(k, strs[i].name) == 0) {
+            if (!*v)
+                return fail(st, "[delivery] %s is empty; give a value or delete the line", k);
+            setstr(strs[i].dst, v);
+            return 1;
+        }
+    }
+    if (!strcmp(k, "from")) {
+        if (!ia_config_valid_email(v))
+            return fail(st, "[delivery] from '%s' is not a plain e-mail address like "
+                            "iam-audit@example.gov.uk",
+                        v);
+        setstr(&d->from, v);
+    } else if (!strcmp(k, "email")) {
+        if (!strcmp(v, "ses"))
+            d->email = IA_EMAIL_SES;
+        else if (!strcmp(v, "sendmail"))
+            d->email = IA_EMAIL_SENDMAIL;
+        else if (!strcmp(v, "off"))
+            d->email = IA_EMAIL_OFF;
+        else
+            return fail(st, "[delivery] email must be ses, sendmail or off, not '%s'", v);
+    } else if (!strcmp(k, "ses_region") || !strcmp(k, "securityhub_region")) {
+        size_t n = strlen(v);
+        int ok = n > 0 && n <= 25;
+        for (const char *p = v; ok && *p; p++)
+            ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-';
+        if (!ok)
+            return fail(st, "[delivery] %s '%s' is not a region name like eu-west-2", k, v);
+        setstr(!strcmp(k, "ses_region") ? &d->ses_region : &d->securityhub_region, v);
+    } else if (!strcmp(k, "securityhub")) {
+        return parse_bool(st, "[delivery] securityhub", v, &d->securityhub);
+    } else if (!strcmp(k, "securityhub_workflow")) {
+        return parse_bool(st, "[delivery] securityhub_workflow", v, &d->securityhub_workflow);
+    } else if (!strcmp(k, "email_when_clean")) {
+        return parse_bool(st, "[delivery] email_when_clean", v, &d->email_when_clean);
+    } else if (!strcmp(k, "securityhub_role_arn")) {
+        if (!check_role_arn(st, "[delivery] securityhub_role_arn", v))
+            return 0;
+        setstr(&d->securityhub_role_arn, v);
+    } else if (!strcmp(k, "security_email")) {
+        return parse_emails(st, "[delivery] security_email", &d->security_email, v);
+    } else {
+        return fail(st,
+                    "unknown key '%s' in [delivery]; known keys: from, email, ses_region, "
+                    "sendmail, security_email, email_when_clean, securityhub, "
+                    "securityhub_region, securityhub_role_arn, securityhub_workflow, "
+                    "rules_url, slack_webhook_file",
+                    k);
+    }
+    return 1;
+}
+
+static int
+team_key(struct parse_state *st, const char *k, const char *v)
+{
+    struct ia_config_team *t = &st->c->teams[st->c->n_teams - 1];
+    char key[300];
+    if (strcmp(k, "email") != 0)
+        return fail(st, "unknown key '%s' in [team %s]; known keys: email", k, t->name);
+    snprintf(key, sizeof(key), "[team %s] email", t->name);
+    return parse_emails(st, key, &t->email, v);
+}
+
 static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
@@ -501,6 +631,18 @@ on_key(void *user, const char *section, const char *name, const char *value)
             c->accounts[c->n_accounts].name = ia_xstrdup(aname);
             c->n_accounts++;
         }
+        if (!strncmp(section, "team ", 5)) {
+            const char *tname = section + 5;
+            while (*tname == ' ')
+                tname++;
+            if (!*tname)
+                return fail(st, "[team] needs the team's name as in the accounts' team = "
+                                "lines, e.g. [team paas]");
+            c->teams = ia_xrealloc(c->teams, (c->n_teams + 1) * sizeof(*c->teams));
+            memset(&c->teams[c->n_teams], 0, sizeof(*c->teams));
+            c->teams[c->n_teams].name = ia_xstrdup(tname);
+            c->n_teams++;
+        }
     }
     if (*section && !check_repeat(st, section, name))
         return 0;
@@ -514,11 +656,15 @@ on_key(void *user, const char *section, const char *name, const char *value)
         return org_key(st, name, value);
     if (!strcmp(section, "reports"))
         return reports_key(st, name, value);
+    if (!strcmp(section, "delivery"))
+        return delivery_key(st, name, value);
+    if (!strncmp(section, "team ", 5))
+        return team_key(st, name, value);
     if (!*section)
         return fail(st, "key '%s' is outside any section; put it under [audit]", name);
     return fail(st,
                 "unknown section [%s]; sections are [audit], [account NAME], [organization], "
-                "[rules], [reports]",
+                "[rules], [reports], [delivery], [team NAME]",
                 section);
 }
 
@@ -601,6 +747,11 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
                           "%s: [organization] discover = true needs role_arn (a role in the "
                           "management account allowed organizations:ListAccounts)",
                           path);
+    if (c->delivery.email != IA_EMAIL_OFF && !c->delivery.from)
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s: [delivery] email = %s needs from = ADDRESS (the sender; for SES "
+                          "a verified identity)",
+                          path, c->delivery.email == IA_EMAIL_SES ? "ses" : "sendmail");
     if (!c->base_account && !c->n_accounts && !c->org_discover)
         return ia_err_set(err, IA_ERR_CONFIG,
                           "%s: no account to audit; set [audit] base_account, add [account NAME] "

@@ -35,6 +35,30 @@ struct ia_config_rules {
     int max_exception_days;        /* 365: furthest an exception's expires may lie ahead */
 };
 
+/* [delivery] (issue 17; docs/config.md). */
+enum ia_delivery_email { IA_EMAIL_OFF = 0, IA_EMAIL_SES, IA_EMAIL_SENDMAIL };
+
+struct ia_config_delivery {
+    char *from;                 /* sender address; required when email is not off */
+    enum ia_delivery_email email; /* off */
+    char *ses_region;           /* NULL: [audit] region, else the default region */
+    char *sendmail;             /* "/usr/sbin/sendmail" */
+    char **security_email;      /* NULL-terminated; gets the whole workbook */
+    int email_when_clean;       /* 1: teams with nothing open get a short message */
+    int securityhub;            /* 0 */
+    char *securityhub_region;   /* NULL: as ses_region */
+    char *securityhub_role_arn; /* NULL: the caller's credentials */
+    int securityhub_workflow;   /* 1: BatchUpdateFindings sets Workflow.Status */
+    char *rules_url;            /* base URL of docs/rules.md for Remediation links; may be NULL */
+    char *slack_webhook_file;   /* path of a 0600 file holding the URL; NULL: no webhook */
+};
+
+/* [team NAME]: who hears about a team's accounts. */
+struct ia_config_team {
+    char *name;
+    char **email; /* NULL-terminated */
+};
+
 struct ia_config {
     char *path;
     /* [audit] */
@@ -69,6 +93,10 @@ struct ia_config {
     /* [reports] */
     char **report_formats;  /* csv, xlsx, jsonl */
     int report_per_team;
+    /* [delivery] and [team NAME] */
+    struct ia_config_delivery delivery;
+    struct ia_config_team *teams;
+    size_t n_teams;
 };
 
 /* Defaults, no file. Release with ia_config_release. */
@@ -85,6 +113,10 @@ enum ia_code ia_config_load(const char *path, struct ia_config *c, struct ia_err
 int ia_config_valid_account_id(const char *s);
 /* Whether s looks like an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME. */
 int ia_config_valid_role_arn(const char *s);
+/* Whether s is a plain e-mail address local@domain.tld (no name, no spaces, no CR/LF). */
+int ia_config_valid_email(const char *s);
+/* The [team NAME] section of team, or NULL (borrowed from c). */
+const struct ia_config_team *ia_config_team_find(const struct ia_config *c, const char *team);
 /* Count of a NULL-terminated list (NULL counts 0). */
 size_t ia_strlist_len(char *const *list);
 void ia_strlist_free(char **list);

@@ -498,3 +498,33 @@ WHERE started_at < :cutoff
 
 -- name: analyser_account_user_names
 SELECT user_name FROM users WHERE run_id = :run_id AND account_id = :account_id;
+
+-- delivery
+-- Statements of `iam-audit deliver` (deliver/*.c).
+
+-- name: deliver_findings
+SELECT f.fingerprint, f.rule_id, f.severity, f.account_id, acc.name, acc.team, f.resource_arn,
+       f.principal, f.title, f.first_seen, f.suppressed_by
+FROM findings f
+LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
+WHERE f.run_id = :run_id
+ORDER BY f.fingerprint;
+
+-- name: deliver_insert
+INSERT INTO deliveries (run_id, delivered_at, channel, target, team, status, detail, error)
+VALUES (:run_id, :delivered_at, :channel, :target, :team, :status, :detail, :error);
+
+-- name: deliver_sh_state
+SELECT fingerprint, record_state, workflow, asff FROM securityhub_findings
+WHERE region = :region ORDER BY fingerprint;
+
+-- name: deliver_sh_upsert
+INSERT INTO securityhub_findings (region, fingerprint, record_state, workflow, run_id, asff)
+VALUES (:region, :fingerprint, :record_state, :workflow, :run_id, :asff)
+ON CONFLICT (region, fingerprint) DO UPDATE SET
+    record_state = excluded.record_state, workflow = excluded.workflow,
+    run_id = excluded.run_id, asff = excluded.asff;
+
+-- name: deliver_sh_workflow
+UPDATE securityhub_findings SET workflow = :workflow
+WHERE region = :region AND fingerprint = :fingerprint;

@@ -57,6 +57,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t j = 0; j < i; j++)
                 IA_ASSERT(strcmp(c.accounts[i].id, c.accounts[j].id) != 0);
         }
+        /* Delivery addresses go into mail headers: each must be plain (no CR/LF, no list). */
+        for (size_t i = 0; c.delivery.security_email && c.delivery.security_email[i]; i++)
+            IA_ASSERT(ia_config_valid_email(c.delivery.security_email[i]));
+        for (size_t t = 0; t < c.n_teams; t++)
+            for (size_t i = 0; c.teams[t].email && c.teams[t].email[i]; i++)
+                IA_ASSERT(ia_config_valid_email(c.teams[t].email[i]));
+        IA_ASSERT(c.delivery.email == IA_EMAIL_OFF || ia_config_valid_email(c.delivery.from));
+        IA_ASSERT(!c.delivery.securityhub_role_arn ||
+                  ia_config_valid_role_arn(c.delivery.securityhub_role_arn));
         (void)ia_strlist_len(c.rules.human_role_patterns);
         (void)ia_strlist_len(c.report_formats);
     } else {

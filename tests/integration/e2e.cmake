@@ -11,3 +11,5 @@ set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 6
 add_test(NAME integration.catalogue COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_catalogue.py $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.catalogue PROPERTIES LABELS integration TIMEOUT 600)
+# Delivery (issue 17): SES, Security Hub and a webhook stub; the test starts a second moto.
+ia_moto_test(deliver)

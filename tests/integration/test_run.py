@@ -170,6 +170,17 @@ def main():
             fams = {r["rule_id"].split("-")[0] for r in rows}
             check(len(rows) > 20 and {"user", "leaver", "trust", "bootstrap", "readonly"} <= fams,
                   f"demo findings cover every family: {sorted(fams)}")
+        # ... and delivers to a local SES / Security Hub stand-in, saying where to look
+        dl = os.path.join(out, "delivered")
+        got = sorted(os.listdir(dl)) if os.path.isdir(dl) else []
+        emls = [n for n in got if n.endswith(".eml")]
+        check(len(emls) >= 2 and any("security-team" in n for n in emls) and
+              "securityhub-findings.json" in got and dl in p.stderr,
+              f"demo delivered e-mails and Security Hub findings into {dl}: {got}")
+        if "securityhub-findings.json" in got:
+            hub = json.load(open(os.path.join(dl, "securityhub-findings.json")))
+            check(hub and all(f["Id"].startswith("iam-audit/") for f in hub),
+                  f"demo's Security Hub holds iam-audit findings ({len(hub)})")
     return finish()
 
 
