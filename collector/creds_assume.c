@@ -81,7 +81,7 @@ ia_creds_mfa_prompt_tty(void *ctx, const char *mfa_serial, char *code, size_t ca
     if (tcgetattr(fd, &s_tty_saved) == 0) {
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = restore_tty;
-        sa.sa_flags = SA_RESETHAND;
+        sa.sa_flags = (int)SA_RESETHAND; /* glibc defines it as an unsigned 0x80000000 */
         sigemptyset(&sa.sa_mask);
         s_tty_fd = fd;
         for (size_t i = 0; i < IA_ARRAY_LEN(sigs); i++)
