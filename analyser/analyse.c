@@ -21,17 +21,22 @@
 /* ---- helpers shared by the rule families --------------------------------------------------- */
 
 void
-ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, const char *account,
-           const char *resource, const char *principal, json_t *evidence, const char *title_fmt,
-           ...)
+ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
+           const char *account, const char *resource, const char *principal, json_t *evidence,
+           const char *title_fmt, ...)
 {
-    const struct ia_rule *rule = ia_rules_find(rule_id);
     struct ia_buf title = IA_BUF_INIT;
     va_list ap;
 
-    if (!rule)
-        IA_BUG("rule '%s' is not in the rule table", rule_id);
-    IA_ASSERT(resource);
+    IA_ASSERT(rule && resource);
+    /* A NULL here is a json_pack that failed (a NULL string): a bug, not a finding to
+     * report without its evidence. */
+    if (!evidence)
+        IA_BUG("rule %s: evidence could not be built for %s", rule->id, resource);
+    /* docs/rules.md promises a reason wherever a finding leaves its rule's default. */
+    if (sev != rule->severity && !json_is_string(json_object_get(evidence, "severity_reason")))
+        IA_BUG("rule %s: severity %s instead of %s without a severity_reason", rule->id,
+               ia_severity_name(sev), ia_severity_name(rule->severity));
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
@@ -45,10 +50,6 @@ ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, con
     f->resource = ia_xstrdup(resource);
     f->principal = principal ? ia_xstrdup(principal) : NULL;
     f->title = ia_buf_detach(&title, NULL);
-    /* A NULL here is a json_pack that failed (a NULL string): a bug, not a finding to
-     * report without its evidence. */
-    if (!evidence)
-        IA_BUG("rule %s: evidence could not be built for %s", rule_id, resource);
     f->evidence = evidence;
 }
 
@@ -204,6 +205,31 @@ load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
+static enum ia_code
+load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t alloc = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_roles", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        ctx->roles = ia_xgrow(ctx->roles, ctx->n_roles + 1, &alloc, sizeof(*ctx->roles));
+        struct ia_an_role *ro = &ctx->roles[ctx->n_roles++];
+        ro->account = dup_col(st, 0);
+        ro->name = dup_col(st, 1);
+        ro->arn = dup_col(st, 2);
+        ro->path = dup_col(st, 3);
+        ro->created = dup_col(st, 4);
+        ro->last_used = dup_col(st, 5);
+        ro->trust_error = dup_col(st, 7);
+        ro->n_trust_rows = ia_db_col_int(st, 8);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
 /* ---- fingerprints -------------------------------------------------------------------------- */
 
 /*
@@ -275,6 +301,14 @@ ctx_release(struct ia_an_ctx *ctx)
             free(strs[k]);
     }
     free(ctx->trusts);
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        struct ia_an_role *ro = &ctx->roles[i];
+        char *strs[] = { ro->account, ro->name, ro->arn, ro->path, ro->created, ro->last_used,
+                         ro->trust_error };
+        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
+            free(strs[k]);
+    }
+    free(ctx->roles);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
         free(f->account_id);
@@ -364,7 +398,9 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
         IA_LOG_WARN("analyser", "msg=\"run has no base account: base-account rules are off\" "
                     "run=%lld fix=\"set [audit] base_account and collect again\"",
                     (long long)run_id);
-    return load_trusts(ctx, err);
+    if (load_trusts(ctx, err) != IA_OK)
+        return IA_ERR_DB;
+    return load_roles(ctx, err);
 }
 
 /* ---- exceptions, duplicates, history ------------------------------------------------------- */
@@ -429,32 +465,6 @@ apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x)
                                    ia_an_jstr(e->ticket), "expires", e->expires);
             json_object_set_new(f->evidence, "exception", ex);
         }
-    }
-    for (size_t i = 0; i < x->n; i++) {
-        struct ia_exception *e = &x->items[i];
-        struct ia_buf res = IA_BUF_INIT;
-        ia_buf_addf(&res, "iam-audit:exception/%s", e->name);
-        json_t *rules = json_array();
-        for (size_t r = 0; e->rules[r]; r++)
-            json_array_append_new(rules, json_string(e->rules[r]));
-        json_t *ev = json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:o}", "file", x->path,
-                               "line", e->line, "exception", e->name, "rules", rules,
-                               "resource", e->resource, "expires", e->expires, "owner",
-                               ia_an_jstr(e->owner), "ticket", ia_an_jstr(e->ticket));
-        if (e->expired) {
-            json_object_set_new(ev, "days_expired",
-                                json_integer(ia_an_days_since(ctx, e->expires)));
-            ia_an_emit(ctx, "exception-expired", IA_SEV_MEDIUM, NULL, res.buf, NULL, ev,
-                       "exception %s expired on %s and no longer suppresses anything; renew "
-                       "or remove it", e->name, e->expires);
-        } else if (e->matched == 0) {
-            ia_an_emit(ctx, "exception-unused", IA_SEV_LOW, NULL, res.buf, NULL, ev,
-                       "exception %s matched no finding; remove it or fix its rule/resource",
-                       e->name);
-        } else {
-            json_decref(ev);
-        }
-        ia_buf_release(&res);
     }
 }
 
@@ -610,6 +620,24 @@ out:
     return rc;
 }
 
+/* Every rule of the table: those of the "exceptions" family (after_exceptions 1) or the rest. */
+static enum ia_code
+run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
+{
+    size_t n;
+    const struct ia_rule *rules = ia_rules_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if ((strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
+            continue;
+        if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
+            ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id,
+                          rules[i].id);
+            return IA_ERR_DB;
+        }
+    }
+    return IA_OK;
+}
+
 enum ia_code
 ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
                const struct ia_analyse_paths *paths, struct ia_analyse_summary *summary,
@@ -644,15 +672,8 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
         (rc = ia_exceptions_load(paths->exceptions, &exc, err)) != IA_OK)
         goto out;
 
-    enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
-        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust,
-    };
-    for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
-        if ((rc = families[i](&ctx, err)) != IA_OK) {
-            ia_err_prefix(err, "analyse run %lld: ", (long long)ctx.run_id);
-            goto out;
-        }
-    }
+    if ((rc = run_rules(&ctx, 0, err)) != IA_OK)
+        goto out;
     for (size_t i = 0; i < ctx.n_findings; i++) {
         struct ia_an_finding *f = &ctx.findings[i];
         ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
@@ -662,6 +683,9 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     /* Exception findings come after the others: they depend on what was matched. */
     size_t before = ctx.n_findings;
     apply_exceptions(&ctx, &exc);
+    ctx.exceptions = &exc;
+    if ((rc = run_rules(&ctx, 1, err)) != IA_OK)
+        goto out;
     for (size_t i = before; i < ctx.n_findings; i++) {
         struct ia_an_finding *f = &ctx.findings[i];
         ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,

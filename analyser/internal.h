@@ -1,7 +1,8 @@
 /*
  * Shared between the analyser's files; not used outside analyser/ (tests excepted).
- * A rule family (rule_<family>.c) reads the snapshot through ctx->db and emits findings with
- * ia_an_emit; analyse.c then applies exceptions, fingerprints, history, and writes them.
+ * Each rule of the table (rules.c) is one function in rule_<family>.c that reads the snapshot
+ * through ctx and emits findings with ia_an_emit; analyse.c then applies exceptions,
+ * fingerprints, history, and writes them.
  */
 #ifndef IA_ANALYSER_INTERNAL_H
 #define IA_ANALYSER_INTERNAL_H
@@ -100,6 +101,12 @@ struct ia_an_finding {
     int persisting;
 };
 
+/* One row of the roles table (analyser_roles). Strings owned by the context. */
+struct ia_an_role {
+    char *account, *name, *arn, *path, *created, *last_used, *trust_error;
+    int64_t n_trust_rows;
+};
+
 struct ia_an_ctx {
     struct ia_db *db;
     const struct ia_config_rules *rules;
@@ -113,6 +120,9 @@ struct ia_an_ctx {
     int base_ok;          /* the base account was collected (status ok) in this run */
     struct ia_an_trust *trusts; /* every trust row of the run, by (account, role, stmt) */
     size_t n_trusts;
+    struct ia_an_role *roles;   /* every role of the run, by (account, name) */
+    size_t n_roles;
+    struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
     struct ia_people leavers;
     int have_roster;
     struct ia_people roster;
@@ -121,11 +131,12 @@ struct ia_an_ctx {
 };
 
 /*
- * Record a finding. evidence is stolen and must not be NULL (a failed json_pack is a bug:
- * IA_BUG). account and principal may be NULL. The rule must be in the table (IA_BUG
- * otherwise).
+ * Record a finding of rule (an entry of the rule table). sev is normally rule->severity; a
+ * finding at another severity must say why in its evidence ("severity_reason"): IA_BUG
+ * otherwise, like a failed json_pack (evidence is stolen and must not be NULL). account and
+ * principal may be NULL.
  */
-void ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev,
+void ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
                 const char *account, const char *resource, const char *principal,
                 json_t *evidence, const char *title_fmt, ...)
     __attribute__((format(printf, 8, 9)));
@@ -153,10 +164,17 @@ const char *ia_an_arn_name(const char *arn);
 /* Whether a role path marks a service-linked role ("/aws-service-role/..."). */
 int ia_an_service_linked(const char *path);
 
-/* The rule families. Each returns IA_OK or IA_ERR_DB with err set. */
-enum ia_code ia_rules_mfa(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_leavers(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_trust(struct ia_an_ctx *ctx, struct ia_err *err);
+/* One function per rule of the table (rules.c), in rule_<family>.c: see ia_rule_fn. */
+ia_rule_fn ia_rule_user_no_mfa, ia_rule_mfa_device_name_prefix, ia_rule_root_no_mfa,
+    ia_rule_root_access_key, ia_rule_password_policy_weak, ia_rule_user_name_not_email,
+    ia_rule_user_not_in_group, ia_rule_team_account_user;
+ia_rule_fn ia_rule_leaver_present, ia_rule_leaver_trusted_by_role, ia_rule_user_not_in_roster,
+    ia_rule_user_inactive, ia_rule_access_key_unused, ia_rule_access_key_old;
+ia_rule_fn ia_rule_bootstrap_role_present, ia_rule_trust_policy_unreadable, ia_rule_role_unused,
+    ia_rule_role_name_nonstandard, ia_rule_readonly_role_side_effects;
+ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule_trust_no_mfa,
+    ia_rule_trust_mfa_if_exists, ia_rule_trust_external_account, ia_rule_trust_dangling_principal,
+    ia_rule_trust_not_principal;
+ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 
 #endif

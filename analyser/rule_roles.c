@@ -1,5 +1,6 @@
 /*
- * Roles: bootstrap-role-present, role-unused, role-name-nonstandard, readonly-role-side-effects.
+ * Roles: trust-policy-unreadable, bootstrap-role-present, role-unused, role-name-nonstandard,
+ * readonly-role-side-effects (one function per rule, each walking the run's roles).
  * Service-linked roles (path /aws-service-role/) belong to AWS and are left out of every rule.
  */
 #include <stdlib.h>
@@ -11,60 +12,10 @@
 #include "core/mem.h"
 #include "core/policy.h"
 
-struct role {
-    char *account, *name, *arn, *path, *created, *last_used, *trust_error;
-    int64_t n_trust_rows;
-};
-
-struct roles {
-    struct role *items;
-    size_t n, alloc;
-};
-
 static char *
 dup_or_null(const char *s)
 {
     return s ? ia_xstrdup(s) : NULL;
-}
-
-static void
-roles_release(struct roles *r)
-{
-    for (size_t i = 0; i < r->n; i++) {
-        free(r->items[i].account);
-        free(r->items[i].name);
-        free(r->items[i].arn);
-        free(r->items[i].path);
-        free(r->items[i].created);
-        free(r->items[i].last_used);
-        free(r->items[i].trust_error);
-    }
-    free(r->items);
-    memset(r, 0, sizeof(*r));
-}
-
-static enum ia_code
-load_roles(struct ia_an_ctx *ctx, struct roles *out, struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    int r;
-    if (ia_db_prepare(ctx->db, "analyser_roles", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        out->items = ia_xgrow(out->items, out->n + 1, &out->alloc, sizeof(*out->items));
-        struct role *ro = &out->items[out->n++];
-        ro->account = ia_xstrdup(ia_db_col_text(st, 0));
-        ro->name = ia_xstrdup(ia_db_col_text(st, 1));
-        ro->arn = ia_xstrdup(ia_db_col_text(st, 2));
-        ro->path = dup_or_null(ia_db_col_text(st, 3));
-        ro->created = dup_or_null(ia_db_col_text(st, 4));
-        ro->last_used = dup_or_null(ia_db_col_text(st, 5));
-        ro->trust_error = dup_or_null(ia_db_col_text(st, 7));
-        ro->n_trust_rows = ia_db_col_int(st, 8);
-    }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
 /* The role's policies, as evidence ([{kind, name, arn}]) and, with docs, their documents. */
@@ -121,7 +72,7 @@ attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *
 }
 
 static enum ia_code
-role_policies(struct ia_an_ctx *ctx, const struct role *ro, int with_docs,
+role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
               struct policy_docs *out, struct ia_err *err)
 {
     struct ia_db_stmt *st;
@@ -192,7 +143,7 @@ matches_any(const char *name, char *const *patterns)
 }
 
 static enum ia_code
-bootstrap(struct ia_an_ctx *ctx, const struct roles *rs, const struct role *ro,
+bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
           struct ia_err *err)
 {
     const char *admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern
@@ -205,16 +156,17 @@ bootstrap(struct ia_an_ctx *ctx, const struct roles *rs, const struct role *ro,
         return IA_OK;
     json_t *admins = json_array();
     /* Roles come ordered by (account, name) (analyser_roles): scan this account's only. */
-    size_t lo = 0, hi = rs->n;
+    size_t lo = 0, hi = ctx->n_roles;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(rs->items[mid].account, ro->account) < 0)
+        if (strcmp(ctx->roles[mid].account, ro->account) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < rs->n && strcmp(rs->items[i].account, ro->account) == 0; i++) {
-        const struct role *o = &rs->items[i];
+    for (size_t i = lo; i < ctx->n_roles && strcmp(ctx->roles[i].account, ro->account) == 0;
+         i++) {
+        const struct ia_an_role *o = &ctx->roles[i];
         if (o == ro || ia_an_service_linked(o->path) ||
             ia_glob_match(ctx->rules->bootstrap_role_pattern, o->name))
             continue;
@@ -234,15 +186,23 @@ bootstrap(struct ia_an_ctx *ctx, const struct roles *rs, const struct role *ro,
                            "last_used_at", ia_an_jstr(ro->last_used), "days_since_use",
                            since >= 0 ? json_integer(since) : json_null(), "policies", pd.list,
                            "admin_roles", admins);
-    ia_an_emit(ctx, "bootstrap-role-present", have_admin ? IA_SEV_HIGH : IA_SEV_MEDIUM,
-               ro->account, ro->arn, NULL, ev, "bootstrap role %s in %s is still present%s",
+    enum ia_severity sev = rule->severity;
+    if (have_admin) {
+        sev = IA_SEV_HIGH;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("raised: an admin role exists, so the bootstrap role "
+                                        "is no longer needed"));
+    }
+    ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
+               "bootstrap role %s in %s is still present%s",
                ro->name, ro->account, have_admin ? " although an admin role exists" : "");
     policy_docs_release(&pd);
     return IA_OK;
 }
 
 static enum ia_code
-readonly(struct ia_an_ctx *ctx, const struct role *ro, struct ia_err *err)
+readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+         struct ia_err *err)
 {
     struct policy_docs pd = { 0 };
     struct ia_side_effect_report rep = { 0 };
@@ -277,7 +237,7 @@ readonly(struct ia_an_ctx *ctx, const struct role *ro, struct ia_err *err)
                            ctx->rules->readonly_role_pattern, "policies", pd.list,
                            "side_effects", items, "side_effects_total",
                            (json_int_t)rep.n_total, "unread_policies", pd.unread);
-    ia_an_emit(ctx, "readonly-role-side-effects", IA_SEV_HIGH, ro->account, ro->arn, NULL, ev,
+    ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
                "read-only role %s allows %s (%s)", ro->name, rep.items[0].matched,
                rep.items[0].pattern);
 out:
@@ -286,70 +246,148 @@ out:
     return rc;
 }
 
-enum ia_code
-ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err)
-{
-    struct roles rs = { 0 };
-    enum ia_code rc = IA_ERR_DB;
-    long stale = ctx->rules->stale_days;
+/* Decides one rule for one role (service-linked roles already left out). */
+typedef enum ia_code role_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                   const struct ia_an_role *ro, struct ia_err *err);
 
-    if (load_roles(ctx, &rs, err) != IA_OK)
-        goto out;
-    for (size_t i = 0; i < rs.n; i++) {
-        const struct role *ro = &rs.items[i];
+static enum ia_code
+walk_roles(struct ia_an_ctx *ctx, const struct ia_rule *rule, role_check_fn *check,
+           struct ia_err *err)
+{
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        const struct ia_an_role *ro = &ctx->roles[i];
         if (ia_an_service_linked(ro->path))
             continue;
-        if (ro->trust_error) {
-            /* No rows: every trust rule was blind to this role. Rows and problems: the rules
-             * saw what could be read; the rest may hide a principal. */
-            enum ia_severity sev = ro->n_trust_rows ? IA_SEV_LOW : IA_SEV_MEDIUM;
-            ia_an_emit(ctx, "trust-policy-unreadable", sev, ro->account, ro->arn, NULL,
-                       json_pack("{s:s, s:s, s:I}", "role", ro->name, "trust_error",
-                                 ro->trust_error, "trust_rows", (json_int_t)ro->n_trust_rows),
-                       "trust policy of role %s %s: %s", ro->name,
-                       ro->n_trust_rows ? "was read only in part" : "could not be read",
-                       ro->trust_error);
-        }
-        int is_bootstrap = ctx->rules->bootstrap_role_pattern &&
-                           ia_glob_match(ctx->rules->bootstrap_role_pattern, ro->name);
-        if (is_bootstrap && bootstrap(ctx, &rs, ro, err) != IA_OK)
-            goto out;
-        if (ctx->rules->readonly_role_pattern &&
-            ia_glob_match(ctx->rules->readonly_role_pattern, ro->name) &&
-            readonly(ctx, ro, err) != IA_OK)
-            goto out;
-        if (!ia_an_human_assumable(ctx, ro->account, ro->name))
-            continue;
-        long since = ia_an_days_since(ctx, ro->last_used);
-        long age = ia_an_days_since(ctx, ro->created);
-        /* A role created less than stale_days ago has not had the chance to be used. */
-        if ((since >= 0 && since >= stale) || (since < 0 && age >= stale)) {
-            json_t *ev = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "role", ro->name,
-                                   "created_at", ia_an_jstr(ro->created), "last_used_at",
-                                   ia_an_jstr(ro->last_used), "days_since_use",
-                                   since >= 0 ? json_integer(since) : json_null(), "age_days",
-                                   age >= 0 ? json_integer(age) : json_null(), "stale_days",
-                                   (int)stale);
-            if (since >= 0)
-                ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
-                           "role %s not used for %ld days", ro->name, since);
-            else
-                ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
-                           "role %s never used (created %ld days ago)", ro->name, age);
-        }
-        if (!is_bootstrap && !matches_any(ro->name, ctx->rules->human_role_patterns)) {
-            json_t *pats = json_array();
-            for (size_t p = 0; ctx->rules->human_role_patterns &&
-                               ctx->rules->human_role_patterns[p]; p++)
-                json_array_append_new(pats, json_string(ctx->rules->human_role_patterns[p]));
-            ia_an_emit(ctx, "role-name-nonstandard", IA_SEV_INFO, ro->account, ro->arn, NULL,
-                       json_pack("{s:s, s:o}", "role", ro->name, "human_role_patterns", pats),
-                       "people can assume role %s, whose name fits none of the standard "
-                       "patterns", ro->name);
-        }
+        if (check(ctx, rule, ro, err) != IA_OK)
+            return IA_ERR_DB;
     }
-    rc = IA_OK;
-out:
-    roles_release(&rs);
-    return rc;
+    return IA_OK;
+}
+
+static int
+is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
+{
+    return ctx->rules->bootstrap_role_pattern &&
+           ia_glob_match(ctx->rules->bootstrap_role_pattern, ro->name);
+}
+
+static enum ia_code
+trust_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+                 struct ia_err *err)
+{
+    (void)err;
+    if (!ro->trust_error)
+        return IA_OK;
+    /* No rows: every trust rule was blind to this role. Rows and problems: the rules
+     * saw what could be read; the rest may hide a principal. */
+    json_t *ev = json_pack("{s:s, s:s, s:I}", "role", ro->name, "trust_error", ro->trust_error,
+                           "trust_rows", (json_int_t)ro->n_trust_rows);
+    enum ia_severity sev = rule->severity;
+    if (ro->n_trust_rows) {
+        sev = IA_SEV_LOW;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("read in part: the trust rules judged the statements "
+                                        "that could be read"));
+    }
+    ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev, "trust policy of role %s %s: %s",
+               ro->name, ro->n_trust_rows ? "was read only in part" : "could not be read",
+               ro->trust_error);
+    return IA_OK;
+}
+
+static enum ia_code
+bootstrap_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+                struct ia_err *err)
+{
+    return is_bootstrap(ctx, ro) ? bootstrap(ctx, rule, ro, err) : IA_OK;
+}
+
+static enum ia_code
+readonly_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+               struct ia_err *err)
+{
+    if (!ctx->rules->readonly_role_pattern ||
+        !ia_glob_match(ctx->rules->readonly_role_pattern, ro->name))
+        return IA_OK;
+    return readonly(ctx, rule, ro, err);
+}
+
+static enum ia_code
+role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+            struct ia_err *err)
+{
+    long stale = ctx->rules->stale_days;
+    (void)err;
+    if (!ia_an_human_assumable(ctx, ro->account, ro->name))
+        return IA_OK;
+    long since = ia_an_days_since(ctx, ro->last_used);
+    long age = ia_an_days_since(ctx, ro->created);
+    /* A role created less than stale_days ago has not had the chance to be used. */
+    if (!((since >= 0 && since >= stale) || (since < 0 && age >= stale)))
+        return IA_OK;
+    json_t *ev = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "role", ro->name, "created_at",
+                           ia_an_jstr(ro->created), "last_used_at", ia_an_jstr(ro->last_used),
+                           "days_since_use", since >= 0 ? json_integer(since) : json_null(),
+                           "age_days", age >= 0 ? json_integer(age) : json_null(),
+                           "stale_days", (int)stale);
+    if (since >= 0)
+        ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
+                   "role %s not used for %ld days", ro->name, since);
+    else
+        ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
+                   "role %s never used (created %ld days ago)", ro->name, age);
+    return IA_OK;
+}
+
+static enum ia_code
+name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+                 struct ia_err *err)
+{
+    (void)err;
+    if (is_bootstrap(ctx, ro) || matches_any(ro->name, ctx->rules->human_role_patterns) ||
+        !ia_an_human_assumable(ctx, ro->account, ro->name))
+        return IA_OK;
+    json_t *pats = json_array();
+    for (size_t p = 0; ctx->rules->human_role_patterns && ctx->rules->human_role_patterns[p];
+         p++)
+        json_array_append_new(pats, json_string(ctx->rules->human_role_patterns[p]));
+    ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL,
+               json_pack("{s:s, s:o}", "role", ro->name, "human_role_patterns", pats),
+               "people can assume role %s, whose name fits none of the standard patterns",
+               ro->name);
+    return IA_OK;
+}
+
+enum ia_code
+ia_rule_trust_policy_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                struct ia_err *err)
+{
+    return walk_roles(ctx, rule, trust_unreadable, err);
+}
+
+enum ia_code
+ia_rule_bootstrap_role_present(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                               struct ia_err *err)
+{
+    return walk_roles(ctx, rule, bootstrap_check, err);
+}
+
+enum ia_code
+ia_rule_readonly_role_side_effects(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                   struct ia_err *err)
+{
+    return walk_roles(ctx, rule, readonly_check, err);
+}
+
+enum ia_code
+ia_rule_role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_roles(ctx, rule, role_unused, err);
+}
+
+enum ia_code
+ia_rule_role_name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                              struct ia_err *err)
+{
+    return walk_roles(ctx, rule, name_nonstandard, err);
 }

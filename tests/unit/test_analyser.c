@@ -1303,6 +1303,10 @@ test_rule_table(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
+        /* One function per rule: none shared, none missing. */
+        assert_non_null(r[i].fn);
+        for (size_t k = 0; k < i; k++)
+            assert_true(r[k].fn != r[i].fn);
     }
     assert_null(ia_rules_find("nope"));
     assert_int_equal(ia_severity_parse("HIGH", &s), 0);
