@@ -13,6 +13,7 @@
 #include "core/glob.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/policy.h"
 
 #ifndef IA_VERSION
 #define IA_VERSION "unknown"
@@ -153,6 +154,24 @@ ia_an_trust_assumes(const struct ia_an_trust *t)
     return yes;
 }
 
+const char *
+ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust *t)
+{
+    const char *found = NULL;
+    if (t->not_principal || strcmp(t->principal_type, "wildcard") != 0 ||
+        (strcmp(t->principal_kind, "AWS") != 0 && strcmp(t->principal_kind, "*") != 0))
+        return NULL;
+    char **v = ia_policy_condition_values(t->conditions, "aws:PrincipalAccount");
+    /* One literal value: several accounts, or a wildcard, is not "that account". */
+    if (v && v[0] && !v[1] && !strpbrk(v[0], "*?")) {
+        const struct ia_an_account *a = ia_an_account(ctx, v[0]);
+        if (a)
+            found = a->id;
+    }
+    ia_policy_strv_free(v);
+    return found;
+}
+
 int
 ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role)
 {
@@ -160,7 +179,12 @@ ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const ch
     const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal ||
-            strcmp(t[i].principal_kind, "AWS") != 0 || !ia_an_trust_assumes(&t[i]))
+            !ia_an_trust_assumes(&t[i]))
+            continue;
+        const char *pinned = ia_an_trust_pinned_account(ctx, &t[i]);
+        if (pinned && ctx->base && strcmp(pinned, ctx->base) == 0)
+            return 1;
+        if (strcmp(t[i].principal_kind, "AWS") != 0)
             continue;
         if (strcmp(t[i].principal_type, "user") == 0)
             return 1;

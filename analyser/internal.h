@@ -150,8 +150,15 @@ const struct ia_an_trust *ia_an_role_trusts(const struct ia_an_ctx *ctx, const c
 /* Whether a trust row's Action (or NotAction) lets the principal call sts:AssumeRole*. */
 int ia_an_trust_assumes(const struct ia_an_trust *t);
 /*
+ * The audited account a "*" principal is pinned to: an Allow with Principal "*" (or
+ * {"AWS": "*"}) whose condition requires aws:PrincipalAccount to be one literal account id of
+ * this run is a trust of that account as a whole. Returns the id (borrowed from ctx), or NULL.
+ */
+const char *ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust *t);
+/*
  * Whether a role can be assumed by people: an Allow (not NotPrincipal) on sts:AssumeRole for
- * an AWS principal that is an IAM user, or the base account as a whole.
+ * an AWS principal that is an IAM user, or the base account as a whole (its root, its bare
+ * id, or "*" pinned to it by aws:PrincipalAccount).
  */
 int ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role);
 
@@ -174,7 +181,7 @@ ia_rule_fn ia_rule_bootstrap_role_present, ia_rule_trust_policy_unreadable, ia_r
     ia_rule_role_name_nonstandard, ia_rule_readonly_role_side_effects;
 ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule_trust_no_mfa,
     ia_rule_trust_mfa_if_exists, ia_rule_trust_external_account, ia_rule_trust_dangling_principal,
-    ia_rule_trust_not_principal;
+    ia_rule_trust_not_principal, ia_rule_trust_federated_unscoped;
 ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 
 #endif

@@ -152,7 +152,8 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
     long grace = ctx->rules->bootstrap_grace_days;
     struct policy_docs pd = { 0 };
 
-    if (age >= 0 && age <= grace)
+    /* bootstrap_grace_days = 0 means no grace: even a role created today is reported. */
+    if (grace > 0 && age >= 0 && age <= grace)
         return IA_OK;
     json_t *admins = json_array();
     /* Roles come ordered by (account, name) (analyser_roles): scan this account's only. */
@@ -271,19 +272,64 @@ is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
            ia_glob_match(ctx->rules->bootstrap_role_pattern, ro->name);
 }
 
+/* Whether the stored text of a role's trust policy shows "*" as a principal (raw scan). */
+static enum ia_code
+raw_wildcard(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int *out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    *out = 0;
+    if (ia_db_prepare(ctx->db, "analyser_role_trust_policy", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":account_id", ro->account);
+    ia_db_bind_text(st, ":role_name", ro->name);
+    r = ia_db_step(st, err);
+    if (r == 1 && ia_db_col_text(st, 0)) {
+        const char *doc = ia_db_col_text(st, 0);
+        *out = ia_policy_raw_wildcard_principal(doc, strlen(doc));
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/* Whether the rows read from a role's trust policy include a "*" principal. */
+static int
+read_wildcard(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
+{
+    size_t n;
+    const struct ia_an_trust *t = ia_an_role_trusts(ctx, ro->account, ro->name, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].principal_type, "wildcard") == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Fail closed: a trust policy the rules could not read is high, and critical when a raw scan
+ * of its text shows "*" as a principal (an oversized policy can hide Principal "*" from the
+ * parser). Read in part: low, the rules judged what was read, unless the scan finds a "*"
+ * that the rows do not show.
+ */
 static enum ia_code
 trust_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
                  struct ia_err *err)
 {
-    (void)err;
+    int star;
     if (!ro->trust_error)
         return IA_OK;
-    /* No rows: every trust rule was blind to this role. Rows and problems: the rules
-     * saw what could be read; the rest may hide a principal. */
-    json_t *ev = json_pack("{s:s, s:s, s:I}", "role", ro->name, "trust_error", ro->trust_error,
-                           "trust_rows", (json_int_t)ro->n_trust_rows);
+    if (raw_wildcard(ctx, ro, &star, err) != IA_OK)
+        return IA_ERR_DB;
+    json_t *ev = json_pack("{s:s, s:s, s:I, s:b}", "role", ro->name, "trust_error",
+                           ro->trust_error, "trust_rows", (json_int_t)ro->n_trust_rows,
+                           "raw_wildcard_principal", star);
     enum ia_severity sev = rule->severity;
-    if (ro->n_trust_rows) {
+    if (star && !(ro->n_trust_rows && read_wildcard(ctx, ro))) {
+        sev = IA_SEV_CRITICAL;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("raised: a raw scan of the unread text shows \"*\" as "
+                                        "a principal"));
+    } else if (ro->n_trust_rows) {
         sev = IA_SEV_LOW;
         json_object_set_new(ev, "severity_reason",
                             json_string("read in part: the trust rules judged the statements "

@@ -326,7 +326,9 @@ struct allow {
     unsigned pins;                  /* from its condition and from narrowing Denies */
     unsigned dpins;                 /* from narrowing Denies alone */
     int aws;                        /* an AWS principal (or a bare "*") */
-    int whole;                      /* a whole account: :root or a bare id */
+    int whole;                      /* a whole account: :root, a bare id, or a pinned "*" */
+    const char *account;            /* the principal's account, or NULL */
+    int pinned;                     /* "*" pinned to one audited account (account) */
     int in_base;                    /* the principal is in the base account */
 };
 
@@ -354,7 +356,7 @@ walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *c
             continue;
         for (size_t k = 0; k < n; k++) {
             const struct ia_an_trust *t = &rows[k];
-            struct allow a = { rows, n, t, 0, 0, 0, 0, 0 };
+            struct allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0 };
             int moot = 0;
             if (!is_allow(t) || !ia_an_trust_assumes(t))
                 continue;
@@ -371,8 +373,14 @@ walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *c
             a.pins = ia_policy_condition_pins(t->conditions) | a.dpins;
             a.aws = strcmp(t->principal_kind, "AWS") == 0 || strcmp(t->principal_kind, "*") == 0;
             a.whole = is_type(t, "account-root") || is_type(t, "account-id");
-            a.in_base = ctx->base && t->principal_account &&
-                        !strcmp(t->principal_account, ctx->base);
+            a.account = t->principal_account;
+            /* "*" with aws:PrincipalAccount of an audited account is that account's root. */
+            const char *pinned = ia_an_trust_pinned_account(ctx, t);
+            if (pinned) {
+                a.whole = a.pinned = 1;
+                a.account = pinned;
+            }
+            a.in_base = ctx->base && a.account && !strcmp(a.account, ctx->base);
             if (check(ctx, rule, &a, arg, err) != IA_OK)
                 return IA_ERR_DB;
         }
@@ -402,21 +410,30 @@ wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
     const struct ia_an_trust *t = a->t;
     (void)arg;
     (void)err;
-    if (t->not_principal || !is_type(t, "wildcard"))
+    if (t->not_principal || !is_type(t, "wildcard") || a->pinned)
         return IA_OK;
+    /* sts:ExternalId is not a secret (AWS says so): it pins nothing. aws:username names no
+     * account. Only keys that name an organisation, an account or a principal pin "*". */
+    unsigned pins = a->pins & (IA_POLICY_PIN_PRINCIPAL_ORG_ID | IA_POLICY_PIN_PRINCIPAL_ACCOUNT |
+                               IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_SOURCE_ACCOUNT |
+                               IA_POLICY_PIN_SOURCE_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS |
+                               IA_POLICY_PIN_USERID);
     json_t *ev = trust_evidence(ctx, t);
     enum ia_severity sev = rule->severity;
-    if (a->pins) {
+    if (a->pins & ~pins)
+        json_object_set_new(ev, "not_pinning", pins_json(a->pins & ~pins));
+    if (pins) {
         sev = IA_SEV_MEDIUM;
-        json_object_set_new(ev, "pinned_by", pins_json(a->pins));
+        json_object_set_new(ev, "pinned_by", pins_json(pins));
         json_object_set_new(ev, "severity_reason",
-                            json_string(a->dpins ? "a condition or a Deny narrows who may "
-                                                   "assume the role"
-                                                 : "a condition pins who may assume the role"));
+                            json_string(a->dpins & pins ? "a condition or a Deny narrows who "
+                                                          "may assume the role"
+                                                        : "a condition pins who may assume "
+                                                          "the role"));
     }
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
                "role %s can be assumed by any principal%s", t->role_name,
-               a->pins ? " matching its condition" : "");
+               pins ? " matching its condition" : "");
     return IA_OK;
 }
 
@@ -432,10 +449,15 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct all
     unsigned narrow = a->pins & (IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_ID |
                                  IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_USERID |
                                  IA_POLICY_PIN_USERNAME | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS);
+    /* For a pinned "*", aws:PrincipalAccount is what makes it the account: no narrowing. */
+    if (a->pinned)
+        narrow &= ~(unsigned)IA_POLICY_PIN_PRINCIPAL_ACCOUNT;
     enum ia_severity sev = rule->severity;
     json_t *ev = trust_evidence(ctx, t);
     const char *reason = NULL;
     json_object_set_new(ev, "base_account", json_boolean(a->in_base));
+    if (a->pinned)
+        json_object_set_new(ev, "pinned_account", json_string(a->account));
     if (a->in_base) {
         sev = IA_SEV_HIGH;
         reason = "raised: the base account holds every person's user";
@@ -449,8 +471,9 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct all
     if (reason)
         json_object_set_new(ev, "severity_reason", json_string(reason));
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
-               "role %s trusts the whole account %s%s", t->role_name,
-               t->principal_account ? t->principal_account : t->principal,
+               "role %s trusts the whole account %s%s%s", t->role_name,
+               a->account ? a->account : t->principal,
+               a->pinned ? " (\"*\" pinned by aws:PrincipalAccount)" : "",
                a->in_base ? " (the base account: every user)" : "");
     return IA_OK;
 }
@@ -499,6 +522,10 @@ no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
     (void)err;
     if (mfa_of(a, &by_deny) != (int)IA_POLICY_MFA_NONE)
         return IA_OK;
+    /* Another organisation's account pinned by sts:ExternalId is a vendor's machine (Datadog,
+     * Fastly...): no person signs in there with MFA; trust-external-account covers it. */
+    if (a->account && !ia_an_account(ctx, a->account) && (a->pins & IA_POLICY_PIN_EXTERNAL_ID))
+        return IA_OK;
     json_t *ev = mfa_evidence(ctx, t, by_deny);
     enum ia_severity sev = rule->severity;
     if (!a->in_base) {
@@ -535,8 +562,7 @@ external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
     const struct ia_an_trust *t = a->t;
     (void)arg;
     (void)err;
-    if (t->not_principal || !a->aws || !t->principal_account ||
-        known_account(ctx, t->principal_account))
+    if (t->not_principal || !a->aws || !a->account || known_account(ctx, a->account))
         return IA_OK;
     json_t *ev = trust_evidence(ctx, t);
     enum ia_severity sev = rule->severity;
@@ -547,7 +573,7 @@ external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
     }
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
                "role %s trusts %s in account %s, which is neither audited nor known",
-               t->role_name, t->principal, t->principal_account);
+               t->role_name, t->principal, a->account);
     return IA_OK;
 }
 
@@ -613,6 +639,186 @@ leaver_trusted(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct a
         leaver_check(ctx, rule, t, ia_an_arn_name(t->principal), t->principal, NULL);
     leavers_in_condition(ctx, rule, t);
     return IA_OK;
+}
+
+/* ---- trust-federated-unscoped ---- */
+
+/* What a GitHub Actions "sub" pattern lets in. Ordered: a higher value admits more. */
+enum gh_scope {
+    GH_ONE_REPO, /* one repository (any branch, tag or environment of it) */
+    GH_ORG,      /* several or all repositories of one organisation */
+    GH_ANY,      /* any repository of any owner */
+};
+
+static int
+has_wild(const char *s, size_t n)
+{
+    return memchr(s, '*', n) || memchr(s, '?', n);
+}
+
+/*
+ * GitHub's sub is "repo:OWNER/REPO:ref:refs/heads/BRANCH" (or ":environment:NAME",
+ * ":pull_request"...). The owner decides whose repositories may come in.
+ */
+static enum gh_scope
+gh_sub_scope(const char *v)
+{
+    if (strncmp(v, "repo:", 5) != 0) {
+        /* A customised sub template (e.g. "repository_owner_id:123:..."): judged by its
+         * first field; a leading wildcard admits anything. */
+        size_t n = strcspn(v, ":");
+        return !*v || has_wild(v, n) ? GH_ANY : GH_ONE_REPO;
+    }
+    const char *owner = v + 5;
+    size_t n_owner = strcspn(owner, "/:");
+    if (n_owner == 0 || has_wild(owner, n_owner))
+        return GH_ANY;
+    if (owner[n_owner] != '/')
+        return GH_ONE_REPO; /* "repo:OWNER" alone matches no real token */
+    const char *repo = owner + n_owner + 1;
+    size_t n_repo = strcspn(repo, ":");
+    return n_repo == 0 || has_wild(repo, n_repo) ? GH_ORG : GH_ONE_REPO;
+}
+
+/* key's required values as a JSON array, or null; *out_values gets them (new) too. */
+static json_t *
+values_json(const char *cond, const char *key, char ***out_values)
+{
+    char **v = ia_policy_condition_values(cond, key);
+    json_t *a = v ? json_array() : json_null();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    *out_values = v;
+    return a;
+}
+
+/* At least one value, none a bare wildcard ("*" lets any value in). */
+static int
+pinned_values(char *const *v, int allow_wildcards)
+{
+    if (!v || !v[0])
+        return 0;
+    for (size_t i = 0; v[i]; i++)
+        if (!v[i][0] || strcmp(v[i], "*") == 0 || (!allow_wildcards && strpbrk(v[i], "*?")))
+            return 0;
+    return 1;
+}
+
+static enum ia_code
+federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+                   void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    const char *p = t->principal, *host;
+    struct ia_buf key = IA_BUF_INIT;
+    char **sub = NULL, **aud = NULL, **amr = NULL;
+    json_t *found = json_object();
+    const char *kind = NULL, *admits = NULL, *reason = NULL;
+    enum ia_severity sev = rule->severity;
+    int report = 0;
+    (void)arg;
+    (void)err;
+
+    if (t->not_principal || strcmp(t->principal_kind, "Federated") != 0)
+        goto out;
+    if ((host = strstr(p, ":saml-provider/")) != NULL) {
+        kind = "saml";
+        json_object_set_new(found, "SAML:aud", values_json(t->conditions, "SAML:aud", &aud));
+        if (!pinned_values(aud, 1)) {
+            report = 1;
+            sev = IA_SEV_MEDIUM;
+            admits = "SAML assertions meant for any service provider of that identity provider";
+            reason = "lowered: the identity provider still decides who gets an assertion";
+        }
+        goto emit;
+    }
+    host = strstr(p, ":oidc-provider/");
+    host = host ? host + 15 : p;
+    if (strcasecmp(host, "cognito-identity.amazonaws.com") == 0) {
+        kind = "cognito";
+        json_object_set_new(found, "cognito-identity.amazonaws.com:aud",
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:aud",
+                                        &aud));
+        json_object_set_new(found, "cognito-identity.amazonaws.com:amr",
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:amr",
+                                        &amr));
+        if (!pinned_values(aud, 0)) {
+            report = 1;
+            admits = "identities of any Cognito identity pool, in any AWS account";
+        } else {
+            for (size_t i = 0; amr && amr[i]; i++)
+                if (strcasecmp(amr[i], "unauthenticated") == 0)
+                    report = 1;
+            if (report) {
+                sev = IA_SEV_LOW;
+                admits = "guests (unauthenticated identities) of the identity pool";
+                reason = "lowered: the identity pool is pinned; guest access is shown as "
+                         "information";
+            }
+        }
+        goto emit;
+    }
+    ia_buf_addf(&key, "%s:sub", host);
+    json_object_set_new(found, key.buf, values_json(t->conditions, key.buf, &sub));
+    ia_buf_reset(&key);
+    ia_buf_addf(&key, "%s:aud", host);
+    json_object_set_new(found, key.buf, values_json(t->conditions, key.buf, &aud));
+    if (strncasecmp(host, "token.actions.githubusercontent.com", 35) == 0 &&
+        (host[35] == '\0' || host[35] == '/')) {
+        enum gh_scope scope = GH_ANY;
+        kind = "github-actions";
+        if (sub && sub[0]) {
+            scope = GH_ONE_REPO;
+            for (size_t i = 0; sub[i]; i++) {
+                enum gh_scope s1 = gh_sub_scope(sub[i]);
+                if (s1 > scope)
+                    scope = s1;
+            }
+        }
+        if (scope == GH_ANY) {
+            report = 1;
+            sev = IA_SEV_CRITICAL;
+            admits = "workflows of any repository on GitHub, anyone's";
+            reason = "raised: any GitHub repository in the world can assume the role";
+        } else if (scope == GH_ORG) {
+            report = 1;
+            sev = IA_SEV_MEDIUM;
+            admits = "workflows of several or all repositories of one GitHub organisation";
+            reason = "lowered: the organisation is pinned, the repository is not";
+        }
+        goto emit;
+    }
+    kind = "oidc";
+    if (!pinned_values(sub, 1) && !pinned_values(aud, 1)) {
+        report = 1;
+        admits = "any identity the provider issues a token to, for any client";
+    }
+emit:
+    if (report) {
+        json_t *ev = trust_evidence(ctx, t);
+        json_object_set_new(ev, "provider", json_string(p));
+        json_object_set_new(ev, "provider_kind", json_string(kind));
+        json_object_set_new(ev, "conditions_found", json_incref(found));
+        json_object_set_new(ev, "admits", json_string(admits));
+        if (reason)
+            json_object_set_new(ev, "severity_reason", json_string(reason));
+        ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, p, ev,
+                   "role %s trusts %s for %s", t->role_name, p, admits);
+    }
+out:
+    json_decref(found);
+    ia_buf_release(&key);
+    ia_policy_strv_free(sub);
+    ia_policy_strv_free(aud);
+    ia_policy_strv_free(amr);
+    return IA_OK;
+}
+
+enum ia_code
+ia_rule_trust_federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                 struct ia_err *err)
+{
+    return walk_allows(ctx, rule, federated_unscoped, NULL, err);
 }
 
 enum ia_code

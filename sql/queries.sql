@@ -446,3 +446,7 @@ WHERE started_at < :cutoff
 
 -- name: analyser_account_user_names
 SELECT user_name FROM users WHERE run_id = :run_id AND account_id = :account_id;
+
+-- name: analyser_role_trust_policy
+SELECT trust_policy FROM roles
+WHERE run_id = :run_id AND account_id = :account_id AND role_name = :role_name;

@@ -303,6 +303,39 @@ struct rcase {
     USER(BASE, "a@digital.example.gov.uk", Q(OLD), "1", Q(RECENT), "1")                         \
     DEVICE(BASE, "a@digital.example.gov.uk", "a@digital.example.gov.uk-phone", "virtual")
 
+/* Issue 13 fixtures. */
+#define GH "token.actions.githubusercontent.com"
+#define GH_ARN "arn:aws:iam::" TEAM ":oidc-provider/" GH
+#define OIDC_PROVIDER(host) "arn:aws:iam::" TEAM ":oidc-provider/" host
+#define EKS "oidc.eks.eu-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+#define SAML_ARN "arn:aws:iam::" TEAM ":saml-provider/ExampleOrgSSOProvider"
+#define FED(p, action, extra)                                                                    \
+    "{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":\"" p "\"},\"Action\":\"" action "\""  \
+    extra "}"
+#define FED_GH(cond) FED(GH_ARN, "sts:AssumeRoleWithWebIdentity", COND(cond))
+#define COGNITO_AUD                                                                              \
+    "\"StringEquals\":{\"cognito-identity.amazonaws.com:aud\":"                                 \
+    "\"us-east-1:12345678-abcd-abcd-abcd-123456790ab\"}"
+#define DATADOG                                                                                  \
+    ALLOW(AWS("arn:aws:iam::464622532012:root"),                                                 \
+          COND("\"StringEquals\":{\"sts:ExternalId\":\"0123456789abcdef0123456789abcdef\"}"))
+#define FASTLY                                                                                   \
+    ALLOW(AWS("arn:aws:iam::717331877981:root"),                                                 \
+          COND("\"StringEquals\":{\"sts:ExternalId\":\"7mPlUMpXK1PHJOdZQSHsJ\"}"))
+#define MFA_AND(c) COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}," c)
+static void
+cfg_fastly(struct ia_config *c)
+{
+    c->rules.known_accounts = ia_xcalloc(2, sizeof(char *));
+    c->rules.known_accounts[0] = ia_xstrdup("717331877981");
+}
+
+static void
+cfg_grace0(struct ia_config *c)
+{
+    c->rules.bootstrap_grace_days = 0;
+}
+
 static const struct rcase s_cases[] = {
     /* ---- user-no-mfa ---- */
     { .name = "no MFA, password: critical", .rule = "user-no-mfa",
@@ -598,9 +631,11 @@ static const struct rcase s_cases[] = {
       .trust = DOC(ALLOW(AWS("*"), COND("\"ForAnyValue:StringEquals\":{\"aws:PrincipalOrgID\":"
                                         "[\"o-abc123\"]}"))),
       .expect = "medium " RARN " *\n" },
-    { .name = "pinned by StringEquals sts:ExternalId", .rule = "trust-wildcard-principal",
+    /* Issue 13 item 3: sts:ExternalId is not a secret (AWS docs, "How to use an external
+     * ID"), so it pins nothing: still critical (was medium). */
+    { .name = "sts:ExternalId alone does not pin *", .rule = "trust-wildcard-principal",
       .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\"}"))),
-      .expect = "medium " RARN " *\n" },
+      .expect = "critical " RARN " *\n" },
     { .name = "StringEqualsIfExists does not pin", .rule = "trust-wildcard-principal",
       .trust = DOC(ALLOW(AWS("*"), COND("\"StringEqualsIfExists\":{\"aws:PrincipalOrgID\":"
                                         "\"o-abc123\"}"))),
@@ -752,11 +787,12 @@ static const struct rcase s_cases[] = {
       .sql = "UPDATE accounts SET status = 'failed' WHERE account_id = '" BASE "';",
       .trust = DOC(ALLOW(AWS(UARN("gone@x.gov.uk")), MFA)), .expect = "" },
     /* ---- trust-policy-unreadable ---- */
-    { .name = "no trust rows: medium", .rule = "trust-policy-unreadable",
+    /* Issue 12 item 12: fail closed (high, was medium); critical when "*" shows. */
+    { .name = "no trust rows: high", .rule = "trust-policy-unreadable",
       .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
              "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', '{oops', "
              "'not JSON');",
-      .expect = "medium " RARN " -\n" },
+      .expect = "high " RARN " -\n" },
     { .name = "read in part: low", .rule = "trust-policy-unreadable",
       .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
       .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
@@ -767,16 +803,177 @@ static const struct rcase s_cases[] = {
       .trust = DOC(ALLOW("{\"Service\":\"ssm.amazonaws.com\"}", "")),
       .role_path = "/aws-service-role/ssm/", .post_sql = "UPDATE roles SET trust_error = 'x';",
       .expect = "" },
-    /* ---- trust-not-principal ---- */
+    /* ---- trust-not-principal: critical, broader than "*" (issue 13 item 5) ---- */
     { .name = "Allow NotPrincipal", .rule = "trust-not-principal",
       .trust = DOC("{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
                    ":root\"},\"Action\":\"sts:AssumeRole\"}"),
-      .expect = "high " RARN " arn:aws:iam::" TEAM ":root\n" },
+      .expect = "critical " RARN " arn:aws:iam::" TEAM ":root\n" },
     { .name = "Deny NotPrincipal", .rule = "trust-not-principal",
       .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")
                    ",{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
                    ":root\"},\"Action\":\"sts:AssumeRole\"}"),
       .expect = "" },
+    /* ---- issue 13: real trust policies, each pattern as found in the wild ---- */
+    /* trust-federated-unscoped. GitHub Actions, as in GitHub's docs "Configuring OpenID Connect
+     * in Amazon Web Services" (aud sts.amazonaws.com, sub repo:octo-org/octo-repo:*). */
+    { .name = "GitHub OIDC pinned to one repository (GitHub docs)",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"},"
+                          "\"StringLike\":{\"" GH ":sub\":\"repo:octo-org/octo-repo:*\"}")),
+      .expect = "" },
+    /* GitHub docs, environment form: repo:octo-org/octo-repo:environment:prod. */
+    { .name = "GitHub OIDC pinned to one repository's environment",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\",\"" GH
+                          ":sub\":\"repo:octo-org/octo-repo:environment:prod\"}")),
+      .expect = "" },
+    /* The aud-only trust that aws-actions/configure-aws-credentials' README warns about and
+     * that public scans of GitHub OIDC roles keep finding: any repository gets in. */
+    { .name = "GitHub OIDC with aud only: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC sub repo:*: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC sub repo:*/*: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":[\"repo:octo-org/octo-repo:*\","
+                          "\"repo:*/*\"]}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC sub *: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Owner wildcard: "repo:octo-org*" also admits octo-org-evil. */
+    { .name = "GitHub OIDC owner prefix wildcard: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:octo-org*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Organisation-wide, as alphagov Terraform and many others write it ("repo:ORG/" and a star). */
+    { .name = "GitHub OIDC any repository of one organisation: medium",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:alphagov/*\"}")),
+      .expect = "medium " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC StringLikeIfExists does not pin", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLikeIfExists\":{\"" GH ":sub\":\"repo:octo-org/x:*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* EKS IRSA, as in the EKS user guide ("Assign IAM roles to Kubernetes service accounts"). */
+    { .name = "EKS OIDC pinned by sub and aud (EKS docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER(EKS), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringEquals\":{\"" EKS ":sub\":\"system:serviceaccount:default:"
+                            "my-service-account\",\"" EKS ":aud\":\"sts.amazonaws.com\"}"))),
+      .expect = "" },
+    { .name = "EKS OIDC without conditions: high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER(EKS), "sts:AssumeRoleWithWebIdentity", "")),
+      .expect = "high " RARN " " OIDC_PROVIDER(EKS) "\n" },
+    /* Terraform Cloud dynamic credentials, as in HashiCorp's docs (aud aws.workload.identity,
+     * sub organization:ORG:project:...:workspace:...:run_phase:*). */
+    { .name = "Terraform Cloud pinned (HashiCorp docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER("app.terraform.io"), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringEquals\":{\"app.terraform.io:aud\":\"aws.workload.identity\"}"
+                            ",\"StringLike\":{\"app.terraform.io:sub\":\"organization:my-org:"
+                            "project:my-project:workspace:my-workspace:run_phase:*\"}"))),
+      .expect = "" },
+    { .name = "Terraform Cloud with sub * and aud *: high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER("app.terraform.io"), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringLike\":{\"app.terraform.io:sub\":\"*\","
+                            "\"app.terraform.io:aud\":\"*\"}"))),
+      .expect = "high " RARN " " OIDC_PROVIDER("app.terraform.io") "\n" },
+    /* Cognito identity pools, as in the Cognito developer guide ("IAM roles": aud is the pool
+     * id, amr authenticated or unauthenticated). */
+    { .name = "Cognito pinned pool, authenticated (Cognito docs)",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND(COGNITO_AUD ",\"ForAnyValue:StringLike\":{\"cognito-identity."
+                            "amazonaws.com:amr\":\"authenticated\"}"))),
+      .expect = "" },
+    { .name = "Cognito guest access: low", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND(COGNITO_AUD ",\"ForAnyValue:StringLike\":{\"cognito-identity."
+                            "amazonaws.com:amr\":\"unauthenticated\"}"))),
+      .expect = "low " RARN " cognito-identity.amazonaws.com\n" },
+    { .name = "Cognito without aud (any pool): high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND("\"ForAnyValue:StringLike\":{\"cognito-identity.amazonaws.com:amr\":"
+                            "\"authenticated\"}"))),
+      .expect = "high " RARN " cognito-identity.amazonaws.com\n" },
+    /* SAML 2.0 federation, as in the IAM user guide ("Configure SAML 2.0 federation"). */
+    { .name = "SAML with SAML:aud (IAM docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(SAML_ARN, "sts:AssumeRoleWithSAML",
+                       COND("\"StringEquals\":{\"SAML:aud\":"
+                            "\"https://signin.aws.amazon.com/saml\"}"))),
+      .expect = "" },
+    { .name = "SAML without SAML:aud: medium", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(SAML_ARN, "sts:AssumeRoleWithSAML", "")),
+      .expect = "medium " RARN " " SAML_ARN "\n" },
+    { .name = "AWS principal is not federated", .rule = "trust-federated-unscoped",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")), .expect = "" },
+    /* Machine trusts: Datadog's AWS integration role (Datadog docs: account 464622532012,
+     * sts:ExternalId) and Fastly's log-streaming role (Fastly docs: account 717331877981,
+     * sts:ExternalId = the customer id). No person, so no MFA to ask for. */
+    { .name = "Datadog ExternalId trust is not trust-no-mfa (Datadog docs)",
+      .rule = "trust-no-mfa", .trust = DOC(DATADOG), .expect = "" },
+    { .name = "Datadog ExternalId trust: external account, medium", .rule = "trust-external-account",
+      .trust = DOC(DATADOG), .expect = "medium " RARN " arn:aws:iam::464622532012:root\n" },
+    { .name = "Fastly ExternalId trust in known_accounts is not trust-no-mfa (Fastly docs)",
+      .rule = "trust-no-mfa", .tweak = cfg_fastly, .trust = DOC(FASTLY), .expect = "" },
+    { .name = "Fastly trust without ExternalId still needs MFA", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::717331877981:root"), "")),
+      .expect = "medium " RARN " arn:aws:iam::717331877981:root\n" },
+    { .name = "audited account with ExternalId still needs MFA", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\"}"))),
+      .expect = "high " RARN " arn:aws:iam::" BASE ":root\n" },
+    /* "*" with ExternalId and aws:PrincipalOrgID: the org pins it (AWS docs, aws:PrincipalOrgID). */
+    { .name = "* with ExternalId and PrincipalOrgID: medium", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\","
+                                       "\"aws:PrincipalOrgID\":\"o-abc123\"}"))),
+      .expect = "medium " RARN " *\n" },
+    /* "*" pinned to one account by aws:PrincipalAccount (IAM docs, global condition keys). */
+    { .name = "* pinned to the base account is its root: trust-account-root high",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to the base account without MFA: trust-no-mfa high",
+      .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to the base account is not trust-wildcard-principal",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "" },
+    { .name = "* pinned to the base account is human-assumable", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                           "\"}"))),
+      .role_name = "deployer", .expect = "info arn:aws:iam::" TEAM ":role/deployer -\n" },
+    { .name = "* pinned to an unaudited account stays a pinned wildcard",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":"
+                                        "\"999999999999\"}"))),
+      .expect = "" },
+    /* ---- bootstrap_grace_days = 0 means no grace (issue 13 item 6) ---- */
+    { .name = "grace 0: a bootstrap role created today is reported",
+      .rule = "bootstrap-role-present", .tweak = cfg_grace0,
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "bootstrap",
+      .role_created = "2026-11-27T08:00:00Z", .expect = "medium arn:aws:iam::" TEAM
+      ":role/bootstrap -\n" },
+    /* ---- trust-policy-unreadable fails closed (issue 12 item 12) ---- */
+    { .name = "unparsable text showing Principal *: critical", .rule = "trust-policy-unreadable",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
+             "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', "
+             "'{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::"
+             BASE ":root\",\"*\"]},\"Action\":\"sts:AssumeRole\"', 'not JSON');",
+      .expect = "critical " RARN " -\n" },
+    { .name = "URL-encoded unparsable text with Principal \\u002a: critical",
+      .rule = "trust-policy-unreadable",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
+             "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', "
+             "'%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%22%5Cu002a%22', 'too large');",
+      .expect = "critical " RARN " -\n" },
+    { .name = "read in part, * in the part read: low (trust-wildcard-principal has it)",
+      .rule = "trust-policy-unreadable", .trust = DOC(ALLOW("\"*\"", "")),
+      .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
+      .expect = "low " RARN " -\n" },
 };
 
 static void
@@ -1299,7 +1496,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 28);
+    assert_int_equal(n, 29);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
