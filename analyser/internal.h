@@ -178,7 +178,8 @@ ia_rule_fn ia_rule_user_no_mfa, ia_rule_mfa_device_name_prefix, ia_rule_root_no_
 ia_rule_fn ia_rule_leaver_present, ia_rule_leaver_trusted_by_role, ia_rule_user_not_in_roster,
     ia_rule_user_inactive, ia_rule_access_key_unused, ia_rule_access_key_old;
 ia_rule_fn ia_rule_bootstrap_role_present, ia_rule_trust_policy_unreadable, ia_rule_role_unused,
-    ia_rule_role_name_nonstandard, ia_rule_readonly_role_side_effects;
+    ia_rule_role_name_nonstandard, ia_rule_readonly_role_side_effects,
+    ia_rule_role_privilege_escalation;
 ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule_trust_no_mfa,
     ia_rule_trust_mfa_if_exists, ia_rule_trust_external_account, ia_rule_trust_dangling_principal,
     ia_rule_trust_not_principal, ia_rule_trust_federated_unscoped;

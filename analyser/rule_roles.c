@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyser/internal.h"
 #include "core/glob.h"
@@ -436,4 +437,328 @@ ia_rule_role_name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                               struct ia_err *err)
 {
     return walk_roles(ctx, rule, name_nonstandard, err);
+}
+
+/* ---- role-privilege-escalation ---- */
+
+/*
+ * Known ways from IAM permissions to admin: the one list, so that a fuller catalogue (AWS's
+ * action list, PMapper's or Prowler's) can replace it in one place. Every action of an entry
+ * must be allowed. An entry with a service runs code as a role passed to it: iam:PassRole
+ * must then be allowed on a role of the same account that trusts that service and is
+ * admin-capable (see passable). sts:AssumeRole on an admin role is checked apart: it depends
+ * on the admin role's trust.
+ */
+static const struct escalation {
+    const char *name;
+    const char *action;  /* the action besides iam:PassRole */
+    const char *service; /* the service a passed role must trust, or NULL: no iam:PassRole */
+    const char *how;
+} s_escalations[] = {
+    { "iam:CreatePolicyVersion", "iam:CreatePolicyVersion", NULL,
+      "write a new default version of a policy attached to itself" },
+    { "iam:SetDefaultPolicyVersion", "iam:SetDefaultPolicyVersion", NULL,
+      "switch a policy attached to itself to a broader old version" },
+    { "iam:AttachUserPolicy", "iam:AttachUserPolicy", NULL,
+      "attach AdministratorAccess to a user" },
+    { "iam:AttachGroupPolicy", "iam:AttachGroupPolicy", NULL,
+      "attach AdministratorAccess to a group" },
+    { "iam:AttachRolePolicy", "iam:AttachRolePolicy", NULL,
+      "attach AdministratorAccess to a role, itself included" },
+    { "iam:PutUserPolicy", "iam:PutUserPolicy", NULL, "write an admin inline policy on a user" },
+    { "iam:PutGroupPolicy", "iam:PutGroupPolicy", NULL,
+      "write an admin inline policy on a group" },
+    { "iam:PutRolePolicy", "iam:PutRolePolicy", NULL,
+      "write an admin inline policy on a role, itself included" },
+    { "iam:UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", NULL,
+      "let itself assume an admin role by rewriting its trust" },
+    { "iam:CreateAccessKey", "iam:CreateAccessKey", NULL,
+      "create keys for another (admin) user" },
+    { "iam:CreateLoginProfile", "iam:CreateLoginProfile", NULL,
+      "set a console password for another (admin) user" },
+    { "iam:UpdateLoginProfile", "iam:UpdateLoginProfile", NULL,
+      "change another (admin) user's console password" },
+    { "iam:AddUserToGroup", "iam:AddUserToGroup", NULL, "add a user to an admin group" },
+    { "iam:PassRole+lambda:CreateFunction", "lambda:CreateFunction", "lambda.amazonaws.com",
+      "run code as an admin-capable role in a Lambda function" },
+    { "iam:PassRole+ec2:RunInstances", "ec2:RunInstances", "ec2.amazonaws.com",
+      "run code as an admin-capable role on an EC2 instance" },
+    { "iam:PassRole+cloudformation:CreateStack", "cloudformation:CreateStack",
+      "cloudformation.amazonaws.com",
+      "have CloudFormation create resources as an admin-capable role" },
+    { "iam:PassRole+glue:CreateDevEndpoint", "glue:CreateDevEndpoint", "glue.amazonaws.com",
+      "run code as an admin-capable role on a Glue endpoint" },
+    { "iam:PassRole+ecs:RunTask", "ecs:RunTask", "ecs-tasks.amazonaws.com",
+      "run a container as an admin-capable role" },
+    { "iam:PassRole+codebuild:CreateProject", "codebuild:CreateProject",
+      "codebuild.amazonaws.com", "run a build as an admin-capable role" },
+    { "iam:PassRole+sagemaker:CreateNotebookInstance", "sagemaker:CreateNotebookInstance",
+      "sagemaker.amazonaws.com", "run a notebook as an admin-capable role" },
+};
+
+/* A role's permission policies, parsed; names[i] is where pols[i] came from. */
+struct parsed {
+    struct policy_docs pd;
+    struct ia_policy **pols;
+    size_t n;
+};
+
+static void
+parsed_release(struct parsed *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        ia_policy_free(p->pols[i]);
+    free(p->pols);
+    policy_docs_release(&p->pd);
+    memset(p, 0, sizeof(*p));
+}
+
+static enum ia_code
+parse_role(struct ia_an_ctx *ctx, const struct ia_an_role *ro, struct parsed *out,
+           struct ia_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (role_policies(ctx, ro, 1, &out->pd, err) != IA_OK)
+        return IA_ERR_DB;
+    out->pols = ia_xcalloc(out->pd.n ? out->pd.n : 1, sizeof(*out->pols));
+    for (size_t i = 0; i < out->pd.n; i++) {
+        struct ia_err perr;
+        /* A policy that cannot be parsed is unread: its grants are unknown. */
+        if (ia_policy_parse(out->pd.docs[i], strlen(out->pd.docs[i]), &out->pols[out->n],
+                            &perr) != IA_OK) {
+            json_array_append_new(out->pd.unread, json_string(out->pd.names[i]));
+            continue;
+        }
+        if (out->n != i) { /* keep names aligned with the parsed policies */
+            char *name = out->pd.names[out->n];
+            out->pd.names[out->n] = out->pd.names[i];
+            out->pd.names[i] = name;
+        }
+        out->n++;
+    }
+    return IA_OK;
+}
+
+static const struct ia_policy *const *
+cpols(const struct parsed *p)
+{
+    return (const struct ia_policy *const *)p->pols;
+}
+
+/* The statements that grant one action, as evidence; *every_resource set when one grants it
+ * on every resource. */
+static json_t *
+grants_json(const struct ia_policy_grants *g, const struct parsed *p, int *every_resource)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < g->n; i++) {
+        const struct ia_policy_grant *it = &g->items[i];
+        const struct ia_policy *pol = p->pols[it->doc_index];
+        int all = 0;
+        for (size_t s = 0; s < pol->n_statements; s++) {
+            const struct ia_policy_statement *st = &pol->statements[s];
+            if (st->index != it->statement_index || st->not_resource)
+                continue;
+            all = st->n_resources == 0;
+            for (size_t r = 0; r < st->n_resources; r++)
+                all |= strcmp(st->resources[r], "*") == 0;
+        }
+        *every_resource |= all;
+        json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:b, s:b}", "policy",
+                                           p->pd.names[it->doc_index], "statement",
+                                           (json_int_t)it->statement_index, "pattern",
+                                           it->pattern, "not_action", it->not_action,
+                                           "every_resource", all));
+    }
+    return a;
+}
+
+/* Does role t's trust let in `who`: a Service (when service is set), or else role ro (its
+ * ARN, its account as a whole, or "*")? */
+static int
+trust_lets_in(const struct ia_an_ctx *ctx, const struct ia_an_role *t, const char *service,
+              const struct ia_an_role *ro)
+{
+    size_t n;
+    const struct ia_an_trust *r = ia_an_role_trusts(ctx, t->account, t->name, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(r[i].effect, "Allow") != 0 || r[i].not_principal ||
+            !ia_an_trust_assumes(&r[i]))
+            continue;
+        if (service) {
+            if (strcmp(r[i].principal_kind, "Service") == 0 &&
+                strcasecmp(r[i].principal, service) == 0)
+                return 1;
+            continue;
+        }
+        if (strcmp(r[i].principal_kind, "AWS") != 0 && strcmp(r[i].principal_kind, "*") != 0)
+            continue;
+        if (strcmp(r[i].principal_type, "wildcard") == 0 ||
+            strcasecmp(r[i].principal, ro->arn) == 0)
+            return 1;
+        if ((strcmp(r[i].principal_type, "account-root") == 0 ||
+             strcmp(r[i].principal_type, "account-id") == 0) && r[i].principal_account &&
+            strcmp(r[i].principal_account, ro->account) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Admin-capable: named as an admin role, or its own policies let it attach any policy to a
+ * role (AdministratorAccess and "*" included). */
+static enum ia_code
+admin_capable(struct ia_an_ctx *ctx, const struct ia_an_role *t, const char *admin_pat,
+              int *out, struct ia_err *err)
+{
+    struct parsed p;
+    struct ia_policy_grants g;
+    *out = ia_glob_match(admin_pat, t->name);
+    if (*out)
+        return IA_OK;
+    if (parse_role(ctx, t, &p, err) != IA_OK) {
+        parsed_release(&p);
+        return IA_ERR_DB;
+    }
+    ia_policy_grants(cpols(&p), p.n, "iam:AttachRolePolicy", NULL, &g);
+    *out = g.n > 0;
+    ia_policy_grants_release(&g);
+    parsed_release(&p);
+    return IA_OK;
+}
+
+/*
+ * The roles of ro's account that trust `service` and are admin-capable, and that ro may pass
+ * (iam:PassRole on their ARN): as evidence, or NULL when there are none.
+ */
+static enum ia_code
+passable(struct ia_an_ctx *ctx, const struct ia_an_role *ro, const struct parsed *p,
+         const char *service, const char *admin_pat, json_t **out, struct ia_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        const struct ia_an_role *t = &ctx->roles[i];
+        struct ia_policy_grants g;
+        int capable, every = 0;
+        if (t == ro || strcmp(t->account, ro->account) != 0 || ia_an_service_linked(t->path) ||
+            !trust_lets_in(ctx, t, service, NULL))
+            continue;
+        ia_policy_grants(cpols(p), p->n, "iam:PassRole", t->arn, &g);
+        if (g.n == 0) {
+            ia_policy_grants_release(&g);
+            continue;
+        }
+        if (admin_capable(ctx, t, admin_pat, &capable, err) != IA_OK) {
+            ia_policy_grants_release(&g);
+            json_decref(*out);
+            *out = NULL;
+            return IA_ERR_DB;
+        }
+        if (capable) {
+            if (!*out)
+                *out = json_array();
+            json_array_append_new(*out, json_pack("{s:s, s:o}", "role", t->arn, "allowed_by",
+                                                  grants_json(&g, p, &every)));
+        }
+        ia_policy_grants_release(&g);
+    }
+    return IA_OK;
+}
+
+static enum ia_code
+escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
+           struct ia_err *err)
+{
+    const char *admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern
+                                                           : "*admin*";
+    struct parsed p = { 0 };
+    json_t *found = NULL;
+    int every = 0;
+    enum ia_code rc = IA_ERR_DB;
+
+    if (ia_glob_match(admin_pat, ro->name) || is_bootstrap(ctx, ro) ||
+        !ia_an_human_assumable(ctx, ro->account, ro->name))
+        return IA_OK;
+    if (parse_role(ctx, ro, &p, err) != IA_OK)
+        goto out;
+    rc = IA_OK;
+    if (p.n == 0)
+        goto out;
+    found = json_array();
+    for (size_t e = 0; e < IA_ARRAY_LEN(s_escalations); e++) {
+        const struct escalation *x = &s_escalations[e];
+        struct ia_policy_grants g;
+        json_t *roles = NULL;
+        int on_all = 0;
+        ia_policy_grants(cpols(&p), p.n, x->action, NULL, &g);
+        if (g.n && x->service &&
+            passable(ctx, ro, &p, x->service, admin_pat, &roles, err) != IA_OK) {
+            ia_policy_grants_release(&g);
+            rc = IA_ERR_DB;
+            goto out;
+        }
+        if (g.n && (!x->service || roles)) {
+            json_t *by = json_object();
+            json_object_set_new(by, x->action, grants_json(&g, &p, &on_all));
+            json_t *item = json_pack("{s:s, s:s, s:o}", "escalation", x->name, "how", x->how,
+                                     "allowed_by", by);
+            /* Passing an admin-capable role reaches admin; otherwise the action must be
+             * allowed on every resource for nothing to stop it at the role itself. */
+            if (roles) {
+                json_object_set_new(item, "passable_roles", roles);
+                on_all = 1;
+            }
+            every |= on_all;
+            json_array_append_new(found, item);
+        }
+        ia_policy_grants_release(&g);
+    }
+    /* sts:AssumeRole on an admin role of an audited account that trusts this role. */
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        const struct ia_an_role *adm = &ctx->roles[i];
+        struct ia_policy_grants g;
+        if (adm == ro || ia_an_service_linked(adm->path) || !ia_glob_match(admin_pat, adm->name) ||
+            !trust_lets_in(ctx, adm, NULL, ro))
+            continue;
+        ia_policy_grants(cpols(&p), p.n, "sts:AssumeRole", adm->arn, &g);
+        if (g.n) {
+            int on_all = 0;
+            json_t *by = json_object();
+            json_object_set_new(by, "sts:AssumeRole", grants_json(&g, &p, &on_all));
+            every = 1; /* the admin role itself is reached */
+            json_array_append_new(found, json_pack("{s:s, s:s, s:s, s:o}", "escalation",
+                                                   "sts:AssumeRole", "how",
+                                                   "assume an admin role that trusts it",
+                                                   "admin_role", adm->arn, "allowed_by", by));
+        }
+        ia_policy_grants_release(&g);
+    }
+    if (json_array_size(found) == 0)
+        goto out;
+    json_t *ev = json_pack("{s:s, s:s, s:O, s:O, s:O}", "role", ro->name, "admin_role_pattern",
+                           admin_pat, "escalations", found, "policies", p.pd.list,
+                           "unread_policies", p.pd.unread);
+    enum ia_severity sev = rule->severity;
+    if (every) {
+        sev = IA_SEV_CRITICAL;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("raised: an escalation is allowed on every resource, "
+                                        "or reaches an admin-capable role, so the role can "
+                                        "give itself *:*"));
+    }
+    const char *first = json_string_value(json_object_get(json_array_get(found, 0),
+                                                          "escalation"));
+    ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
+               "role %s, which people assume, can escalate to admin (%s%s)", ro->name, first,
+               json_array_size(found) > 1 ? " and more" : "");
+out:
+    json_decref(found);
+    parsed_release(&p);
+    return rc;
+}
+
+enum ia_code
+ia_rule_role_privilege_escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                  struct ia_err *err)
+{
+    return walk_roles(ctx, rule, escalation, err);
 }

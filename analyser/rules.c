@@ -92,6 +92,9 @@ static const struct ia_rule s_rules[] = {
     { "readonly-role-side-effects", IA_SEV_HIGH, "roles",
       "read-only role whose policies allow writes or reading secrets",
       ia_rule_readonly_role_side_effects },
+    { "role-privilege-escalation", IA_SEV_HIGH, "roles",
+      "non-admin role people assume whose policies allow a known escalation to admin",
+      ia_rule_role_privilege_escalation },
     /* Exceptions */
     { "exception-expired", IA_SEV_MEDIUM, "exceptions",
       "exception past its expiry date: it no longer suppresses anything",

@@ -180,6 +180,11 @@ AUDIT_ROLE_POLICY = {"Version": V, "Statement": [{
     "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport",
                "organizations:ListAccounts", "sts:GetCallerIdentity"]}]}
 
+# Issue 13: a Trusted-user add-on that lets the role attach any policy to any role (itself
+# included): an escalation to admin.
+IAM_SELF_SERVICE_INLINE = {"Version": V, "Statement": [{
+    "Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+    "Resource": "*"}]}
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 DATADOG_ACCOUNT = "464622532012"   # Datadog's AWS integration account (Datadog docs)
 
@@ -359,6 +364,12 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
     a1.policies.update(STANDARD_POLICIES)
     team_roles(a1, B, admins=[alice, bob, dave], trusted=[alice, charlie],
                readers=[alice, bob, charlie, kate])
+    # Issue 13: this account's Trusted user can attach any policy to any role, itself included.
+    a1.roles[1].inline["iam-self-service"] = IAM_SELF_SERVICE_INLINE
+    a1.roles[1].expect.append(Expect(
+        "role-privilege-escalation", severity="critical",
+        note="Trusted user with iam:AttachRolePolicy on every resource: it can attach "
+             "AdministratorAccess to itself"))
     a1.roles += [
         Role("bootstrap-admin", trust_users([user_arn(B, bob)]), age=60,
              managed=["gds-full-admin"], expect=[

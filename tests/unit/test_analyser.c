@@ -323,6 +323,26 @@ struct rcase {
     ALLOW(AWS("arn:aws:iam::717331877981:root"),                                                 \
           COND("\"StringEquals\":{\"sts:ExternalId\":\"7mPlUMpXK1PHJOdZQSHsJ\"}"))
 #define MFA_AND(c) COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}," c)
+#define INLINE(role, stmts)                                                                      \
+    "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', '" role "', 'inline', 'p', " \
+    "NULL, '{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}');"
+/* A role of TEAM trusting one AWS service. */
+#define SERVICE_ROLE(name, service)                                                              \
+    "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy) VALUES "     \
+    "(1, '" TEAM "', '" name "', 'AROA" name "', 'arn:aws:iam::" TEAM ":role/" name "', '{}');" \
+    "INSERT INTO trusts (run_id, account_id, role_name, role_arn, statement_index, "           \
+    "principal_index, effect, not_principal, principal_kind, principal, principal_type, "      \
+    "actions) VALUES (1, '" TEAM "', '" name "', 'arn:aws:iam::" TEAM ":role/" name "', 0, 0, " \
+    "'Allow', 0, 'Service', '" service "', 'service', '[\"sts:AssumeRole\"]');"
+/* A second role, Admin, trusting the team account as a whole. */
+#define ADMIN_TRUSTING_TEAM                                                                      \
+    "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy) VALUES "     \
+    "(1, '" TEAM "', 'Admin', 'AROAADMIN', '" RARN "', '{}');"                                   \
+    "INSERT INTO trusts (run_id, account_id, role_name, role_arn, statement_index, "           \
+    "principal_index, effect, not_principal, principal_kind, principal, principal_account, "   \
+    "principal_type, actions) VALUES (1, '" TEAM "', 'Admin', '" RARN "', 0, 0, 'Allow', 0, "  \
+    "'AWS', 'arn:aws:iam::" TEAM ":root', '" TEAM "', 'account-root', '[\"sts:AssumeRole\"]');"
+
 static void
 cfg_fastly(struct ia_config *c)
 {
@@ -974,6 +994,95 @@ static const struct rcase s_cases[] = {
       .rule = "trust-policy-unreadable", .trust = DOC(ALLOW("\"*\"", "")),
       .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
       .expect = "low " RARN " -\n" },
+    /* ---- role-privilege-escalation (issue 13 item 7). The paths are those of Rhino
+     * Security Labs' "AWS IAM privilege escalation" list, which Prowler's
+     * iam_policy_allows_privilege_escalation and PMapper also check. ---- */
+    { .name = "TrustedUser with iam:AttachRolePolicy on *: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"ec2:*\","
+                    "\"iam:AttachRolePolicy\"],\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:Put* wildcard expanded: critical", .rule = "role-privilege-escalation",
+      .role_name = "jane.doe-trusted", .trust = DOC(ALLOW(A_USER, MFA)),
+      .sql = INLINE("jane.doe-trusted", "{\"Effect\":\"Allow\",\"Action\":\"iam:Put*\","
+                    "\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/jane.doe-trusted -\n" },
+    { .name = "iam:CreateAccessKey on some users: high", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateAccessKey\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":user/ci-*\"}"),
+      .expect = "high arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:PassRole of an admin-capable Lambda role with lambda:CreateFunction: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("lambda-ops", "lambda.amazonaws.com")
+             INLINE("lambda-ops", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:PassRole of a Lambda role that cannot attach policies: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("lambda-logs", "lambda.amazonaws.com")
+             INLINE("lambda-logs", "{\"Effect\":\"Allow\",\"Action\":\"logs:*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "iam:PassRole of an admin role that trusts another service: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("ec2-admin", "ec2.amazonaws.com"),
+      .expect = "" },
+    { .name = "iam:PassRole scoped away from the admin-capable role: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"lambda:*\","
+                    "\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/app-*\"}")
+             SERVICE_ROLE("lambda-admin", "lambda.amazonaws.com"),
+      .expect = "" },
+    { .name = "iam:PassRole alone is not an escalation", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"s3:*\"],\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "Deny iam:* cancels the escalation", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},"
+                    "{\"Effect\":\"Deny\",\"Action\":[\"iam:*\",\"sts:*\",\"lambda:*\","
+                    "\"ec2:RunInstances\",\"cloudformation:*\",\"glue:*\",\"ecs:*\","
+                    "\"codebuild:*\",\"sagemaker:*\"],\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "read-only IAM (iam:Get*, iam:List*) is not an escalation",
+      .rule = "role-privilege-escalation", .role_name = "ReadOnly",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("ReadOnly", "{\"Effect\":\"Allow\",\"Action\":[\"iam:Get*\",\"iam:List*\"],"
+                    "\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "an admin role is not checked", .rule = "role-privilege-escalation",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("Admin", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "a machine role is not checked", .rule = "role-privilege-escalation",
+      .role_name = "deployer", .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
+      .sql = INLINE("deployer", "{\"Effect\":\"Allow\",\"Action\":\"iam:*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "sts:AssumeRole on an admin role that trusts it: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/*\"}")
+             ADMIN_TRUSTING_TEAM,
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "sts:AssumeRole on other roles only", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/deploy-*\"}")
+             ADMIN_TRUSTING_TEAM,
+      .expect = "" },
 };
 
 static void
@@ -1496,7 +1605,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 29);
+    assert_int_equal(n, 30);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
