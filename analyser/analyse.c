@@ -333,6 +333,7 @@ ctx_release(struct ia_an_ctx *ctx)
             free(strs[k]);
     }
     free(ctx->roles);
+    free(ctx->allows);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
         free(f->account_id);

@@ -101,6 +101,8 @@ struct ia_an_finding {
     int persisting;
 };
 
+struct ia_an_allow;
+
 /* One row of the roles table (analyser_roles). Strings owned by the context. */
 struct ia_an_role {
     char *account, *name, *arn, *path, *created, *last_used, *trust_error;
@@ -123,6 +125,10 @@ struct ia_an_ctx {
     struct ia_an_role *roles;   /* every role of the run, by (account, name) */
     size_t n_roles;
     struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
+    struct ia_an_allow *allows; /* the trust rules' Allow rows (rule_trust.c), built on first
+                                   use; owns nothing else: freed with free() */
+    size_t n_allows;
+    int allows_built;
     struct ia_people leavers;
     int have_roster;
     struct ia_people roster;

@@ -496,6 +496,30 @@ static const struct escalation {
       "sagemaker.amazonaws.com", "run a notebook as an admin-capable role" },
 };
 
+/* What the escalation checks share across roles: computed once per analysis. */
+struct esc_state {
+    const char *admin_pat;
+    signed char *capable; /* per role: -1 not yet known, 0/1 admin-capable */
+    struct svc_trust {
+        size_t role;          /* index into ctx->roles */
+        const char *service;  /* borrowed from the trust row */
+    } *svc;                   /* every role's Allow for a Service, by (account, role) */
+    size_t n_svc;
+    struct admin_trust {
+        const char *key;      /* who the admin role lets in: an account id, an ARN, or "*" */
+        size_t admin;         /* index into ctx->roles */
+    } *in;                    /* sorted by key (case-insensitive) */
+    size_t n_in;
+};
+
+static int
+cmp_admin_trust(const void *a, const void *b)
+{
+    const struct admin_trust *x = a, *y = b;
+    int c = strcasecmp(x->key, y->key);
+    return c ? c : (x->admin > y->admin) - (x->admin < y->admin);
+}
+
 /* A role's permission policies, parsed; names[i] is where pols[i] came from. */
 struct parsed {
     struct policy_docs pd;
@@ -573,54 +597,31 @@ grants_json(const struct ia_policy_grants *g, const struct parsed *p, int *every
     return a;
 }
 
-/* Does role t's trust let in `who`: a Service (when service is set), or else role ro (its
- * ARN, its account as a whole, or "*")? */
-static int
-trust_lets_in(const struct ia_an_ctx *ctx, const struct ia_an_role *t, const char *service,
-              const struct ia_an_role *ro)
-{
-    size_t n;
-    const struct ia_an_trust *r = ia_an_role_trusts(ctx, t->account, t->name, &n);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(r[i].effect, "Allow") != 0 || r[i].not_principal ||
-            !ia_an_trust_assumes(&r[i]))
-            continue;
-        if (service) {
-            if (strcmp(r[i].principal_kind, "Service") == 0 &&
-                strcasecmp(r[i].principal, service) == 0)
-                return 1;
-            continue;
-        }
-        if (strcmp(r[i].principal_kind, "AWS") != 0 && strcmp(r[i].principal_kind, "*") != 0)
-            continue;
-        if (strcmp(r[i].principal_type, "wildcard") == 0 ||
-            strcasecmp(r[i].principal, ro->arn) == 0)
-            return 1;
-        if ((strcmp(r[i].principal_type, "account-root") == 0 ||
-             strcmp(r[i].principal_type, "account-id") == 0) && r[i].principal_account &&
-            strcmp(r[i].principal_account, ro->account) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* Admin-capable: named as an admin role, or its own policies let it attach any policy to a
  * role (AdministratorAccess and "*" included). */
 static enum ia_code
-admin_capable(struct ia_an_ctx *ctx, const struct ia_an_role *t, const char *admin_pat,
-              int *out, struct ia_err *err)
+admin_capable(struct ia_an_ctx *ctx, struct esc_state *es, size_t idx, int *out,
+              struct ia_err *err)
 {
+    const struct ia_an_role *t = &ctx->roles[idx];
     struct parsed p;
     struct ia_policy_grants g;
-    *out = ia_glob_match(admin_pat, t->name);
-    if (*out)
+    if (es->capable[idx] >= 0) {
+        *out = es->capable[idx];
         return IA_OK;
+    }
+    *out = ia_glob_match(es->admin_pat, t->name);
+    if (*out) {
+        es->capable[idx] = 1;
+        return IA_OK;
+    }
     if (parse_role(ctx, t, &p, err) != IA_OK) {
         parsed_release(&p);
         return IA_ERR_DB;
     }
     ia_policy_grants(cpols(&p), p.n, "iam:AttachRolePolicy", NULL, &g);
     *out = g.n > 0;
+    es->capable[idx] = (signed char)*out;
     ia_policy_grants_release(&g);
     parsed_release(&p);
     return IA_OK;
@@ -631,23 +632,35 @@ admin_capable(struct ia_an_ctx *ctx, const struct ia_an_role *t, const char *adm
  * (iam:PassRole on their ARN): as evidence, or NULL when there are none.
  */
 static enum ia_code
-passable(struct ia_an_ctx *ctx, const struct ia_an_role *ro, const struct parsed *p,
-         const char *service, const char *admin_pat, json_t **out, struct ia_err *err)
+passable(struct ia_an_ctx *ctx, struct esc_state *es, const struct ia_an_role *ro,
+         const struct parsed *p, const char *service, json_t **out, struct ia_err *err)
 {
+    /* Service trusts come ordered by account (as the roles): scan this account's only. */
+    size_t lo = 0, hi = es->n_svc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ctx->roles[es->svc[mid].role].account, ro->account) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     *out = NULL;
-    for (size_t i = 0; i < ctx->n_roles; i++) {
+    size_t last = (size_t)-1; /* a role trusting the service twice is listed once */
+    for (size_t k = lo;
+         k < es->n_svc && strcmp(ctx->roles[es->svc[k].role].account, ro->account) == 0; k++) {
+        size_t i = es->svc[k].role;
         const struct ia_an_role *t = &ctx->roles[i];
         struct ia_policy_grants g;
         int capable, every = 0;
-        if (t == ro || strcmp(t->account, ro->account) != 0 || ia_an_service_linked(t->path) ||
-            !trust_lets_in(ctx, t, service, NULL))
+        if (t == ro || i == last || strcasecmp(es->svc[k].service, service) != 0)
             continue;
+        last = i;
         ia_policy_grants(cpols(p), p->n, "iam:PassRole", t->arn, &g);
         if (g.n == 0) {
             ia_policy_grants_release(&g);
             continue;
         }
-        if (admin_capable(ctx, t, admin_pat, &capable, err) != IA_OK) {
+        if (admin_capable(ctx, es, i, &capable, err) != IA_OK) {
             ia_policy_grants_release(&g);
             json_decref(*out);
             *out = NULL;
@@ -664,12 +677,25 @@ passable(struct ia_an_ctx *ctx, const struct ia_an_role *ro, const struct parsed
     return IA_OK;
 }
 
-static enum ia_code
-escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
-           struct ia_err *err)
+/* Whether found already lists an escalation to admin role arn. */
+static int
+reached(json_t *found, const char *arn)
 {
-    const char *admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern
-                                                           : "*admin*";
+    size_t i;
+    json_t *v;
+    json_array_foreach(found, i, v) {
+        const char *a = json_string_value(json_object_get(v, "admin_role"));
+        if (a && strcmp(a, arn) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static enum ia_code
+escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *es,
+           const struct ia_an_role *ro, struct ia_err *err)
+{
+    const char *admin_pat = es->admin_pat;
     struct parsed p = { 0 };
     json_t *found = NULL;
     int every = 0;
@@ -691,7 +717,7 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an
         int on_all = 0;
         ia_policy_grants(cpols(&p), p.n, x->action, NULL, &g);
         if (g.n && x->service &&
-            passable(ctx, ro, &p, x->service, admin_pat, &roles, err) != IA_OK) {
+            passable(ctx, es, ro, &p, x->service, &roles, err) != IA_OK) {
             ia_policy_grants_release(&g);
             rc = IA_ERR_DB;
             goto out;
@@ -712,25 +738,40 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an
         }
         ia_policy_grants_release(&g);
     }
-    /* sts:AssumeRole on an admin role of an audited account that trusts this role. */
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        const struct ia_an_role *adm = &ctx->roles[i];
-        struct ia_policy_grants g;
-        if (adm == ro || ia_an_service_linked(adm->path) || !ia_glob_match(admin_pat, adm->name) ||
-            !trust_lets_in(ctx, adm, NULL, ro))
-            continue;
-        ia_policy_grants(cpols(&p), p.n, "sts:AssumeRole", adm->arn, &g);
-        if (g.n) {
-            int on_all = 0;
-            json_t *by = json_object();
-            json_object_set_new(by, "sts:AssumeRole", grants_json(&g, &p, &on_all));
-            every = 1; /* the admin role itself is reached */
-            json_array_append_new(found, json_pack("{s:s, s:s, s:s, s:o}", "escalation",
-                                                   "sts:AssumeRole", "how",
-                                                   "assume an admin role that trusts it",
-                                                   "admin_role", adm->arn, "allowed_by", by));
+    /* sts:AssumeRole on an admin role of an audited account that trusts this role: by its
+     * ARN, its account as a whole, or "*". */
+    const char *keys[3] = { ro->arn, ro->account, "*" };
+    size_t last = (size_t)-1;
+    for (size_t q = 0; q < 3; q++) {
+        struct admin_trust probe = { keys[q], 0 };
+        size_t lo = 0, hi = es->n_in;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (cmp_admin_trust(&es->in[mid], &probe) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        ia_policy_grants_release(&g);
+        for (size_t k = lo; k < es->n_in && strcasecmp(es->in[k].key, keys[q]) == 0; k++) {
+            const struct ia_an_role *adm = &ctx->roles[es->in[k].admin];
+            struct ia_policy_grants g;
+            if (adm == ro || es->in[k].admin == last || reached(found, adm->arn))
+                continue;
+            last = es->in[k].admin;
+            ia_policy_grants(cpols(&p), p.n, "sts:AssumeRole", adm->arn, &g);
+            if (g.n) {
+                int on_all = 0;
+                json_t *by = json_object();
+                json_object_set_new(by, "sts:AssumeRole", grants_json(&g, &p, &on_all));
+                every = 1; /* the admin role itself is reached */
+                json_array_append_new(found, json_pack("{s:s, s:s, s:s, s:o}", "escalation",
+                                                       "sts:AssumeRole", "how",
+                                                       "assume an admin role that trusts it",
+                                                       "admin_role", adm->arn, "allowed_by",
+                                                       by));
+            }
+            ia_policy_grants_release(&g);
+        }
     }
     if (json_array_size(found) == 0)
         goto out;
@@ -760,5 +801,65 @@ enum ia_code
 ia_rule_role_privilege_escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                   struct ia_err *err)
 {
-    return walk_roles(ctx, rule, escalation, err);
+    struct esc_state es = { 0 };
+    size_t alloc = 0;
+    enum ia_code rc = IA_OK;
+    es.admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
+    es.capable = ia_xmalloc(ctx->n_roles ? ctx->n_roles : 1);
+    memset(es.capable, -1, ctx->n_roles ? ctx->n_roles : 1);
+    /* Roles a service can assume (the only ones iam:PassRole can hand to it), found once. */
+    alloc = 0;
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        size_t n;
+        const struct ia_an_role *t = &ctx->roles[i];
+        const struct ia_an_trust *r = ia_an_role_trusts(ctx, t->account, t->name, &n);
+        if (ia_an_service_linked(t->path))
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
+                strcmp(r[k].principal_kind, "Service") != 0 || !ia_an_trust_assumes(&r[k]))
+                continue;
+            es.svc = ia_xgrow(es.svc, es.n_svc + 1, &alloc, sizeof(*es.svc));
+            es.svc[es.n_svc].role = i;
+            es.svc[es.n_svc++].service = r[k].principal;
+        }
+    }
+    alloc = 0;
+    /* Whom each admin role lets in, indexed, so each role finds its admins by lookup. */
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        size_t n;
+        const struct ia_an_role *adm = &ctx->roles[i];
+        if (ia_an_service_linked(adm->path) || !ia_glob_match(es.admin_pat, adm->name))
+            continue;
+        const struct ia_an_trust *r = ia_an_role_trusts(ctx, adm->account, adm->name, &n);
+        for (size_t k = 0; k < n; k++) {
+            const char *key = NULL;
+            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
+                (strcmp(r[k].principal_kind, "AWS") != 0 &&
+                 strcmp(r[k].principal_kind, "*") != 0) ||
+                !ia_an_trust_assumes(&r[k]))
+                continue;
+            if (strcmp(r[k].principal_type, "wildcard") == 0)
+                key = "*";
+            else if (strcmp(r[k].principal_type, "account-root") == 0 ||
+                     strcmp(r[k].principal_type, "account-id") == 0)
+                key = r[k].principal_account;
+            else if (strcmp(r[k].principal_type, "role") == 0)
+                key = r[k].principal;
+            if (!key)
+                continue;
+            es.in = ia_xgrow(es.in, es.n_in + 1, &alloc, sizeof(*es.in));
+            es.in[es.n_in].key = key;
+            es.in[es.n_in++].admin = i;
+        }
+    }
+    if (es.n_in)
+        qsort(es.in, es.n_in, sizeof(*es.in), cmp_admin_trust);
+    for (size_t i = 0; i < ctx->n_roles && rc == IA_OK; i++)
+        if (!ia_an_service_linked(ctx->roles[i].path))
+            rc = escalation(ctx, rule, &es, &ctx->roles[i], err);
+    free(es.in);
+    free(es.capable);
+    free(es.svc);
+    return rc;
 }

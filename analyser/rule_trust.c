@@ -318,8 +318,11 @@ out:
     json_decref(c);
 }
 
-/* One Allow row that can reach sts:AssumeRole, and what the role's Deny statements make of it. */
-struct allow {
+/*
+ * One Allow row that can reach sts:AssumeRole, and what the role's Deny statements make of it.
+ * Owns nothing: the list (ctx->allows) is built once per analysis and freed with free().
+ */
+struct ia_an_allow {
     const struct ia_an_trust *rows; /* every row of the role */
     size_t n;
     const struct ia_an_trust *t;    /* the Allow row */
@@ -334,18 +337,17 @@ struct allow {
 
 /* Decides one rule for one Allow row; arg is the rule's own state (or NULL). */
 typedef enum ia_code allow_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                                    const struct allow *a, void *arg, struct ia_err *err);
+                                    const struct ia_an_allow *a, void *arg, struct ia_err *err);
 
 /*
  * Every Allow on sts:AssumeRole* of every role (service-linked roles left out: they trust an
- * AWS service, set by AWS; nothing for us to fix). An Allow that a Deny without a condition
- * always cancels is moot and is not shown to any rule.
+ * AWS service, set by AWS; nothing for us to fix), built once and walked by each trust rule.
+ * An Allow that a Deny without a condition always cancels is moot and is not shown to any rule.
  */
-static enum ia_code
-walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *check, void *arg,
-            struct ia_err *err)
+static void
+build_allows(struct ia_an_ctx *ctx)
 {
-    size_t i = 0;
+    size_t i = 0, alloc = 0;
     while (i < ctx->n_trusts) {
         size_t n;
         const struct ia_an_trust *rows =
@@ -356,7 +358,7 @@ walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *c
             continue;
         for (size_t k = 0; k < n; k++) {
             const struct ia_an_trust *t = &rows[k];
-            struct allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0 };
+            struct ia_an_allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0 };
             int moot = 0;
             if (!is_allow(t) || !ia_an_trust_assumes(t))
                 continue;
@@ -381,15 +383,28 @@ walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *c
                 a.account = pinned;
             }
             a.in_base = ctx->base && a.account && !strcmp(a.account, ctx->base);
-            if (check(ctx, rule, &a, arg, err) != IA_OK)
-                return IA_ERR_DB;
+            ctx->allows = ia_xgrow(ctx->allows, ctx->n_allows + 1, &alloc,
+                                   sizeof(*ctx->allows));
+            ctx->allows[ctx->n_allows++] = a;
         }
     }
+    ctx->allows_built = 1;
+}
+
+static enum ia_code
+walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *check, void *arg,
+            struct ia_err *err)
+{
+    if (!ctx->allows_built)
+        build_allows(ctx);
+    for (size_t i = 0; i < ctx->n_allows; i++)
+        if (check(ctx, rule, &ctx->allows[i], arg, err) != IA_OK)
+            return IA_ERR_DB;
     return IA_OK;
 }
 
 static enum ia_code
-not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
               void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -404,7 +419,7 @@ not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct al
 }
 
 static enum ia_code
-wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
                    void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -438,7 +453,7 @@ wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
 }
 
 static enum ia_code
-account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
              void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -483,7 +498,7 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct all
  * that enforces it; *by_deny is set to that Deny. Returns -1 for rows this does not judge.
  */
 static int
-mfa_of(const struct allow *a, const struct ia_an_trust **by_deny)
+mfa_of(const struct ia_an_allow *a, const struct ia_an_trust **by_deny)
 {
     const struct ia_an_trust *t = a->t;
     *by_deny = NULL;
@@ -514,7 +529,7 @@ mfa_evidence(const struct ia_an_ctx *ctx, const struct ia_an_trust *t,
 }
 
 static enum ia_code
-no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a, void *arg,
+no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a, void *arg,
        struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t, *by_deny;
@@ -540,7 +555,7 @@ no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
 }
 
 static enum ia_code
-mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
               void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t, *by_deny;
@@ -556,7 +571,7 @@ mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct al
 }
 
 static enum ia_code
-external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
                  void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -578,7 +593,7 @@ external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
 }
 
 static enum ia_code
-dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
                    void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -614,7 +629,7 @@ dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
 }
 
 static enum ia_code
-leaver_trusted(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+leaver_trusted(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
                void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
@@ -705,7 +720,7 @@ pinned_values(char *const *v, int allow_wildcards)
 }
 
 static enum ia_code
-federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct allow *a,
+federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
                    void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
