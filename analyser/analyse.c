@@ -169,6 +169,14 @@ ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust
             found = a->id;
     }
     ia_policy_strv_free(v);
+    /* The base account's organisation ([rules] organization_id) lets the base account in. */
+    const char *org = ctx->rules ? ctx->rules->organization_id : NULL;
+    if (!found && org && ctx->base) {
+        v = ia_policy_condition_values(t->conditions, "aws:PrincipalOrgID");
+        if (v && v[0] && !v[1] && strcmp(v[0], org) == 0)
+            found = ctx->base;
+        ia_policy_strv_free(v);
+    }
     return found;
 }
 

@@ -158,7 +158,9 @@ int ia_an_trust_assumes(const struct ia_an_trust *t);
 /*
  * The audited account a "*" principal is pinned to: an Allow with Principal "*" (or
  * {"AWS": "*"}) whose condition requires aws:PrincipalAccount to be one literal account id of
- * this run is a trust of that account as a whole. Returns the id (borrowed from ctx), or NULL.
+ * this run is a trust of that account as a whole; one requiring aws:PrincipalOrgID to be
+ * [rules] organization_id (the base account's organisation) is a trust of the base account.
+ * Returns the id (borrowed from ctx), or NULL.
  */
 const char *ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust *t);
 /*

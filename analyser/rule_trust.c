@@ -464,9 +464,9 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
     unsigned narrow = a->pins & (IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_ID |
                                  IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_USERID |
                                  IA_POLICY_PIN_USERNAME | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS);
-    /* For a pinned "*", aws:PrincipalAccount is what makes it the account: no narrowing. */
+    /* For a pinned "*", the key that makes it the account does not narrow it. */
     if (a->pinned)
-        narrow &= ~(unsigned)IA_POLICY_PIN_PRINCIPAL_ACCOUNT;
+        narrow &= ~(unsigned)(IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_PRINCIPAL_ORG_ID);
     enum ia_severity sev = rule->severity;
     json_t *ev = trust_evidence(ctx, t);
     const char *reason = NULL;
@@ -488,7 +488,7 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
                "role %s trusts the whole account %s%s%s", t->role_name,
                a->account ? a->account : t->principal,
-               a->pinned ? " (\"*\" pinned by aws:PrincipalAccount)" : "",
+               a->pinned ? " (\"*\" pinned to it by a condition)" : "",
                a->in_base ? " (the base account: every user)" : "");
     return IA_OK;
 }

@@ -31,6 +31,7 @@ struct ia_config_rules {
     char *required_group;          /* NULL: rule off */
     char **known_accounts;         /* NULL-terminated account ids */
     char *admin_role_pattern;
+    char *organization_id;         /* o-...: the base account's organisation, or NULL */
 };
 
 struct ia_config {

@@ -351,6 +351,12 @@ cfg_fastly(struct ia_config *c)
 }
 
 static void
+cfg_org(struct ia_config *c)
+{
+    c->rules.organization_id = ia_xstrdup("o-abc1234567");
+}
+
+static void
 cfg_grace0(struct ia_config *c)
 {
     c->rules.bootstrap_grace_days = 0;
@@ -966,6 +972,17 @@ static const struct rcase s_cases[] = {
       .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
                                            "\"}"))),
       .role_name = "deployer", .expect = "info arn:aws:iam::" TEAM ":role/deployer -\n" },
+    /* aws:PrincipalOrgID of the base account's organisation (AWS docs, aws:PrincipalOrgID). */
+    { .name = "* pinned to the base account's organisation is the base account",
+      .rule = "trust-account-root", .tweak = cfg_org,
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                                           "\"o-abc1234567\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to another organisation stays a pinned wildcard",
+      .rule = "trust-account-root", .tweak = cfg_org,
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                                           "\"o-zzz9999999\"}"))),
+      .expect = "" },
     { .name = "* pinned to an unaudited account stays a pinned wildcard",
       .rule = "trust-account-root",
       .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":"
