@@ -331,7 +331,8 @@ struct ia_an_allow {
     int aws;                        /* an AWS principal (or a bare "*") */
     int whole;                      /* a whole account: :root, a bare id, or a pinned "*" */
     const char *account;            /* the principal's account, or NULL */
-    int pinned;                     /* "*" pinned to one audited account (account) */
+    int pinned;                     /* "*" pinned to one audited account (account) by
+                                       aws:PrincipalAccount or aws:PrincipalOrgID */
     int in_base;                    /* the principal is in the base account */
 };
 
@@ -376,7 +377,7 @@ build_allows(struct ia_an_ctx *ctx)
             a.aws = strcmp(t->principal_kind, "AWS") == 0 || strcmp(t->principal_kind, "*") == 0;
             a.whole = is_type(t, "account-root") || is_type(t, "account-id");
             a.account = t->principal_account;
-            /* "*" with aws:PrincipalAccount of an audited account is that account's root. */
+            /* "*" pinned to an audited account is that account's root (item 4). */
             const char *pinned = ia_an_trust_pinned_account(ctx, t);
             if (pinned) {
                 a.whole = a.pinned = 1;
