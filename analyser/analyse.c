@@ -262,6 +262,39 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
+/* Columns of analyser_users. */
+enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
+       U_N_KEYS, U_KEY_USED };
+
+static enum ia_code
+load_users(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t alloc = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        if (strcmp(ia_db_col_text(st, U_NAME), "<root_account>") == 0)
+            continue;
+        ctx->users = ia_xgrow(ctx->users, ctx->n_users + 1, &alloc, sizeof(*ctx->users));
+        struct ia_an_user *u = &ctx->users[ctx->n_users++];
+        u->account = dup_col(st, U_ACCOUNT);
+        u->name = dup_col(st, U_NAME);
+        u->arn = dup_col(st, U_ARN);
+        u->created = dup_col(st, U_CREATED);
+        u->pw_used = dup_col(st, U_PW_USED);
+        u->key_used = dup_col(st, U_KEY_USED);
+        u->password = ia_db_col_int(st, U_PASSWORD) == 1;
+        u->mfa_active = ia_db_col_int(st, U_MFA_ACTIVE) == 1;
+        u->n_mfa = ia_db_col_int(st, U_N_MFA);
+        u->n_keys = ia_db_col_int(st, U_N_KEYS);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
 /* ---- fingerprints -------------------------------------------------------------------------- */
 
 /*
@@ -341,6 +374,13 @@ ctx_release(struct ia_an_ctx *ctx)
             free(strs[k]);
     }
     free(ctx->roles);
+    for (size_t i = 0; i < ctx->n_users; i++) {
+        struct ia_an_user *u = &ctx->users[i];
+        char *strs[] = { u->account, u->name, u->arn, u->created, u->pw_used, u->key_used };
+        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
+            free(strs[k]);
+    }
+    free(ctx->users);
     free(ctx->allows);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
@@ -431,7 +471,7 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
         IA_LOG_WARN("analyser", "msg=\"run has no base account: base-account rules are off\" "
                     "run=%lld fix=\"set [audit] base_account and collect again\"",
                     (long long)run_id);
-    if (load_trusts(ctx, err) != IA_OK)
+    if (load_trusts(ctx, err) != IA_OK || load_users(ctx, err) != IA_OK)
         return IA_ERR_DB;
     return load_roles(ctx, err);
 }

@@ -103,6 +103,19 @@ struct ia_an_finding {
 
 struct ia_an_allow;
 
+/*
+ * One row of analyser_users, read once per analysis for every user rule (the credential
+ * report's "<root_account>" row left out: the root-* rules read it). Strings owned by the
+ * context; any may be NULL except account, name and arn.
+ */
+struct ia_an_user {
+    char *account, *name, *arn, *created, *pw_used, *key_used;
+    int password;   /* a console password is enabled */
+    int mfa_active; /* the credential report says mfa_active */
+    int64_t n_mfa;  /* MFA devices listed */
+    int64_t n_keys; /* active access keys */
+};
+
 /* One row of the roles table (analyser_roles). Strings owned by the context. */
 struct ia_an_role {
     char *account, *name, *arn, *path, *created, *last_used, *trust_error;
@@ -124,6 +137,8 @@ struct ia_an_ctx {
     size_t n_trusts;
     struct ia_an_role *roles;   /* every role of the run, by (account, name) */
     size_t n_roles;
+    struct ia_an_user *users;   /* every user of the run, by (account, name) */
+    size_t n_users;
     struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
     struct ia_an_allow *allows; /* the trust rules' Allow rows (rule_trust.c), built on first
                                    use; owns nothing else: freed with free() */

@@ -11,10 +11,6 @@
 #include "core/clock.h"
 #include "core/mem.h"
 
-/* Columns of analyser_users (as in rule_mfa.c). */
-enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
-       U_N_KEYS, U_KEY_USED };
-
 /* The later of two ISO times (either may be NULL or unparsable: "no information"). */
 static const char *
 latest(const char *a, const char *b, time_t *out)
@@ -32,7 +28,7 @@ latest(const char *a, const char *b, time_t *out)
     return NULL;
 }
 
-/* One base-account user (not the root row), as the person rules see it. */
+/* One base-account user (ctx->users), as the person rules see it. */
 struct person {
     const char *acct, *name, *arn, *created, *pw_used, *key_used;
     int password;
@@ -47,26 +43,22 @@ static enum ia_code
 walk_people(struct ia_an_ctx *ctx, const struct ia_rule *rule, person_check_fn *check,
             struct ia_err *err)
 {
-    struct ia_db_stmt *st;
-    int r;
-
+    (void)err;
     if (!ctx->base)
         return IA_OK;
-    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
+    for (size_t i = 0; i < ctx->n_users; i++) {
+        const struct ia_an_user *u = &ctx->users[i];
         struct person p;
-        p.acct = ia_db_col_text(st, U_ACCOUNT);
-        p.name = ia_db_col_text(st, U_NAME);
-        p.arn = ia_db_col_text(st, U_ARN);
-        p.created = ia_db_col_text(st, U_CREATED);
-        p.pw_used = ia_db_col_text(st, U_PW_USED);
-        p.key_used = ia_db_col_text(st, U_KEY_USED);
-        p.password = ia_db_col_int(st, U_PASSWORD) == 1;
-        p.keys = ia_db_col_int(st, U_N_KEYS);
-        if (strcmp(p.acct, ctx->base) != 0 || strcmp(p.name, "<root_account>") == 0)
+        if (strcmp(u->account, ctx->base) != 0)
             continue;
+        p.acct = u->account;
+        p.name = u->name;
+        p.arn = u->arn;
+        p.created = u->created;
+        p.pw_used = u->pw_used;
+        p.key_used = u->key_used;
+        p.password = u->password;
+        p.keys = u->n_keys;
         p.creds = json_pack("{s:s, s:o, s:b, s:o, s:I, s:o}", "arn", p.arn, "created_at",
                             ia_an_jstr(p.created), "password_enabled", p.password,
                             "password_last_used", ia_an_jstr(p.pw_used), "active_access_keys",
@@ -79,8 +71,7 @@ walk_people(struct ia_an_ctx *ctx, const struct ia_rule *rule, person_check_fn *
         check(ctx, rule, &p);
         json_decref(p.creds);
     }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    return IA_OK;
 }
 
 /* The person's leaving date has passed: before today, since people work their last day. */

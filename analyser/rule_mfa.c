@@ -9,23 +9,16 @@
 #include "analyser/internal.h"
 #include "core/mem.h"
 
-/* Columns of analyser_users. */
-enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
-       U_N_KEYS, U_KEY_USED };
-
 static json_t *
-user_evidence(const struct ia_an_ctx *ctx, struct ia_db_stmt *st)
+user_evidence(const struct ia_an_ctx *ctx, const struct ia_an_user *u)
 {
-    long pw = ia_an_days_since(ctx, ia_db_col_text(st, U_PW_USED));
-    long key = ia_an_days_since(ctx, ia_db_col_text(st, U_KEY_USED));
-    json_t *ev = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:o}", "user",
-                     ia_db_col_text(st, U_NAME), "arn", ia_db_col_text(st, U_ARN), "created_at",
-                     ia_an_jstr(ia_db_col_text(st, U_CREATED)), "password_enabled",
-                     ia_db_col_int(st, U_PASSWORD) == 1, "password_last_used",
-                     ia_an_jstr(ia_db_col_text(st, U_PW_USED)), "mfa_devices",
-                     (json_int_t)ia_db_col_int(st, U_N_MFA), "active_access_keys",
-                     (json_int_t)ia_db_col_int(st, U_N_KEYS), "key_last_used",
-                     ia_an_jstr(ia_db_col_text(st, U_KEY_USED)));
+    long pw = ia_an_days_since(ctx, u->pw_used);
+    long key = ia_an_days_since(ctx, u->key_used);
+    json_t *ev = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:o}", "user", u->name, "arn",
+                           u->arn, "created_at", ia_an_jstr(u->created), "password_enabled",
+                           u->password, "password_last_used", ia_an_jstr(u->pw_used),
+                           "mfa_devices", (json_int_t)u->n_mfa, "active_access_keys",
+                           (json_int_t)u->n_keys, "key_last_used", ia_an_jstr(u->key_used));
     if (ev) {
         json_object_set_new(ev, "days_since_password_use",
                             pw >= 0 ? json_integer(pw) : json_null());
@@ -67,55 +60,39 @@ user_groups(struct ia_an_ctx *ctx, const char *account, const char *user, json_t
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
-/* Decides one rule for one row of analyser_users (the root row already left out). */
+/* Decides one rule for one user (ctx->users). */
 typedef enum ia_code user_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                                   struct ia_db_stmt *st, struct ia_err *err);
+                                   const struct ia_an_user *u, struct ia_err *err);
 
 static enum ia_code
 walk_users(struct ia_an_ctx *ctx, const struct ia_rule *rule, user_check_fn *check,
            struct ia_err *err)
 {
-    struct ia_db_stmt *st;
-    int r;
-    enum ia_code rc = IA_ERR_DB;
-
-    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        /* The credential report's root row is not a user: root-* rules cover it. */
-        if (strcmp(ia_db_col_text(st, U_NAME), "<root_account>") == 0)
-            continue;
-        if (check(ctx, rule, st, err) != IA_OK)
-            goto out;
-    }
-    if (r < 0)
-        goto out;
-    rc = IA_OK;
-out:
-    ia_db_reset(st);
-    return rc;
+    for (size_t i = 0; i < ctx->n_users; i++)
+        if (check(ctx, rule, &ctx->users[i], err) != IA_OK)
+            return IA_ERR_DB;
+    return IA_OK;
 }
 
 static int
-in_base(const struct ia_an_ctx *ctx, struct ia_db_stmt *st)
+in_base(const struct ia_an_ctx *ctx, const struct ia_an_user *u)
 {
-    return ctx->base && strcmp(ia_db_col_text(st, U_ACCOUNT), ctx->base) == 0;
+    return ctx->base && strcmp(u->account, ctx->base) == 0;
 }
 
 static enum ia_code
-team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
                   struct ia_err *err)
 {
-    const char *acct = ia_db_col_text(st, U_ACCOUNT), *name = ia_db_col_text(st, U_NAME);
-    int password = ia_db_col_int(st, U_PASSWORD) == 1;
-    int64_t keys = ia_db_col_int(st, U_N_KEYS);
+    const char *acct = u->account, *name = u->name;
+    int password = u->password;
+    int64_t keys = u->n_keys;
     (void)err;
-    if (!ctx->base || in_base(ctx, st) || (!password && keys == 0))
+    if (!ctx->base || in_base(ctx, u) || (!password && keys == 0))
         return IA_OK;
-    json_t *ev = user_evidence(ctx, st);
+    json_t *ev = user_evidence(ctx, u);
     json_object_set_new(ev, "base_account", json_string(ctx->base));
-    ia_an_emit(ctx, rule, rule->severity, acct, ia_db_col_text(st, U_ARN), name, ev,
+    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
                "IAM user %s in team account %s has %s%s%s; people belong in the base "
                "account", name, acct, password ? "a console password" : "",
                password && keys ? " and " : "", keys ? "active access keys" : "");
@@ -123,17 +100,17 @@ team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_d
 }
 
 static enum ia_code
-user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
             struct ia_err *err)
 {
-    const char *name = ia_db_col_text(st, U_NAME);
-    int password = ia_db_col_int(st, U_PASSWORD) == 1;
-    int64_t keys = ia_db_col_int(st, U_N_KEYS);
+    const char *name = u->name;
+    int password = u->password;
+    int64_t keys = u->n_keys;
     (void)err;
-    if (!in_base(ctx, st) || ia_db_col_int(st, U_N_MFA) != 0 ||
-        ia_db_col_int(st, U_MFA_ACTIVE) == 1)
+    if (!in_base(ctx, u) || u->n_mfa != 0 ||
+        u->mfa_active)
         return IA_OK;
-    json_t *ev = user_evidence(ctx, st);
+    json_t *ev = user_evidence(ctx, u);
     enum ia_severity sev = rule->severity;
     if (!password && keys == 0) {
         sev = IA_SEV_LOW;
@@ -141,39 +118,39 @@ user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt
                             json_string("no console password and no active access key: "
                                         "the user cannot sign in today"));
     }
-    ia_an_emit(ctx, rule, sev, ia_db_col_text(st, U_ACCOUNT), ia_db_col_text(st, U_ARN), name,
+    ia_an_emit(ctx, rule, sev, u->account, u->arn, name,
                ev, "user %s has no MFA device%s", name,
                sev == IA_SEV_CRITICAL ? " but can sign in" : "");
     return IA_OK;
 }
 
 static enum ia_code
-user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
                     struct ia_err *err)
 {
-    const char *name = ia_db_col_text(st, U_NAME);
+    const char *name = u->name;
     (void)err;
-    if (!in_base(ctx, st) || !ctx->rules->allowed_email_domains ||
+    if (!in_base(ctx, u) || !ctx->rules->allowed_email_domains ||
         !ctx->rules->allowed_email_domains[0] ||
         email_allowed(name, ctx->rules->allowed_email_domains))
         return IA_OK;
-    json_t *ev = user_evidence(ctx, st);
+    json_t *ev = user_evidence(ctx, u);
     json_t *d = json_array();
     for (size_t i = 0; ctx->rules->allowed_email_domains[i]; i++)
         json_array_append_new(d, json_string(ctx->rules->allowed_email_domains[i]));
     json_object_set_new(ev, "allowed_email_domains", d);
-    ia_an_emit(ctx, rule, rule->severity, ia_db_col_text(st, U_ACCOUNT),
-               ia_db_col_text(st, U_ARN), name, ev,
+    ia_an_emit(ctx, rule, rule->severity, u->account,
+               u->arn, name, ev,
                "user %s is not named by an e-mail address in an allowed domain", name);
     return IA_OK;
 }
 
 static enum ia_code
-user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
                   struct ia_err *err)
 {
-    const char *acct = ia_db_col_text(st, U_ACCOUNT), *name = ia_db_col_text(st, U_NAME);
-    if (!in_base(ctx, st) || !ctx->rules->required_group || !ctx->rules->required_group[0])
+    const char *acct = u->account, *name = u->name;
+    if (!in_base(ctx, u) || !ctx->rules->required_group || !ctx->rules->required_group[0])
         return IA_OK;
     json_t *groups = json_array();
     int in = 0;
@@ -185,10 +162,10 @@ user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_d
         json_decref(groups);
         return IA_OK;
     }
-    json_t *ev = user_evidence(ctx, st);
+    json_t *ev = user_evidence(ctx, u);
     json_object_set_new(ev, "groups", groups);
     json_object_set_new(ev, "required_group", json_string(ctx->rules->required_group));
-    ia_an_emit(ctx, rule, rule->severity, acct, ia_db_col_text(st, U_ARN), name, ev,
+    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
                "user %s is not in group %s", name, ctx->rules->required_group);
     return IA_OK;
 }
