@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1638,11 +1639,44 @@ test_rule_table(void **state)
     assert_string_equal(ia_severity_name(IA_SEV_CRITICAL), "critical");
 }
 
+/* A finding away from its rule's default severity must say why (docs/rules.md). */
+static void
+test_emit_needs_reason(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct ia_rule *rule = ia_rules_table(&n); /* any rule: the first one */
+    IA_ASSERT(n > 0 && rule->severity != IA_SEV_INFO);
+    for (int with_reason = 0; with_reason < 2; with_reason++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct ia_an_ctx ctx;
+            memset(&ctx, 0, sizeof(ctx));
+            json_t *ev = json_object();
+            if (with_reason)
+                json_object_set_new(ev, "severity_reason", json_string("lowered: a test"));
+            freopen("/dev/null", "w", stderr);
+            ia_an_emit(&ctx, rule, IA_SEV_INFO, NULL, "arn:aws:iam::1:role/x", NULL, ev,
+                       "t");
+            _exit(ctx.n_findings == 1 ? 0 : 2);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (with_reason)
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        else
+            assert_true(WIFSIGNALED(status)); /* IA_BUG aborts */
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_table),
+        cmocka_unit_test(test_emit_needs_reason),
         cmocka_unit_test(test_rule_cases),
         cmocka_unit_test(test_clean_estate),
         cmocka_unit_test(test_evidence),
