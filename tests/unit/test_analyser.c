@@ -866,6 +866,19 @@ static const struct rcase s_cases[] = {
       .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":[\"repo:octo-org/octo-repo:*\","
                           "\"repo:*/*\"]}")),
       .expect = "critical " RARN " " GH_ARN "\n" },
+    /* A public CTF write-up's target: a branch pin does not help when the owner is "*". */
+    { .name = "GitHub OIDC sub repo:*/*:ref:refs/heads/corgi: critical",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:*/*:ref:refs/heads/corgi\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Several named repositories and pull_request / branch forms, as public Terraform lists
+     * them ("repo:ORG/infra:ref:refs/heads/stage", "repo:ORG/infra:pull_request"). */
+    { .name = "GitHub OIDC list of pinned repositories and events",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"},"
+                          "\"StringLike\":{\"" GH ":sub\":[\"repo:org/infra:ref:refs/heads/"
+                          "stage\",\"repo:org/infra:pull_request\",\"repo:org/backend:*\"]}")),
+      .expect = "" },
     { .name = "GitHub OIDC sub *: critical", .rule = "trust-federated-unscoped",
       .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"*\"}")),
       .expect = "critical " RARN " " GH_ARN "\n" },
