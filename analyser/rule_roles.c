@@ -1,6 +1,7 @@
 /*
  * Roles: trust-policy-unreadable, bootstrap-role-present, role-unused, role-name-nonstandard,
- * readonly-role-side-effects (one function per rule, each walking the run's roles).
+ * readonly-role-side-effects, role-privilege-escalation (one function per rule, each walking
+ * the run's roles).
  * Service-linked roles (path /aws-service-role/) belong to AWS and are left out of every rule.
  */
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /*
  * Trust policies, one role at a time (so Deny statements can be weighed against Allows):
  * trust-wildcard-principal, trust-account-root, trust-no-mfa, trust-mfa-if-exists,
- * trust-external-account, trust-dangling-principal, trust-not-principal, and
- * leaver-trusted-by-role (a leavers rule, but it walks the same rows). One function per rule;
+ * trust-external-account, trust-dangling-principal, trust-federated-unscoped,
+ * trust-not-principal, and leaver-trusted-by-role (a leavers rule, but it walks the same rows). One function per rule;
  * walk_allows hands each of them every Allow row with the role's Denies weighed.
  */
 #include <stdlib.h>
