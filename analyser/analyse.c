@@ -14,6 +14,7 @@
 #include "core/glob.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/policy.h"
 
 #ifndef IA_VERSION
 #define IA_VERSION "unknown"
@@ -22,17 +23,22 @@
 /* ---- helpers shared by the rule families --------------------------------------------------- */
 
 void
-ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, const char *account,
-           const char *resource, const char *principal, json_t *evidence, const char *title_fmt,
-           ...)
+ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
+           const char *account, const char *resource, const char *principal, json_t *evidence,
+           const char *title_fmt, ...)
 {
-    const struct ia_rule *rule = ia_rules_find(rule_id);
     struct ia_buf title = IA_BUF_INIT;
     va_list ap;
 
-    if (!rule)
-        IA_BUG("rule '%s' is not in the rule table", rule_id);
-    IA_ASSERT(resource);
+    IA_ASSERT(rule && resource);
+    /* A NULL here is a json_pack that failed (a NULL string): a bug, not a finding to
+     * report without its evidence. */
+    if (!evidence)
+        IA_BUG("rule %s: evidence could not be built for %s", rule->id, resource);
+    /* docs/rules.md promises a reason wherever a finding leaves its rule's default. */
+    if (sev != rule->severity && !json_is_string(json_object_get(evidence, "severity_reason")))
+        IA_BUG("rule %s: severity %s instead of %s without a severity_reason", rule->id,
+               ia_severity_name(sev), ia_severity_name(rule->severity));
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
@@ -46,10 +52,6 @@ ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, con
     f->resource = ia_xstrdup(resource);
     f->principal = principal ? ia_xstrdup(principal) : NULL;
     f->title = ia_buf_detach(&title, NULL);
-    /* A NULL here is a json_pack that failed (a NULL string): a bug, not a finding to
-     * report without its evidence. */
-    if (!evidence)
-        IA_BUG("rule %s: evidence could not be built for %s", rule_id, resource);
     f->evidence = evidence;
 }
 
@@ -153,6 +155,32 @@ ia_an_trust_assumes(const struct ia_an_trust *t)
     return yes;
 }
 
+const char *
+ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust *t)
+{
+    const char *found = NULL;
+    if (t->not_principal || strcmp(t->principal_type, "wildcard") != 0 ||
+        (strcmp(t->principal_kind, "AWS") != 0 && strcmp(t->principal_kind, "*") != 0))
+        return NULL;
+    char **v = ia_policy_condition_values(t->conditions, "aws:PrincipalAccount");
+    /* One literal value: several accounts, or a wildcard, is not "that account". */
+    if (v && v[0] && !v[1] && !strpbrk(v[0], "*?")) {
+        const struct ia_an_account *a = ia_an_account(ctx, v[0]);
+        if (a)
+            found = a->id;
+    }
+    ia_policy_strv_free(v);
+    /* The base account's organisation ([rules] organization_id) lets the base account in. */
+    const char *org = ctx->rules ? ctx->rules->organization_id : NULL;
+    if (!found && org && ctx->base) {
+        v = ia_policy_condition_values(t->conditions, "aws:PrincipalOrgID");
+        if (v && v[0] && !v[1] && strcmp(v[0], org) == 0)
+            found = ctx->base;
+        ia_policy_strv_free(v);
+    }
+    return found;
+}
+
 int
 ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role)
 {
@@ -160,7 +188,12 @@ ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const ch
     const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal ||
-            strcmp(t[i].principal_kind, "AWS") != 0 || !ia_an_trust_assumes(&t[i]))
+            !ia_an_trust_assumes(&t[i]))
+            continue;
+        const char *pinned = ia_an_trust_pinned_account(ctx, &t[i]);
+        if (pinned && ctx->base && strcmp(pinned, ctx->base) == 0)
+            return 1;
+        if (strcmp(t[i].principal_kind, "AWS") != 0)
             continue;
         if (strcmp(t[i].principal_type, "user") == 0)
             return 1;
@@ -200,6 +233,65 @@ load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
         t->conditions = dup_col(st, 13);
         t->path = dup_col(st, 14);
         t->role_last_used = dup_col(st, 15);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+static enum ia_code
+load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t alloc = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_roles", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        ctx->roles = ia_xgrow(ctx->roles, ctx->n_roles + 1, &alloc, sizeof(*ctx->roles));
+        struct ia_an_role *ro = &ctx->roles[ctx->n_roles++];
+        ro->account = dup_col(st, 0);
+        ro->name = dup_col(st, 1);
+        ro->arn = dup_col(st, 2);
+        ro->path = dup_col(st, 3);
+        ro->created = dup_col(st, 4);
+        ro->last_used = dup_col(st, 5);
+        ro->trust_error = dup_col(st, 7);
+        ro->n_trust_rows = ia_db_col_int(st, 8);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/* Columns of analyser_users. */
+enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
+       U_N_KEYS, U_KEY_USED };
+
+static enum ia_code
+load_users(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t alloc = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        if (strcmp(ia_db_col_text(st, U_NAME), "<root_account>") == 0)
+            continue;
+        ctx->users = ia_xgrow(ctx->users, ctx->n_users + 1, &alloc, sizeof(*ctx->users));
+        struct ia_an_user *u = &ctx->users[ctx->n_users++];
+        u->account = dup_col(st, U_ACCOUNT);
+        u->name = dup_col(st, U_NAME);
+        u->arn = dup_col(st, U_ARN);
+        u->created = dup_col(st, U_CREATED);
+        u->pw_used = dup_col(st, U_PW_USED);
+        u->key_used = dup_col(st, U_KEY_USED);
+        u->password = ia_db_col_int(st, U_PASSWORD) == 1;
+        u->password_unknown = ia_db_col_is_null(st, U_PASSWORD);
+        u->mfa_active = ia_db_col_int(st, U_MFA_ACTIVE) == 1;
+        u->n_mfa = ia_db_col_int(st, U_N_MFA);
+        u->n_keys = ia_db_col_int(st, U_N_KEYS);
     }
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
@@ -276,6 +368,22 @@ ctx_release(struct ia_an_ctx *ctx)
             free(strs[k]);
     }
     free(ctx->trusts);
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        struct ia_an_role *ro = &ctx->roles[i];
+        char *strs[] = { ro->account, ro->name, ro->arn, ro->path, ro->created, ro->last_used,
+                         ro->trust_error };
+        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
+            free(strs[k]);
+    }
+    free(ctx->roles);
+    for (size_t i = 0; i < ctx->n_users; i++) {
+        struct ia_an_user *u = &ctx->users[i];
+        char *strs[] = { u->account, u->name, u->arn, u->created, u->pw_used, u->key_used };
+        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
+            free(strs[k]);
+    }
+    free(ctx->users);
+    free(ctx->allows);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
         free(f->account_id);
@@ -365,7 +473,9 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
         IA_LOG_WARN("analyser", "msg=\"run has no base account: base-account rules are off\" "
                     "run=%lld fix=\"set [audit] base_account and collect again\"",
                     (long long)run_id);
-    return load_trusts(ctx, err);
+    if (load_trusts(ctx, err) != IA_OK || load_users(ctx, err) != IA_OK)
+        return IA_ERR_DB;
+    return load_roles(ctx, err);
 }
 
 /* ---- exceptions, duplicates, history ------------------------------------------------------- */
@@ -430,32 +540,6 @@ apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x)
                                    ia_an_jstr(e->ticket), "expires", e->expires);
             json_object_set_new(f->evidence, "exception", ex);
         }
-    }
-    for (size_t i = 0; i < x->n; i++) {
-        struct ia_exception *e = &x->items[i];
-        struct ia_buf res = IA_BUF_INIT;
-        ia_buf_addf(&res, "iam-audit:exception/%s", e->name);
-        json_t *rules = json_array();
-        for (size_t r = 0; e->rules[r]; r++)
-            json_array_append_new(rules, json_string(e->rules[r]));
-        json_t *ev = json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:o}", "file", x->path,
-                               "line", e->line, "exception", e->name, "rules", rules,
-                               "resource", e->resource, "expires", e->expires, "owner",
-                               ia_an_jstr(e->owner), "ticket", ia_an_jstr(e->ticket));
-        if (e->expired) {
-            json_object_set_new(ev, "days_expired",
-                                json_integer(ia_an_days_since(ctx, e->expires)));
-            ia_an_emit(ctx, "exception-expired", IA_SEV_MEDIUM, NULL, res.buf, NULL, ev,
-                       "exception %s expired on %s and no longer suppresses anything; renew "
-                       "or remove it", e->name, e->expires);
-        } else if (e->matched == 0) {
-            ia_an_emit(ctx, "exception-unused", IA_SEV_LOW, NULL, res.buf, NULL, ev,
-                       "exception %s matched no finding; remove it or fix its rule/resource",
-                       e->name);
-        } else {
-            json_decref(ev);
-        }
-        ia_buf_release(&res);
     }
 }
 
@@ -617,6 +701,24 @@ out:
     return rc;
 }
 
+/* Every rule of the table: those of the "exceptions" family (after_exceptions 1) or the rest. */
+static enum ia_code
+run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
+{
+    size_t n;
+    const struct ia_rule *rules = ia_rules_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        if ((strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
+            continue;
+        if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
+            ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id,
+                          rules[i].id);
+            return IA_ERR_DB;
+        }
+    }
+    return IA_OK;
+}
+
 enum ia_code
 ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
                const struct ia_analyse_paths *paths, struct ia_analyse_summary *summary,
@@ -653,15 +755,8 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
              IA_OK))
         goto out;
 
-    enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
-        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust, ia_rules_catalogue,
-    };
-    for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
-        if ((rc = families[i](&ctx, err)) != IA_OK) {
-            ia_err_prefix(err, "analyse run %lld: ", (long long)ctx.run_id);
-            goto out;
-        }
-    }
+    if ((rc = run_rules(&ctx, 0, err)) != IA_OK)
+        goto out;
     for (size_t i = 0; i < ctx.n_findings; i++) {
         struct ia_an_finding *f = &ctx.findings[i];
         ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
@@ -671,6 +766,9 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     /* Exception findings come after the others: they depend on what was matched. */
     size_t before = ctx.n_findings;
     apply_exceptions(&ctx, &exc);
+    ctx.exceptions = &exc;
+    if ((rc = run_rules(&ctx, 1, err)) != IA_OK)
+        goto out;
     for (size_t i = before; i < ctx.n_findings; i++) {
         struct ia_an_finding *f = &ctx.findings[i];
         ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,

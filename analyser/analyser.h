@@ -28,12 +28,25 @@ const char *ia_severity_name(enum ia_severity sev);
 /* Parse a severity name (case-insensitive). Returns 0 and sets *out, or -1. */
 int ia_severity_parse(const char *name, enum ia_severity *out);
 
+struct ia_rule;
+struct ia_an_ctx; /* analyser/internal.h */
+
+/*
+ * The function that evaluates one rule over one analysis: it reads the snapshot through ctx
+ * and records its findings with ia_an_emit(ctx, rule, ...). Returns IA_OK, or IA_ERR_DB with
+ * err set. Rules of the "exceptions" family run after the exceptions have been applied.
+ */
+typedef enum ia_code ia_rule_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                struct ia_err *err);
+
 /* One entry of the rule table. Every string is static. */
 struct ia_rule {
     const char *id;           /* stable id, e.g. "trust-no-mfa" */
-    enum ia_severity severity; /* default severity; a rule may lower or raise it per finding */
+    enum ia_severity severity; /* default severity; a finding that differs says why in its
+                                  evidence's severity_reason */
     const char *family;       /* "mfa", "leavers", "roles", "trust", "exceptions" */
     const char *title;        /* one line */
+    ia_rule_fn *fn;           /* evaluates this rule and nothing else */
 };
 
 /* The rule table, in documentation order (borrowed, static); *n set to its length. */

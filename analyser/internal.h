@@ -1,7 +1,8 @@
 /*
  * Shared between the analyser's files; not used outside analyser/ (tests excepted).
- * A rule family (rule_<family>.c) reads the snapshot through ctx->db and emits findings with
- * ia_an_emit; analyse.c then applies exceptions, fingerprints, history, and writes them.
+ * Each rule of the table (rules.c) is one function in rule_<family>.c that reads the snapshot
+ * through ctx and emits findings with ia_an_emit; analyse.c then applies exceptions,
+ * fingerprints, history, and writes them.
  */
 #ifndef IA_ANALYSER_INTERNAL_H
 #define IA_ANALYSER_INTERNAL_H
@@ -109,6 +110,28 @@ struct ia_an_finding {
     int persisting;
 };
 
+struct ia_an_allow;
+
+/*
+ * One row of analyser_users, read once per analysis for every user rule (the credential
+ * report's "<root_account>" row left out: the root-* rules read it). Strings owned by the
+ * context; any may be NULL except account, name and arn.
+ */
+struct ia_an_user {
+    char *account, *name, *arn, *created, *pw_used, *key_used;
+    int password;   /* a console password is enabled */
+    int password_unknown; /* NULL in the snapshot: unknown, never read as "no password" */
+    int mfa_active; /* the credential report says mfa_active */
+    int64_t n_mfa;  /* MFA devices listed */
+    int64_t n_keys; /* active access keys */
+};
+
+/* One row of the roles table (analyser_roles). Strings owned by the context. */
+struct ia_an_role {
+    char *account, *name, *arn, *path, *created, *last_used, *trust_error;
+    int64_t n_trust_rows;
+};
+
 struct ia_an_ctx {
     struct ia_db *db;
     const struct ia_config_rules *rules;
@@ -122,6 +145,15 @@ struct ia_an_ctx {
     int base_ok;          /* the base account was collected (status ok) in this run */
     struct ia_an_trust *trusts; /* every trust row of the run, by (account, role, stmt) */
     size_t n_trusts;
+    struct ia_an_role *roles;   /* every role of the run, by (account, name) */
+    size_t n_roles;
+    struct ia_an_user *users;   /* every user of the run, by (account, name) */
+    size_t n_users;
+    struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
+    struct ia_an_allow *allows; /* the trust rules' Allow rows (rule_trust.c), built on first
+                                   use; owns nothing else: freed with free() */
+    size_t n_allows;
+    int allows_built;
     struct ia_people leavers;
     int have_roster;
     struct ia_people roster;
@@ -130,11 +162,12 @@ struct ia_an_ctx {
 };
 
 /*
- * Record a finding. evidence is stolen and must not be NULL (a failed json_pack is a bug:
- * IA_BUG). account and principal may be NULL. The rule must be in the table (IA_BUG
- * otherwise).
+ * Record a finding of rule (an entry of the rule table). sev is normally rule->severity; a
+ * finding at another severity must say why in its evidence ("severity_reason"): IA_BUG
+ * otherwise, like a failed json_pack (evidence is stolen and must not be NULL). account and
+ * principal may be NULL.
  */
-void ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev,
+void ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
                 const char *account, const char *resource, const char *principal,
                 json_t *evidence, const char *title_fmt, ...)
     __attribute__((format(printf, 8, 9)));
@@ -148,8 +181,17 @@ const struct ia_an_trust *ia_an_role_trusts(const struct ia_an_ctx *ctx, const c
 /* Whether a trust row's Action (or NotAction) lets the principal call sts:AssumeRole*. */
 int ia_an_trust_assumes(const struct ia_an_trust *t);
 /*
+ * The audited account a "*" principal is pinned to: an Allow with Principal "*" (or
+ * {"AWS": "*"}) whose condition requires aws:PrincipalAccount to be one literal account id of
+ * this run is a trust of that account as a whole; one requiring aws:PrincipalOrgID to be
+ * [rules] organization_id (the base account's organisation) is a trust of the base account.
+ * Returns the id (borrowed from ctx), or NULL.
+ */
+const char *ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust *t);
+/*
  * Whether a role can be assumed by people: an Allow (not NotPrincipal) on sts:AssumeRole for
- * an AWS principal that is an IAM user, or the base account as a whole.
+ * an AWS principal that is an IAM user, or the base account as a whole (its root, its bare
+ * id, or "*" pinned to it by aws:PrincipalAccount).
  */
 int ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role);
 
@@ -162,11 +204,19 @@ const char *ia_an_arn_name(const char *arn);
 /* Whether a role path marks a service-linked role ("/aws-service-role/..."). */
 int ia_an_service_linked(const char *path);
 
-/* The rule families. Each returns IA_OK or IA_ERR_DB with err set. */
-enum ia_code ia_rules_mfa(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_leavers(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_trust(struct ia_an_ctx *ctx, struct ia_err *err);
-enum ia_code ia_rules_catalogue(struct ia_an_ctx *ctx, struct ia_err *err);
+/* One function per rule of the table (rules.c), in rule_<family>.c: see ia_rule_fn. */
+ia_rule_fn ia_rule_user_no_mfa, ia_rule_mfa_device_name_prefix, ia_rule_root_no_mfa,
+    ia_rule_root_access_key, ia_rule_password_policy_weak, ia_rule_user_name_not_email,
+    ia_rule_user_not_in_group, ia_rule_team_account_user;
+ia_rule_fn ia_rule_leaver_present, ia_rule_leaver_trusted_by_role, ia_rule_user_not_in_roster,
+    ia_rule_user_inactive, ia_rule_access_key_unused, ia_rule_access_key_old;
+ia_rule_fn ia_rule_bootstrap_role_present, ia_rule_trust_policy_unreadable, ia_rule_role_unused,
+    ia_rule_role_name_nonstandard, ia_rule_readonly_role_side_effects,
+    ia_rule_role_privilege_escalation;
+ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule_trust_no_mfa,
+    ia_rule_trust_mfa_if_exists, ia_rule_trust_external_account, ia_rule_trust_dangling_principal,
+    ia_rule_trust_not_principal, ia_rule_trust_federated_unscoped;
+ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
+ia_rule_fn ia_rule_trusted_role_iam_admin, ia_rule_policy_unknown_action;
 
 #endif

@@ -16,7 +16,7 @@
 enum { P_ACCOUNT, P_RESOURCE, P_KIND, P_OWNER, P_NAME, P_DOC };
 
 static void
-check_document(struct ia_an_ctx *ctx, struct ia_db_stmt *st)
+check_document(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st)
 {
     const char *doc = ia_db_col_text(st, P_DOC), *resource = ia_db_col_text(st, P_RESOURCE);
     const char *name = ia_db_col_text(st, P_NAME);
@@ -35,7 +35,7 @@ check_document(struct ia_an_ctx *ctx, struct ia_db_stmt *st)
                            ia_db_col_text(st, P_KIND), "attached_to",
                            ia_an_jstr(ia_db_col_text(st, P_OWNER)), "unknown_actions", list,
                            "action_catalogue", ia_actions_version());
-    ia_an_emit(ctx, "policy-unknown-action", IA_SEV_INFO, ia_db_col_text(st, P_ACCOUNT),
+    ia_an_emit(ctx, rule, rule->severity, ia_db_col_text(st, P_ACCOUNT),
                resource, NULL, ev,
                "policy %s allows %s, which is not an AWS action (catalogue %s): it grants "
                "nothing", name, unknown[0], ia_actions_version());
@@ -45,7 +45,8 @@ check_document(struct ia_an_ctx *ctx, struct ia_db_stmt *st)
 }
 
 enum ia_code
-ia_rules_catalogue(struct ia_an_ctx *ctx, struct ia_err *err)
+ia_rule_policy_unknown_action(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                              struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -53,7 +54,7 @@ ia_rules_catalogue(struct ia_an_ctx *ctx, struct ia_err *err)
         return IA_ERR_DB;
     ia_db_bind_int(st, ":run_id", ctx->run_id);
     while ((r = ia_db_step(st, err)) == 1)
-        check_document(ctx, st);
+        check_document(ctx, rule, st);
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
 }

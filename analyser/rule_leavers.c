@@ -7,12 +7,9 @@
 #include <string.h>
 
 #include "analyser/internal.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "core/mem.h"
-
-/* Columns of analyser_users (as in rule_mfa.c). */
-enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
-       U_N_KEYS, U_KEY_USED };
 
 /* The later of two ISO times (either may be NULL or unparsable: "no information"). */
 static const char *
@@ -31,145 +28,230 @@ latest(const char *a, const char *b, time_t *out)
     return NULL;
 }
 
-static enum ia_code
-people(struct ia_an_ctx *ctx, struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    int r;
-    long stale = ctx->rules->stale_days;
+/* One base-account user (ctx->users), as the person rules see it. */
+struct person {
+    const char *acct, *name, *arn, *created, *pw_used, *key_used;
+    int password;
+    int64_t keys;
+    json_t *creds; /* the credential evidence every person rule starts from */
+};
 
+typedef void person_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                             const struct person *p);
+
+static enum ia_code
+walk_people(struct ia_an_ctx *ctx, const struct ia_rule *rule, person_check_fn *check,
+            struct ia_err *err)
+{
+    (void)err;
     if (!ctx->base)
         return IA_OK;
-    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *acct = ia_db_col_text(st, U_ACCOUNT), *name = ia_db_col_text(st, U_NAME);
-        const char *arn = ia_db_col_text(st, U_ARN);
-        const char *created = ia_db_col_text(st, U_CREATED);
-        const char *pw_used = ia_db_col_text(st, U_PW_USED);
-        const char *key_used = ia_db_col_text(st, U_KEY_USED);
-        int password = ia_db_col_int(st, U_PASSWORD) == 1;
-        int64_t keys = ia_db_col_int(st, U_N_KEYS);
-        if (strcmp(acct, ctx->base) != 0 || strcmp(name, "<root_account>") == 0)
+    for (size_t i = 0; i < ctx->n_users; i++) {
+        const struct ia_an_user *u = &ctx->users[i];
+        struct person p;
+        if (strcmp(u->account, ctx->base) != 0)
             continue;
-        json_t *creds = json_pack("{s:s, s:o, s:b, s:o, s:I, s:o}", "arn", arn, "created_at",
-                                  ia_an_jstr(created), "password_enabled", password,
-                                  "password_last_used", ia_an_jstr(pw_used),
-                                  "active_access_keys", (json_int_t)keys, "key_last_used",
-                                  ia_an_jstr(key_used));
-        long d_pw = ia_an_days_since(ctx, pw_used), d_key = ia_an_days_since(ctx, key_used);
-        json_object_set_new(creds, "days_since_password_use",
+        p.acct = u->account;
+        p.name = u->name;
+        p.arn = u->arn;
+        p.created = u->created;
+        p.pw_used = u->pw_used;
+        p.key_used = u->key_used;
+        p.password = u->password;
+        p.keys = u->n_keys;
+        p.creds = json_pack("{s:s, s:o, s:b, s:o, s:I, s:o}", "arn", p.arn, "created_at",
+                            ia_an_jstr(p.created), "password_enabled", p.password,
+                            "password_last_used", ia_an_jstr(p.pw_used), "active_access_keys",
+                            (json_int_t)p.keys, "key_last_used", ia_an_jstr(p.key_used));
+        long d_pw = ia_an_days_since(ctx, p.pw_used), d_key = ia_an_days_since(ctx, p.key_used);
+        json_object_set_new(p.creds, "days_since_password_use",
                             d_pw >= 0 ? json_integer(d_pw) : json_null());
-        json_object_set_new(creds, "days_since_key_use",
+        json_object_set_new(p.creds, "days_since_key_use",
                             d_key >= 0 ? json_integer(d_key) : json_null());
-
-        const struct ia_leaver *lv = ia_people_find(&ctx->leavers, name);
-        /* A leaving date has passed once it is before today: people work their last day. */
-        if (lv && strcmp(lv->date, ctx->today) < 0) {
-            json_t *ev = json_deep_copy(creds);
-            long days = ia_an_days_since(ctx, lv->date);
-            json_object_set_new(ev, "leaving_date", json_string(lv->date));
-            json_object_set_new(ev, "days_since_leaving", json_integer(days));
-            json_object_set_new(ev, "leavers_line", json_integer(lv->line));
-            enum ia_severity sev = password || keys ? IA_SEV_CRITICAL : IA_SEV_HIGH;
-            ia_an_emit(ctx, "leaver-present", sev, acct, arn, name, ev,
-                       "leaver %s (left %s, %ld days ago) still has a user%s", name, lv->date,
-                       days, password || keys ? " with a password or active keys" : "");
-        }
-        if (ctx->have_roster && !ia_people_find(&ctx->roster, name) && !lv) {
-            ia_an_emit(ctx, "user-not-in-roster", IA_SEV_MEDIUM, acct, arn, name,
-                       json_deep_copy(creds),
-                       "user %s is in neither the roster nor the leavers file", name);
-        }
-        time_t when;
-        const char *last = latest(pw_used, key_used, &when);
-        long since = last ? ia_an_days_since(ctx, last) : -1;
-        long age = ia_an_days_since(ctx, created);
-        if ((last && since >= stale) || (!last && age >= stale)) {
-            json_t *ev = json_deep_copy(creds);
-            json_object_set_new(ev, "last_activity", ia_an_jstr(last));
-            json_object_set_new(ev, "days_since_activity",
-                                last ? json_integer(since) : json_null());
-            json_object_set_new(ev, "stale_days", json_integer(stale));
-            enum ia_severity sev = IA_SEV_MEDIUM;
-            if (!password && keys == 0) {
-                sev = IA_SEV_LOW;
-                json_object_set_new(ev, "severity_reason",
-                                    json_string("no console password and no active access key"));
-            }
-            if (last)
-                ia_an_emit(ctx, "user-inactive", sev, acct, arn, name, ev,
-                           "user %s has not signed in or used a key for %ld days", name, since);
-            else
-                ia_an_emit(ctx, "user-inactive", sev, acct, arn, name, ev,
-                           "user %s has never signed in or used a key (created %ld days ago)",
-                           name, age);
-        }
-        json_decref(creds);
+        check(ctx, rule, &p);
+        json_decref(p.creds);
     }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    return IA_OK;
 }
 
+/* The person's leaving date has passed: before today, since people work their last day. */
+static const struct ia_leaver *
+gone(const struct ia_an_ctx *ctx, const char *name)
+{
+    const struct ia_leaver *lv = ia_people_find(&ctx->leavers, name);
+    return lv && strcmp(lv->date, ctx->today) < 0 ? lv : NULL;
+}
+
+static void
+leaver_present(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct person *p)
+{
+    const struct ia_leaver *lv = gone(ctx, p->name);
+    if (!lv)
+        return;
+    json_t *ev = json_deep_copy(p->creds);
+    long days = ia_an_days_since(ctx, lv->date);
+    json_object_set_new(ev, "leaving_date", json_string(lv->date));
+    json_object_set_new(ev, "days_since_leaving", json_integer(days));
+    json_object_set_new(ev, "leavers_line", json_integer(lv->line));
+    enum ia_severity sev = rule->severity;
+    if (p->password || p->keys) {
+        sev = IA_SEV_CRITICAL;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("raised: the leaver can still sign in (a console "
+                                        "password or an active access key)"));
+    }
+    ia_an_emit(ctx, rule, sev, p->acct, p->arn, p->name, ev,
+               "leaver %s (left %s, %ld days ago) still has a user%s", p->name, lv->date, days,
+               p->password || p->keys ? " with a password or active keys" : "");
+}
+
+static void
+user_not_in_roster(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct person *p)
+{
+    /* Anyone in the leavers file is accounted for, whatever the date. */
+    if (!ctx->have_roster || ia_people_find(&ctx->roster, p->name) ||
+        ia_people_find(&ctx->leavers, p->name))
+        return;
+    ia_an_emit(ctx, rule, rule->severity, p->acct, p->arn, p->name, json_deep_copy(p->creds),
+               "user %s is in neither the roster nor the leavers file", p->name);
+}
+
+static void
+user_inactive(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct person *p)
+{
+    long stale = ctx->rules->stale_days;
+    time_t when;
+    const char *last = latest(p->pw_used, p->key_used, &when);
+    long since = last ? ia_an_days_since(ctx, last) : -1;
+    long age = ia_an_days_since(ctx, p->created);
+    if (!((last && since >= stale) || (!last && age >= stale)))
+        return;
+    json_t *ev = json_deep_copy(p->creds);
+    json_object_set_new(ev, "last_activity", ia_an_jstr(last));
+    json_object_set_new(ev, "days_since_activity", last ? json_integer(since) : json_null());
+    json_object_set_new(ev, "stale_days", json_integer(stale));
+    enum ia_severity sev = rule->severity;
+    if (!p->password && p->keys == 0) {
+        sev = IA_SEV_LOW;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("no console password and no active access key"));
+    }
+    if (last)
+        ia_an_emit(ctx, rule, sev, p->acct, p->arn, p->name, ev,
+                   "user %s has not signed in or used a key for %ld days", p->name, since);
+    else
+        ia_an_emit(ctx, rule, sev, p->acct, p->arn, p->name, ev,
+                   "user %s has never signed in or used a key (created %ld days ago)", p->name,
+                   age);
+}
+
+enum ia_code
+ia_rule_leaver_present(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_people(ctx, rule, leaver_present, err);
+}
+
+enum ia_code
+ia_rule_user_not_in_roster(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                           struct ia_err *err)
+{
+    return walk_people(ctx, rule, user_not_in_roster, err);
+}
+
+enum ia_code
+ia_rule_user_inactive(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_people(ctx, rule, user_inactive, err);
+}
+
+/* One access key, as the key rules see it. */
+struct key {
+    const char *acct, *user, *id, *arn;
+    long age, since;
+    json_t *ev;
+};
+
+typedef void key_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                          const struct key *k);
+
 static enum ia_code
-keys(struct ia_an_ctx *ctx, struct ia_err *err)
+walk_keys(struct ia_an_ctx *ctx, const struct ia_rule *rule, key_check_fn *check,
+          struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
-    long stale = ctx->rules->stale_days, max_age = ctx->rules->max_key_age_days;
 
     if (ia_db_prepare(ctx->db, "analyser_access_keys", &st, err) != IA_OK)
         return IA_ERR_DB;
     ia_db_bind_int(st, ":run_id", ctx->run_id);
     while ((r = ia_db_step(st, err)) == 1) {
-        const char *acct = ia_db_col_text(st, 0), *user = ia_db_col_text(st, 1);
-        const char *id = ia_db_col_text(st, 2), *created = ia_db_col_text(st, 3);
-        const char *used = ia_db_col_text(st, 4), *service = ia_db_col_text(st, 5);
-        const char *uarn = ia_db_col_text(st, 6);
+        struct key k;
+        const char *created = ia_db_col_text(st, 3), *used = ia_db_col_text(st, 4);
+        const char *service = ia_db_col_text(st, 5), *uarn = ia_db_col_text(st, 6);
         struct ia_buf arn = IA_BUF_INIT;
+        k.acct = ia_db_col_text(st, 0);
+        k.user = ia_db_col_text(st, 1);
+        k.id = ia_db_col_text(st, 2);
         if (uarn)
             ia_buf_addstr(&arn, uarn);
         else
-            ia_buf_addf(&arn, "arn:aws:iam::%s:user/%s", acct, user);
-        long age = ia_an_days_since(ctx, created);
-        long since = ia_an_days_since(ctx, used);
-        json_t *ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", user,
-                               "access_key_id", id, "created_at", ia_an_jstr(created),
-                               "age_days", age >= 0 ? json_integer(age) : json_null(),
-                               "last_used_at", ia_an_jstr(used), "days_since_use",
-                               since >= 0 ? json_integer(since) : json_null(),
-                               "last_used_service", ia_an_jstr(service));
-        /* Never used and created recently is a new key, not an unused one. */
-        if ((since >= 0 && since >= stale) || (since < 0 && age >= stale)) {
-            json_t *e = json_deep_copy(ev);
-            json_object_set_new(e, "stale_days", json_integer(stale));
-            if (since >= 0)
-                ia_an_emit(ctx, "access-key-unused", IA_SEV_MEDIUM, acct, arn.buf, id, e,
-                           "access key %s of %s unused for %ld days", id, user, since);
-            else
-                ia_an_emit(ctx, "access-key-unused", IA_SEV_MEDIUM, acct, arn.buf, id, e,
-                           "access key %s of %s never used (created %ld days ago)", id, user,
-                           age);
-        }
-        if (age > max_age) {
-            json_t *e = json_deep_copy(ev);
-            json_object_set_new(e, "max_key_age_days", json_integer(max_age));
-            ia_an_emit(ctx, "access-key-old", IA_SEV_MEDIUM, acct, arn.buf, id, e,
-                       "access key %s of %s is %ld days old (limit %ld)", id, user, age,
-                       max_age);
-        }
-        json_decref(ev);
+            ia_buf_addf(&arn, "arn:aws:iam::%s:user/%s", k.acct, k.user);
+        k.arn = arn.buf;
+        k.age = ia_an_days_since(ctx, created);
+        k.since = ia_an_days_since(ctx, used);
+        k.ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", k.user,
+                         "access_key_id", k.id, "created_at", ia_an_jstr(created), "age_days",
+                         k.age >= 0 ? json_integer(k.age) : json_null(), "last_used_at",
+                         ia_an_jstr(used), "days_since_use",
+                         k.since >= 0 ? json_integer(k.since) : json_null(),
+                         "last_used_service", ia_an_jstr(service));
+        check(ctx, rule, &k);
+        json_decref(k.ev);
         ia_buf_release(&arn);
     }
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
-enum ia_code
-ia_rules_leavers(struct ia_an_ctx *ctx, struct ia_err *err)
+static void
+access_key_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct key *k)
 {
-    if (people(ctx, err) != IA_OK || keys(ctx, err) != IA_OK)
-        return IA_ERR_DB;
-    return IA_OK;
+    long stale = ctx->rules->stale_days;
+    /* Never used and created recently is a new key, not an unused one. */
+    if (!((k->since >= 0 && k->since >= stale) || (k->since < 0 && k->age >= stale)))
+        return;
+    json_t *e = json_deep_copy(k->ev);
+    json_object_set_new(e, "stale_days", json_integer(stale));
+    if (k->since >= 0)
+        ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
+                   "access key %s of %s unused for %ld days", k->id, k->user, k->since);
+    else
+        ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
+                   "access key %s of %s never used (created %ld days ago)", k->id, k->user,
+                   k->age);
+}
+
+static void
+access_key_old(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct key *k)
+{
+    long max_age = ctx->rules->max_key_age_days;
+    if (k->age <= max_age)
+        return;
+    json_t *e = json_deep_copy(k->ev);
+    json_object_set_new(e, "max_key_age_days", json_integer(max_age));
+    ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
+               "access key %s of %s is %ld days old (limit %ld)", k->id, k->user, k->age,
+               max_age);
+}
+
+enum ia_code
+ia_rule_access_key_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_keys(ctx, rule, access_key_unused, err);
+}
+
+enum ia_code
+ia_rule_access_key_old(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_keys(ctx, rule, access_key_old, err);
 }

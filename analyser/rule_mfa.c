@@ -9,23 +9,16 @@
 #include "analyser/internal.h"
 #include "core/mem.h"
 
-/* Columns of analyser_users. */
-enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
-       U_N_KEYS, U_KEY_USED };
-
 static json_t *
-user_evidence(const struct ia_an_ctx *ctx, struct ia_db_stmt *st)
+user_evidence(const struct ia_an_ctx *ctx, const struct ia_an_user *u)
 {
-    long pw = ia_an_days_since(ctx, ia_db_col_text(st, U_PW_USED));
-    long key = ia_an_days_since(ctx, ia_db_col_text(st, U_KEY_USED));
-    json_t *ev = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:o}", "user",
-                     ia_db_col_text(st, U_NAME), "arn", ia_db_col_text(st, U_ARN), "created_at",
-                     ia_an_jstr(ia_db_col_text(st, U_CREATED)), "password_enabled",
-                     ia_db_col_int(st, U_PASSWORD) == 1, "password_last_used",
-                     ia_an_jstr(ia_db_col_text(st, U_PW_USED)), "mfa_devices",
-                     (json_int_t)ia_db_col_int(st, U_N_MFA), "active_access_keys",
-                     (json_int_t)ia_db_col_int(st, U_N_KEYS), "key_last_used",
-                     ia_an_jstr(ia_db_col_text(st, U_KEY_USED)));
+    long pw = ia_an_days_since(ctx, u->pw_used);
+    long key = ia_an_days_since(ctx, u->key_used);
+    json_t *ev = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:o}", "user", u->name, "arn",
+                           u->arn, "created_at", ia_an_jstr(u->created), "password_enabled",
+                           u->password, "password_last_used", ia_an_jstr(u->pw_used),
+                           "mfa_devices", (json_int_t)u->n_mfa, "active_access_keys",
+                           (json_int_t)u->n_keys, "key_last_used", ia_an_jstr(u->key_used));
     if (ev) {
         json_object_set_new(ev, "days_since_password_use",
                             pw >= 0 ? json_integer(pw) : json_null());
@@ -67,95 +60,150 @@ user_groups(struct ia_an_ctx *ctx, const char *account, const char *user, json_t
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
+/* Decides one rule for one user (ctx->users). */
+typedef enum ia_code user_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                   const struct ia_an_user *u, struct ia_err *err);
+
 static enum ia_code
-users(struct ia_an_ctx *ctx, struct ia_err *err)
+walk_users(struct ia_an_ctx *ctx, const struct ia_rule *rule, user_check_fn *check,
+           struct ia_err *err)
 {
-    struct ia_db_stmt *st;
-    int r;
-    enum ia_code rc = IA_ERR_DB;
+    for (size_t i = 0; i < ctx->n_users; i++)
+        if (check(ctx, rule, &ctx->users[i], err) != IA_OK)
+            return IA_ERR_DB;
+    return IA_OK;
+}
 
-    if (ia_db_prepare(ctx->db, "analyser_users", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *acct = ia_db_col_text(st, U_ACCOUNT), *name = ia_db_col_text(st, U_NAME);
-        const char *arn = ia_db_col_text(st, U_ARN);
-        int password = ia_db_col_int(st, U_PASSWORD) == 1;
-        int64_t keys = ia_db_col_int(st, U_N_KEYS);
-        int is_base = ctx->base && strcmp(acct, ctx->base) == 0;
-
-        /* The credential report's root row is not a user: root-* rules cover it. */
-        if (strcmp(name, "<root_account>") == 0)
-            continue;
-        if (!is_base) {
-            if (ctx->base && (password || keys > 0)) {
-                json_t *ev = user_evidence(ctx, st);
-                json_object_set_new(ev, "base_account", json_string(ctx->base));
-                ia_an_emit(ctx, "team-account-user", IA_SEV_HIGH, acct, arn, name, ev,
-                           "IAM user %s in team account %s has %s%s%s; people belong in the base "
-                           "account", name, acct, password ? "a console password" : "",
-                           password && keys ? " and " : "", keys ? "active access keys" : "");
-            }
-            continue;
-        }
-        if (ia_db_col_int(st, U_N_MFA) == 0 && ia_db_col_int(st, U_MFA_ACTIVE) != 1) {
-            json_t *ev = user_evidence(ctx, st);
-            enum ia_severity sev = IA_SEV_CRITICAL;
-            /* Only a known "no password" lowers it: NULL is unknown, never "no". */
-            if (ia_db_col_is_null(st, U_PASSWORD)) {
-                json_object_set_new(ev, "password_enabled", json_null());
-                json_object_set_new(ev, "severity_reason",
-                                    json_string("whether the user has a console password is "
-                                                "unknown: treated as able to sign in"));
-            } else if (!password && keys == 0) {
-                sev = IA_SEV_LOW;
-                json_object_set_new(ev, "severity_reason",
-                                    json_string("no console password and no active access key: "
-                                                "the user cannot sign in today"));
-            }
-            ia_an_emit(ctx, "user-no-mfa", sev, acct, arn, name, ev,
-                       "user %s has no MFA device%s", name,
-                       sev == IA_SEV_CRITICAL ? " but can sign in" : "");
-        }
-        if (ctx->rules->allowed_email_domains && ctx->rules->allowed_email_domains[0] &&
-            !email_allowed(name, ctx->rules->allowed_email_domains)) {
-            json_t *ev = user_evidence(ctx, st);
-            json_t *d = json_array();
-            for (size_t i = 0; ctx->rules->allowed_email_domains[i]; i++)
-                json_array_append_new(d, json_string(ctx->rules->allowed_email_domains[i]));
-            json_object_set_new(ev, "allowed_email_domains", d);
-            ia_an_emit(ctx, "user-name-not-email", IA_SEV_MEDIUM, acct, arn, name, ev,
-                       "user %s is not named by an e-mail address in an allowed domain", name);
-        }
-        if (ctx->rules->required_group && ctx->rules->required_group[0]) {
-            json_t *groups = json_array();
-            int in = 0;
-            if (user_groups(ctx, acct, name, groups, &in, err) != IA_OK) {
-                json_decref(groups);
-                goto out;
-            }
-            if (!in) {
-                json_t *ev = user_evidence(ctx, st);
-                json_object_set_new(ev, "groups", groups);
-                json_object_set_new(ev, "required_group",
-                                    json_string(ctx->rules->required_group));
-                ia_an_emit(ctx, "user-not-in-group", IA_SEV_MEDIUM, acct, arn, name, ev,
-                           "user %s is not in group %s", name, ctx->rules->required_group);
-            } else {
-                json_decref(groups);
-            }
-        }
-    }
-    if (r < 0)
-        goto out;
-    rc = IA_OK;
-out:
-    ia_db_reset(st);
-    return rc;
+static int
+in_base(const struct ia_an_ctx *ctx, const struct ia_an_user *u)
+{
+    return ctx->base && strcmp(u->account, ctx->base) == 0;
 }
 
 static enum ia_code
-devices(struct ia_an_ctx *ctx, struct ia_err *err)
+team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
+                  struct ia_err *err)
+{
+    const char *acct = u->account, *name = u->name;
+    int password = u->password;
+    int64_t keys = u->n_keys;
+    (void)err;
+    if (!ctx->base || in_base(ctx, u) || (!password && keys == 0))
+        return IA_OK;
+    json_t *ev = user_evidence(ctx, u);
+    json_object_set_new(ev, "base_account", json_string(ctx->base));
+    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
+               "IAM user %s in team account %s has %s%s%s; people belong in the base "
+               "account", name, acct, password ? "a console password" : "",
+               password && keys ? " and " : "", keys ? "active access keys" : "");
+    return IA_OK;
+}
+
+static enum ia_code
+user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
+            struct ia_err *err)
+{
+    const char *name = u->name;
+    int password = u->password;
+    int64_t keys = u->n_keys;
+    (void)err;
+    if (!in_base(ctx, u) || u->n_mfa != 0 ||
+        u->mfa_active)
+        return IA_OK;
+    json_t *ev = user_evidence(ctx, u);
+    enum ia_severity sev = rule->severity;
+    /* Only a known "no password" lowers it: NULL is unknown, never "no". */
+    if (u->password_unknown) {
+        json_object_set_new(ev, "password_enabled", json_null());
+        json_object_set_new(ev, "password_unknown",
+                            json_string("whether the user has a console password is unknown: "
+                                        "treated as able to sign in"));
+    } else if (!password && keys == 0) {
+        sev = IA_SEV_LOW;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("no console password and no active access key: "
+                                        "the user cannot sign in today"));
+    }
+    ia_an_emit(ctx, rule, sev, u->account, u->arn, name,
+               ev, "user %s has no MFA device%s", name,
+               sev == IA_SEV_CRITICAL ? " but can sign in" : "");
+    return IA_OK;
+}
+
+static enum ia_code
+user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
+                    struct ia_err *err)
+{
+    const char *name = u->name;
+    (void)err;
+    if (!in_base(ctx, u) || !ctx->rules->allowed_email_domains ||
+        !ctx->rules->allowed_email_domains[0] ||
+        email_allowed(name, ctx->rules->allowed_email_domains))
+        return IA_OK;
+    json_t *ev = user_evidence(ctx, u);
+    json_t *d = json_array();
+    for (size_t i = 0; ctx->rules->allowed_email_domains[i]; i++)
+        json_array_append_new(d, json_string(ctx->rules->allowed_email_domains[i]));
+    json_object_set_new(ev, "allowed_email_domains", d);
+    ia_an_emit(ctx, rule, rule->severity, u->account,
+               u->arn, name, ev,
+               "user %s is not named by an e-mail address in an allowed domain", name);
+    return IA_OK;
+}
+
+static enum ia_code
+user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
+                  struct ia_err *err)
+{
+    const char *acct = u->account, *name = u->name;
+    if (!in_base(ctx, u) || !ctx->rules->required_group || !ctx->rules->required_group[0])
+        return IA_OK;
+    json_t *groups = json_array();
+    int in = 0;
+    if (user_groups(ctx, acct, name, groups, &in, err) != IA_OK) {
+        json_decref(groups);
+        return IA_ERR_DB;
+    }
+    if (in) {
+        json_decref(groups);
+        return IA_OK;
+    }
+    json_t *ev = user_evidence(ctx, u);
+    json_object_set_new(ev, "groups", groups);
+    json_object_set_new(ev, "required_group", json_string(ctx->rules->required_group));
+    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
+               "user %s is not in group %s", name, ctx->rules->required_group);
+    return IA_OK;
+}
+
+enum ia_code
+ia_rule_team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_users(ctx, rule, team_account_user, err);
+}
+
+enum ia_code
+ia_rule_user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_users(ctx, rule, user_no_mfa, err);
+}
+
+enum ia_code
+ia_rule_user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                            struct ia_err *err)
+{
+    return walk_users(ctx, rule, user_name_not_email, err);
+}
+
+enum ia_code
+ia_rule_user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_users(ctx, rule, user_not_in_group, err);
+}
+
+enum ia_code
+ia_rule_mfa_device_name_prefix(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                               struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -177,7 +225,7 @@ devices(struct ia_an_ctx *ctx, struct ia_err *err)
             continue;
         json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "device_name", dev,
                                "serial_number", serial, "kind", kind);
-        ia_an_emit(ctx, "mfa-device-name-prefix", IA_SEV_LOW, acct, serial, user, ev,
+        ia_an_emit(ctx, rule, rule->severity, acct, serial, user, ev,
                    "MFA device %s of user %s does not start with the user's name", dev, user);
     }
     ia_db_reset(st);
@@ -190,18 +238,54 @@ report_true(const char *v)
     return v && strcasecmp(v, "true") == 0;
 }
 
-/* Root's MFA devices as listed (ListVirtualMFADevices), as a JSON array; NULL on error. */
-static json_t *
-root_devices(struct ia_an_ctx *ctx, const char *acct, struct ia_err *err)
+/* Decides one rule for one root row of an account collected in this run. */
+typedef void root_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                           struct ia_db_stmt *st, const struct ia_an_account *a);
+
+static enum ia_code
+walk_roots(struct ia_an_ctx *ctx, const struct ia_rule *rule, root_check_fn *check,
+           struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
-    if (ia_db_prepare(ctx->db, "analyser_root_mfa_devices", &st, err) != IA_OK)
+    if (ia_db_prepare(ctx->db, "analyser_root_rows", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        const struct ia_an_account *a = ia_an_account(ctx, ia_db_col_text(st, 0));
+        if (!a || strcmp(a->status, "ok") != 0)
+            continue;
+        check(ctx, rule, st, a);
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+static json_t *
+root_evidence(struct ia_db_stmt *st)
+{
+    return json_pack("{s:s, s:o, s:b, s:b, s:o, s:o, s:o}", "arn", ia_db_col_text(st, 1),
+                     "mfa_active", ia_an_jstr(ia_db_col_text(st, 2)), "access_key_1_active",
+                     report_true(ia_db_col_text(st, 3)), "access_key_2_active",
+                     report_true(ia_db_col_text(st, 4)), "access_key_1_last_used",
+                     ia_an_jstr(ia_db_col_text(st, 5)), "access_key_2_last_used",
+                     ia_an_jstr(ia_db_col_text(st, 6)), "password_last_used",
+                     ia_an_jstr(ia_db_col_text(st, 7)));
+}
+
+/* Root's MFA devices as listed (ListVirtualMFADevices), as a JSON array; NULL on error. */
+static json_t *
+root_devices(struct ia_an_ctx *ctx, const char *acct)
+{
+    struct ia_db_stmt *st;
+    struct ia_err err;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_root_mfa_devices", &st, &err) != IA_OK)
         return NULL;
     json_t *out = json_array();
     ia_db_bind_int(st, ":run_id", ctx->run_id);
     ia_db_bind_text(st, ":account_id", acct);
-    while ((r = ia_db_step(st, err)) == 1)
+    while ((r = ia_db_step(st, &err)) == 1)
         json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "serial_number",
                                              ia_db_col_text(st, 0), "kind",
                                              ia_db_col_text(st, 1), "enabled_at",
@@ -214,52 +298,51 @@ root_devices(struct ia_an_ctx *ctx, const char *acct, struct ia_err *err)
     return out;
 }
 
-static enum ia_code
-roots(struct ia_an_ctx *ctx, struct ia_err *err)
+static void
+root_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+            const struct ia_an_account *a)
 {
-    struct ia_db_stmt *st;
-    int r;
-    if (ia_db_prepare(ctx->db, "analyser_root_rows", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *acct = ia_db_col_text(st, 0), *arn = ia_db_col_text(st, 1);
-        const char *mfa = ia_db_col_text(st, 2);
-        int k1 = report_true(ia_db_col_text(st, 3)), k2 = report_true(ia_db_col_text(st, 4));
-        const struct ia_an_account *a = ia_an_account(ctx, acct);
-        if (!a || strcmp(a->status, "ok") != 0)
-            continue;
-        json_t *base = json_pack("{s:s, s:o, s:b, s:b, s:o, s:o, s:o}", "arn", arn,
-                                 "mfa_active", ia_an_jstr(mfa), "access_key_1_active", k1,
-                                 "access_key_2_active", k2, "access_key_1_last_used",
-                                 ia_an_jstr(ia_db_col_text(st, 5)), "access_key_2_last_used",
-                                 ia_an_jstr(ia_db_col_text(st, 6)), "password_last_used",
-                                 ia_an_jstr(ia_db_col_text(st, 7)));
-        json_t *devs = root_devices(ctx, acct, err);
-        if (!devs) {
-            json_decref(base);
-            ia_db_reset(st);
-            return IA_ERR_DB;
-        }
-        size_t n_devs = json_array_size(devs);
-        json_object_set_new(base, "mfa_devices", devs);
+    const char *mfa = ia_db_col_text(st, 2);
+    if (!mfa || strcasecmp(mfa, "false") != 0)
+        return;
+    json_t *devs = root_devices(ctx, a->id);
+    /* A database that fails here fails the whole analysis elsewhere; never drop a finding. */
+    if (devs && json_array_size(devs) > 0) {
         /* The report may be hours old; an assigned device listed now is newer evidence. */
-        if (mfa && strcasecmp(mfa, "false") == 0 && n_devs == 0)
-            ia_an_emit(ctx, "root-no-mfa", IA_SEV_CRITICAL, acct, arn, "<root_account>",
-                       json_deep_copy(base), "root user of account %s (%s) has no MFA", acct,
-                       a->name);
-        if (k1 || k2)
-            ia_an_emit(ctx, "root-access-key", IA_SEV_CRITICAL, acct, arn, "<root_account>",
-                       json_deep_copy(base), "root user of account %s (%s) has active access "
-                       "keys", acct, a->name);
-        json_decref(base);
+        json_decref(devs);
+        return;
     }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    json_t *ev = root_evidence(st);
+    json_object_set_new(ev, "mfa_devices", devs ? devs : json_array());
+    ia_an_emit(ctx, rule, rule->severity, a->id, ia_db_col_text(st, 1), "<root_account>", ev,
+               "root user of account %s (%s) has no MFA", a->id, a->name);
 }
 
-static enum ia_code
-password_policy(struct ia_an_ctx *ctx, struct ia_err *err)
+static void
+root_access_key(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+                const struct ia_an_account *a)
+{
+    if (report_true(ia_db_col_text(st, 3)) || report_true(ia_db_col_text(st, 4)))
+        ia_an_emit(ctx, rule, rule->severity, a->id, ia_db_col_text(st, 1), "<root_account>",
+                   root_evidence(st), "root user of account %s (%s) has active access keys",
+                   a->id, a->name);
+}
+
+enum ia_code
+ia_rule_root_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_roots(ctx, rule, root_no_mfa, err);
+}
+
+enum ia_code
+ia_rule_root_access_key(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_roots(ctx, rule, root_access_key, err);
+}
+
+enum ia_code
+ia_rule_password_policy_weak(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                             struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -280,28 +363,20 @@ password_policy(struct ia_an_ctx *ctx, struct ia_err *err)
         int min = ctx->rules->min_password_length;
         ia_buf_addf(&res, "arn:aws:iam::%s:account-password-policy", ctx->base);
         if (!present) {
-            ia_an_emit(ctx, "password-policy-weak", IA_SEV_HIGH, ctx->base, res.buf, NULL,
+            ia_an_emit(ctx, rule, rule->severity, ctx->base, res.buf, NULL,
                        json_pack("{s:b, s:i}", "present", 0, "required_minimum_length", min),
                        "base account %s has no password policy", ctx->base);
         } else if (!has_len || len < min) {
-            ia_an_emit(ctx, "password-policy-weak", IA_SEV_MEDIUM, ctx->base, res.buf, NULL,
-                       json_pack("{s:b, s:o, s:i}", "present", 1, "minimum_length",
+            ia_an_emit(ctx, rule, IA_SEV_MEDIUM, ctx->base, res.buf, NULL,
+                       json_pack("{s:b, s:o, s:i, s:s}", "present", 1, "minimum_length",
                                  has_len ? json_integer(len) : json_null(),
-                                 "required_minimum_length", min),
+                                 "required_minimum_length", min, "severity_reason",
+                                 "a policy exists; only its minimum length is short"),
                        "base account %s password policy minimum length %lld is under %d",
                        ctx->base, (long long)(has_len ? len : 0), min);
         }
         ia_buf_release(&res);
     }
     ia_db_reset(st);
-    return IA_OK;
-}
-
-enum ia_code
-ia_rules_mfa(struct ia_an_ctx *ctx, struct ia_err *err)
-{
-    if (users(ctx, err) != IA_OK || devices(ctx, err) != IA_OK || roots(ctx, err) != IA_OK ||
-        password_policy(ctx, err) != IA_OK)
-        return IA_ERR_DB;
     return IA_OK;
 }

@@ -1,8 +1,9 @@
 /*
  * Trust policies, one role at a time (so Deny statements can be weighed against Allows):
  * trust-wildcard-principal, trust-account-root, trust-no-mfa, trust-mfa-if-exists,
- * trust-external-account, trust-dangling-principal, trust-not-principal, and
- * leaver-trusted-by-role (a leavers rule, but it walks the same rows).
+ * trust-external-account, trust-dangling-principal, trust-federated-unscoped,
+ * trust-not-principal, and leaver-trusted-by-role (a leavers rule, but it walks the same rows). One function per rule;
+ * walk_allows hands each of them every Allow row with the role's Denies weighed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -264,8 +265,8 @@ known_account(const struct ia_an_ctx *ctx, const char *id)
 }
 
 static void
-leaver_check(struct ia_an_ctx *ctx, const struct ia_an_trust *t, const char *user_name,
-             const char *user_arn, json_t *who)
+leaver_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_trust *t,
+             const char *user_name, const char *user_arn, json_t *who)
 {
     const struct ia_leaver *lv = ia_people_find(&ctx->leavers, user_name);
     if (!lv || strcmp(lv->date, ctx->today) >= 0)
@@ -276,9 +277,9 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_an_trust *t, const char *use
     json_object_set_new(ev, "days_since_leaving", json_integer(ia_an_days_since(ctx, lv->date)));
     if (who)
         json_object_set(ev, "was", who);
-    ia_an_emit(ctx, "leaver-trusted-by-role", IA_SEV_HIGH, t->account_id, t->role_arn, user_arn,
-               ev, "role %s in %s still trusts leaver %s (left %s)", t->role_name,
-               t->account_id, user_name, lv->date);
+    ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, user_arn, ev,
+               "role %s in %s still trusts leaver %s (left %s)", t->role_name, t->account_id,
+               user_name, lv->date);
 }
 
 /*
@@ -286,7 +287,8 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_an_trust *t, const char *use
  * leaver listed there is as much a leftover as one in Principal.
  */
 static void
-leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_an_trust *t)
+leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                     const struct ia_an_trust *t)
 {
     json_t *c = t->conditions ? json_loads(t->conditions, 0, NULL) : NULL;
     const char *op, *key;
@@ -307,7 +309,7 @@ leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_an_trust *t)
                 if (!arn || strncasecmp(arn, prefix.buf, prefix.len) != 0 || strchr(arn, '*') ||
                     strchr(arn, '?'))
                     continue;
-                leaver_check(ctx, t, ia_an_arn_name(arn), arn, NULL);
+                leaver_check(ctx, rule, t, ia_an_arn_name(arn), arn, NULL);
             }
         }
     }
@@ -316,182 +318,583 @@ out:
     json_decref(c);
 }
 
-static enum ia_code
-allow_row(struct ia_an_ctx *ctx, const struct names *users, const struct ia_an_trust *rows,
-          size_t n, const struct ia_an_trust *t, struct ia_err *err)
+/*
+ * One Allow row that can reach sts:AssumeRole, and what the role's Deny statements make of it.
+ * Owns nothing: the list (ctx->allows) is built once per analysis and freed with free().
+ */
+struct ia_an_allow {
+    const struct ia_an_trust *rows; /* every row of the role */
+    size_t n;
+    const struct ia_an_trust *t;    /* the Allow row */
+    unsigned pins;                  /* from its condition and from narrowing Denies */
+    unsigned dpins;                 /* from narrowing Denies alone */
+    int aws;                        /* an AWS principal (or a bare "*") */
+    int whole;                      /* a whole account: :root, a bare id, or a pinned "*" */
+    const char *account;            /* the principal's account, or NULL */
+    int pinned;                     /* "*" pinned to one audited account (account) by
+                                       aws:PrincipalAccount or aws:PrincipalOrgID */
+    int in_base;                    /* the principal is in the base account */
+};
+
+/* Decides one rule for one Allow row; arg is the rule's own state (or NULL). */
+typedef enum ia_code allow_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                    const struct ia_an_allow *a, void *arg, struct ia_err *err);
+
+/*
+ * Every Allow on sts:AssumeRole* of every role (service-linked roles left out: they trust an
+ * AWS service, set by AWS; nothing for us to fix), built once and walked by each trust rule.
+ * An Allow that a Deny without a condition always cancels is moot and is not shown to any rule.
+ */
+static void
+build_allows(struct ia_an_ctx *ctx)
 {
-    unsigned pins = ia_policy_condition_pins(t->conditions), dpins = 0;
-    int aws = strcmp(t->principal_kind, "AWS") == 0 || strcmp(t->principal_kind, "*") == 0;
-
-    /* Deny statements: one that always applies makes this Allow moot; others may narrow. */
-    for (size_t i = 0; i < n; i++) {
-        if (!deny_covers(&rows[i], t))
-            continue;
-        if (!rows[i].conditions)
-            return IA_OK;
-        if (is_type(&rows[i], "wildcard"))
-            dpins |= deny_pins(rows[i].conditions);
-    }
-    pins |= dpins;
-
-    if (t->not_principal) {
-        ia_an_emit(ctx, "trust-not-principal", IA_SEV_HIGH, t->account_id, t->role_arn,
-                   t->principal, trust_evidence(ctx, t),
-                   "role %s trusts everyone except %s (NotPrincipal with Allow)", t->role_name,
-                   t->principal);
-        return IA_OK;
-    }
-    if (is_type(t, "wildcard")) {
-        json_t *ev = trust_evidence(ctx, t);
-        enum ia_severity sev = IA_SEV_CRITICAL;
-        if (pins) {
-            sev = IA_SEV_MEDIUM;
-            json_object_set_new(ev, "pinned_by", pins_json(pins));
-            json_object_set_new(ev, "severity_reason",
-                                json_string(dpins ? "a condition or a Deny narrows who may "
-                                                    "assume the role"
-                                                  : "a condition pins who may assume the role"));
-        }
-        ia_an_emit(ctx, "trust-wildcard-principal", sev, t->account_id, t->role_arn,
-                   t->principal, ev, "role %s can be assumed by any principal%s", t->role_name,
-                   pins ? " matching its condition" : "");
-        return IA_OK;
-    }
-    int whole = is_type(t, "account-root") || is_type(t, "account-id");
-    int in_base = ctx->base && t->principal_account && !strcmp(t->principal_account, ctx->base);
-    if (whole && aws) {
-        unsigned narrow = pins & (IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_ID |
-                                  IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_USERID |
-                                  IA_POLICY_PIN_USERNAME | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS);
-        enum ia_severity sev = in_base ? IA_SEV_HIGH : IA_SEV_MEDIUM;
-        json_t *ev = trust_evidence(ctx, t);
-        json_object_set_new(ev, "base_account", json_boolean(in_base));
-        if (narrow) {
-            sev = sev == IA_SEV_HIGH ? IA_SEV_MEDIUM : IA_SEV_LOW;
-            json_object_set_new(ev, "narrowed_by", pins_json(narrow));
-            json_object_set_new(ev, "severity_reason",
-                                json_string("lowered: a condition narrows which principals of "
-                                            "the account may assume the role"));
-        }
-        ia_an_emit(ctx, "trust-account-root", sev, t->account_id, t->role_arn, t->principal, ev,
-                   "role %s trusts the whole account %s%s", t->role_name,
-                   t->principal_account ? t->principal_account : t->principal,
-                   in_base ? " (the base account: every user)" : "");
-    }
-    if (aws && (whole || is_type(t, "user"))) {
-        enum ia_policy_mfa mfa = ia_policy_condition_requires_mfa(t->conditions);
-        const struct ia_an_trust *by_deny = NULL;
-        for (size_t i = 0; i < n && mfa != IA_POLICY_MFA_REQUIRED; i++) {
-            if (!deny_covers(&rows[i], t))
-                continue;
-            enum ia_policy_mfa d = ia_policy_deny_requires_mfa(rows[i].conditions);
-            if (d == IA_POLICY_MFA_REQUIRED || (d == IA_POLICY_MFA_IF_EXISTS_ONLY &&
-                                                mfa == IA_POLICY_MFA_NONE)) {
-                mfa = d;
-                by_deny = &rows[i];
-            }
-        }
-        if (mfa != IA_POLICY_MFA_REQUIRED) {
-            json_t *ev = trust_evidence(ctx, t);
-            if (by_deny)
-                json_object_set_new(ev, "deny_statement_index",
-                                    json_integer(by_deny->statement_index));
-            if (mfa == IA_POLICY_MFA_NONE) {
-                enum ia_severity sev = in_base ? IA_SEV_HIGH : IA_SEV_MEDIUM;
-                if (!in_base)
-                    json_object_set_new(ev, "severity_reason",
-                                        json_string("the principal is outside the base account, "
-                                                    "where people's users live"));
-                ia_an_emit(ctx, "trust-no-mfa", sev, t->account_id, t->role_arn, t->principal,
-                           ev, "role %s lets %s in without MFA", t->role_name, t->principal);
-            } else {
-                ia_an_emit(ctx, "trust-mfa-if-exists", IA_SEV_MEDIUM, t->account_id,
-                           t->role_arn, t->principal, ev,
-                           "role %s requires MFA from %s only if present (access keys pass)",
-                           t->role_name, t->principal);
-            }
-        }
-    }
-    if (aws && t->principal_account && !known_account(ctx, t->principal_account)) {
-        json_t *ev = trust_evidence(ctx, t);
-        enum ia_severity sev = IA_SEV_HIGH;
-        if (pins & IA_POLICY_PIN_EXTERNAL_ID) {
-            sev = IA_SEV_MEDIUM;
-            json_object_set_new(ev, "severity_reason",
-                                json_string("lowered: sts:ExternalId is required"));
-        }
-        ia_an_emit(ctx, "trust-external-account", sev, t->account_id, t->role_arn, t->principal,
-                   ev, "role %s trusts %s in account %s, which is neither audited nor known",
-                   t->role_name, t->principal, t->principal_account);
-    }
-    if (aws && is_type(t, "unique-id")) {
-        json_t *who;
-        if (who_was(ctx, t->principal, &who, err) != IA_OK)
-            return IA_ERR_DB;
-        json_t *ev = trust_evidence(ctx, t);
-        json_object_set_new(ev, "was", who ? json_incref(who) : json_null());
-        const char *name = who ? json_string_value(json_object_get(who, "name")) : NULL;
-        const char *acct = who ? json_string_value(json_object_get(who, "account_id")) : NULL;
-        const char *kind = who ? json_string_value(json_object_get(who, "kind")) : NULL;
-        ia_an_emit(ctx, "trust-dangling-principal", IA_SEV_MEDIUM, t->account_id, t->role_arn,
-                   t->principal, ev, "role %s trusts deleted principal %s%s%s%s", t->role_name,
-                   t->principal, name ? " (was " : "", name ? name : "", name ? ")" : "");
-        if (name && kind && !strcmp(kind, "user") && acct && ctx->base &&
-            !strcmp(acct, ctx->base))
-            leaver_check(ctx, t, name, json_string_value(json_object_get(who, "arn")), who);
-        json_decref(who);
-    }
-    if (aws && is_type(t, "user") && in_base) {
-        const char *name = ia_an_arn_name(t->principal);
-        if (ctx->base_ok) {
-            if (!user_exists(users, name)) {
-                json_t *who;
-                if (who_was_arn(ctx, t->principal, &who, err) != IA_OK)
-                    return IA_ERR_DB;
-                json_t *ev = trust_evidence(ctx, t);
-                json_object_set_new(ev, "was", who ? who : json_null());
-                ia_an_emit(ctx, "trust-dangling-principal", IA_SEV_MEDIUM, t->account_id,
-                           t->role_arn, t->principal, ev,
-                           "role %s trusts user %s, who no longer exists in the base account",
-                           t->role_name, name);
-            }
-        }
-        leaver_check(ctx, t, name, t->principal, NULL);
-    }
-    if (aws)
-        leavers_in_condition(ctx, t);
-    return IA_OK;
-}
-
-enum ia_code
-ia_rules_trust(struct ia_an_ctx *ctx, struct ia_err *err)
-{
-    struct names users = { 0 };
-    enum ia_code rc = IA_ERR_DB;
-    size_t i = 0;
-
-    if (load_base_users(ctx, &users, err) != IA_OK)
-        goto out;
+    size_t i = 0, alloc = 0;
     while (i < ctx->n_trusts) {
         size_t n;
         const struct ia_an_trust *rows =
             ia_an_role_trusts(ctx, ctx->trusts[i].account_id, ctx->trusts[i].role_name, &n);
         IA_ASSERT(rows == &ctx->trusts[i] && n > 0);
         i += n;
-        /* Service-linked roles trust an AWS service, set by AWS; nothing for us to fix. */
         if (ia_an_service_linked(rows[0].path))
             continue;
         for (size_t k = 0; k < n; k++) {
-            if (!is_allow(&rows[k]) || !ia_an_trust_assumes(&rows[k]))
+            const struct ia_an_trust *t = &rows[k];
+            struct ia_an_allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0 };
+            int moot = 0;
+            if (!is_allow(t) || !ia_an_trust_assumes(t))
                 continue;
-            if (allow_row(ctx, &users, rows, n, &rows[k], err) != IA_OK)
-                goto out;
+            for (size_t d = 0; d < n && !moot; d++) {
+                if (!deny_covers(&rows[d], t))
+                    continue;
+                if (!rows[d].conditions)
+                    moot = 1;
+                else if (is_type(&rows[d], "wildcard"))
+                    a.dpins |= deny_pins(rows[d].conditions);
+            }
+            if (moot)
+                continue;
+            a.pins = ia_policy_condition_pins(t->conditions) | a.dpins;
+            a.aws = strcmp(t->principal_kind, "AWS") == 0 || strcmp(t->principal_kind, "*") == 0;
+            a.whole = is_type(t, "account-root") || is_type(t, "account-id");
+            a.account = t->principal_account;
+            /* "*" pinned to an audited account is that account's root (item 4). */
+            const char *pinned = ia_an_trust_pinned_account(ctx, t);
+            if (pinned) {
+                a.whole = a.pinned = 1;
+                a.account = pinned;
+            }
+            a.in_base = ctx->base && a.account && !strcmp(a.account, ctx->base);
+            ctx->allows = ia_xgrow(ctx->allows, ctx->n_allows + 1, &alloc,
+                                   sizeof(*ctx->allows));
+            ctx->allows[ctx->n_allows++] = a;
         }
     }
-    rc = IA_OK;
+    ctx->allows_built = 1;
+}
+
+static enum ia_code
+walk_allows(struct ia_an_ctx *ctx, const struct ia_rule *rule, allow_check_fn *check, void *arg,
+            struct ia_err *err)
+{
+    if (!ctx->allows_built)
+        build_allows(ctx);
+    for (size_t i = 0; i < ctx->n_allows; i++)
+        if (check(ctx, rule, &ctx->allows[i], arg, err) != IA_OK)
+            return IA_ERR_DB;
+    return IA_OK;
+}
+
+static enum ia_code
+not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+              void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    (void)arg;
+    (void)err;
+    if (t->not_principal)
+        ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, t->principal,
+                   trust_evidence(ctx, t),
+                   "role %s trusts everyone except %s (NotPrincipal with Allow)", t->role_name,
+                   t->principal);
+    return IA_OK;
+}
+
+static enum ia_code
+wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+                   void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    (void)arg;
+    (void)err;
+    if (t->not_principal || !is_type(t, "wildcard") || a->pinned)
+        return IA_OK;
+    /* sts:ExternalId is not a secret (AWS says so): it pins nothing. aws:username names no
+     * account. Only keys that name an organisation, an account or a principal pin "*". */
+    unsigned pins = a->pins & (IA_POLICY_PIN_PRINCIPAL_ORG_ID | IA_POLICY_PIN_PRINCIPAL_ACCOUNT |
+                               IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_SOURCE_ACCOUNT |
+                               IA_POLICY_PIN_SOURCE_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS |
+                               IA_POLICY_PIN_USERID);
+    json_t *ev = trust_evidence(ctx, t);
+    enum ia_severity sev = rule->severity;
+    if (a->pins & ~pins)
+        json_object_set_new(ev, "not_pinning", pins_json(a->pins & ~pins));
+    if (pins) {
+        sev = IA_SEV_MEDIUM;
+        json_object_set_new(ev, "pinned_by", pins_json(pins));
+        json_object_set_new(ev, "severity_reason",
+                            json_string(a->dpins & pins ? "a condition or a Deny narrows who "
+                                                          "may assume the role"
+                                                        : "a condition pins who may assume "
+                                                          "the role"));
+    }
+    ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
+               "role %s can be assumed by any principal%s", t->role_name,
+               pins ? " matching its condition" : "");
+    return IA_OK;
+}
+
+static enum ia_code
+account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+             void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    (void)arg;
+    (void)err;
+    if (t->not_principal || !a->whole || !a->aws)
+        return IA_OK;
+    unsigned narrow = a->pins & (IA_POLICY_PIN_PRINCIPAL_ARN | IA_POLICY_PIN_PRINCIPAL_ORG_ID |
+                                 IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_USERID |
+                                 IA_POLICY_PIN_USERNAME | IA_POLICY_PIN_PRINCIPAL_ORG_PATHS);
+    /* For a pinned "*", the key that makes it the account does not narrow it. */
+    if (a->pinned)
+        narrow &= ~(unsigned)(IA_POLICY_PIN_PRINCIPAL_ACCOUNT | IA_POLICY_PIN_PRINCIPAL_ORG_ID);
+    enum ia_severity sev = rule->severity;
+    json_t *ev = trust_evidence(ctx, t);
+    const char *reason = NULL;
+    json_object_set_new(ev, "base_account", json_boolean(a->in_base));
+    if (a->pinned)
+        json_object_set_new(ev, "pinned_account", json_string(a->account));
+    if (a->in_base) {
+        sev = IA_SEV_HIGH;
+        reason = "raised: the base account holds every person's user";
+    }
+    if (narrow) {
+        sev = sev == IA_SEV_HIGH ? IA_SEV_MEDIUM : IA_SEV_LOW;
+        json_object_set_new(ev, "narrowed_by", pins_json(narrow));
+        reason = "lowered: a condition narrows which principals of the account may assume the "
+                 "role";
+    }
+    if (reason)
+        json_object_set_new(ev, "severity_reason", json_string(reason));
+    ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
+               "role %s trusts the whole account %s%s%s", t->role_name,
+               a->account ? a->account : t->principal,
+               a->pinned ? " (\"*\" pinned to it by a condition)" : "",
+               a->in_base ? " (the base account: every user)" : "");
+    return IA_OK;
+}
+
+/*
+ * How strongly MFA is required of an IAM user or whole-account Allow, counting a covering Deny
+ * that enforces it; *by_deny is set to that Deny. Returns -1 for rows this does not judge.
+ */
+static int
+mfa_of(const struct ia_an_allow *a, const struct ia_an_trust **by_deny)
+{
+    const struct ia_an_trust *t = a->t;
+    *by_deny = NULL;
+    if (t->not_principal || !a->aws || !(a->whole || is_type(t, "user")))
+        return -1;
+    enum ia_policy_mfa mfa = ia_policy_condition_requires_mfa(t->conditions);
+    for (size_t i = 0; i < a->n && mfa != IA_POLICY_MFA_REQUIRED; i++) {
+        if (!deny_covers(&a->rows[i], t))
+            continue;
+        enum ia_policy_mfa d = ia_policy_deny_requires_mfa(a->rows[i].conditions);
+        if (d == IA_POLICY_MFA_REQUIRED ||
+            (d == IA_POLICY_MFA_IF_EXISTS_ONLY && mfa == IA_POLICY_MFA_NONE)) {
+            mfa = d;
+            *by_deny = &a->rows[i];
+        }
+    }
+    return (int)mfa;
+}
+
+static json_t *
+mfa_evidence(const struct ia_an_ctx *ctx, const struct ia_an_trust *t,
+             const struct ia_an_trust *by_deny)
+{
+    json_t *ev = trust_evidence(ctx, t);
+    if (by_deny)
+        json_object_set_new(ev, "deny_statement_index", json_integer(by_deny->statement_index));
+    return ev;
+}
+
+static enum ia_code
+no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a, void *arg,
+       struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t, *by_deny;
+    (void)arg;
+    (void)err;
+    if (mfa_of(a, &by_deny) != (int)IA_POLICY_MFA_NONE)
+        return IA_OK;
+    /* Another organisation's account pinned by sts:ExternalId is a vendor's machine (Datadog,
+     * Fastly...): no person signs in there with MFA; trust-external-account covers it. */
+    if (a->account && !ia_an_account(ctx, a->account) && (a->pins & IA_POLICY_PIN_EXTERNAL_ID))
+        return IA_OK;
+    json_t *ev = mfa_evidence(ctx, t, by_deny);
+    enum ia_severity sev = rule->severity;
+    if (!a->in_base) {
+        sev = IA_SEV_MEDIUM;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("the principal is outside the base account, where "
+                                        "people's users live"));
+    }
+    ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
+               "role %s lets %s in without MFA", t->role_name, t->principal);
+    return IA_OK;
+}
+
+static enum ia_code
+mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+              void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t, *by_deny;
+    (void)arg;
+    (void)err;
+    if (mfa_of(a, &by_deny) != (int)IA_POLICY_MFA_IF_EXISTS_ONLY)
+        return IA_OK;
+    ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, t->principal,
+               mfa_evidence(ctx, t, by_deny),
+               "role %s requires MFA from %s only if present (access keys pass)", t->role_name,
+               t->principal);
+    return IA_OK;
+}
+
+static enum ia_code
+external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+                 void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    (void)arg;
+    (void)err;
+    if (t->not_principal || !a->aws || !a->account || known_account(ctx, a->account))
+        return IA_OK;
+    json_t *ev = trust_evidence(ctx, t);
+    enum ia_severity sev = rule->severity;
+    if (a->pins & IA_POLICY_PIN_EXTERNAL_ID) {
+        sev = IA_SEV_MEDIUM;
+        json_object_set_new(ev, "severity_reason",
+                            json_string("lowered: sts:ExternalId is required"));
+    }
+    ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
+               "role %s trusts %s in account %s, which is neither audited nor known",
+               t->role_name, t->principal, a->account);
+    return IA_OK;
+}
+
+static enum ia_code
+dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+                   void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    const struct names *users = arg;
+    json_t *who;
+    if (t->not_principal || !a->aws)
+        return IA_OK;
+    if (is_type(t, "unique-id")) {
+        if (who_was(ctx, t->principal, &who, err) != IA_OK)
+            return IA_ERR_DB;
+        json_t *ev = trust_evidence(ctx, t);
+        json_object_set_new(ev, "was", who ? who : json_null());
+        const char *name = who ? json_string_value(json_object_get(who, "name")) : NULL;
+        ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, t->principal, ev,
+                   "role %s trusts deleted principal %s%s%s%s", t->role_name, t->principal,
+                   name ? " (was " : "", name ? name : "", name ? ")" : "");
+        return IA_OK;
+    }
+    /* A missing user is known only when the base account was read in this run. */
+    if (!is_type(t, "user") || !a->in_base || !ctx->base_ok)
+        return IA_OK;
+    const char *name = ia_an_arn_name(t->principal);
+    if (user_exists(users, name))
+        return IA_OK;
+    if (who_was_arn(ctx, t->principal, &who, err) != IA_OK)
+        return IA_ERR_DB;
+    json_t *ev = trust_evidence(ctx, t);
+    json_object_set_new(ev, "was", who ? who : json_null());
+    ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, t->principal, ev,
+               "role %s trusts user %s, who no longer exists in the base account", t->role_name,
+               name);
+    return IA_OK;
+}
+
+static enum ia_code
+leaver_trusted(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+               void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    (void)arg;
+    if (t->not_principal || !a->aws || ctx->leavers.n == 0)
+        return IA_OK;
+    if (is_type(t, "unique-id")) {
+        /* A deleted user of the base account, named by the id AWS put in its place. */
+        json_t *who;
+        if (who_was(ctx, t->principal, &who, err) != IA_OK)
+            return IA_ERR_DB;
+        const char *name = who ? json_string_value(json_object_get(who, "name")) : NULL;
+        const char *acct = who ? json_string_value(json_object_get(who, "account_id")) : NULL;
+        const char *kind = who ? json_string_value(json_object_get(who, "kind")) : NULL;
+        if (name && kind && !strcmp(kind, "user") && acct && ctx->base &&
+            !strcmp(acct, ctx->base))
+            leaver_check(ctx, rule, t, name, json_string_value(json_object_get(who, "arn")),
+                         who);
+        json_decref(who);
+    }
+    if (is_type(t, "user") && a->in_base)
+        leaver_check(ctx, rule, t, ia_an_arn_name(t->principal), t->principal, NULL);
+    leavers_in_condition(ctx, rule, t);
+    return IA_OK;
+}
+
+/* ---- trust-federated-unscoped ---- */
+
+/* What a GitHub Actions "sub" pattern lets in. Ordered: a higher value admits more. */
+enum gh_scope {
+    GH_ONE_REPO, /* one repository (any branch, tag or environment of it) */
+    GH_ORG,      /* several or all repositories of one organisation */
+    GH_ANY,      /* any repository of any owner */
+};
+
+static int
+has_wild(const char *s, size_t n)
+{
+    return memchr(s, '*', n) || memchr(s, '?', n);
+}
+
+/*
+ * GitHub's sub is "repo:OWNER/REPO:ref:refs/heads/BRANCH" (or ":environment:NAME",
+ * ":pull_request"...). The owner decides whose repositories may come in.
+ */
+static enum gh_scope
+gh_sub_scope(const char *v)
+{
+    if (strncmp(v, "repo:", 5) != 0) {
+        /* A customised sub template (e.g. "repository_owner_id:123:..."): judged by its
+         * first field; a leading wildcard admits anything. */
+        size_t n = strcspn(v, ":");
+        return !*v || has_wild(v, n) ? GH_ANY : GH_ONE_REPO;
+    }
+    const char *owner = v + 5;
+    size_t n_owner = strcspn(owner, "/:");
+    if (n_owner == 0 || has_wild(owner, n_owner))
+        return GH_ANY;
+    if (owner[n_owner] != '/')
+        return GH_ONE_REPO; /* "repo:OWNER" alone matches no real token */
+    const char *repo = owner + n_owner + 1;
+    size_t n_repo = strcspn(repo, ":");
+    return n_repo == 0 || has_wild(repo, n_repo) ? GH_ORG : GH_ONE_REPO;
+}
+
+/* key's required values as a JSON array, or null; *out_values gets them (new) too. */
+static json_t *
+values_json(const char *cond, const char *key, char ***out_values)
+{
+    char **v = ia_policy_condition_values(cond, key);
+    json_t *a = v ? json_array() : json_null();
+    for (size_t i = 0; v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    *out_values = v;
+    return a;
+}
+
+/* At least one value, none a bare wildcard ("*" lets any value in). */
+static int
+pinned_values(char *const *v, int allow_wildcards)
+{
+    if (!v || !v[0])
+        return 0;
+    for (size_t i = 0; v[i]; i++)
+        if (!v[i][0] || strcmp(v[i], "*") == 0 || (!allow_wildcards && strpbrk(v[i], "*?")))
+            return 0;
+    return 1;
+}
+
+static enum ia_code
+federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_allow *a,
+                   void *arg, struct ia_err *err)
+{
+    const struct ia_an_trust *t = a->t;
+    const char *p = t->principal, *host;
+    struct ia_buf key = IA_BUF_INIT;
+    char **sub = NULL, **aud = NULL, **amr = NULL;
+    json_t *found = json_object();
+    const char *kind = NULL, *admits = NULL, *reason = NULL;
+    enum ia_severity sev = rule->severity;
+    int report = 0;
+    (void)arg;
+    (void)err;
+
+    if (t->not_principal || strcmp(t->principal_kind, "Federated") != 0)
+        goto out;
+    if ((host = strstr(p, ":saml-provider/")) != NULL) {
+        kind = "saml";
+        json_object_set_new(found, "SAML:aud", values_json(t->conditions, "SAML:aud", &aud));
+        if (!pinned_values(aud, 1)) {
+            report = 1;
+            sev = IA_SEV_MEDIUM;
+            admits = "SAML assertions meant for any service provider of that identity provider";
+            reason = "lowered: the identity provider still decides who gets an assertion";
+        }
+        goto emit;
+    }
+    host = strstr(p, ":oidc-provider/");
+    host = host ? host + 15 : p;
+    if (strcasecmp(host, "cognito-identity.amazonaws.com") == 0) {
+        kind = "cognito";
+        json_object_set_new(found, "cognito-identity.amazonaws.com:aud",
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:aud",
+                                        &aud));
+        json_object_set_new(found, "cognito-identity.amazonaws.com:amr",
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:amr",
+                                        &amr));
+        if (!pinned_values(aud, 0)) {
+            report = 1;
+            admits = "identities of any Cognito identity pool, in any AWS account";
+        } else {
+            for (size_t i = 0; amr && amr[i]; i++)
+                if (strcasecmp(amr[i], "unauthenticated") == 0)
+                    report = 1;
+            if (report) {
+                sev = IA_SEV_LOW;
+                admits = "guests (unauthenticated identities) of the identity pool";
+                reason = "lowered: the identity pool is pinned; guest access is shown as "
+                         "information";
+            }
+        }
+        goto emit;
+    }
+    ia_buf_addf(&key, "%s:sub", host);
+    json_object_set_new(found, key.buf, values_json(t->conditions, key.buf, &sub));
+    ia_buf_reset(&key);
+    ia_buf_addf(&key, "%s:aud", host);
+    json_object_set_new(found, key.buf, values_json(t->conditions, key.buf, &aud));
+    if (strncasecmp(host, "token.actions.githubusercontent.com", 35) == 0 &&
+        (host[35] == '\0' || host[35] == '/')) {
+        enum gh_scope scope = GH_ANY;
+        kind = "github-actions";
+        if (sub && sub[0]) {
+            scope = GH_ONE_REPO;
+            for (size_t i = 0; sub[i]; i++) {
+                enum gh_scope s1 = gh_sub_scope(sub[i]);
+                if (s1 > scope)
+                    scope = s1;
+            }
+        }
+        if (scope == GH_ANY) {
+            report = 1;
+            sev = IA_SEV_CRITICAL;
+            admits = "workflows of any repository on GitHub, anyone's";
+            reason = "raised: any GitHub repository in the world can assume the role";
+        } else if (scope == GH_ORG) {
+            report = 1;
+            sev = IA_SEV_MEDIUM;
+            admits = "workflows of several or all repositories of one GitHub organisation";
+            reason = "lowered: the organisation is pinned, the repository is not";
+        }
+        goto emit;
+    }
+    kind = "oidc";
+    if (!pinned_values(sub, 1) && !pinned_values(aud, 1)) {
+        report = 1;
+        admits = "any identity the provider issues a token to, for any client";
+    }
+emit:
+    if (report) {
+        json_t *ev = trust_evidence(ctx, t);
+        json_object_set_new(ev, "provider", json_string(p));
+        json_object_set_new(ev, "provider_kind", json_string(kind));
+        json_object_set_new(ev, "conditions_found", json_incref(found));
+        json_object_set_new(ev, "admits", json_string(admits));
+        if (reason)
+            json_object_set_new(ev, "severity_reason", json_string(reason));
+        ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, p, ev,
+                   "role %s trusts %s for %s", t->role_name, p, admits);
+    }
 out:
+    json_decref(found);
+    ia_buf_release(&key);
+    ia_policy_strv_free(sub);
+    ia_policy_strv_free(aud);
+    ia_policy_strv_free(amr);
+    return IA_OK;
+}
+
+enum ia_code
+ia_rule_trust_federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                 struct ia_err *err)
+{
+    return walk_allows(ctx, rule, federated_unscoped, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                            struct ia_err *err)
+{
+    return walk_allows(ctx, rule, not_principal, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                 struct ia_err *err)
+{
+    return walk_allows(ctx, rule, wildcard_principal, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                           struct ia_err *err)
+{
+    return walk_allows(ctx, rule, account_root, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    return walk_allows(ctx, rule, no_mfa, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                            struct ia_err *err)
+{
+    return walk_allows(ctx, rule, mfa_if_exists, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                               struct ia_err *err)
+{
+    return walk_allows(ctx, rule, external_account, NULL, err);
+}
+
+enum ia_code
+ia_rule_trust_dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                                 struct ia_err *err)
+{
+    struct names users = { 0 };
+    enum ia_code rc = load_base_users(ctx, &users, err);
+    if (rc == IA_OK)
+        rc = walk_allows(ctx, rule, dangling_principal, &users, err);
     for (size_t k = 0; k < users.n; k++)
         free(users.v[k]);
     free(users.v);
     return rc;
+}
+
+enum ia_code
+ia_rule_leaver_trusted_by_role(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                               struct ia_err *err)
+{
+    return walk_allows(ctx, rule, leaver_trusted, NULL, err);
 }

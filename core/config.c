@@ -122,6 +122,7 @@ ia_config_release(struct ia_config *c)
     ia_strlist_free(c->rules.human_role_patterns);
     ia_strlist_free(c->rules.allowed_email_domains);
     ia_strlist_free(c->rules.known_accounts);
+    free(c->rules.organization_id);
     ia_strlist_free(c->report_formats);
     struct ia_config_delivery *d = &c->delivery;
     char **dstrs[] = { &d->from, &d->ses_region, &d->sendmail, &d->securityhub_region,
@@ -368,13 +369,24 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         for (size_t i = before; r->known_accounts && r->known_accounts[i]; i++)
             if (!check_account_id(st, "[rules] known_accounts entry", r->known_accounts[i]))
                 return 0;
+    } else if (!strcmp(k, "organization_id")) {
+        /* AWS: "o-" then 10 to 32 lower-case letters or digits. */
+        size_t n = strlen(v), ok = n >= 12 && n <= 34 && !strncmp(v, "o-", 2);
+        for (size_t i = 2; ok && i < n; i++)
+            ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9');
+        if (!ok)
+            return fail(st, "[rules] organization_id '%s' is not an AWS organization id: write "
+                            "it as shown by 'aws organizations describe-organization', e.g. "
+                            "o-a1b2c3d4e5",
+                        v);
+        setstr(&r->organization_id, v);
     } else
         return fail(st,
                     "unknown key '%s' in [rules]; known keys: stale_days, bootstrap_role_pattern, "
                     "bootstrap_grace_days, human_role_patterns, readonly_role_pattern, "
                     "trusted_role_pattern, admin_role_pattern, max_key_age_days, "
                     "min_password_length, allowed_email_domains, required_group, known_accounts, "
-                    "max_exception_days",
+                    "max_exception_days, organization_id",
                     k);
     return 1;
 }

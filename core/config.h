@@ -33,6 +33,7 @@ struct ia_config_rules {
     char **known_accounts;         /* NULL-terminated account ids */
     char *admin_role_pattern;
     int max_exception_days;        /* 365: furthest an exception's expires may lie ahead */
+    char *organization_id;         /* o-...: the base account's organisation, or NULL */
 };
 
 /* [delivery] (issue 17; docs/config.md). */

@@ -1118,6 +1118,59 @@ ia_policy_condition_pins(const char *cond_json)
     return flags;
 }
 
+char **
+ia_policy_condition_values(const char *cond_json, const char *key)
+{
+    json_t *c = load_condition(cond_json), *keys, *v;
+    const char *opname, *k;
+    char **out = NULL;
+    size_t n = 0, alloc = 0, i;
+    int found = 0;
+
+    json_object_foreach(c, opname, keys) {
+        struct op o;
+        if (split_op(opname, &o) != 0 || o.all || o.if_exists || !json_is_object(keys) ||
+            (strcmp(o.base, "StringEquals") != 0 && strcmp(o.base, "StringEqualsIgnoreCase") != 0 &&
+             strcmp(o.base, "StringLike") != 0))
+            continue;
+        json_object_foreach(keys, k, v) {
+            if (strcasecmp(k, key) != 0)
+                continue;
+            found = 1;
+            for (i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
+                const json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
+                char num[32];
+                const char *text = NULL;
+                if (json_is_string(e)) {
+                    text = json_string_value(e);
+                } else if (json_is_integer(e)) {
+                    snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(e));
+                    text = num;
+                }
+                if (!text)
+                    continue;
+                out = ia_xgrow(out, n + 2, &alloc, sizeof(*out));
+                out[n++] = ia_xstrdup(text);
+            }
+        }
+    }
+    json_decref(c);
+    if (!found)
+        return NULL;
+    if (!out)
+        out = ia_xcalloc(1, sizeof(*out));
+    out[n] = NULL;
+    return out;
+}
+
+void
+ia_policy_strv_free(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* ---- permission policies ------------------------------------------------------------------- */
 
 static void
@@ -1372,12 +1425,12 @@ enum ia_code
 ia_policy_side_effects(const char *const *docs, size_t n_docs, struct ia_side_effect_report *out,
                        struct ia_err *err)
 {
-    return ia_policy_grants(docs, n_docs, pred_side_effect, NULL, out, err);
+    return ia_policy_grants_matching(docs, n_docs, pred_side_effect, NULL, out, err);
 }
 
 enum ia_code
-ia_policy_grants(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
-                 void *pred_ctx, struct ia_side_effect_report *out, struct ia_err *err)
+ia_policy_grants_matching(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
+                          void *pred_ctx, struct ia_side_effect_report *out, struct ia_err *err)
 {
     struct ia_policy **pols = ia_xcalloc(n_docs ? n_docs : 1, sizeof(*pols));
     struct denies d = {0};
@@ -1471,4 +1524,195 @@ ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out, struct ia
     *out = v;
     *n_out = n;
     return IA_OK;
+}
+
+/* ---- Grants -------------------------------------------------------------------------------- */
+
+static int
+resource_allowed(const struct ia_policy_statement *s, const char *resource)
+{
+    if (!resource || s->n_resources == 0)
+        return 1;
+    return any_matches(s->resources, s->n_resources, resource) != s->not_resource;
+}
+
+void
+ia_policy_grants(const struct ia_policy *const *pols, size_t n_pols, const char *action,
+                 const char *resource, struct ia_policy_grants *out)
+{
+    struct denies d = {0};
+    size_t i, j, k, alloc = 0;
+
+    IA_ASSERT(out && action && (pols || !n_pols));
+    memset(out, 0, sizeof(*out));
+    for (i = 0; i < n_pols; i++)
+        for (j = 0; j < pols[i]->n_statements; j++)
+            if (deny_applies(&pols[i]->statements[j])) {
+                d.v = ia_xgrow(d.v, d.n + 1, &d.alloc, sizeof(*d.v));
+                d.v[d.n++] = &pols[i]->statements[j];
+            }
+    if (denied_action(&d, action))
+        goto out;
+    for (i = 0; i < n_pols; i++) {
+        for (j = 0; j < pols[i]->n_statements; j++) {
+            const struct ia_policy_statement *s = &pols[i]->statements[j];
+            const char *hit = NULL;
+            if (s->effect != IA_POLICY_ALLOW || !resource_allowed(s, resource))
+                continue;
+            if (s->not_action) {
+                if (any_matches(s->actions, s->n_actions, action))
+                    continue;
+            } else {
+                for (k = 0; k < s->n_actions && !hit; k++)
+                    if (ia_glob_match(s->actions[k], action))
+                        hit = s->actions[k];
+                if (!hit)
+                    continue;
+            }
+            out->items = ia_xgrow(out->items, out->n + 1, &alloc, sizeof(*out->items));
+            struct ia_policy_grant *g = &out->items[out->n++];
+            g->doc_index = i;
+            g->statement_index = s->index;
+            g->not_action = s->not_action;
+            if (hit) {
+                g->pattern = ia_xstrdup(hit);
+            } else {
+                struct strv sv = {0};
+                for (k = 0; k < s->n_actions; k++)
+                    strv_push(&sv, s->actions[k]);
+                g->pattern = strv_json(&sv);
+                strv_release(&sv);
+            }
+        }
+    }
+out:
+    free(d.v);
+}
+
+void
+ia_policy_grants_release(struct ia_policy_grants *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n; i++)
+        free(g->items[i].pattern);
+    free(g->items);
+    memset(g, 0, sizeof(*g));
+}
+
+/* ---- Raw scan ------------------------------------------------------------------------------ */
+
+/* A byte reader over raw or URL-encoded text (as ia_policy_decode would decode it). */
+struct raw_reader {
+    const unsigned char *p, *end;
+    int encoded;
+};
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The next decoded byte, or -1 at the end. A malformed escape is read as its bytes. */
+static int
+raw_next(struct raw_reader *r)
+{
+    if (r->p >= r->end)
+        return -1;
+    if (r->encoded && r->p[0] == '%' && r->end - r->p >= 3 && hexval(r->p[1]) >= 0 &&
+        hexval(r->p[2]) >= 0) {
+        int c = hexval(r->p[1]) * 16 + hexval(r->p[2]);
+        r->p += 3;
+        return c;
+    }
+    return *r->p++;
+}
+
+/*
+ * Read a JSON string whose opening quote was consumed; keep its first cap-1 decoded bytes
+ * (escapes \" \\ \/ and \u00XX decoded; other \u escapes kept as '?') in out. Returns the
+ * decoded length (possibly more than kept), or -1 if the text ends first.
+ */
+static long
+raw_string(struct raw_reader *r, char *out, size_t cap)
+{
+    size_t n = 0;
+    int c;
+    while ((c = raw_next(r)) >= 0) {
+        if (c == '"') {
+            out[n < cap ? n : cap - 1] = '\0';
+            return (long)n;
+        }
+        if (c == '\\') {
+            c = raw_next(r);
+            if (c < 0)
+                return -1;
+            if (c == 'u') {
+                int v = 0;
+                for (int i = 0; i < 4; i++) {
+                    int h = hexval(raw_next(r));
+                    v = h < 0 || v < 0 ? -1 : v * 16 + h;
+                }
+                c = v >= 0 && v < 0x80 ? v : '?';
+            }
+        }
+        if (n + 1 < cap)
+            out[n] = (char)c;
+        n++;
+    }
+    return -1;
+}
+
+int
+ia_policy_raw_wildcard_principal(const char *text, size_t len)
+{
+    struct raw_reader r = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
+    char tok[16];
+    int c, after_key = 0; /* 1: a Principal key was read; 2: its ':' too */
+    size_t depth = 0;     /* nesting inside a Principal value (0: not inside one) */
+
+    if (!text)
+        return 0;
+    while (r.p < r.end && (*r.p == ' ' || *r.p == '\t' || *r.p == '\n' || *r.p == '\r'))
+        r.p++;
+    r.encoded = r.p < r.end && *r.p != '{';
+    while ((c = raw_next(&r)) >= 0) {
+        if (c == '"') {
+            long n = raw_string(&r, tok, sizeof(tok));
+            if (n < 0)
+                return 0;
+            if ((after_key == 2 || depth > 0) && n == 1 && tok[0] == '*')
+                return 1;
+            if (after_key) {
+                /* after ':', a plain string value that was not "*"; before it, "Principal"
+                 * was a value, not a key */
+                after_key = 0;
+                continue;
+            }
+            if (depth == 0 && (size_t)n < sizeof(tok) &&
+                (strcasecmp(tok, "Principal") == 0 || strcasecmp(tok, "NotPrincipal") == 0))
+                after_key = 1;
+            continue;
+        }
+        if (c == ':' && after_key == 1) {
+            after_key = 2;
+        } else if (c == '{' || c == '[') {
+            if (after_key == 2 || depth > 0)
+                depth++;
+            after_key = 0;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            after_key = 0; /* a number, literal or ',' where a value or ':' was due */
+        }
+    }
+    return 0;
 }

@@ -202,6 +202,21 @@ enum ia_policy_pin {
  */
 unsigned ia_policy_condition_pins(const char *cond_json);
 
+/*
+ * The values an Allow statement's Condition requires of key (matched case-insensitively)
+ * under a positive string operator: StringEquals, StringEqualsIgnoreCase or StringLike, with
+ * or without a ForAnyValue: prefix (not the ...IfExists or ForAllValues: forms, which are
+ * true when the key is absent). Values are returned as written, wildcards kept; integers as
+ * decimal text; other JSON values are skipped. Values from several clauses are returned
+ * together. Returns a new NULL-terminated array (free with ia_policy_strv_free; possibly
+ * empty when the key is only given non-string values), or NULL when no such clause names the
+ * key (also for NULL or invalid JSON).
+ */
+char **ia_policy_condition_values(const char *cond_json, const char *key);
+
+/* Free a NULL-terminated array of new strings. NULL-safe. */
+void ia_policy_strv_free(char **v);
+
 /* ---- Permission policies ------------------------------------------------------------------- */
 
 /* One statement of a permission policy. Every pointer is owned by the enclosing ia_policy. */
@@ -308,9 +323,9 @@ typedef int (*ia_policy_action_pred)(void *ctx, const char *action, enum ia_acce
  * AWS classes it as changing something, else SENSITIVE). E.g. IAM administration:
  * ia_action_is_iam_admin.
  */
-enum ia_code ia_policy_grants(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
-                              void *pred_ctx, struct ia_side_effect_report *out,
-                              struct ia_err *err);
+enum ia_code ia_policy_grants_matching(const char *const *docs, size_t n_docs,
+                                       ia_policy_action_pred pred, void *pred_ctx,
+                                       struct ia_side_effect_report *out, struct ia_err *err);
 
 /*
  * The Allow action patterns of doc (raw or URL-encoded) that match no action in AWS's
@@ -322,5 +337,46 @@ enum ia_code ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_o
 
 /* Free everything report holds and zero it. NULL-safe; safe on a zeroed struct. */
 void ia_policy_side_effect_report_release(struct ia_side_effect_report *report);
+
+/*
+ * A last-resort scan of a trust policy that could not be parsed (too large, too deep, not
+ * JSON): does any "Principal" or "NotPrincipal" value (a string, or anywhere inside its
+ * object or arrays) hold the string "*"? text may be raw or URL-encoded (decoded on the fly
+ * as ia_policy_decode would); JSON string escapes are decoded (so "\u002a" is "*"), keys
+ * are matched case-insensitively. Linear in len, no allocation, no limit on size or depth;
+ * a document that ends mid-way is read up to there. Returns 1 or 0 (also for NULL).
+ */
+int ia_policy_raw_wildcard_principal(const char *text, size_t len);
+
+/* ---- Grants -------------------------------------------------------------------------------- */
+
+/* One Allow statement that grants an action. The pattern is owned by the enclosing list. */
+struct ia_policy_grant {
+    size_t doc_index;       /* index into the policies array */
+    size_t statement_index; /* 0-based position in that document's Statement list */
+    int not_action;         /* 1: granted through NotAction; pattern is then its JSON list */
+    char *pattern;          /* the Action pattern that matched, as written */
+};
+
+struct ia_policy_grants {
+    struct ia_policy_grant *items; /* in document order */
+    size_t n;
+};
+
+/*
+ * Which Allow statements of n_pols parsed permission policies grant action (e.g.
+ * "iam:PassRole"), with the wildcard and Deny semantics of ia_policy_side_effects: a pattern
+ * grants the action when it glob-matches it (an Allow with NotAction: when none of its
+ * patterns does); an unconditional Deny on every resource whose Action matches it (NotAction:
+ * does not) cancels every grant. Allow conditions are not evaluated (conservative: they may
+ * hold). resource NULL: any Resource counts; otherwise the statement's Resource must match it
+ * (NotResource: must not), and a statement without either element counts. Fills *out
+ * (caller's storage, release with ia_policy_grants_release); n 0 when nothing grants it.
+ */
+void ia_policy_grants(const struct ia_policy *const *pols, size_t n_pols, const char *action,
+                      const char *resource, struct ia_policy_grants *out);
+
+/* Free everything grants holds and zero it. NULL-safe. */
+void ia_policy_grants_release(struct ia_policy_grants *grants);
 
 #endif

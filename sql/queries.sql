@@ -528,3 +528,6 @@ ON CONFLICT (region, fingerprint) DO UPDATE SET
 -- name: deliver_sh_workflow
 UPDATE securityhub_findings SET workflow = :workflow
 WHERE region = :region AND fingerprint = :fingerprint;
+-- name: analyser_role_trust_policy
+SELECT trust_policy FROM roles
+WHERE run_id = :run_id AND account_id = :account_id AND role_name = :role_name;

@@ -180,6 +180,23 @@ AUDIT_ROLE_POLICY = {"Version": V, "Statement": [{
     "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport",
                "organizations:ListAccounts", "sts:GetCallerIdentity"]}]}
 
+# Issue 13: a Trusted-user add-on that lets the role attach any policy to any role (itself
+# included): an escalation to admin.
+IAM_SELF_SERVICE_INLINE = {"Version": V, "Statement": [{
+    "Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+    "Resource": "*"}]}
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+DATADOG_ACCOUNT = "464622532012"   # Datadog's AWS integration account (Datadog docs)
+
+
+def trust_github(account, cond):
+    """GitHub Actions OIDC trust, as GitHub's "Configuring OpenID Connect in AWS" writes it."""
+    return {"Version": V, "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{account}:oidc-provider/{GITHUB_OIDC}"},
+        "Action": "sts:AssumeRoleWithWebIdentity", "Condition": cond}]}
+
+
 STANDARD_POLICIES = {"gds-full-admin": FULL_ADMIN, "gds-view-only": VIEW_ONLY,
                      "gds-trusted-user": TRUSTED_USER}
 
@@ -347,6 +364,12 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
     a1.policies.update(STANDARD_POLICIES)
     team_roles(a1, B, admins=[alice, bob, dave], trusted=[alice, charlie],
                readers=[alice, bob, charlie, kate])
+    # Issue 13: this account's Trusted user can attach any policy to any role, itself included.
+    a1.roles[1].inline["iam-self-service"] = IAM_SELF_SERVICE_INLINE
+    a1.roles[1].expect.append(Expect(
+        "role-privilege-escalation", severity="critical",
+        note="Trusted user with iam:AttachRolePolicy on every resource: it can attach "
+             "AdministratorAccess to itself"))
     a1.roles += [
         Role("bootstrap-admin", trust_users([user_arn(B, bob)]), age=60,
              managed=["gds-full-admin"], expect=[
@@ -380,6 +403,19 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
                    note="inline policy allows kms:Decrypt (Statement as an object)")]),
         Role("ec2-app-server", trust_service("ec2.amazonaws.com"), managed=["gds-view-only"],
              negative=[Negative("trust-no-mfa", "service principal ec2.amazonaws.com")]),
+        # Issue 13: GitHub Actions OIDC checking only aud (any repository in the world).
+        Role("github-deploy", trust_github(t1, {
+            "StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"}}),
+            managed=["gds-trusted-user"], expect=[
+            Expect("trust-federated-unscoped",
+                   principal=f"arn:aws:iam::{t1}:oidc-provider/{GITHUB_OIDC}",
+                   severity="critical",
+                   note="GitHub OIDC trust with aud but no sub: any repository can assume it")]),
+        Role("github-deploy-pinned", trust_github(t1, {
+            "StringEquals": {f"{GITHUB_OIDC}:aud": "sts.amazonaws.com"},
+            "StringLike": {f"{GITHUB_OIDC}:sub": "repo:alphagov/paas-cf:*"}}),
+            managed=["gds-trusted-user"], negative=[
+            Negative("trust-federated-unscoped", "sub pinned to one repository (any branch)")]),
         Role("AWSServiceRoleForSupport", None, service_linked="support.amazonaws.com",
              negative=[Negative("*", "service-linked role (CreateServiceLinkedRole)")]),
         Role("AWSServiceRoleForElasticBeanstalk",
@@ -404,6 +440,18 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
                                "(matches ssm:DescribeParameters), ssm:GetParameter*, "
                                "secretsmanager:GetSecretValue")])
     a2.roles += [
+        # Issue 13: a vendor's machine trust, as Datadog's AWS integration documents it.
+        Role("DatadogIntegrationRole", {"Version": V, "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{DATADOG_ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "0f3c8a9d2b7e4c61a5d09e8b7c6f5a4e"}}}]},
+            managed=["gds-view-only"], expect=[
+            Expect("trust-external-account", principal=f"arn:aws:iam::{DATADOG_ACCOUNT}:root",
+                   severity="medium", note="vendor account, sts:ExternalId required: lower"),
+            Expect("trust-account-root", principal=f"arn:aws:iam::{DATADOG_ACCOUNT}:root",
+                   severity="medium", note="trusts the vendor's whole account")],
+            negative=[Negative("trust-no-mfa", "a vendor's machine trust pinned by "
+                                               "sts:ExternalId: no person, no MFA")]),
         Role("bootstrap-admin", trust_users([user_arn(B, alice)]), age=5,
              managed=["gds-full-admin"], negative=[
                  Negative("bootstrap-role-present", "created 5 days ago, within the grace")]),
@@ -655,8 +703,9 @@ def aws_values(principal):
     return v if isinstance(v, list) else [v]
 
 
-def human_assumable(role):
-    """An Allow that lets in a user, an account, anyone, or an IAM unique id (a person)."""
+def human_assumable(role, base=None):
+    """An Allow that lets in a user, the base account, anyone, or an IAM unique id (a person).
+    Another account's root is a machine or vendor path, not people (as the analyser reads it)."""
     if role.path.startswith("/aws-service-role/") or role.trust is None:
         return False
     for st in statements(role.trust):
@@ -665,8 +714,11 @@ def human_assumable(role):
         if "NotPrincipal" in st:
             return True
         for v in aws_values(st.get("Principal")):
-            if v == "*" or re.fullmatch(r"\d{12}", v) or v.endswith(":root") \
-                    or ":user/" in v or v.startswith("AIDA"):
+            if re.fullmatch(r"\d{12}", v) or v.endswith(":root"):
+                if base is None or v in (base, f"arn:aws:iam::{base}:root"):
+                    return True
+                continue
+            if v == "*" or ":user/" in v or v.startswith("AIDA"):
                 return True
     return False
 
@@ -682,7 +734,7 @@ def derive(spec):
                 continue
             # Bootstrap roles have their own rule (bootstrap-role-present), so their names
             # are not also reported as nonstandard.
-            if human_assumable(role) and not glob_match("*bootstrap*", role.name) and \
+            if human_assumable(role, B) and not glob_match("*bootstrap*", role.name) and \
                     not any(glob_match(p, role.name) for p in HUMAN_ROLE_PATTERNS):
                 incidental = role.name == AUDIT_ROLE
                 role.expect.append(Expect(

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the IAM policy grammar (core/policy.c, core/glob.c): the input is fed,
- * unterminated, to trust-row normalisation and permission parsing, and NUL-terminated to the
- * side-effect decision and the condition helpers; glob invariants are checked on the input
+ * unterminated, to trust-row normalisation, the raw Principal scan and permission parsing (and
+ * grants over the parsed policy), and NUL-terminated to the side-effect decision and the
+ * condition helpers; glob invariants are checked on the input
  * split at its first newline. Seeds: tests/fuzz/corpus/policy/.
  *
  *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -fsanitize=fuzzer,address,undefined -I. \
@@ -85,8 +86,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ia_policy_trust_rows((const char *)data, size, &rows, &err) == IA_OK)
         check_rows(&rows);
     ia_policy_trust_rows_release(&rows);
-    if (ia_policy_parse((const char *)data, size, &pol, &err) == IA_OK)
+    /* The last-resort scan of unreadable trust policies, unterminated too. */
+    (void)ia_policy_raw_wildcard_principal((const char *)data, size);
+    if (ia_policy_parse((const char *)data, size, &pol, &err) == IA_OK) {
+        struct ia_policy_grants g;
         IA_ASSERT(pol->n_statements <= IA_POLICY_MAX_STATEMENTS);
+        ia_policy_grants((const struct ia_policy *const *)&pol, 1, "iam:PassRole",
+                         "arn:aws:iam::111122223333:role/Admin", &g);
+        for (size_t i = 0; i < g.n; i++)
+            IA_ASSERT(g.items[i].pattern != NULL);
+        ia_policy_grants_release(&g);
+    }
     ia_policy_free(pol);
 
     docs[0] = text;
@@ -100,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ia_policy_condition_pins(text);
     (void)ia_actions_expand(text, NULL, NULL);
     (void)ia_action_lookup(text, NULL, NULL);
+    ia_policy_strv_free(ia_policy_condition_values(text, "token.actions.githubusercontent.com:sub"));
     check_glob(text);
 
     free(text);

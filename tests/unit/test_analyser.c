@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -279,6 +280,65 @@ struct rcase {
 #define A_USER_ROW                                                                               \
     USER(BASE, "a@digital.example.gov.uk", Q(OLD), "1", Q(RECENT), "1")                         \
     DEVICE(BASE, "a@digital.example.gov.uk", "a@digital.example.gov.uk-phone", "virtual")
+
+/* Issue 13 fixtures. */
+#define GH "token.actions.githubusercontent.com"
+#define GH_ARN "arn:aws:iam::" TEAM ":oidc-provider/" GH
+#define OIDC_PROVIDER(host) "arn:aws:iam::" TEAM ":oidc-provider/" host
+#define EKS "oidc.eks.eu-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+#define SAML_ARN "arn:aws:iam::" TEAM ":saml-provider/ExampleOrgSSOProvider"
+#define FED(p, action, extra)                                                                    \
+    "{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":\"" p "\"},\"Action\":\"" action "\""  \
+    extra "}"
+#define FED_GH(cond) FED(GH_ARN, "sts:AssumeRoleWithWebIdentity", COND(cond))
+#define COGNITO_AUD                                                                              \
+    "\"StringEquals\":{\"cognito-identity.amazonaws.com:aud\":"                                 \
+    "\"us-east-1:12345678-abcd-abcd-abcd-123456790ab\"}"
+#define DATADOG                                                                                  \
+    ALLOW(AWS("arn:aws:iam::464622532012:root"),                                                 \
+          COND("\"StringEquals\":{\"sts:ExternalId\":\"0123456789abcdef0123456789abcdef\"}"))
+#define FASTLY                                                                                   \
+    ALLOW(AWS("arn:aws:iam::717331877981:root"),                                                 \
+          COND("\"StringEquals\":{\"sts:ExternalId\":\"7mPlUMpXK1PHJOdZQSHsJ\"}"))
+#define MFA_AND(c) COND("\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}," c)
+#define INLINE(role, stmts)                                                                      \
+    "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', '" role "', 'inline', 'p', " \
+    "NULL, '{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}');"
+/* A role of TEAM trusting one AWS service. */
+#define SERVICE_ROLE(name, service)                                                              \
+    "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy) VALUES "     \
+    "(1, '" TEAM "', '" name "', 'AROA" name "', 'arn:aws:iam::" TEAM ":role/" name "', '{}');" \
+    "INSERT INTO trusts (run_id, account_id, role_name, role_arn, statement_index, "           \
+    "principal_index, effect, not_principal, principal_kind, principal, principal_type, "      \
+    "actions) VALUES (1, '" TEAM "', '" name "', 'arn:aws:iam::" TEAM ":role/" name "', 0, 0, " \
+    "'Allow', 0, 'Service', '" service "', 'service', '[\"sts:AssumeRole\"]');"
+/* A second role, Admin, trusting the team account as a whole. */
+#define ADMIN_TRUSTING_TEAM                                                                      \
+    "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy) VALUES "     \
+    "(1, '" TEAM "', 'Admin', 'AROAADMIN', '" RARN "', '{}');"                                   \
+    "INSERT INTO trusts (run_id, account_id, role_name, role_arn, statement_index, "           \
+    "principal_index, effect, not_principal, principal_kind, principal, principal_account, "   \
+    "principal_type, actions) VALUES (1, '" TEAM "', 'Admin', '" RARN "', 0, 0, 'Allow', 0, "  \
+    "'AWS', 'arn:aws:iam::" TEAM ":root', '" TEAM "', 'account-root', '[\"sts:AssumeRole\"]');"
+
+static void
+cfg_fastly(struct ia_config *c)
+{
+    c->rules.known_accounts = ia_xcalloc(2, sizeof(char *));
+    c->rules.known_accounts[0] = ia_xstrdup("717331877981");
+}
+
+static void
+cfg_org(struct ia_config *c)
+{
+    c->rules.organization_id = ia_xstrdup("o-abc1234567");
+}
+
+static void
+cfg_grace0(struct ia_config *c)
+{
+    c->rules.bootstrap_grace_days = 0;
+}
 
 static const struct rcase s_cases[] = {
     /* ---- user-no-mfa ---- */
@@ -635,9 +695,11 @@ static const struct rcase s_cases[] = {
       .trust = DOC(ALLOW(AWS("*"), COND("\"ForAnyValue:StringEquals\":{\"aws:PrincipalOrgID\":"
                                         "[\"o-abc123\"]}"))),
       .expect = "medium " RARN " *\n" },
-    { .name = "pinned by StringEquals sts:ExternalId", .rule = "trust-wildcard-principal",
+    /* Issue 13 item 3: sts:ExternalId is not a secret (AWS docs, "How to use an external
+     * ID"), so it pins nothing: still critical (was medium). */
+    { .name = "sts:ExternalId alone does not pin *", .rule = "trust-wildcard-principal",
       .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\"}"))),
-      .expect = "medium " RARN " *\n" },
+      .expect = "critical " RARN " *\n" },
     { .name = "StringEqualsIfExists does not pin", .rule = "trust-wildcard-principal",
       .trust = DOC(ALLOW(AWS("*"), COND("\"StringEqualsIfExists\":{\"aws:PrincipalOrgID\":"
                                         "\"o-abc123\"}"))),
@@ -789,11 +851,12 @@ static const struct rcase s_cases[] = {
       .sql = "UPDATE accounts SET status = 'failed' WHERE account_id = '" BASE "';",
       .trust = DOC(ALLOW(AWS(UARN("gone@x.gov.uk")), MFA)), .expect = "" },
     /* ---- trust-policy-unreadable ---- */
-    { .name = "no trust rows: medium", .rule = "trust-policy-unreadable",
+    /* Issue 12 item 12: fail closed (high, was medium); critical when "*" shows. */
+    { .name = "no trust rows: high", .rule = "trust-policy-unreadable",
       .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
              "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', '{oops', "
              "'not JSON');",
-      .expect = "medium " RARN " -\n" },
+      .expect = "high " RARN " -\n" },
     { .name = "read in part: low", .rule = "trust-policy-unreadable",
       .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
       .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
@@ -804,15 +867,289 @@ static const struct rcase s_cases[] = {
       .trust = DOC(ALLOW("{\"Service\":\"ssm.amazonaws.com\"}", "")),
       .role_path = "/aws-service-role/ssm/", .post_sql = "UPDATE roles SET trust_error = 'x';",
       .expect = "" },
-    /* ---- trust-not-principal ---- */
+    /* ---- trust-not-principal: critical, broader than "*" (issue 13 item 5) ---- */
     { .name = "Allow NotPrincipal", .rule = "trust-not-principal",
       .trust = DOC("{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
                    ":root\"},\"Action\":\"sts:AssumeRole\"}"),
-      .expect = "high " RARN " arn:aws:iam::" TEAM ":root\n" },
+      .expect = "critical " RARN " arn:aws:iam::" TEAM ":root\n" },
     { .name = "Deny NotPrincipal", .rule = "trust-not-principal",
       .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")
                    ",{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::" TEAM
                    ":root\"},\"Action\":\"sts:AssumeRole\"}"),
+      .expect = "" },
+    /* ---- issue 13: real trust policies, each pattern as found in the wild ---- */
+    /* trust-federated-unscoped. GitHub Actions, as in GitHub's docs "Configuring OpenID Connect
+     * in Amazon Web Services" (aud sts.amazonaws.com, sub repo:octo-org/octo-repo:*). */
+    { .name = "GitHub OIDC pinned to one repository (GitHub docs)",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"},"
+                          "\"StringLike\":{\"" GH ":sub\":\"repo:octo-org/octo-repo:*\"}")),
+      .expect = "" },
+    /* GitHub docs, environment form: repo:octo-org/octo-repo:environment:prod. */
+    { .name = "GitHub OIDC pinned to one repository's environment",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\",\"" GH
+                          ":sub\":\"repo:octo-org/octo-repo:environment:prod\"}")),
+      .expect = "" },
+    /* The aud-only trust that aws-actions/configure-aws-credentials' README warns about and
+     * that public scans of GitHub OIDC roles keep finding: any repository gets in. */
+    { .name = "GitHub OIDC with aud only: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC sub repo:*: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC sub repo:*/*: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":[\"repo:octo-org/octo-repo:*\","
+                          "\"repo:*/*\"]}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* A public CTF write-up's target: a branch pin does not help when the owner is "*". */
+    { .name = "GitHub OIDC sub repo:*/*:ref:refs/heads/corgi: critical",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:*/*:ref:refs/heads/corgi\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Several named repositories and pull_request / branch forms, as public Terraform lists
+     * them ("repo:ORG/infra:ref:refs/heads/stage", "repo:ORG/infra:pull_request"). */
+    { .name = "GitHub OIDC list of pinned repositories and events",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringEquals\":{\"" GH ":aud\":\"sts.amazonaws.com\"},"
+                          "\"StringLike\":{\"" GH ":sub\":[\"repo:org/infra:ref:refs/heads/"
+                          "stage\",\"repo:org/infra:pull_request\",\"repo:org/backend:*\"]}")),
+      .expect = "" },
+    { .name = "GitHub OIDC sub *: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Owner wildcard: "repo:octo-org*" also admits octo-org-evil. */
+    { .name = "GitHub OIDC owner prefix wildcard: critical", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:octo-org*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* Organisation-wide, as alphagov Terraform and many others write it ("repo:ORG/" and a star). */
+    { .name = "GitHub OIDC any repository of one organisation: medium",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLike\":{\"" GH ":sub\":\"repo:alphagov/*\"}")),
+      .expect = "medium " RARN " " GH_ARN "\n" },
+    { .name = "GitHub OIDC StringLikeIfExists does not pin", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED_GH("\"StringLikeIfExists\":{\"" GH ":sub\":\"repo:octo-org/x:*\"}")),
+      .expect = "critical " RARN " " GH_ARN "\n" },
+    /* EKS IRSA, as in the EKS user guide ("Assign IAM roles to Kubernetes service accounts"). */
+    { .name = "EKS OIDC pinned by sub and aud (EKS docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER(EKS), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringEquals\":{\"" EKS ":sub\":\"system:serviceaccount:default:"
+                            "my-service-account\",\"" EKS ":aud\":\"sts.amazonaws.com\"}"))),
+      .expect = "" },
+    { .name = "EKS OIDC without conditions: high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER(EKS), "sts:AssumeRoleWithWebIdentity", "")),
+      .expect = "high " RARN " " OIDC_PROVIDER(EKS) "\n" },
+    /* Terraform Cloud dynamic credentials, as in HashiCorp's docs (aud aws.workload.identity,
+     * sub organization:ORG:project:...:workspace:...:run_phase:*). */
+    { .name = "Terraform Cloud pinned (HashiCorp docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER("app.terraform.io"), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringEquals\":{\"app.terraform.io:aud\":\"aws.workload.identity\"}"
+                            ",\"StringLike\":{\"app.terraform.io:sub\":\"organization:my-org:"
+                            "project:my-project:workspace:my-workspace:run_phase:*\"}"))),
+      .expect = "" },
+    { .name = "Terraform Cloud with sub * and aud *: high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(OIDC_PROVIDER("app.terraform.io"), "sts:AssumeRoleWithWebIdentity",
+                       COND("\"StringLike\":{\"app.terraform.io:sub\":\"*\","
+                            "\"app.terraform.io:aud\":\"*\"}"))),
+      .expect = "high " RARN " " OIDC_PROVIDER("app.terraform.io") "\n" },
+    /* Cognito identity pools, as in the Cognito developer guide ("IAM roles": aud is the pool
+     * id, amr authenticated or unauthenticated). */
+    { .name = "Cognito pinned pool, authenticated (Cognito docs)",
+      .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND(COGNITO_AUD ",\"ForAnyValue:StringLike\":{\"cognito-identity."
+                            "amazonaws.com:amr\":\"authenticated\"}"))),
+      .expect = "" },
+    { .name = "Cognito guest access: low", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND(COGNITO_AUD ",\"ForAnyValue:StringLike\":{\"cognito-identity."
+                            "amazonaws.com:amr\":\"unauthenticated\"}"))),
+      .expect = "low " RARN " cognito-identity.amazonaws.com\n" },
+    { .name = "Cognito without aud (any pool): high", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED("cognito-identity.amazonaws.com", "sts:AssumeRoleWithWebIdentity",
+                       COND("\"ForAnyValue:StringLike\":{\"cognito-identity.amazonaws.com:amr\":"
+                            "\"authenticated\"}"))),
+      .expect = "high " RARN " cognito-identity.amazonaws.com\n" },
+    /* SAML 2.0 federation, as in the IAM user guide ("Configure SAML 2.0 federation"). */
+    { .name = "SAML with SAML:aud (IAM docs)", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(SAML_ARN, "sts:AssumeRoleWithSAML",
+                       COND("\"StringEquals\":{\"SAML:aud\":"
+                            "\"https://signin.aws.amazon.com/saml\"}"))),
+      .expect = "" },
+    { .name = "SAML without SAML:aud: medium", .rule = "trust-federated-unscoped",
+      .trust = DOC(FED(SAML_ARN, "sts:AssumeRoleWithSAML", "")),
+      .expect = "medium " RARN " " SAML_ARN "\n" },
+    { .name = "AWS principal is not federated", .rule = "trust-federated-unscoped",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")), .expect = "" },
+    /* Machine trusts: Datadog's AWS integration role (Datadog docs: account 464622532012,
+     * sts:ExternalId) and Fastly's log-streaming role (Fastly docs: account 717331877981,
+     * sts:ExternalId = the customer id). No person, so no MFA to ask for. */
+    { .name = "Datadog ExternalId trust is not trust-no-mfa (Datadog docs)",
+      .rule = "trust-no-mfa", .trust = DOC(DATADOG), .expect = "" },
+    { .name = "Datadog ExternalId trust: external account, medium", .rule = "trust-external-account",
+      .trust = DOC(DATADOG), .expect = "medium " RARN " arn:aws:iam::464622532012:root\n" },
+    { .name = "Fastly ExternalId trust in known_accounts is not trust-no-mfa (Fastly docs)",
+      .rule = "trust-no-mfa", .tweak = cfg_fastly, .trust = DOC(FASTLY), .expect = "" },
+    { .name = "Fastly trust without ExternalId still needs MFA", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::717331877981:root"), "")),
+      .expect = "medium " RARN " arn:aws:iam::717331877981:root\n" },
+    { .name = "audited account with ExternalId still needs MFA", .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"),
+                         COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\"}"))),
+      .expect = "high " RARN " arn:aws:iam::" BASE ":root\n" },
+    /* "*" with ExternalId and aws:PrincipalOrgID: the org pins it (AWS docs, aws:PrincipalOrgID). */
+    { .name = "* with ExternalId and PrincipalOrgID: medium", .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW("\"*\"", COND("\"StringEquals\":{\"sts:ExternalId\":\"x-1\","
+                                       "\"aws:PrincipalOrgID\":\"o-abc123\"}"))),
+      .expect = "medium " RARN " *\n" },
+    /* "*" pinned to one account by aws:PrincipalAccount (IAM docs, global condition keys). */
+    { .name = "* pinned to the base account is its root: trust-account-root high",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to the base account without MFA: trust-no-mfa high",
+      .rule = "trust-no-mfa",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to the base account is not trust-wildcard-principal",
+      .rule = "trust-wildcard-principal",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                        "\"}"))),
+      .expect = "" },
+    { .name = "* pinned to the base account is human-assumable", .rule = "role-name-nonstandard",
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalAccount\":\"" BASE
+                                           "\"}"))),
+      .role_name = "deployer", .expect = "info arn:aws:iam::" TEAM ":role/deployer -\n" },
+    /* aws:PrincipalOrgID of the base account's organisation (AWS docs, aws:PrincipalOrgID). */
+    { .name = "* pinned to the base account's organisation is the base account",
+      .rule = "trust-account-root", .tweak = cfg_org,
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                                           "\"o-abc1234567\"}"))),
+      .expect = "high " RARN " *\n" },
+    { .name = "* pinned to another organisation stays a pinned wildcard",
+      .rule = "trust-account-root", .tweak = cfg_org,
+      .trust = DOC(ALLOW(AWS("*"), MFA_AND("\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                                           "\"o-zzz9999999\"}"))),
+      .expect = "" },
+    { .name = "* pinned to an unaudited account stays a pinned wildcard",
+      .rule = "trust-account-root",
+      .trust = DOC(ALLOW(AWS("*"), COND("\"StringEquals\":{\"aws:PrincipalAccount\":"
+                                        "\"999999999999\"}"))),
+      .expect = "" },
+    /* ---- bootstrap_grace_days = 0 means no grace (issue 13 item 6) ---- */
+    { .name = "grace 0: a bootstrap role created today is reported",
+      .rule = "bootstrap-role-present", .tweak = cfg_grace0,
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "bootstrap",
+      .role_created = "2026-11-27T08:00:00Z", .expect = "medium arn:aws:iam::" TEAM
+      ":role/bootstrap -\n" },
+    /* ---- trust-policy-unreadable fails closed (issue 12 item 12) ---- */
+    { .name = "unparsable text showing Principal *: critical", .rule = "trust-policy-unreadable",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
+             "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', "
+             "'{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":[\"arn:aws:iam::"
+             BASE ":root\",\"*\"]},\"Action\":\"sts:AssumeRole\"', 'not JSON');",
+      .expect = "critical " RARN " -\n" },
+    { .name = "URL-encoded unparsable text with Principal \\u002a: critical",
+      .rule = "trust-policy-unreadable",
+      .sql = "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy, "
+             "trust_error) VALUES (1, '" TEAM "', 'Admin', 'AROA9', '" RARN "', "
+             "'%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%22%5Cu002a%22', 'too large');",
+      .expect = "critical " RARN " -\n" },
+    { .name = "read in part, * in the part read: low (trust-wildcard-principal has it)",
+      .rule = "trust-policy-unreadable", .trust = DOC(ALLOW("\"*\"", "")),
+      .post_sql = "UPDATE roles SET trust_error = 'statement 1: no Effect';",
+      .expect = "low " RARN " -\n" },
+    /* ---- role-privilege-escalation (issue 13 item 7). The paths are those of Rhino
+     * Security Labs' "AWS IAM privilege escalation" list, which Prowler's
+     * iam_policy_allows_privilege_escalation and PMapper also check. ---- */
+    { .name = "TrustedUser with iam:AttachRolePolicy on *: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"ec2:*\","
+                    "\"iam:AttachRolePolicy\"],\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:Put* wildcard expanded: critical", .rule = "role-privilege-escalation",
+      .role_name = "jane.doe-trusted", .trust = DOC(ALLOW(A_USER, MFA)),
+      .sql = INLINE("jane.doe-trusted", "{\"Effect\":\"Allow\",\"Action\":\"iam:Put*\","
+                    "\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/jane.doe-trusted -\n" },
+    { .name = "iam:CreateAccessKey on some users: high", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"iam:CreateAccessKey\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":user/ci-*\"}"),
+      .expect = "high arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:PassRole of an admin-capable Lambda role with lambda:CreateFunction: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("lambda-ops", "lambda.amazonaws.com")
+             INLINE("lambda-ops", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"),
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "iam:PassRole of a Lambda role that cannot attach policies: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("lambda-logs", "lambda.amazonaws.com")
+             INLINE("lambda-logs", "{\"Effect\":\"Allow\",\"Action\":\"logs:*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "iam:PassRole of an admin role that trusts another service: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"lambda:*\"],\"Resource\":\"*\"}")
+             SERVICE_ROLE("ec2-admin", "ec2.amazonaws.com"),
+      .expect = "" },
+    { .name = "iam:PassRole scoped away from the admin-capable role: no escalation",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"lambda:*\","
+                    "\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/app-*\"}")
+             SERVICE_ROLE("lambda-admin", "lambda.amazonaws.com"),
+      .expect = "" },
+    { .name = "iam:PassRole alone is not an escalation", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":[\"iam:PassRole\","
+                    "\"s3:*\"],\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "Deny iam:* cancels the escalation", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},"
+                    "{\"Effect\":\"Deny\",\"Action\":[\"iam:*\",\"sts:*\",\"lambda:*\","
+                    "\"ec2:RunInstances\",\"cloudformation:*\",\"glue:*\",\"ecs:*\","
+                    "\"codebuild:*\",\"sagemaker:*\"],\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "read-only IAM (iam:Get*, iam:List*) is not an escalation",
+      .rule = "role-privilege-escalation", .role_name = "ReadOnly",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("ReadOnly", "{\"Effect\":\"Allow\",\"Action\":[\"iam:Get*\",\"iam:List*\"],"
+                    "\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "an admin role is not checked", .rule = "role-privilege-escalation",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("Admin", "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "a machine role is not checked", .rule = "role-privilege-escalation",
+      .role_name = "deployer", .trust = DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")),
+      .sql = INLINE("deployer", "{\"Effect\":\"Allow\",\"Action\":\"iam:*\",\"Resource\":\"*\"}"),
+      .expect = "" },
+    { .name = "sts:AssumeRole on an admin role that trusts it: critical",
+      .rule = "role-privilege-escalation", .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/*\"}")
+             ADMIN_TRUSTING_TEAM,
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "sts:AssumeRole on other roles only", .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser", .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
+                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/deploy-*\"}")
+             ADMIN_TRUSTING_TEAM,
       .expect = "" },
 };
 
@@ -1380,6 +1717,10 @@ test_rule_table(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
+        /* One function per rule: none shared, none missing. */
+        assert_non_null(r[i].fn);
+        for (size_t k = 0; k < i; k++)
+            assert_true(r[k].fn != r[i].fn);
     }
     assert_null(ia_rules_find("nope"));
     assert_int_equal(ia_severity_parse("HIGH", &s), 0);
@@ -1388,11 +1729,45 @@ test_rule_table(void **state)
     assert_string_equal(ia_severity_name(IA_SEV_CRITICAL), "critical");
 }
 
+/* A finding away from its rule's default severity must say why (docs/rules.md). */
+static void
+test_emit_needs_reason(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct ia_rule *rule = ia_rules_table(&n); /* any rule: the first one */
+    IA_ASSERT(n > 0 && rule->severity != IA_SEV_INFO);
+    for (int with_reason = 0; with_reason < 2; with_reason++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            struct ia_an_ctx ctx;
+            memset(&ctx, 0, sizeof(ctx));
+            json_t *ev = json_object();
+            if (with_reason)
+                json_object_set_new(ev, "severity_reason", json_string("lowered: a test"));
+            if (!freopen("/dev/null", "w", stderr))
+                _exit(3);
+            ia_an_emit(&ctx, rule, IA_SEV_INFO, NULL, "arn:aws:iam::1:role/x", NULL, ev,
+                       "t");
+            _exit(ctx.n_findings == 1 ? 0 : 2);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (with_reason)
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        else
+            assert_true(WIFSIGNALED(status)); /* IA_BUG aborts */
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_table),
+        cmocka_unit_test(test_emit_needs_reason),
         cmocka_unit_test(test_rule_cases),
         cmocka_unit_test(test_clean_estate),
         cmocka_unit_test(test_evidence),

@@ -51,6 +51,7 @@ static const struct bad_case s_bad[] = {
     { "[audit]\nbase_account = 111111111111\nconcurrency = 0\nmax_attempts = 0\n", ":3:",
       "concurrency" },
     { "[rules]\nknown_accounts = 123\n", ":2:", "known_accounts" },
+    { "[rules]\norganization_id = O-ABC123\n", ":2:", "not an AWS organization id" },
     { "[organization]\ndiscover = maybe\n", ":2:", "true or false" },
     { "[account a]\nteam = x\n", NULL, "has no id" },
     { "[organization]\ndiscover = true\n", NULL, "needs role_arn" },

@@ -1152,6 +1152,165 @@ test_glob(void **state)
     free(long_p);
 }
 
+/* ---- issue 13 / issue 12 item 12: condition values, grants, the raw scan ------------------ */
+
+static void
+test_condition_values(void **state)
+{
+    char **v;
+    (void)state;
+    /* GitHub's documented trust: aud under StringEquals, sub under StringLike. */
+    const char *gh = "{\"StringEquals\":{\"token.actions.githubusercontent.com:aud\":"
+                     "\"sts.amazonaws.com\"},\"StringLike\":{\"Token.Actions.GitHubUserContent.com"
+                     ":sub\":[\"repo:o/a:*\",\"repo:o/b:*\"]}}";
+    v = ia_policy_condition_values(gh, "token.actions.githubusercontent.com:sub");
+    assert_non_null(v);
+    assert_string_equal(v[0], "repo:o/a:*");
+    assert_string_equal(v[1], "repo:o/b:*");
+    assert_null(v[2]);
+    ia_policy_strv_free(v);
+    v = ia_policy_condition_values(gh, "token.actions.githubusercontent.com:aud");
+    assert_non_null(v);
+    assert_string_equal(v[0], "sts.amazonaws.com");
+    assert_null(v[1]);
+    ia_policy_strv_free(v);
+    /* Absent key, IfExists and ForAllValues forms, negated operators: NULL. */
+    assert_null(ia_policy_condition_values(gh, "token.actions.githubusercontent.com:ref"));
+    assert_null(ia_policy_condition_values("{\"StringLikeIfExists\":{\"k\":\"v\"}}", "k"));
+    assert_null(ia_policy_condition_values("{\"ForAllValues:StringLike\":{\"k\":\"v\"}}", "k"));
+    assert_null(ia_policy_condition_values("{\"StringNotEquals\":{\"k\":\"v\"}}", "k"));
+    assert_null(ia_policy_condition_values(NULL, "k"));
+    assert_null(ia_policy_condition_values("not json", "k"));
+    /* ForAnyValue: reads as the plain operator; numbers as text; other values skipped. */
+    v = ia_policy_condition_values("{\"ForAnyValue:StringEquals\":{\"aws:PrincipalAccount\":"
+                                   "[111122223333,true,\"444455556666\"]}}",
+                                   "aws:PrincipalAccount");
+    assert_non_null(v);
+    assert_string_equal(v[0], "111122223333");
+    assert_string_equal(v[1], "444455556666");
+    assert_null(v[2]);
+    ia_policy_strv_free(v);
+    v = ia_policy_condition_values("{\"StringEquals\":{\"k\":{}}}", "k");
+    assert_non_null(v);
+    assert_null(v[0]);
+    ia_policy_strv_free(v);
+    ia_policy_strv_free(NULL);
+}
+
+static struct ia_policy *
+parse_or_fail(const char *doc)
+{
+    struct ia_policy *p = NULL;
+    struct ia_err err = {0};
+    assert_int_equal(ia_policy_parse(doc, strlen(doc), &p, &err), IA_OK);
+    return p;
+}
+
+static void
+test_grants(void **state)
+{
+    struct ia_policy_grants g;
+    (void)state;
+    struct ia_policy *p[2];
+    p[0] = parse_or_fail("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:*\","
+                         "\"iam:Put*\"],\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"Action\":"
+                         "\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::1:role/adm*\"}]}");
+    p[1] = parse_or_fail("{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":[\"iam:*\","
+                         "\"organizations:*\"],\"Resource\":\"*\"}}");
+    const struct ia_policy *const *cp = (const struct ia_policy *const *)p;
+
+    ia_policy_grants(cp, 2, "iam:PutRolePolicy", NULL, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.items[0].doc_index, 0);
+    assert_string_equal(g.items[0].pattern, "iam:Put*");
+    ia_policy_grants_release(&g);
+    /* NotAction grants everything it does not list: lambda yes, iam no. */
+    ia_policy_grants(cp, 2, "lambda:CreateFunction", NULL, &g);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.items[0].not_action, 1);
+    assert_string_equal(g.items[0].pattern, "[\"iam:*\",\"organizations:*\"]");
+    ia_policy_grants_release(&g);
+    ia_policy_grants(cp, 2, "iam:CreateAccessKey", NULL, &g);
+    assert_int_equal(g.n, 0);
+    ia_policy_grants_release(&g);
+    /* Resource matching: the admin role matches, another role does not (but NotAction's "*"
+     * Resource grants sts:AssumeRole everywhere). */
+    ia_policy_grants(cp, 1, "sts:AssumeRole", "arn:aws:iam::1:role/admin", &g);
+    assert_int_equal(g.n, 1);
+    ia_policy_grants_release(&g);
+    ia_policy_grants(cp, 1, "sts:AssumeRole", "arn:aws:iam::1:role/deploy", &g);
+    assert_int_equal(g.n, 0);
+    ia_policy_grants_release(&g);
+    ia_policy_free(p[1]);
+    /* An unconditional Deny on every resource cancels; a conditional one does not. */
+    p[1] = parse_or_fail("{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"iam:*\","
+                         "\"Resource\":\"*\"}]}");
+    ia_policy_grants(cp, 2, "iam:PutRolePolicy", NULL, &g);
+    assert_int_equal(g.n, 0);
+    ia_policy_grants_release(&g);
+    ia_policy_free(p[1]);
+    p[1] = parse_or_fail("{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"iam:*\","
+                         "\"Resource\":\"*\",\"Condition\":{\"Bool\":{\"aws:SecureTransport\":"
+                         "\"false\"}}}]}");
+    ia_policy_grants(cp, 2, "iam:PutRolePolicy", NULL, &g);
+    assert_int_equal(g.n, 1);
+    ia_policy_grants_release(&g);
+    ia_policy_free(p[0]);
+    ia_policy_free(p[1]);
+    ia_policy_grants_release(NULL);
+}
+
+static void
+test_raw_wildcard(void **state)
+{
+    static const struct {
+        const char *text;
+        int star;
+    } cases[] = {
+        { "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"", 1 },
+        { "{\"Statement\":[{\"Principal\" : { \"AWS\" : [\"arn:aws:iam::1:root\", \"*\"]}}]}", 1 },
+        { "{\"Statement\":[{\"principal\":{\"AWS\":\"*\"}}]}", 1 },
+        { "{\"Statement\":[{\"NotPrincipal\":{\"AWS\":\"arn:aws:iam::1:root\"}}]}", 0 },
+        { "{\"Statement\":[{\"NotPrincipal\":{\"AWS\":\"*\"}}]}", 1 },
+        { "{\"Statement\":[{\"Principal\":\"\\u002a\"}]}", 1 },
+        { "{\"Statement\":[{\"Principal\":\"\\u002A\"}]}", 1 },
+        /* URL-encoded, as IAM returns documents. */
+        { "%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%7B%22AWS%22%3A%22*%22%7D", 1 },
+        { "%7B%22Statement%22%3A%5B%7B%22Principal%22%3A%7B%22AWS%22%3A%22%2A%22%7D", 1 },
+        /* "*" elsewhere is not a principal. */
+        { "{\"Statement\":[{\"Principal\":{\"AWS\":\"arn:aws:iam::1:root\"},\"Action\":\"*\","
+          "\"Resource\":\"*\",\"Condition\":{\"StringLike\":{\"aws:PrincipalArn\":\"*\"}}}]}",
+          0 },
+        { "{\"Statement\":[{\"Principal\":\"arn:aws:iam::1:root\",\"Sid\":\"*\"}]}", 0 },
+        { "{\"Id\":\"Principal\",\"Statement\":[{\"Sid\":\"*\"}]}", 0 },
+        { "{\"Statement\":[{\"Principal\":{\"AWS\":\"a*\"}}]}", 0 },
+        { "{\"Statement\":[{\"Principal\":{\"AWS\":\"*", 0 }, /* ends mid-string */
+        { "", 0 },
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int got = ia_policy_raw_wildcard_principal(cases[i].text, strlen(cases[i].text));
+        if (got != cases[i].star)
+            fail_msg("case %zu: %s: expected %d, got %d", i, cases[i].text, cases[i].star, got);
+    }
+    assert_int_equal(ia_policy_raw_wildcard_principal(NULL, 0), 0);
+
+    /* Over every parser limit (1001 statements, > 128 KiB), "*" in the last statement. */
+    struct ia_buf b = IA_BUF_INIT;
+    struct ia_trust_rows rows = {0};
+    struct ia_err err = {0};
+    ia_buf_addstr(&b, "{\"Statement\":[");
+    for (int i = 0; i < 1000; i++)
+        ia_buf_addf(&b, "{\"Sid\":\"s%04d%0120d\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+                    "\"arn:aws:iam::111122223333:root\"},\"Action\":\"sts:AssumeRole\"},", i, 0);
+    ia_buf_addstr(&b, "{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":"
+                      "\"sts:AssumeRole\"}]}");
+    assert_true(b.len > IA_POLICY_MAX_BYTES);
+    assert_int_equal(ia_policy_trust_rows(b.buf, b.len, &rows, &err), IA_ERR_TOO_LARGE);
+    assert_int_equal(ia_policy_raw_wildcard_principal(b.buf, b.len), 1);
+    ia_buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -1169,6 +1328,9 @@ main(void)
         cmocka_unit_test(test_side_effects),
         cmocka_unit_test(test_side_effects_bounds),
         cmocka_unit_test(test_glob),
+        cmocka_unit_test(test_condition_values),
+        cmocka_unit_test(test_grants),
+        cmocka_unit_test(test_raw_wildcard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
