@@ -370,6 +370,11 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
         "role-privilege-escalation", severity="critical",
         note="Trusted user with iam:AttachRolePolicy on every resource: it can attach "
              "AdministratorAccess to itself"))
+    # Issue 18: the same grant is IAM administration in AWS's catalogue (Permissions management).
+    a1.roles[1].expect.append(Expect(
+        "trusted-role-iam-admin", severity="high",
+        note="Trusted user with iam:AttachRolePolicy: IAM administration, which GDS's Trusted "
+             "user role excludes"))
     a1.roles += [
         Role("bootstrap-admin", trust_users([user_arn(B, bob)]), age=60,
              managed=["gds-full-admin"], expect=[
