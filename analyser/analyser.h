@@ -57,13 +57,17 @@ struct ia_analyse_summary {
     size_t n_suppressed;
     size_t n_input_warnings;               /* malformed leaver/roster rows skipped */
     int worst;                             /* worst unsuppressed severity, or -1 when none */
+    /* Rules not evaluated for want of an input, "rule (reason); ..." ("" when every rule
+     * ran): also in analyses.not_checked, the workbook's Summary and `diff`. */
+    char not_checked[512];
 };
 
 /*
  * Analyse run_id (0: the latest complete or partial run) of db with cfg's [rules] and the
  * given inputs. Replaces any earlier analysis of the same run in ONE transaction: the
  * findings, and the analyses row (with input warnings as a JSON array). first_seen and status
- * come from the most recent earlier analysed run, matched by fingerprint.
+ * come from the most recent earlier analysed run, matched by fingerprint; for a rule that run
+ * did not evaluate (summary->not_checked), from the latest earlier run that did.
  * Malformed leaver/roster rows are logged on stderr (one line each) and recorded, not fatal.
  * Returns IA_OK and fills *summary; IA_ERR_CONFIG for an unreadable or invalid leavers,
  * roster or exceptions file (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
@@ -90,6 +94,8 @@ enum ia_diff_kind {
     IA_DIFF_PERSISTING,
     IA_DIFF_NOT_COLLECTED, /* gone from the newer run because its account was not collected
                               there (failed, or no longer audited): not known to be fixed */
+    IA_DIFF_NOT_CHECKED,   /* gone from the newer run because its rule was not evaluated
+                              there (e.g. no leavers file): not known to be fixed */
 };
 
 struct ia_diff_entry {
@@ -103,13 +109,14 @@ struct ia_diff {
     struct ia_diff_entry *entries; /* new, resolved, persisting, not collected; each sorted
                                       by rule, account, resource, principal */
     size_t n_entries;
-    size_t n_new, n_resolved, n_persisting, n_not_collected;
+    size_t n_new, n_resolved, n_persisting, n_not_collected, n_not_checked;
 };
 
 /*
  * Compare the findings of two analysed runs. A finding of the older run that is missing from the
- * newer one is resolved only if its account was collected (status ok) in the newer run;
- * otherwise it is IA_DIFF_NOT_COLLECTED. to_run 0: the latest analysed run; from_run 0:
+ * newer one is resolved only if its rule was evaluated in the newer run (otherwise
+ * IA_DIFF_NOT_CHECKED) and its account was collected (status ok) there (otherwise
+ * IA_DIFF_NOT_COLLECTED). to_run 0: the latest analysed run; from_run 0:
  * the analysed run before to_run. Fills *out (caller's storage; ia_diff_release).
  * IA_ERR_NOT_FOUND (with the fix: run `iam-audit analyse --run N`) when a run has no analysis.
  */

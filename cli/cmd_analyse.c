@@ -133,6 +133,9 @@ cmd_analyse(int argc, char **argv)
              : err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
         goto out;
     }
+    if (sum.not_checked[0])
+        fprintf(stderr, "iam-audit analyse: NOT CHECKED in run %lld: %s\n",
+                (long long)sum.run_id, sum.not_checked);
     fprintf(stderr,
             "iam-audit analyse: run %lld: %zu findings; unsuppressed: critical %zu, high %zu, "
             "medium %zu, low %zu, info %zu; new %zu, persisting %zu, suppressed %zu",

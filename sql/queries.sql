@@ -147,6 +147,14 @@ SELECT account_id, name, team, status, error_code, error_message FROM accounts
 WHERE run_id = :run_id AND (:team IS NULL OR team = :team)
 ORDER BY status = 'ok', account_id;
 
+-- name: report_not_checked
+-- Rules the run's analysis did not evaluate, grouped by reason (migration 0005); :team unused.
+SELECT group_concat(rule, ', '), reason FROM (
+    SELECT json_extract(j.value, '$.rule') AS rule, json_extract(j.value, '$.reason') AS reason
+    FROM analyses a, json_each(COALESCE(a.not_checked, '[]')) j
+    WHERE a.run_id = :run_id AND (:team IS NULL OR :team IS NOT NULL))
+GROUP BY reason ORDER BY min(rule);
+
 -- name: report_findings
 SELECT f.rule_id, f.severity, f.account_id, acc.name, acc.team, f.resource_arn, f.principal,
        f.title, f.first_seen, f.status, f.suppressed_by, f.evidence
@@ -211,7 +219,10 @@ SELECT (SELECT count(*) FROM findings f
        (SELECT count(*) FROM findings f
         LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
         WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
-          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id));
+          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)
+          AND f.rule_id NOT IN (SELECT json_extract(j.value, '$.rule') FROM analyses an,
+                                json_each(COALESCE(an.not_checked, '[]')) j
+                                WHERE an.run_id = :run_id));
 
 -- name: report_changes
 SELECT c.change, c.severity, c.rule_id, c.account_id, c.name, c.team, c.resource_arn,
@@ -228,7 +239,10 @@ FROM (SELECT 'new' AS change, f.severity, f.rule_id, f.account_id, acc.name, acc
       FROM findings f
       LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
       WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
-        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)) c
+        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)
+        AND f.rule_id NOT IN (SELECT json_extract(j.value, '$.rule') FROM analyses an,
+                              json_each(COALESCE(an.not_checked, '[]')) j
+                              WHERE an.run_id = :run_id)) c
 ORDER BY c.change, CASE c.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
          WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, c.rule_id, c.account_id,
          c.resource_arn, c.fingerprint;
@@ -410,9 +424,9 @@ DELETE FROM findings WHERE run_id = :run_id;
 
 -- name: analyser_analysis_upsert
 INSERT OR REPLACE INTO analyses (run_id, analysed_at, tool_version, leavers_path, roster_path,
-    exceptions_path, findings, suppressed, input_warnings)
+    exceptions_path, findings, suppressed, input_warnings, not_checked)
 VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exceptions_path,
-    :findings, :suppressed, :input_warnings);
+    :findings, :suppressed, :input_warnings, :not_checked);
 
 -- name: analyser_finding_insert
 INSERT INTO findings (run_id, fingerprint, rule_id, severity, account_id, resource_arn,
@@ -446,3 +460,20 @@ WHERE started_at < :cutoff
 
 -- name: analyser_account_user_names
 SELECT user_name FROM users WHERE run_id = :run_id AND account_id = :account_id;
+
+-- name: analyser_not_checked
+-- The rules the analysis of a run did not evaluate (analyses.not_checked, migration 0005).
+SELECT json_extract(j.value, '$.rule'), json_extract(j.value, '$.reason')
+FROM analyses a, json_each(COALESCE(a.not_checked, '[]')) j
+WHERE a.run_id = :run_id;
+
+-- name: analyser_prev_analysis_checking
+-- The latest analysed run before :run_id that evaluated :rule_id and, for a finding with an
+-- account, collected that account: where a finding's history continues after runs that did
+-- not check its rule.
+SELECT MAX(an.run_id) FROM analyses an
+WHERE an.run_id < :run_id
+  AND NOT EXISTS (SELECT 1 FROM json_each(COALESCE(an.not_checked, '[]')) j
+                  WHERE json_extract(j.value, '$.rule') = :rule_id)
+  AND (:account_id IS NULL OR EXISTS (SELECT 1 FROM accounts ac WHERE ac.run_id = an.run_id
+                                      AND ac.account_id = :account_id AND ac.status = 'ok'));

@@ -104,6 +104,11 @@ def make_db(path, src):
                                        BASE))
     q("INSERT INTO analyses (run_id, analysed_at, tool_version) VALUES "
       "(1, '2026-11-20T03:00:00Z', 't'), (2, '2026-11-27T03:00:00Z', 't')")
+    # Run 2 was analysed without a roster (issue 19.2): its roster finding of run 1 is not
+    # resolved, and the Summary says what was not checked.
+    q("UPDATE analyses SET not_checked = ? WHERE run_id = 2",
+      (json.dumps([{"rule": "user-not-in-roster", "reason": "no roster file: set [audit] "
+                    "roster or give --roster"}]),))
     f = []
 
     def finding(run, fp, rule, sev, acc, res, principal, title, ev, first, status, sup=None):
@@ -112,6 +117,8 @@ def make_db(path, src):
 
     finding(1, "fp-hyper", "user-no-mfa", "critical", BASE, f"arn:aws:iam::{BASE}:user/{HYPER}",
             HYPER, "no MFA", {}, "2026-11-20", "new")
+    finding(1, "fp-roster", "user-not-in-roster", "medium", BASE,
+            f"arn:aws:iam::{BASE}:user/{HYPER}", HYPER, "not in roster", {}, "2026-11-20", "new")
     finding(1, "fp-gone", "access-key-old", "medium", ALPHA, f"arn:aws:iam::{ALPHA}:user/x", "x",
             "old key", {}, "2026-11-20", "new")
     finding(2, "fp-hyper", "user-no-mfa", "critical", BASE, f"arn:aws:iam::{BASE}:user/{HYPER}",
@@ -269,7 +276,9 @@ def test_xlsx(book, n_findings):
           "Summary: accounts audited/failed")
     check(facts["Compared with run"][1] == 1, "Summary: previous run")
     check(facts["New since that run"][1] == n_findings - 1, "Summary: new")
-    check(facts["Resolved since that run"][1] == 1, "Summary: resolved")
+    check(facts["Resolved since that run"][1] == 1, "Summary: resolved (not-checked excluded)")
+    check(facts.get("NOT CHECKED") and "user-not-in-roster: no roster file" in
+          facts["NOT CHECKED"][1], f"Summary: rules not checked {facts.get('NOT CHECKED')}")
     check(facts["critical"][1] == 2 and facts["high"][1] == 4 and facts["medium"][1] == 0,
           "Summary: by severity")
     check(facts["alpha"][1] == 0 and values(s[[k for k, r in s.items() if r.get("A", ("", ""))[1]

@@ -1272,6 +1272,77 @@ test_partial_runs(void **state)
     env_close(&e);
 }
 
+/*
+ * Issue 19.2: a run analysed without a leavers file did not check the leaver rules. It says
+ * so (summary, analyses.not_checked); diff calls the leaver finding not-checked, not
+ * resolved; the next run with the file finds it persisting with its first-seen date.
+ */
+static void
+test_not_checked(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    struct ia_diff d = { 0 };
+    static const char leavers[] = "email,leaving_date\na@x.gov.uk,2026-11-01\n";
+    env_open(&e);
+    exec(&e, USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"));
+    assert_int_equal(analyse(&e, 1, leavers, "email\nb@x.gov.uk\n", NULL, &sum, &err), IA_OK);
+    assert_string_equal(sum.not_checked, "");
+    char *s = query1(&e, "SELECT rule_id || ' ' || status FROM findings WHERE run_id = :run "
+                         "AND rule_id = 'leaver-present'", 1);
+    assert_string_equal(s, "leaver-present new");
+    free(s);
+    for (int64_t run = 2; run <= 3; run++) {
+        struct ia_buf sql = IA_BUF_INIT;
+        ia_buf_addf(&sql, "INSERT INTO runs (id, started_at, status, tool_version) VALUES "
+                    "(%lld, '2026-11-2%lldT02:00:00Z', 'complete', 'test');"
+                    "INSERT INTO accounts (run_id, account_id, name, is_base, status) VALUES "
+                    "(%lld, '" BASE "', 'gds-users', 1, 'ok');"
+                    "INSERT INTO password_policies (run_id, account_id, present, minimum_length)"
+                    " VALUES (%lld, '" BASE "', 1, 16);"
+                    "INSERT INTO users (run_id, account_id, user_name, user_id, arn, created_at,"
+                    " password_enabled, password_last_used, mfa_active) SELECT %lld, account_id,"
+                    " user_name, user_id, arn, created_at, password_enabled, password_last_used,"
+                    " mfa_active FROM users WHERE run_id = 1;",
+                    (long long)run, (long long)(5 + run), (long long)run, (long long)run,
+                    (long long)run);
+        exec(&e, sql.buf);
+        ia_buf_release(&sql);
+    }
+    /* Run 2: no leavers file, no roster. */
+    assert_int_equal(analyse(&e, 2, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_non_null(strstr(sum.not_checked, "leaver-present, leaver-trusted-by-role"));
+    assert_non_null(strstr(sum.not_checked, "no leavers file"));
+    assert_non_null(strstr(sum.not_checked, "user-not-in-roster (no roster file"));
+    s = query1(&e, "SELECT group_concat(json_extract(j.value, '$.rule'), ' ') FROM analyses a, "
+                   "json_each(a.not_checked) j WHERE a.run_id = :run", 2);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "leaver-present"));
+    assert_non_null(strstr(s, "user-not-in-roster"));
+    free(s);
+    assert_int_equal(ia_analyse_diff(e.db, 1, 2, &d, &err), IA_OK);
+    assert_int_equal(d.n_resolved, 0);
+    assert_int_equal(d.n_not_checked, 1);
+    size_t k = 0;
+    while (k < d.n_entries && strcmp(d.entries[k].rule_id, "leaver-present") != 0)
+        k++;
+    assert_true(k < d.n_entries);
+    assert_int_equal(d.entries[k].kind, IA_DIFF_NOT_CHECKED);
+    ia_diff_release(&d);
+    /* Run 3: the file is back. The finding persists from run 1, first seen kept. */
+    assert_int_equal(analyse(&e, 3, leavers, "email\nb@x.gov.uk\n", NULL, &sum, &err), IA_OK);
+    s = query1(&e, "SELECT status || ' ' || first_seen FROM findings WHERE run_id = :run AND "
+                   "rule_id = 'leaver-present'", 3);
+    assert_string_equal(s, "persisting 2026-11-26");
+    free(s);
+    assert_int_equal(ia_analyse_diff(e.db, 2, 3, &d, &err), IA_OK);
+    assert_int_equal(d.n_resolved, 0);
+    ia_diff_release(&d);
+    env_close(&e);
+}
+
 static void
 test_run_selection(void **state)
 {
@@ -1329,6 +1400,7 @@ main(void)
         cmocka_unit_test(test_history_and_diff),
         cmocka_unit_test(test_partial_runs),
         cmocka_unit_test(test_run_selection),
+        cmocka_unit_test(test_not_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
