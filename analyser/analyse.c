@@ -778,6 +778,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     if (paths && paths->leavers &&
         (rc = ia_people_load(paths->leavers, 1, &ctx.leavers, warnings, err)) != IA_OK)
         goto out;
+    ctx.leavers_path = paths ? paths->leavers : NULL;
     if (paths && paths->roster) {
         if ((rc = ia_people_load(paths->roster, 0, &ctx.roster, warnings, err)) != IA_OK)
             goto out;

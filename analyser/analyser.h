@@ -55,7 +55,8 @@ struct ia_analyse_summary {
     size_t by_severity[IA_SEV_COUNT];      /* unsuppressed findings per severity */
     size_t n_new, n_persisting;            /* unsuppressed, by status */
     size_t n_suppressed;
-    size_t n_input_warnings;               /* malformed leaver/roster rows skipped */
+    size_t n_input_warnings;               /* input warnings recorded (none since rows that
+                                              cannot be read are errors) */
     int worst;                             /* worst unsuppressed severity, or -1 when none */
     /* Rules not evaluated for want of an input, "rule (reason); ..." ("" when every rule
      * ran): also in analyses.not_checked, the workbook's Summary and `diff`. */
@@ -68,9 +69,8 @@ struct ia_analyse_summary {
  * findings, and the analyses row (with input warnings as a JSON array). first_seen and status
  * come from the most recent earlier analysed run, matched by fingerprint; for a rule that run
  * did not evaluate (summary->not_checked), from the latest earlier run that did.
- * Malformed leaver/roster rows are logged on stderr (one line each) and recorded, not fatal.
  * Returns IA_OK and fills *summary; IA_ERR_CONFIG for an unreadable or invalid leavers,
- * roster or exceptions file (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
+ * roster or exceptions file, a leaver/roster row included (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
  * run does not exist or is not analysable; IA_ERR_DB on a database failure (nothing written).
  */
 enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,

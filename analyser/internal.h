@@ -30,10 +30,12 @@ struct ia_people {
 
 /*
  * Read a leavers CSV (with_date 1: header with email or username, and leaving_date) or a
- * roster CSV (with_date 0: header with email or username). Malformed rows are skipped and
- * described, one "FILE:LINE: problem" line each, into warnings (a JSON array; appended) and on
- * stderr. *out is caller's storage (ia_people_release). IA_ERR_CONFIG for a missing file or
- * header column.
+ * roster CSV (with_date 0: header with email or username), as spreadsheets export them: ','
+ * ';' or TAB between fields (sniffed from the header), header names matched ignoring case,
+ * spaces, '_' and '-' (with a few aliases: docs/rules.md), dates ISO YYYY-MM-DD or day-first
+ * D/M/YYYY. *out is caller's storage (ia_people_release). IA_ERR_CONFIG, "FILE:LINE: problem;
+ * fix (header found: ...)", for a missing file or header column and for any row that cannot
+ * be read (no id, a date that is neither form): a row is never skipped. warnings is unused.
  */
 enum ia_code ia_people_load(const char *path, int with_date, struct ia_people *out,
                             json_t *warnings, struct ia_err *err);
@@ -114,6 +116,7 @@ struct ia_an_ctx {
     struct ia_an_trust *trusts; /* every trust row of the run, by (account, role, stmt) */
     size_t n_trusts;
     struct ia_people leavers;
+    const char *leavers_path; /* borrowed; NULL when no leavers file was given */
     int have_roster;
     struct ia_people roster;
     struct ia_an_finding *findings;

@@ -37,6 +37,7 @@ people(struct ia_an_ctx *ctx, struct ia_err *err)
     struct ia_db_stmt *st;
     int r;
     long stale = ctx->rules->stale_days;
+    size_t n_users = 0, n_matched = 0;
 
     if (!ctx->base)
         return IA_OK;
@@ -65,6 +66,8 @@ people(struct ia_an_ctx *ctx, struct ia_err *err)
                             d_key >= 0 ? json_integer(d_key) : json_null());
 
         const struct ia_leaver *lv = ia_people_find(&ctx->leavers, name);
+        n_users++;
+        n_matched += lv != NULL;
         /* A leaving date has passed once it is before today: people work their last day. */
         if (lv && strcmp(lv->date, ctx->today) < 0) {
             json_t *ev = json_deep_copy(creds);
@@ -109,7 +112,25 @@ people(struct ia_an_ctx *ctx, struct ia_err *err)
         json_decref(creds);
     }
     ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    if (r < 0)
+        return IA_ERR_DB;
+    /*
+     * Leavers named, none of them a user: the wrong column (a display name, an HR id) or
+     * the wrong file reads as "no leaver has access" (issue 19.6). Only when the base
+     * account was read: an empty snapshot matches nobody for another reason.
+     */
+    if (ctx->leavers.n && n_users && !n_matched && ctx->base_ok) {
+        json_t *ev = json_pack("{s:o, s:I, s:I, s:s}", "leavers_file",
+                               ia_an_jstr(ctx->leavers_path), "leavers", (json_int_t)ctx->leavers.n,
+                               "base_account_users", (json_int_t)n_users, "first_leaver",
+                               ctx->leavers.items[0].id);
+        ia_an_emit(ctx, "leavers-matched-nobody", IA_SEV_MEDIUM, ctx->base,
+                   "iam-audit:leavers-file", NULL, ev,
+                   "leavers file matched nobody: none of its %zu leavers is a user of the base "
+                   "account (%zu users); check the column holds the IAM user names or e-mails",
+                   ctx->leavers.n, n_users);
+    }
+    return IA_OK;
 }
 
 static enum ia_code

@@ -29,6 +29,8 @@ static const struct ia_rule s_rules[] = {
       "role whose trust policy still names a leaver" },
     { "user-not-in-roster", IA_SEV_MEDIUM, "leavers",
       "base-account user in neither the roster nor the leavers file" },
+    { "leavers-matched-nobody", IA_SEV_MEDIUM, "leavers",
+      "leavers file names nobody who has a user in the base account: check its column" },
     { "user-inactive", IA_SEV_MEDIUM, "leavers",
       "user with no password or key use for stale_days" },
     { "access-key-unused", IA_SEV_MEDIUM, "leavers", "active access key unused for stale_days" },

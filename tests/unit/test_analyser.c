@@ -414,6 +414,18 @@ static const struct rcase s_cases[] = {
       .sql = USER(BASE, "jdoe", Q(OLD), "1", Q(RECENT), "1"),
       .leavers = "username,leaving_date,team\njdoe,2026-10-01,x\n",
       .expect = "critical " UARN("jdoe") " jdoe\n" },
+    /* ---- leavers-matched-nobody (issue 19.6) ---- */
+    { .name = "a leavers file with no leaver in it", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\n", .expect = "" },
+    { .name = "leavers file of display names matches nobody", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "username,leaving_date\nJane Doe,2026-11-01\n",
+      .expect = "medium iam-audit:leavers-file -\n" },
+    { .name = "one leaver matched", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\nb@x.gov.uk,2026-11-01\na@x.gov.uk,2027-01-01\n",
+      .expect = "" },
     /* ---- leaver-trusted-by-role ---- */
     { .name = "role trusts leaver (two statements: one finding)",
       .rule = "leaver-trusted-by-role",
@@ -1057,65 +1069,142 @@ test_exception_file_errors(void **state)
 
 /* ---- leavers and roster files -------------------------------------------------------------- */
 
+/* Load text as a leavers (with_date) or roster file; the error message (or "") into msg. */
+static enum ia_code
+load_people(struct env *e, const char *text, int with_date, struct ia_people *p, char *msg,
+            size_t size)
+{
+    struct ia_buf path = IA_BUF_INIT;
+    struct ia_err err;
+    write_file(e, with_date ? "leavers.csv" : "roster.csv", text, &path);
+    ia_err_clear(&err);
+    memset(p, 0, sizeof(*p));
+    enum ia_code rc = ia_people_load(path.buf, with_date, p, NULL, &err);
+    snprintf(msg, size, "%s", rc == IA_OK ? "" : err.msg);
+    ia_buf_release(&path);
+    return rc;
+}
+
 static void
 test_leavers_csv(void **state)
 {
     (void)state;
     struct env e;
     struct ia_people p = { 0 };
-    struct ia_err err;
-    struct ia_buf path = IA_BUF_INIT;
-    json_t *w = json_array();
+    char msg[1024];
     env_open(&e);
-    write_file(&e, "leavers.csv",
-               "\xEF\xBB\xBF" "Name, Email ,leaving_date\r\n"
-               "\"Doe, Jane\",\" Jane.Doe@X.gov.uk \",2026-10-01\r\n"
-               "\r\n"
-               "Bob,bob@x.gov.uk,31/10/2026\r\n"
-               ",,\r\n"
-               "Al,al@x.gov.uk,2026-02-30\r\n"
-               "No mail,,2026-01-01\r\n"
-               "Sam,sam@x.gov.uk,2026-11-02\r\n",
-               &path);
-    ia_err_clear(&err);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_OK);
+    assert_int_equal(load_people(&e,
+                                 "\xEF\xBB\xBF" "Name, Email ,leaving_date\r\n"
+                                 "\"Doe, Jane\",\" Jane.Doe@X.gov.uk \",2026-10-01\r\n"
+                                 "\r\n"
+                                 ",,\r\n"
+                                 "Sam,sam@x.gov.uk,2026-11-02\r\n",
+                                 1, &p, msg, sizeof(msg)),
+                     IA_OK);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.items[0].id, "jane.doe@x.gov.uk");
     assert_string_equal(p.items[0].date, "2026-10-01");
     assert_int_equal(p.items[0].line, 2);
     assert_string_equal(p.items[1].id, "sam@x.gov.uk");
-    assert_int_equal(p.items[1].line, 8);
+    assert_int_equal(p.items[1].line, 5);
     assert_non_null(ia_people_find(&p, "JANE.doe@x.gov.uk "));
-    assert_null(ia_people_find(&p, "bob@x.gov.uk"));
-    assert_int_equal(json_array_size(w), 3);
-    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "leavers.csv:4: "));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "31/10/2026"));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "leavers.csv:6: "));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 2)), "leavers.csv:7: no email"));
     ia_people_release(&p);
 
-    /* A header without leaving_date is a configuration error naming the file. */
-    write_file(&e, "leavers.csv", "email,date\na@x.gov.uk,2026-01-01\n", &path);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
-    assert_non_null(strstr(err.msg, "leavers.csv:1: "));
-    assert_non_null(strstr(err.msg, "leaving_date"));
+    /* Issue 12.8: a row that cannot be read is an error naming its line, never skipped. */
+    assert_int_equal(load_people(&e, "email,leaving_date\nb@x.gov.uk,2026-10-01\n"
+                                     "a@x.gov.uk,19-10-2026\n", 1, &p, msg, sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:3: leaving date '19-10-2026' for a@x.gov.uk"));
+    assert_non_null(strstr(msg, "YYYY-MM-DD or DD/MM/YYYY"));
+    assert_non_null(strstr(msg, "header found: email,leaving_date"));
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,2026-02-30\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: "));
+    /* Month first is not read as a date: 10/19/2026 has no 19th month. */
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,10/19/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,tomorrow\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_int_equal(load_people(&e, "name,email,leaving_date\nNo mail,,2026-01-01\n", 1, &p,
+                                 msg, sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: this row has no email or username"));
+    assert_int_equal(load_people(&e, "email\na@x.gov.uk\n,\nb,c\n", 0, &p, msg, sizeof(msg)),
+                     IA_OK); /* a blank row (",") is not a row */
+    assert_int_equal(p.n, 2);
+    ia_people_release(&p);
+
+    /* A header without leaving_date names the file, line, and the header found. */
+    assert_int_equal(load_people(&e, "email,date\na@x.gov.uk,2026-01-01\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:1: "));
+    assert_non_null(strstr(msg, "leaving_date"));
+    assert_non_null(strstr(msg, "found: email,date"));
     /* A roster needs only email. */
-    write_file(&e, "roster.csv", "email\nA@x.gov.uk\n\n b@x.gov.uk\n", &path);
-    assert_int_equal(ia_people_load(path.buf, 0, &p, w, &err), IA_OK);
+    assert_int_equal(load_people(&e, "email\nA@x.gov.uk\n\n b@x.gov.uk\n", 0, &p, msg,
+                                 sizeof(msg)),
+                     IA_OK);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.items[1].id, "b@x.gov.uk");
     ia_people_release(&p);
     /* Missing file. */
+    struct ia_buf path = IA_BUF_INIT;
+    struct ia_err err;
     path_in(&e, "nope.csv", &path);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
-
-    json_decref(w);
+    assert_int_equal(ia_people_load(path.buf, 1, &p, NULL, &err), IA_ERR_CONFIG);
     ia_buf_release(&path);
     env_close(&e);
 }
 
+/* Issue 19.6: leavers files as Excel exports them (UK locale). */
 static void
-test_input_warnings_recorded(void **state)
+test_leavers_excel(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_people p = { 0 };
+    char msg[1024];
+    static const char *const files[] = {
+        /* semicolons, spaced and capitalised headers, day-first dates */
+        "Username;Leaving Date;Team\r\njane.doe;01/11/2026;paas\r\nbob;2/3/2026;notify\r\n",
+        /* tabs, underscores, upper case */
+        "NAME\tUSER_NAME\tLEAVING_DATE\nJane\tjane.doe\t2026-11-01\nBob\tbob\t02/03/2026\n",
+        /* commas with quoted names that hold semicolons, and aliases */
+        "\"Full name; known as\",Login,Date Left\n\"Doe; Jane\",jane.doe,01/11/2026\n"
+        "\"Bob; B\",bob,2026-03-02\n",
+    };
+    env_open(&e);
+    for (size_t i = 0; i < IA_ARRAY_LEN(files); i++) {
+        if (load_people(&e, files[i], 1, &p, msg, sizeof(msg)) != IA_OK)
+            fail_msg("file %zu: %s", i, msg);
+        assert_int_equal(p.n, 2);
+        const struct ia_leaver *j = ia_people_find(&p, "Jane.Doe"), *b = ia_people_find(&p, "bob");
+        assert_non_null(j);
+        assert_non_null(b);
+        assert_string_equal(j->date, "2026-11-01");
+        assert_string_equal(b->date, "2026-03-02");
+        ia_people_release(&p);
+    }
+    /* The semicolon file's header error shows the header as found. */
+    assert_int_equal(load_people(&e, "Name;Left on\nJane;01/11/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "found: Name;Left on"));
+    /* Every leaver's row unreadable (US dates) is an error, exit 78 in the CLI. */
+    assert_int_equal(load_people(&e, "Username;Leaving Date\njane;11/30/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: leaving date '11/30/2026'"));
+    assert_non_null(strstr(msg, "header found: Username;Leaving Date"));
+    env_close(&e);
+}
+
+static void
+test_input_errors_stop_analysis(void **state)
 {
     (void)state;
     struct env e;
@@ -1124,11 +1213,11 @@ test_input_warnings_recorded(void **state)
     env_open(&e);
     assert_int_equal(analyse(&e, 0, "email,leaving_date\nx@x.gov.uk,tomorrow\n", NULL, NULL,
                              &sum, &err),
-                     IA_OK);
-    assert_int_equal(sum.n_input_warnings, 1);
-    char *w = query1(&e, "SELECT input_warnings FROM analyses WHERE run_id = :run", 1);
-    assert_non_null(w);
-    assert_non_null(strstr(w, "leavers.csv:2: leaving_date 'tomorrow'"));
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "leavers.csv:2: leaving date 'tomorrow'"));
+    /* Nothing was written. */
+    char *w = query1(&e, "SELECT COUNT(*) FROM analyses WHERE run_id = :run", 1);
+    assert_string_equal(w, "0");
     free(w);
     env_close(&e);
 }
@@ -1370,7 +1459,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 28);
+    assert_int_equal(n, 29);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
@@ -1395,7 +1484,8 @@ main(void)
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_leavers_csv),
-        cmocka_unit_test(test_input_warnings_recorded),
+        cmocka_unit_test(test_leavers_excel),
+        cmocka_unit_test(test_input_errors_stop_analysis),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_history_and_diff),
         cmocka_unit_test(test_partial_runs),
