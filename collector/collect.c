@@ -1569,6 +1569,18 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
              res->failed == 0 ? "complete" : res->failed < res->accounts ? "partial" : "failed");
     if ((r = ia_db_begin(rc->db, err)) != IA_OK)
         return r;
+    /* Some accounts only (--account): the others come forward from the latest run, in this
+     * transaction, so the run is the whole estate the moment it is complete (sql/carry.c). */
+    if (rc->opts->only_accounts && rc->opts->only_accounts[0] && res->failed < res->accounts) {
+        struct ia_db_carried c;
+        if ((r = ia_db_carry_forward(rc->db, rc->run_id, &c, err)) != IA_OK)
+            goto fail;
+        res->carried = c.accounts;
+        res->carried_failed = c.failed;
+        res->carried_from = c.from_run;
+        if (c.failed)
+            snprintf(res->status, sizeof(res->status), "partial");
+    }
     for (size_t i = 0; i < rc->n_mp; i++) {
         struct ia_db_stmt *mp;
         if ((r = ia_db_prepare(rc->db, "managed_policy_insert", &mp, err)) != IA_OK)
@@ -1587,7 +1599,7 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
     ia_db_bind_int(st, ":run_id", rc->run_id);
     ia_db_bind_text(st, ":finished_at", now);
     ia_db_bind_text(st, ":status", res->status);
-    ia_db_bind_int(st, ":accounts_failed", res->failed);
+    ia_db_bind_int(st, ":accounts_failed", res->failed + res->carried_failed);
     ia_db_bind_int(st, ":api_calls", res->calls);
     ia_db_bind_int(st, ":retries", res->retries);
     ia_db_bind_int(st, ":throttles", res->throttles);

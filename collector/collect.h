@@ -30,6 +30,10 @@ struct ia_collect_result {
     int accounts;
     int failed;
     long calls, retries, throttles;
+    /* --account: accounts carried forward from run carried_from (0: none), of which
+     * carried_failed had failed there (the run is then partial). */
+    int carried, carried_failed;
+    int64_t carried_from;
 };
 
 /*

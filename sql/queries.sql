@@ -155,6 +155,12 @@ SELECT group_concat(rule, ', '), reason FROM (
     WHERE a.run_id = :run_id AND (:team IS NULL OR :team IS NOT NULL))
 GROUP BY reason ORDER BY min(rule);
 
+-- name: report_carried
+-- Accounts whose data was carried forward from an earlier run (`collect --account`): how old.
+SELECT account_id, name, data_run_id, collected_at FROM accounts
+WHERE run_id = :run_id AND data_run_id IS NOT NULL AND (:team IS NULL OR team = :team)
+ORDER BY account_id;
+
 -- name: report_findings
 SELECT f.rule_id, f.severity, f.account_id, acc.name, acc.team, f.resource_arn, f.principal,
        f.title, f.first_seen, f.status, f.suppressed_by, f.evidence
@@ -477,3 +483,11 @@ WHERE an.run_id < :run_id
                   WHERE json_extract(j.value, '$.rule') = :rule_id)
   AND (:account_id IS NULL OR EXISTS (SELECT 1 FROM accounts ac WHERE ac.run_id = an.run_id
                                       AND ac.account_id = :account_id AND ac.status = 'ok'));
+
+-- name: carry_source_run
+-- The run a partial collect (`collect --account`) carries the other accounts from.
+SELECT MAX(id) FROM runs WHERE id < :run_id AND status IN ('complete', 'partial');
+
+-- name: carry_counts
+SELECT count(*), COALESCE(sum(status = 'failed'), 0) FROM accounts
+WHERE run_id = :run_id AND data_run_id IS NOT NULL;

@@ -80,6 +80,9 @@ def make_db(path, src):
               " error_message) VALUES (?,?,?,?,?,?,?)",
               (run, acc, name, team, status, "AccessDenied" if status == "failed" else None,
                "cannot assume the audit role" if status == "failed" else None))
+    # beta's data in run 2 was carried forward from run 1 (collect --account, issue 19.3).
+    q("UPDATE accounts SET data_run_id = 1, collected_at = '2026-11-20T02:03:04Z' WHERE run_id = 2"
+      " AND account_id = ?", (BETA,))
     users = [(HYPER, 0, 0), (CMD, 1, 0), (ALICE, 1, 1), ("_x003D_", 0, 0)]
     for name, pw, mfa in users:
         q("INSERT INTO users (run_id, account_id, user_name, user_id, arn, created_at,"
@@ -277,6 +280,9 @@ def test_xlsx(book, n_findings):
     check(facts["Compared with run"][1] == 1, "Summary: previous run")
     check(facts["New since that run"][1] == n_findings - 1, "Summary: new")
     check(facts["Resolved since that run"][1] == 1, "Summary: resolved (not-checked excluded)")
+    check(facts.get("Data carried forward") and facts["Data carried forward"][1] ==
+          f"{BETA} (beta-dev): data of run 1, read 2026-11-20T02:03:04Z",
+          f"Summary: a carried account's data age {facts.get('Data carried forward')}")
     check(facts.get("NOT CHECKED") and "user-not-in-roster: no roster file" in
           facts["NOT CHECKED"][1], f"Summary: rules not checked {facts.get('NOT CHECKED')}")
     check(facts["critical"][1] == 2 and facts["high"][1] == 4 and facts["medium"][1] == 0,
