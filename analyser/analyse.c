@@ -32,6 +32,11 @@ ia_an_emit(struct ia_an_ctx *ctx, const char *rule_id, enum ia_severity sev, con
     if (!rule)
         IA_BUG("rule '%s' is not in the rule table", rule_id);
     IA_ASSERT(resource);
+    /* iam-audit's own role and runner are not people (issue 19.1): see own.c. */
+    if (ia_an_own_exempt(ctx, rule_id, resource)) {
+        json_decref(evidence);
+        return;
+    }
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
@@ -790,7 +795,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
 
     not_checked = not_checked_rules(paths);
     enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
-        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust,
+        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust, ia_rules_own,
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
         if ((rc = families[i](&ctx, err)) != IA_OK) {

@@ -32,7 +32,7 @@ int ia_severity_parse(const char *name, enum ia_severity *out);
 struct ia_rule {
     const char *id;           /* stable id, e.g. "trust-no-mfa" */
     enum ia_severity severity; /* default severity; a rule may lower or raise it per finding */
-    const char *family;       /* "mfa", "leavers", "roles", "trust", "exceptions" */
+    const char *family;       /* "mfa", "leavers", "roles", "trust", "own", "exceptions" */
     const char *title;        /* one line */
 };
 

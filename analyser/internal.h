@@ -156,10 +156,33 @@ const char *ia_an_arn_name(const char *arn);
 /* Whether a role path marks a service-linked role ("/aws-service-role/..."). */
 int ia_an_service_linked(const char *path);
 
+/* ---- iam-audit's own identities (own.c) ----------------------------------------------------- */
+
+enum ia_own_kind {
+    IA_OWN_NONE = 0,
+    IA_OWN_AUDIT_ROLE, /* [audit] role_name in any account, base_role_arn, an account's
+                          role_arn, [organization] role_arn */
+    IA_OWN_RUNNER,     /* [audit] runner: the user or role that assumes the audit roles */
+};
+
+/*
+ * THE decision whether a user or role ARN (path allowed) is iam-audit's own, from the
+ * configuration alone; rules ask here rather than deciding for themselves.
+ */
+enum ia_own_kind ia_an_own(const struct ia_an_ctx *ctx, const char *arn);
+/*
+ * Whether a finding of rule_id on resource treats iam-audit's own role as a human role or
+ * its runner as a person (trust-no-mfa, role-unused, user-no-mfa...): ia_an_emit drops it;
+ * ia_rules_own checks least privilege instead.
+ */
+int ia_an_own_exempt(const struct ia_an_ctx *ctx, const char *rule_id, const char *resource);
+
 /* The rule families. Each returns IA_OK or IA_ERR_DB with err set. */
 enum ia_code ia_rules_mfa(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_leavers(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_trust(struct ia_an_ctx *ctx, struct ia_err *err);
+/* audit-role-broader, audit-runner-broader (own.c). */
+enum ia_code ia_rules_own(struct ia_an_ctx *ctx, struct ia_err *err);
 
 #endif

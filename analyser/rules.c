@@ -60,6 +60,10 @@ static const struct ia_rule s_rules[] = {
     { "readonly-role-side-effects", IA_SEV_HIGH, "roles",
       "read-only role whose policies allow writes or reading secrets" },
     /* Exceptions */
+    { "audit-role-broader", IA_SEV_HIGH, "own",
+      "iam-audit's own audit role allows more than docs/permissions.md (policy or trust)" },
+    { "audit-runner-broader", IA_SEV_HIGH, "own",
+      "the identity that runs iam-audit can do more than assume the audit roles" },
     { "exception-expired", IA_SEV_MEDIUM, "exceptions",
       "exception past its expiry date: it no longer suppresses anything" },
     { "exception-unused", IA_SEV_LOW, "exceptions", "exception that matched no finding" },

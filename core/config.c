@@ -93,7 +93,7 @@ ia_config_release(struct ia_config *c)
     char **strs[] = { &c->path, &c->database, &c->base_account, &c->base_name, &c->role_name,
                       &c->base_role_arn, &c->external_id, &c->profile, &c->region,
                       &c->session_name, &c->leavers, &c->roster, &c->exceptions, &c->reports,
-                      &c->ca_bundle, &c->on_failure, &c->org_role_arn, &c->org_external_id,
+                      &c->ca_bundle, &c->on_failure, &c->runner, &c->org_role_arn, &c->org_external_id,
                       &c->rules.bootstrap_role_pattern, &c->rules.readonly_role_pattern,
                       &c->rules.required_group, &c->rules.admin_role_pattern };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
@@ -144,6 +144,24 @@ ia_config_valid_role_arn(const char *s)
                s[n + 18] != '\0';
     }
     return 0;
+}
+
+int
+ia_config_valid_principal_arn(const char *s)
+{
+    if (ia_config_valid_role_arn(s))
+        return 1;
+    /* The same shape with :user/ instead of :role/. */
+    const char *u = strstr(s, ":user/");
+    if (!u || !u[6] || strchr(s, ' '))
+        return 0;
+    struct ia_buf b = IA_BUF_INIT;
+    ia_buf_add(&b, s, (size_t)(u - s));
+    ia_buf_addstr(&b, ":role/");
+    ia_buf_addstr(&b, u + 6);
+    int ok = ia_config_valid_role_arn(b.buf);
+    ia_buf_release(&b);
+    return ok;
 }
 
 static int
@@ -250,6 +268,12 @@ audit_key(struct parse_state *st, const char *k, const char *v)
         if (!check_role_arn(st, "[audit] base_role_arn", v))
             return 0;
         setstr(&c->base_role_arn, v);
+    } else if (!strcmp(k, "runner")) {
+        if (!ia_config_valid_principal_arn(v))
+            return fail(st, "[audit] runner '%s' is not a user or role ARN like "
+                        "arn:aws:iam::123456789012:user/iam-audit (the identity that runs the "
+                        "job; docs/permissions.md)", v);
+        setstr(&c->runner, v);
     } else if (!strcmp(k, "concurrency")) {
         return parse_int(st, "[audit] concurrency", v, 1, 64, &c->concurrency);
     } else if (!strcmp(k, "keep_days")) {
@@ -265,7 +289,7 @@ audit_key(struct parse_state *st, const char *k, const char *v)
                     "unknown key '%s' in [audit]; known keys: database, base_account, base_name, "
                     "base_role_arn, role_name, external_id, concurrency, profile, region, "
                     "session_name, leavers, roster, exceptions, reports, keep_days, max_attempts, "
-                    "retry_base_ms, request_timeout_s, ca_bundle, on_failure",
+                    "retry_base_ms, request_timeout_s, ca_bundle, on_failure, runner",
                     k);
     }
     return 1;

@@ -491,3 +491,21 @@ SELECT MAX(id) FROM runs WHERE id < :run_id AND status IN ('complete', 'partial'
 -- name: carry_counts
 SELECT count(*), COALESCE(sum(status = 'failed'), 0) FROM accounts
 WHERE run_id = :run_id AND data_run_id IS NOT NULL;
+
+-- name: own_roles
+-- Roles and users that may be iam-audit's own (analyser/own.c decides from the config).
+SELECT account_id, arn, role_name, 0 FROM roles WHERE run_id = :run_id ORDER BY account_id, arn;
+
+-- name: own_users
+SELECT account_id, arn, user_name, password_enabled FROM users WHERE run_id = :run_id
+ORDER BY account_id, arn;
+
+-- name: own_policies
+-- The policies of one user (its groups' included) or role.
+SELECT kind, policy_name, policy_arn, document FROM principal_policies
+WHERE run_id = :run_id AND account_id = :account_id
+  AND ((principal_kind = :kind AND principal_name = :name)
+       OR (:kind = 'user' AND principal_kind = 'group' AND principal_name IN
+           (SELECT group_name FROM group_members WHERE run_id = :run_id
+            AND account_id = :account_id AND user_name = :name)))
+ORDER BY principal_kind, kind, policy_name;

@@ -175,10 +175,17 @@ GROUP_ASSUME = {"Version": V, "Statement": [{
 # would name arn:aws:iam::*:role/iam-audit.
 AUDIT_USER_POLICY = {"Version": V, "Statement": [{
     "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:GetCallerIdentity"], "Resource": "*"}]}
+# docs/permissions.md's least-privilege policy, action for action (collect fails in moto,
+# which evaluates identity policies, if the documented list misses a call).
 AUDIT_ROLE_POLICY = {"Version": V, "Statement": [{
     "Sid": "ReadIam", "Effect": "Allow", "Resource": "*",
-    "Action": ["iam:Get*", "iam:List*", "iam:GenerateCredentialReport",
-               "organizations:ListAccounts", "sts:GetCallerIdentity"]}]}
+    "Action": ["iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:ListAccountAliases",
+               "iam:GetAccountPasswordPolicy", "iam:GenerateCredentialReport",
+               "iam:GetCredentialReport", "iam:ListVirtualMFADevices", "iam:ListMFADevices",
+               "iam:ListAccessKeys", "iam:GetPolicy", "iam:GetPolicyVersion"]}]}
+# The base account's audit role doubles as the organization reader in test_run.py.
+ORG_READ_POLICY = {"Version": V, "Statement": [{
+    "Effect": "Allow", "Action": "organizations:ListAccounts", "Resource": "*"}]}
 
 STANDARD_POLICIES = {"gds-full-admin": FULL_ADMIN, "gds-view-only": VIEW_ONLY,
                      "gds-trusted-user": TRUSTED_USER}
@@ -240,14 +247,17 @@ def add_audit(spec):
                      Expect("user-not-in-roster", incidental=True, exception="audit-user",
                             note="service user, not in the people roster")])
     spec.base.users.insert(0, audit)
+    # The audit role is iam-audit's own (issue 19.1): no trust-no-mfa or
+    # role-name-nonstandard; checked against docs/permissions.md instead.
     for acct in spec.all_accounts():
-        acct.roles.insert(0, Role(AUDIT_ROLE, audit_trust(base),
-                                  inline={"iam-audit-read": AUDIT_ROLE_POLICY}, expect=[
-                                      Expect("trust-no-mfa",
-                                             principal=user_arn(base, AUDIT_USER, AUDIT_USER_PATH),
-                                             incidental=True, exception="audit-role",
-                                             note="the nightly audit job assumes this role "
-                                                  "without MFA by design")]))
+        inline = {"iam-audit-read": AUDIT_ROLE_POLICY}
+        expect = []
+        if acct.base:
+            inline["org-read"] = ORG_READ_POLICY
+            expect = [Expect("audit-role-broader", severity="high",
+                             note="organizations:ListAccounts without [organization] role_arn: "
+                                  "more than docs/permissions.md")]
+        acct.roles.insert(0, Role(AUDIT_ROLE, audit_trust(base), inline=inline, expect=expect))
 
 
 def team_roles(acct, base, admins, trusted, readers, admin_trust=None, readonly=None,
@@ -683,11 +693,10 @@ def derive(spec):
             # Bootstrap roles have their own rule (bootstrap-role-present), so their names
             # are not also reported as nonstandard.
             if human_assumable(role) and not glob_match("*bootstrap*", role.name) and \
+                    role.name != AUDIT_ROLE and \
                     not any(glob_match(p, role.name) for p in HUMAN_ROLE_PATTERNS):
-                incidental = role.name == AUDIT_ROLE
                 role.expect.append(Expect(
-                    "role-name-nonstandard", severity="info", incidental=incidental,
-                    exception="audit-role" if incidental else None,
+                    "role-name-nonstandard", severity="info",
                     note="assumable by people, name fits none of human_role_patterns"))
             for st in statements(role.trust):
                 if st.get("Effect") != "Allow":
@@ -1183,12 +1192,7 @@ def write_outputs(args, spec, b, audit_key, auth, started, finished, seconds, pp
 
     with open(files["exceptions"], "w") as f:
         f.write("; Accepted risks for the test estate: the audit machinery itself.\n"
-                "[exception audit-role]\n"
-                "rule = trust-no-mfa, role-name-nonstandard\n"
-                f"resource = arn:aws:iam::*:role/{AUDIT_ROLE}\n"
-                "reason = the nightly audit job assumes this role without MFA by design\n"
-                "owner = security-team@example.gov.uk\nticket = SEC-1234\nexpires = 2099-12-31\n"
-                "\n[exception audit-user]\n"
+                "[exception audit-user]\n"
                 "rule = user-no-mfa, user-name-not-email, user-not-in-group, user-not-in-roster\n"
                 f"resource = {user_arn(B, AUDIT_USER, AUDIT_USER_PATH)}\n"
                 "reason = service user for the audit job; keys only, rotated by the job\n"

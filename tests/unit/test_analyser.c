@@ -261,6 +261,12 @@ cfg_min15(struct ia_config *c)
     c->rules.min_password_length = 15;
 }
 
+static void
+cfg_runner(struct ia_config *c)
+{
+    c->runner = ia_xstrdup("arn:aws:iam::" BASE ":user/iam-audit-runner");
+}
+
 struct rcase {
     const char *name;
     const char *rule;
@@ -414,6 +420,61 @@ static const struct rcase s_cases[] = {
       .sql = USER(BASE, "jdoe", Q(OLD), "1", Q(RECENT), "1"),
       .leavers = "username,leaving_date,team\njdoe,2026-10-01,x\n",
       .expect = "critical " UARN("jdoe") " jdoe\n" },
+    /* ---- iam-audit's own role and runner (issue 19.1) ---- */
+#define RUNNER "arn:aws:iam::" BASE ":user/iam-audit-runner"
+#define AUDIT_ARN "arn:aws:iam::" TEAM ":role/iam-audit"
+#define OWN_POLICY(kind, name, doc)                                                              \
+    "INSERT INTO principal_policies (run_id, account_id, principal_kind, principal_name, kind, " \
+    "policy_name, document) VALUES (1, '" TEAM "', '" kind "', '" name "', 'inline', 'p', '" doc \
+    "');"
+#define READ_DOC                                                                                 \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["          \
+    "\"iam:GetAccountAuthorizationDetails\",\"iam:ListRoles\",\"iam:GetCredentialReport\","   \
+    "\"iam:GenerateCredentialReport\"],\"Resource\":\"*\"}]}"
+    { .name = "audit role as documented (no MFA on its trust is by design)",
+      .rule = "trust-no-mfa", .role_name = "iam-audit", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS(RUNNER), "")), .post_sql = OWN_POLICY("role", "iam-audit", READ_DOC),
+      .expect = "" },
+    { .name = "audit role as documented: not a human role", .rule = "role-name-nonstandard",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .expect = "" },
+    { .name = "audit role as documented: not broader", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .post_sql = OWN_POLICY("role", "iam-audit", READ_DOC), .expect = "" },
+    { .name = "audit role that can write", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .post_sql = OWN_POLICY("role", "iam-audit", "{\"Statement\":[{\"Effect\":\"Allow\","
+                             "\"Action\":\"iam:*\",\"Resource\":\"*\"}]}"),
+      .expect = "high " AUDIT_ARN " -\n" },
+    { .name = "audit role trusting the whole base account", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")),
+      .expect = "high " AUDIT_ARN " -\n" },
+    { .name = "another role trusting the base account without MFA is still reported",
+      .rule = "trust-no-mfa", .role_name = "iam-auditor", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .expect = "high arn:aws:iam::" TEAM ":role/iam-auditor " RUNNER "\n" },
+    { .name = "the runner is not a person", .rule = "user-no-mfa", .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 KEY(BASE, "iam-audit-runner", "AKIA1", "Active", Q(OLD), Q(RECENT)),
+      .expect = "" },
+    { .name = "runner that only assumes the audit roles", .rule = "audit-runner-broader",
+      .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 "INSERT INTO principal_policies (run_id, account_id, principal_kind, "
+                 "principal_name, kind, policy_name, document) VALUES (1, '" BASE "', 'user', "
+                 "'iam-audit-runner', 'inline', 'p', '{\"Statement\":[{\"Effect\":\"Allow\","
+                 "\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::*:role/"
+                 "iam-audit\"}]}');",
+      .expect = "" },
+    { .name = "runner that may assume any role", .rule = "audit-runner-broader",
+      .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 "INSERT INTO principal_policies (run_id, account_id, principal_kind, "
+                 "principal_name, kind, policy_name, document) VALUES (1, '" BASE "', 'user', "
+                 "'iam-audit-runner', 'inline', 'p', '{\"Statement\":[{\"Effect\":\"Allow\","
+                 "\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}]}');",
+      .expect = "high " RUNNER " -\n" },
     /* ---- leavers-matched-nobody (issue 19.6) ---- */
     { .name = "a leavers file with no leaver in it", .rule = "leavers-matched-nobody",
       .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
@@ -1459,7 +1520,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 29);
+    assert_int_equal(n, 31);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
