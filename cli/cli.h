@@ -26,6 +26,15 @@ int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 
+/*
+ * A missing database folder is a configuration mistake, not a failed run: print the fix
+ * ("iam-audit CMD: the database folder X does not exist; create it ...") and return
+ * IA_EXIT_CONFIG; IA_EXIT_OK when the folder of db_path exists.
+ */
+int ia_cli_check_db_folder(const char *cmd, const char *db_path);
+/* "FOLDER-OF-DB/reports": where reports go when [audit] reports is not set. New string. */
+char *ia_cli_reports_beside(const char *db_path);
+
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -122,6 +122,9 @@ cmd_collect(int argc, char **argv)
         goto out;
     }
     have_cfg = 1;
+    if ((rc = ia_cli_check_db_folder("collect", db ? db : cfg.database)) != IA_EXIT_OK)
+        goto out;
+    rc = IA_EXIT_FAILED;
 
     struct ia_http_options hopts = { 0, 0, 0, cfg.ca_bundle };
     chain_http = ia_http_new(&hopts);

@@ -507,7 +507,9 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
     f = fopen(path, "r");
     if (!f)
         return ia_err_set(err, errno == ENOENT ? IA_ERR_CONFIG : IA_ERR_IO,
-                          "cannot read config %s: %s (copy cron/iam-audit.conf.example to start)",
+                          "cannot read config %s: %s (start from iam-audit.conf.example, installed in "
+                          "PREFIX/share/iam-audit/examples, e.g. /usr/local/share/iam-audit/"
+                          "examples)",
                           path, strerror(errno));
     if ((rc = check_lines(path, f, err)) != IA_OK) {
         fclose(f);

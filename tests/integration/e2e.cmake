@@ -6,3 +6,8 @@ ia_moto_test(run)
 add_test(NAME integration.managed COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_managed.py $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 600)
+
+# Installed, not just built: install into a temporary prefix and run the demo from there.
+add_test(NAME integration.install COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/test_install.py ${PROJECT_BINARY_DIR})
+set_tests_properties(integration.install PROPERTIES LABELS integration TIMEOUT 600)
