@@ -82,6 +82,17 @@ def main():
         p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "x"], capture_output=True,
                            text=True)
         check(p.returncode == 64, "bad --keep-days is a usage error")
+        # A missing database folder is a configuration mistake (78, naming the fix), not a
+        # failed run (issue 19.5).
+        nodir = os.path.join(work, "nodir.conf")
+        open(nodir, "w").write("[audit]\nbase_account = 111111111111\n"
+                               f"database = {work}/missing/ia.db\n")
+        for cmd in ("run", "collect"):
+            p = subprocess.run([binary, cmd, "--config", nodir], capture_output=True, text=True)
+            check(p.returncode == 78 and f"database folder {work}/missing does not exist" in
+                  p.stderr and "install -d" in p.stderr,
+                  f"{cmd}: missing database folder is 78 with the fix ({p.returncode}: "
+                  f"{p.stderr.strip()})")
     # The man page documents every command that --help lists.
     man = open(os.path.join(ROOT, "docs", "iam-audit.1")).read()
     out = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
