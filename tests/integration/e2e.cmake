@@ -11,3 +11,6 @@ set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 6
 add_test(NAME integration.install COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_install.py ${PROJECT_BINARY_DIR})
 set_tests_properties(integration.install PROPERTIES LABELS integration TIMEOUT 600)
+
+# docs/getting-started.md followed literally against moto: a documented set-up runs clean.
+ia_moto_test(getting_started)
