@@ -146,8 +146,19 @@ run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet)
     int have_dir = loaded && cfg.reports;
     char *beside = loaded ? ia_cli_reports_beside(cfg.database) : NULL;
     ia_config_release(&cfg);
-    char *rargv[] = { "report", "--config", config, have_dir ? NULL : "--out", beside, NULL };
-    int rrc = cmd_report(have_dir || !beside ? 3 : 5, rargv);
+    char *rargv[7];
+    int rn = 0;
+    rargv[rn++] = "report";
+    rargv[rn++] = "--config";
+    rargv[rn++] = config;
+    if (quiet)
+        rargv[rn++] = "--quiet";
+    if (!have_dir && beside) {
+        rargv[rn++] = "--out";
+        rargv[rn++] = beside;
+    }
+    rargv[rn] = NULL;
+    int rrc = cmd_report(rn, rargv);
     free(beside);
     return worst(rc, rrc);
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
@@ -511,6 +512,14 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
                           "PREFIX/share/iam-audit/examples, e.g. /usr/local/share/iam-audit/"
                           "examples)",
                           path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s is a folder, not a configuration file; give the file itself, "
+                          "e.g. --config %s/iam-audit.conf",
+                          path, path);
+    }
     if ((rc = check_lines(path, f, err)) != IA_OK) {
         fclose(f);
         return rc;
@@ -549,6 +558,13 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
         return ia_err_set(err, IA_ERR_CONFIG,
                           "%s: no account to audit; set [audit] base_account, add [account NAME] "
                           "sections, or enable [organization] discover",
+                          path);
+    /* Without it every base-account rule (MFA, leavers, roster...) silently does nothing. */
+    if (!c->base_account)
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s: [audit] base_account is not set; set it to the 12-digit id of "
+                          "the account where people have their IAM users (gds-users): the "
+                          "MFA, leaver and roster rules check that account",
                           path);
     return IA_OK;
 }

@@ -390,6 +390,16 @@ def main():
     beta = test_team(os.path.join(out, "team-beta.xlsx"), "beta", [BETA])
     check(len(beta.rows("Leaver clean-up")) == 2, "team-beta: deleted leaver's role listed")
 
+    # Issue 19.9: a team workbook of a team the run no longer has is removed (not left beside
+    # tonight's as if current); other files are untouched; --quiet prints no paths.
+    for stale in ("team-delta.xlsx", "team-.xlsx.bak", "notes.txt"):
+        open(os.path.join(out, stale), "w").write("old")
+    rc, stdout, err = run(binary, "report", "--db", dbp, "--out", out, "--per-team", "--quiet")
+    left = sorted(os.listdir(out))
+    check(rc == 0 and stdout == "", f"--quiet prints no paths ({rc}: {stdout!r})")
+    check("team-delta.xlsx" not in left and "team-.xlsx.bak" in left and "notes.txt" in left and
+          "team-alpha.xlsx" in left, f"the stale team workbook alone is removed: {left}")
+
     # Same run, same bytes.
     out2 = os.path.join(tmp, "out2")
     rc, _, err = run(binary, "report", "--db", dbp, "--out", out2, "--format", "xlsx")

@@ -45,6 +45,7 @@ def main():
 
         p = run()
         check(p.returncode == 0, f"run exits 0 without --fail-on ({p.returncode}: {p.stderr[-400:]})")
+        check(p.stdout == "", f"run --quiet prints no report paths (issue 19.9): {p.stdout!r}")
         names = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
         check("findings.csv" in names and any(n.endswith(".xlsx") for n in names),
               f"run wrote the reports from the config's paths: {names}")
