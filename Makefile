@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build test demo asan asan-test valgrind clean
+.PHONY: all deps build test demo asan asan-test valgrind clean update-actions
 
 all: build
 
@@ -33,6 +33,11 @@ asan-test: asan
 valgrind: build
 	IA_WITH_VALGRIND=1 scripts/install-deps
 	ctest --test-dir $(BUILD) -L unit -T memcheck --output-on-failure
+
+# Move deps/iam-data.pin (AWS's action catalogue) to the newest version on the npm
+# registry, check its integrity and fetch it; review and commit the pin's change.
+update-actions:
+	scripts/update-actions
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo-out

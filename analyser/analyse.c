@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "analyser/internal.h"
+#include "core/actions.h"
 #include "core/clock.h"
 #include "core/glob.h"
 #include "core/log.h"
@@ -674,6 +675,12 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
     ia_db_bind_text(st, ":not_checked", nctext);
     if (ia_db_run(st, err) != IA_OK)
         goto out;
+    if (ia_db_prepare(ctx->db, "analyser_analysis_set_catalogue", &st, err) != IA_OK)
+        goto out;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":action_catalogue", ia_actions_version());
+    if (ia_db_run(st, err) != IA_OK)
+        goto out;
     for (size_t i = 0; i < ctx->n_findings; i++) {
         const struct ia_an_finding *f = &ctx->findings[i];
         char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);
@@ -795,7 +802,8 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
 
     not_checked = not_checked_rules(paths);
     enum ia_code (*const families[])(struct ia_an_ctx *, struct ia_err *) = {
-        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust, ia_rules_own,
+        ia_rules_mfa, ia_rules_leavers, ia_rules_roles, ia_rules_trust, ia_rules_catalogue,
+        ia_rules_own,
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(families); i++) {
         if ((rc = families[i](&ctx, err)) != IA_OK) {

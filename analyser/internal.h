@@ -182,6 +182,7 @@ enum ia_code ia_rules_mfa(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_leavers(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err);
 enum ia_code ia_rules_trust(struct ia_an_ctx *ctx, struct ia_err *err);
+enum ia_code ia_rules_catalogue(struct ia_an_ctx *ctx, struct ia_err *err);
 /* audit-role-broader, audit-runner-broader (own.c). */
 enum ia_code ia_rules_own(struct ia_an_ctx *ctx, struct ia_err *err);
 

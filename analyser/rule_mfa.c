@@ -101,7 +101,13 @@ users(struct ia_an_ctx *ctx, struct ia_err *err)
         if (ia_db_col_int(st, U_N_MFA) == 0 && ia_db_col_int(st, U_MFA_ACTIVE) != 1) {
             json_t *ev = user_evidence(ctx, st);
             enum ia_severity sev = IA_SEV_CRITICAL;
-            if (!password && keys == 0) {
+            /* Only a known "no password" lowers it: NULL is unknown, never "no". */
+            if (ia_db_col_is_null(st, U_PASSWORD)) {
+                json_object_set_new(ev, "password_enabled", json_null());
+                json_object_set_new(ev, "severity_reason",
+                                    json_string("whether the user has a console password is "
+                                                "unknown: treated as able to sign in"));
+            } else if (!password && keys == 0) {
                 sev = IA_SEV_LOW;
                 json_object_set_new(ev, "severity_reason",
                                     json_string("no console password and no active access key: "
@@ -162,8 +168,10 @@ devices(struct ia_an_ctx *ctx, struct ia_err *err)
         const char *acct = ia_db_col_text(st, 0), *user = ia_db_col_text(st, 1);
         const char *serial = ia_db_col_text(st, 2), *dev = ia_db_col_text(st, 3);
         const char *kind = ia_db_col_text(st, 4);
-        /* A hardware token's name is its serial number: nobody chose it. */
-        if (strcmp(acct, ctx->base) != 0 || strcmp(kind, "hardware") == 0)
+        /* A hardware token's name is its serial number: nobody chose it. Root's device is
+         * not a person's (root-no-mfa looks at it). */
+        if (strcmp(acct, ctx->base) != 0 || strcmp(kind, "hardware") == 0 ||
+            strcmp(user, "<root_account>") == 0)
             continue;
         if (strncasecmp(dev, user, strlen(user)) == 0)
             continue;
@@ -180,6 +188,30 @@ static int
 report_true(const char *v)
 {
     return v && strcasecmp(v, "true") == 0;
+}
+
+/* Root's MFA devices as listed (ListVirtualMFADevices), as a JSON array; NULL on error. */
+static json_t *
+root_devices(struct ia_an_ctx *ctx, const char *acct, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    if (ia_db_prepare(ctx->db, "analyser_root_mfa_devices", &st, err) != IA_OK)
+        return NULL;
+    json_t *out = json_array();
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":account_id", acct);
+    while ((r = ia_db_step(st, err)) == 1)
+        json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "serial_number",
+                                             ia_db_col_text(st, 0), "kind",
+                                             ia_db_col_text(st, 1), "enabled_at",
+                                             ia_an_jstr(ia_db_col_text(st, 2))));
+    ia_db_reset(st);
+    if (r < 0) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
 }
 
 static enum ia_code
@@ -203,7 +235,16 @@ roots(struct ia_an_ctx *ctx, struct ia_err *err)
                                  ia_an_jstr(ia_db_col_text(st, 5)), "access_key_2_last_used",
                                  ia_an_jstr(ia_db_col_text(st, 6)), "password_last_used",
                                  ia_an_jstr(ia_db_col_text(st, 7)));
-        if (mfa && strcasecmp(mfa, "false") == 0)
+        json_t *devs = root_devices(ctx, acct, err);
+        if (!devs) {
+            json_decref(base);
+            ia_db_reset(st);
+            return IA_ERR_DB;
+        }
+        size_t n_devs = json_array_size(devs);
+        json_object_set_new(base, "mfa_devices", devs);
+        /* The report may be hours old; an assigned device listed now is newer evidence. */
+        if (mfa && strcasecmp(mfa, "false") == 0 && n_devs == 0)
             ia_an_emit(ctx, "root-no-mfa", IA_SEV_CRITICAL, acct, arn, "<root_account>",
                        json_deep_copy(base), "root user of account %s (%s) has no MFA", acct,
                        a->name);

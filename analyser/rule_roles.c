@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analyser/internal.h"
+#include "core/actions.h"
 #include "core/glob.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -265,21 +266,81 @@ readonly(struct ia_an_ctx *ctx, const struct role *ro, struct ia_err *err)
     json_t *items = json_array();
     for (size_t i = 0; i < rep.n_items; i++) {
         const struct ia_side_effect *s = &rep.items[i];
-        json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:s, s:s, s:b}", "policy",
+        json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:b}", "policy",
                                                pd.names[s->doc_index], "statement",
                                                (json_int_t)s->statement_index, "kind",
-                                               s->kind == IA_SIDE_EFFECT_WRITE ? "write"
-                                                                               : "sensitive",
-                                               "pattern", s->pattern, "matched", s->matched,
-                                               "not_action", s->not_action));
+                                               s->kind == IA_SIDE_EFFECT_WRITE ? "side effect"
+                                                                               : "sensitive read",
+                                               "pattern", s->pattern, "action", s->matched,
+                                               "access_level", s->level, "not_action",
+                                               s->not_action));
     }
     json_t *ev = json_pack("{s:s, s:s, s:O, s:o, s:I, s:O}", "role", ro->name, "pattern",
                            ctx->rules->readonly_role_pattern, "policies", pd.list,
                            "side_effects", items, "side_effects_total",
                            (json_int_t)rep.n_total, "unread_policies", pd.unread);
+    json_object_set_new(ev, "action_catalogue", json_string(ia_actions_version()));
     ia_an_emit(ctx, "readonly-role-side-effects", IA_SEV_HIGH, ro->account, ro->arn, NULL, ev,
-               "read-only role %s allows %s (%s)", ro->name, rep.items[0].matched,
-               rep.items[0].pattern);
+               "read-only role %s allows %s (AWS access level %s%s)", ro->name,
+               rep.items[0].matched, rep.items[0].level,
+               rep.items[0].kind == IA_SIDE_EFFECT_SENSITIVE ? ", a sensitive read" : "");
+out:
+    ia_policy_side_effect_report_release(&rep);
+    policy_docs_release(&pd);
+    return rc;
+}
+
+static int
+pred_iam_admin(void *ctx, const char *action, enum ia_access_level level)
+{
+    (void)ctx;
+    (void)level;
+    return ia_action_is_iam_admin(action);
+}
+
+/*
+ * trusted-role-iam-admin: GDS's Trusted user role "can do most things in the account
+ * excluding IAM administration"; IAM administration per AWS's catalogue (core/actions.h).
+ */
+static enum ia_code
+trusted_iam_admin(struct ia_an_ctx *ctx, const struct role *ro, struct ia_err *err)
+{
+    struct policy_docs pd = { 0 };
+    struct ia_side_effect_report rep = { 0 };
+    struct ia_err perr;
+    enum ia_code rc = IA_ERR_DB;
+
+    if (role_policies(ctx, ro, 1, &pd, err) != IA_OK)
+        goto out;
+    rc = IA_OK;
+    if (pd.n == 0)
+        goto out;
+    if (ia_policy_grants((const char *const *)pd.docs, pd.n, pred_iam_admin, NULL, &rep,
+                         &perr) != IA_OK) {
+        IA_LOG_WARN("analyser", "msg=\"policy unreadable: IAM administration unknown\" role=%s "
+                    "detail=\"%s\"", ro->arn, perr.msg);
+        goto out;
+    }
+    if (rep.n_total == 0)
+        goto out;
+    json_t *items = json_array();
+    for (size_t i = 0; i < rep.n_items; i++) {
+        const struct ia_side_effect *s = &rep.items[i];
+        json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:s, s:s, s:b}", "policy",
+                                               pd.names[s->doc_index], "statement",
+                                               (json_int_t)s->statement_index, "pattern",
+                                               s->pattern, "action", s->matched, "access_level",
+                                               s->level, "not_action", s->not_action));
+    }
+    json_t *ev = json_pack("{s:s, s:s, s:O, s:o, s:I, s:O, s:s}", "role", ro->name, "pattern",
+                           ctx->rules->trusted_role_pattern, "policies", pd.list,
+                           "iam_administration", items, "iam_administration_total",
+                           (json_int_t)rep.n_total, "unread_policies", pd.unread,
+                           "action_catalogue", ia_actions_version());
+    ia_an_emit(ctx, "trusted-role-iam-admin", IA_SEV_HIGH, ro->account, ro->arn, NULL, ev,
+               "trusted-user role %s can administer IAM: %s (AWS access level %s)%s", ro->name,
+               rep.items[0].matched, rep.items[0].level,
+               rep.n_total > 1 ? " and more" : "");
 out:
     ia_policy_side_effect_report_release(&rep);
     policy_docs_release(&pd);
@@ -318,6 +379,10 @@ ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err)
             ia_glob_match(ctx->rules->readonly_role_pattern, ro->name) &&
             readonly(ctx, ro, err) != IA_OK)
             goto out;
+        if (ctx->rules->trusted_role_pattern &&
+            ia_glob_match(ctx->rules->trusted_role_pattern, ro->name) &&
+            trusted_iam_admin(ctx, ro, err) != IA_OK)
+            goto out;
         if (!ia_an_human_assumable(ctx, ro->account, ro->name))
             continue;
         long since = ia_an_days_since(ctx, ro->last_used);
@@ -330,12 +395,18 @@ ia_rules_roles(struct ia_an_ctx *ctx, struct ia_err *err)
                                    since >= 0 ? json_integer(since) : json_null(), "age_days",
                                    age >= 0 ? json_integer(age) : json_null(), "stale_days",
                                    (int)stale);
-            if (since >= 0)
+            if (since >= 0) {
                 ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
                            "role %s not used for %ld days", ro->name, since);
-            else
+            } else {
+                /* IAM keeps RoleLastUsed for 400 days only: empty is not "never". */
+                json_object_set_new(ev, "last_used",
+                                    json_string("not used within AWS's 400-day tracking "
+                                                "window"));
                 ia_an_emit(ctx, "role-unused", IA_SEV_LOW, ro->account, ro->arn, NULL, ev,
-                           "role %s never used (created %ld days ago)", ro->name, age);
+                           "role %s not used within AWS's 400-day tracking window (created "
+                           "%ld days ago)", ro->name, age);
+            }
         }
         if (!is_bootstrap && !matches_any(ro->name, ctx->rules->human_role_patterns)) {
             json_t *pats = json_array();

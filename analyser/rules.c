@@ -59,6 +59,10 @@ static const struct ia_rule s_rules[] = {
       "human-assumable role whose name fits none of human_role_patterns" },
     { "readonly-role-side-effects", IA_SEV_HIGH, "roles",
       "read-only role whose policies allow writes or reading secrets" },
+    { "trusted-role-iam-admin", IA_SEV_HIGH, "roles",
+      "trusted-user role whose policies allow IAM administration (AWS's catalogue)" },
+    { "policy-unknown-action", IA_SEV_INFO, "roles",
+      "policy allowing an action that is not in AWS's catalogue: it grants nothing" },
     /* Exceptions */
     { "audit-role-broader", IA_SEV_HIGH, "own",
       "iam-audit's own audit role allows more than docs/permissions.md (policy or trust)" },

@@ -24,7 +24,7 @@ def pages(n):
 
 def moto_pages(n):
     """moto 5.2.1 pages ListRoles and ListVirtualMFADevices at MaxItems but ends a listing
-    that is an exact multiple of the page size with an extra empty page (shared/MOTO.md)."""
+    that is an exact multiple of the page size with an extra empty page (docs/moto.md)."""
     return pages(n) + (1 if n and n % PAGE == 0 else 0)
 
 
@@ -37,25 +37,48 @@ def minimum_per_account(db, run, acct, server="aws"):
     users, groups, roles, policies = q("users"), q("groups"), q("roles"), q("policies")
     vmfa = one(db, "SELECT count(*) FROM mfa_devices WHERE run_id=? AND account_id=? "
                "AND kind='virtual'", run, acct)
-    # MFA active in the credential report but no assigned virtual device in the bulk listing
-    mfa_gap = one(db, """SELECT count(*) FROM credential_report c WHERE c.run_id=? AND
-        c.account_id=? AND c.user <> '<root_account>' AND lower(c.mfa_active)='true' AND NOT
-        EXISTS (SELECT 1 FROM mfa_devices m WHERE m.run_id=c.run_id AND
-        m.account_id=c.account_id AND m.user_name=c.user AND m.kind='virtual')""", run, acct)
-    key_users = one(db, "SELECT count(DISTINCT user_name) FROM access_keys WHERE run_id=? AND "
-                    "account_id=?", run, acct)
+    # Users the credential report could not speak for (absent, an older namesake, an
+    # untrusted row): read directly with four calls each, plus one per key.
+    direct = one(db, "SELECT count(*) FROM users WHERE run_id=? AND account_id=? AND "
+                 "credentials_source='direct'", run, acct)
+    direct_keys = one(db, """SELECT count(*) FROM access_keys k JOIN users u ON
+        u.run_id=k.run_id AND u.account_id=k.account_id AND u.user_name=k.user_name
+        WHERE k.run_id=? AND k.account_id=? AND u.credentials_source='direct'""", run, acct)
+    # GetAccountSummary's MFADevicesInUse equals the users' devices of every kind collected;
+    # when that is more than their assigned virtual devices, some devices are hardware or
+    # FIDO, seen only per user, and every MFA user of the report is asked.
+    user_devs = one(db, "SELECT count(*) FROM mfa_devices WHERE run_id=? AND account_id=? AND "
+                    "user_name IS NOT NULL AND user_name <> '<root_account>'", run, acct)
+    user_vdevs = one(db, "SELECT count(*) FROM mfa_devices WHERE run_id=? AND account_id=? AND "
+                     "user_name IS NOT NULL AND user_name <> '<root_account>' AND "
+                     "kind='virtual'", run, acct)
+    hidden = "" if user_devs != user_vdevs else """AND NOT EXISTS (SELECT 1 FROM mfa_devices m
+        WHERE m.run_id=c.run_id AND m.account_id=c.account_id AND m.user_name=c.user AND
+        m.kind='virtual')"""
+    report_user = """FROM credential_report c JOIN users u ON u.run_id=c.run_id AND
+        u.account_id=c.account_id AND u.arn=c.arn AND u.credentials_source='report'
+        WHERE c.run_id=? AND c.account_id=?"""
+    mfa_gap = one(db, f"SELECT count(*) {report_user} AND lower(c.mfa_active)='true' {hidden}",
+                  run, acct)
+    key_users = one(db, f"""SELECT count(*) {report_user} AND (lower(c.access_key_1_active)='true'
+        OR lower(c.access_key_2_active)='true' OR c.access_key_1_last_rotated GLOB '[0-9]*'
+        OR c.access_key_2_last_rotated GLOB '[0-9]*')""", run, acct)
     return {
         "GenerateCredentialReport": 1,
         "GetCredentialReport": 1,
         "ListAccountAliases": 1,
         "GetAccountPasswordPolicy": 1,
+        "GetAccountSummary": 1,
         # moto ignores MaxItems/Marker on GAAD: one page whatever the size
         "GetAccountAuthorizationDetails": 1 if server == "moto" else
         pages(users + groups + roles + policies),
         "ListRoles": moto_pages(roles) if server == "moto" else pages(roles),
         "ListVirtualMFADevices": moto_pages(vmfa) if server == "moto" else pages(vmfa),
-        "ListMFADevices": mfa_gap,
-        "ListAccessKeys": key_users,
+        "ListMFADevices": mfa_gap + direct,
+        "ListAccessKeys": key_users + direct,
+        "GetLoginProfile": direct,
+        "GetUser": direct,
+        "GetAccessKeyLastUsed": direct_keys,
     }, {"users": users, "roles": roles, "vmfa": vmfa, "key_users": key_users}
 
 

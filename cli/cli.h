@@ -35,6 +35,10 @@ int ia_cli_check_db_folder(const char *cmd, const char *db_path);
 /* "FOLDER-OF-DB/reports": where reports go when [audit] reports is not set. New string. */
 char *ia_cli_reports_beside(const char *db_path);
 
+struct ia_collect_progress;
+/* collect's live progress line on a terminal (stderr, rewritten in place). */
+void ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p);
+
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

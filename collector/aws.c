@@ -182,6 +182,39 @@ response_error(struct ia_aws_client *c, const struct call *call,
                       c->label, call->action, resp->status, c->ep[call->svc].url);
 }
 
+/*
+ * A 2xx answer must be the document the action returns: <ActionResponse> holding an
+ * <ActionResult> for the Query protocol, a JSON object for JSON 1.1. Anything else (a
+ * captive portal, a corporate block page) would read as an empty page and turn a whole
+ * estate into a "complete" run with nothing in it; it is a transient failure instead.
+ */
+static enum ia_code
+expect_document(struct ia_aws_client *c, const struct call *call,
+                const struct ia_http_response *resp, const struct ia_xml_doc *doc,
+                struct ia_err *err)
+{
+    char want[128];
+    if (call->json) {
+        if (ia_json_is_object(resp->body.buf, resp->body.len))
+            return IA_OK;
+        snprintf(want, sizeof(want), "a JSON object");
+    } else {
+        const struct ia_xml_node *root = ia_xml_root(doc);
+        char result[128];
+        snprintf(want, sizeof(want), "%sResponse", call->action);
+        snprintf(result, sizeof(result), "%sResult", call->action);
+        if (root && strcmp(ia_xml_name(root), want) == 0 && ia_xml_child(root, result))
+            return IA_OK;
+        snprintf(want, sizeof(want), "<%sResponse> with <%sResult>", call->action,
+                 call->action);
+    }
+    return ia_err_set(err, IA_ERR_PARSE,
+                      "%s %s: HTTP %ld from %s is not an AWS answer (expected %s; "
+                      "Content-Type '%s'): a proxy or captive portal in the way?",
+                      c->label, call->action, resp->status, c->ep[call->svc].url, want,
+                      resp->content_type);
+}
+
 static enum ia_code
 call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xml_doc **xml_out,
                   struct ia_buf *body_out, struct ia_err *err)
@@ -208,11 +241,32 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
             goto out;
         }
         if (rc == IA_OK && resp.status >= 200 && resp.status < 300) {
+            if (c->bytes && c->max_bytes &&
+                atomic_fetch_add(c->bytes, (uint64_t)resp.body.len) + resp.body.len >
+                    c->max_bytes) {
+                /* An endpoint that pages for ever (or sends huge pages) must not take every
+                 * other account down with the process: this account fails, alone. */
+                rc = ia_err_set(err, IA_ERR_TOO_LARGE,
+                                "%s %s: the answers for this account passed %llu MiB "
+                                "([audit] max_account_mib); giving up on the account",
+                                c->label, call->action,
+                                (unsigned long long)(c->max_bytes >> 20));
+                goto out;
+            }
             if (xml_out) {
                 rc = ia_xml_parse(resp.body.buf, resp.body.len, xml_out, &e);
-                if (rc != IA_OK)
-                    ia_err_prefix(&e, "%s %s: response: ", c->label, call->action);
-            } else {
+                if (rc != IA_OK) {
+                    ia_err_prefix(&e, "%s %s: HTTP %ld from %s is not an AWS answer "
+                                      "(Content-Type '%s'): ",
+                                  c->label, call->action, resp.status, c->ep[call->svc].url,
+                                  resp.content_type);
+                    /* A DTD (an HTML page's DOCTYPE) is as retryable as a truncated body. */
+                    rc = IA_ERR_PARSE;
+                } else if ((rc = expect_document(c, call, &resp, *xml_out, &e)) != IA_OK) {
+                    ia_xml_free(*xml_out);
+                    *xml_out = NULL;
+                }
+            } else if ((rc = expect_document(c, call, &resp, NULL, &e)) == IA_OK) {
                 ia_buf_add(body_out, resp.body.buf, resp.body.len);
             }
             if (rc == IA_OK) {

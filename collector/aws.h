@@ -41,6 +41,10 @@ struct ia_aws_client {
     ia_aws_sleep_fn sleep_ms;        /* ia_time_sleep_ms; tests substitute */
     ia_aws_call_hook_fn on_call;
     void *on_call_ctx;
+    /* Response bytes held for one account, shared by the clients working on it; a call
+     * that takes the total past max_bytes fails with IA_ERR_TOO_LARGE. NULL: no bound. */
+    _Atomic uint64_t *bytes;
+    uint64_t max_bytes;
 };
 
 /* One Query parameter (borrowed). */

@@ -12,6 +12,15 @@
 #include "core/config.h"
 #include "core/err.h"
 
+/* Where a collect stands, for a progress display (counts of finished accounts). */
+struct ia_collect_progress {
+    int done, total;             /* accounts finished (ok or failed), accounts planned */
+    long calls, retries, throttles;
+};
+
+/* Called after each account finishes, one call at a time (never concurrently). */
+typedef void (*ia_collect_progress_fn)(void *ctx, const struct ia_collect_progress *p);
+
 struct ia_collect_options {
     const struct ia_config *cfg;       /* borrowed */
     const char *db_path;               /* overrides cfg->database when set */
@@ -20,8 +29,9 @@ struct ia_collect_options {
     struct ia_creds_provider *caller;  /* the caller's credentials (borrowed) */
     const char *region;                /* signing region for STS; NULL: default */
     const char *profile_endpoint_url;  /* a profile's endpoint_url, or NULL */
-    int progress;                      /* 1: one live progress line on stderr (a terminal) */
-    int quiet;                         /* 1: no progress and no per-account lines */
+    ia_collect_progress_fn on_progress; /* NULL: none; set, it replaces the per-account lines */
+    void *progress_ctx;
+    int quiet;                         /* 1: no per-account lines */
 };
 
 struct ia_collect_result {
@@ -29,6 +39,8 @@ struct ia_collect_result {
     char status[16];      /* "complete", "partial", "failed" */
     int accounts;
     int failed;
+    int not_audited; /* discovered accounts not audited (accounts_not_audited) */
+    int warnings;    /* rows in run_warnings */
     long calls, retries, throttles;
     /* --account: accounts carried forward from run carried_from (0: none), of which
      * carried_failed had failed there (the run is then partial). */

@@ -195,3 +195,60 @@ ia_iam_policy_version_document(struct ia_aws_client *c, const char *arn, const c
     free(raw);
     return rc;
 }
+
+enum ia_code
+ia_iam_mfa_devices_in_use(struct ia_aws_client *c, long *out, struct ia_err *err)
+{
+    struct ia_xml_doc *doc = NULL;
+    enum ia_code rc = ia_aws_query(c, IA_SVC_IAM, "GetAccountSummary", NULL, 0, &doc, err);
+    if (rc != IA_OK)
+        return rc;
+    *out = -1;
+    const struct ia_xml_node *map = ia_xml_child(ia_iam_result(doc, "GetAccountSummary"),
+                                                 "SummaryMap");
+    for (const struct ia_xml_node *e = ia_xml_child(map, "entry"); e; e = ia_xml_next(e, "entry")) {
+        char key[64], val[32], *end = NULL;
+        ia_xml_path_copy(e, "key", key, sizeof(key));
+        if (strcmp(key, "MFADevicesInUse") != 0)
+            continue;
+        ia_xml_path_copy(e, "value", val, sizeof(val));
+        long v = strtol(val, &end, 10);
+        if (end != val && *end == '\0' && v >= 0)
+            *out = v;
+    }
+    ia_xml_free(doc);
+    return IA_OK;
+}
+
+enum ia_code
+ia_iam_login_profile(struct ia_aws_client *c, const char *user, struct ia_xml_doc **out,
+                     struct ia_err *err)
+{
+    struct ia_err e;
+    struct ia_aws_param p[] = { { "UserName", user } };
+    ia_err_clear(&e);
+    enum ia_code rc = ia_aws_query(c, IA_SVC_IAM, "GetLoginProfile", p, 1, out, &e);
+    if (rc == IA_ERR_AWS && strcmp(e.aws_code, "NoSuchEntity") == 0) {
+        *out = NULL;
+        return IA_OK;
+    }
+    if (rc != IA_OK && err)
+        *err = e;
+    return rc;
+}
+
+enum ia_code
+ia_iam_get_user(struct ia_aws_client *c, const char *user, struct ia_xml_doc **out,
+                struct ia_err *err)
+{
+    struct ia_aws_param p[] = { { "UserName", user } };
+    return ia_aws_query(c, IA_SVC_IAM, "GetUser", p, 1, out, err);
+}
+
+enum ia_code
+ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id,
+                            struct ia_xml_doc **out, struct ia_err *err)
+{
+    struct ia_aws_param p[] = { { "AccessKeyId", key_id } };
+    return ia_aws_query(c, IA_SVC_IAM, "GetAccessKeyLastUsed", p, 1, out, err);
+}

@@ -57,4 +57,21 @@ enum ia_code ia_iam_policy_version_document(struct ia_aws_client *c, const char 
                                             const char *version, char **doc,
                                             struct ia_err *err);
 
+/*
+ * iam:GetAccountSummary: SummaryMap's MFADevicesInUse (the IAM users' assigned devices of
+ * every kind) into *out, or -1 when the answer lacks it.
+ */
+enum ia_code ia_iam_mfa_devices_in_use(struct ia_aws_client *c, long *out, struct ia_err *err);
+/* iam:GetLoginProfile: the parsed answer, or *out NULL when the user has no password
+ * (IAM's NoSuchEntity is not an error here). */
+enum ia_code ia_iam_login_profile(struct ia_aws_client *c, const char *user,
+                                  struct ia_xml_doc **out, struct ia_err *err);
+
+/* iam:GetUser (PasswordLastUsed, which GAAD lacks). */
+enum ia_code ia_iam_get_user(struct ia_aws_client *c, const char *user, struct ia_xml_doc **out,
+                             struct ia_err *err);
+/* iam:GetAccessKeyLastUsed of one key. */
+enum ia_code ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id,
+                                         struct ia_xml_doc **out, struct ia_err *err);
+
 #endif

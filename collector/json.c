@@ -185,7 +185,11 @@ ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **
         memset(o, 0, sizeof(*o));
         copy_member(a, "Id", o->id, sizeof(o->id));
         copy_member(a, "Name", o->name, sizeof(o->name));
-        copy_member(a, "Status", o->status, sizeof(o->status));
+        /* AWS retired Status on 2026-09-09 in favour of State; older answers (and moto)
+         * still carry only Status. */
+        copy_member(a, "State", o->state, sizeof(o->state));
+        if (!o->state[0])
+            copy_member(a, "Status", o->state, sizeof(o->state));
         copy_member(a, "Email", o->email, sizeof(o->email));
         if (strlen(o->id) == 12) /* not an account id: skip it rather than audit garbage */
             (*n)++;
@@ -194,4 +198,14 @@ ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **
     *next_token = next && *next ? ia_xstrdup(next) : NULL;
     json_decref(root);
     return 0;
+}
+
+int
+ia_json_is_object(const char *body, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    int ok = json_is_object(root);
+    json_decref(root);
+    return ok;
 }

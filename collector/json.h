@@ -26,4 +26,7 @@ int ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_accoun
 /* ia_creds_parse_json (credential JSON of credential_process, ECS and IMDS) is declared
  * in collector/creds_chain.h and lives in json.c with the rest of jansson. */
 
+/* 1 when body is a JSON object (the shape of every AWS JSON 1.1 answer), else 0. */
+int ia_json_is_object(const char *body, size_t len);
+
 #endif

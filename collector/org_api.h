@@ -9,7 +9,8 @@
 struct ia_org_account {
     char id[16];
     char name[256];
-    char status[32]; /* ACTIVE, SUSPENDED, PENDING_CLOSURE */
+    char state[32]; /* State (ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED), else the
+                       retired Status; "" when the answer had neither */
     char email[256];
 };
 

@@ -68,6 +68,7 @@ ia_config_init(struct ia_config *c)
     c->max_attempts = 10;
     c->retry_base_ms = 1000;
     c->request_timeout_s = 60;
+    c->max_account_mib = 1024;
     c->rules.stale_days = 90;
     c->rules.bootstrap_role_pattern = ia_xstrdup("*bootstrap*");
     c->rules.bootstrap_grace_days = 30;
@@ -80,6 +81,7 @@ ia_config_init(struct ia_config *c)
     for (int i = 0; human[i]; i++)
         strlist_add(&c->rules.human_role_patterns, human[i]);
     c->rules.readonly_role_pattern = ia_xstrdup("*read*only*");
+    c->rules.trusted_role_pattern = ia_xstrdup("*trusted*");
     c->rules.admin_role_pattern = ia_xstrdup("*admin*");
     strlist_add(&c->report_formats, "csv");
     strlist_add(&c->report_formats, "xlsx");
@@ -96,7 +98,8 @@ ia_config_release(struct ia_config *c)
                       &c->session_name, &c->leavers, &c->roster, &c->exceptions, &c->reports,
                       &c->ca_bundle, &c->on_failure, &c->runner, &c->org_role_arn, &c->org_external_id,
                       &c->rules.bootstrap_role_pattern, &c->rules.readonly_role_pattern,
-                      &c->rules.required_group, &c->rules.admin_role_pattern };
+                      &c->rules.required_group, &c->rules.admin_role_pattern,
+                      &c->rules.trusted_role_pattern };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
     for (size_t i = 0; i < c->n_accounts; i++) {
@@ -285,12 +288,15 @@ audit_key(struct parse_state *st, const char *k, const char *v)
         return parse_int(st, "[audit] retry_base_ms", v, 1, 60000, &c->retry_base_ms);
     } else if (!strcmp(k, "request_timeout_s")) {
         return parse_int(st, "[audit] request_timeout_s", v, 1, 600, &c->request_timeout_s);
+    } else if (!strcmp(k, "max_account_mib")) {
+        return parse_int(st, "[audit] max_account_mib", v, 16, 65536, &c->max_account_mib);
     } else {
         return fail(st,
                     "unknown key '%s' in [audit]; known keys: database, base_account, base_name, "
                     "base_role_arn, role_name, external_id, concurrency, profile, region, "
                     "session_name, leavers, roster, exceptions, reports, keep_days, max_attempts, "
-                    "retry_base_ms, request_timeout_s, ca_bundle, on_failure, runner",
+                    "retry_base_ms, request_timeout_s, max_account_mib, ca_bundle, on_failure, "
+                    "runner",
                     k);
     }
     return 1;
@@ -344,6 +350,8 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         setstr(&r->bootstrap_role_pattern, v);
     else if (!strcmp(k, "readonly_role_pattern"))
         setstr(&r->readonly_role_pattern, v);
+    else if (!strcmp(k, "trusted_role_pattern"))
+        setstr(&r->trusted_role_pattern, v);
     else if (!strcmp(k, "admin_role_pattern"))
         setstr(&r->admin_role_pattern, v);
     else if (!strcmp(k, "required_group"))
@@ -368,7 +376,7 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         return fail(st,
                     "unknown key '%s' in [rules]; known keys: stale_days, bootstrap_role_pattern, "
                     "bootstrap_grace_days, human_role_patterns, readonly_role_pattern, "
-                    "admin_role_pattern, max_key_age_days, min_password_length, "
+                    "trusted_role_pattern, admin_role_pattern, max_key_age_days, min_password_length, "
                     "allowed_email_domains, required_group, known_accounts",
                     k);
     return 1;

@@ -25,6 +25,7 @@ struct ia_config_rules {
     int bootstrap_grace_days;      /* 30 */
     char **human_role_patterns;    /* NULL-terminated */
     char *readonly_role_pattern;
+    char *trusted_role_pattern;    /* "*trusted*": GDS's Trusted user roles */
     int max_key_age_days;          /* 90 */
     int min_password_length;       /* 16 */
     char **allowed_email_domains;  /* NULL-terminated; empty: rule off */
@@ -51,6 +52,7 @@ struct ia_config {
     int max_attempts;    /* 10 */
     int retry_base_ms;   /* 1000 */
     int request_timeout_s; /* 60: whole-request time-out of each AWS call */
+    int max_account_mib;   /* 1024: AWS answers held for one account before it fails */
     char *ca_bundle;
     char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
     char *runner;        /* ARN of the user or role that runs the job (assumes the audit role);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/actions.h"
 #include "core/glob.h"
 #include "core/mem.h"
 
@@ -1214,14 +1215,9 @@ ia_policy_free(struct ia_policy *policy)
 /* ---- side effects -------------------------------------------------------------------------- */
 
 /*
- * Verbs that only read. "Check" is deliberately absent (license-manager:CheckoutLicense);
- * "Head" and "Select" cost nothing to keep although few IAM actions use them.
+ * Sensitive reads and escalation paths: AWS calls most of them Read or List, but reading
+ * them from a read-only role is a finding (docs/rules.md lists and explains them).
  */
-static const char *const s_read_verbs[] = {"Get",    "List",   "Describe", "Head",
-                                           "Lookup", "Search", "Select",   "View",
-                                           "Query",  "Scan",   "BatchGet"};
-
-/* Reads of secrets, credential issuance and escalation paths: flagged even if read verbs. */
 static const char *const s_sensitive[] = {
     "ssm:GetParameter",
     "ssm:GetParameters",
@@ -1238,29 +1234,13 @@ static const char *const s_sensitive[] = {
     "iam:PassRole",
 };
 
-int
-ia_policy_action_may_write(const char *pattern)
+static int
+is_sensitive(const char *action)
 {
-    const char *colon, *verb;
-    size_t lit, i;
-
-    IA_ASSERT(pattern != NULL);
-    colon = strchr(pattern, ':');
-    if (!colon)
-        return strpbrk(pattern, "*?") != NULL;
-    verb = colon + 1;
-    /* Actions have exactly one ':'; a pattern with a second literal one matches nothing. */
-    if (strchr(verb, ':'))
-        return 0;
-    lit = strcspn(verb, "*?");
-    if (lit == 0 && verb[0] == '\0')
-        return 0;
-    for (i = 0; i < IA_ARRAY_LEN(s_read_verbs); i++) {
-        size_t n = strlen(s_read_verbs[i]);
-        if (lit >= n && strncasecmp(verb, s_read_verbs[i], n) == 0)
-            return 0;
-    }
-    return 1;
+    for (size_t i = 0; i < IA_ARRAY_LEN(s_sensitive); i++)
+        if (strcasecmp(s_sensitive[i], action) == 0)
+            return 1;
+    return 0;
 }
 
 /* The Deny statements that may cancel an Allow: unconditional, on every resource. */
@@ -1303,114 +1283,105 @@ denied_action(const struct denies *d, const char *action)
     return 0;
 }
 
+/* Every item found (uncapped until the end, so that side effects can come first). */
 struct report {
-    struct ia_side_effect_report r;
-    size_t alloc;
-    size_t budget; /* glob table cells left for Deny coverage checks */
+    struct ia_side_effect *v;
+    size_t n, alloc;
 };
 
-/*
- * Are all writes that `allow` may match denied by one Deny statement? A check the glob
- * functions cannot decide (pattern too long, budget spent) counts as "not denied", the
- * conservative answer, and marks the report incomplete if nothing else cancels the item.
- */
-static int
-denied_writes(const struct denies *d, const char *allow, struct report *rep)
-{
-    size_t i, j;
-    int undecided = 0, r;
+/* One Allow statement's expansion against the catalogue. */
+struct expand {
+    const struct ia_policy_statement *s;
+    size_t doc;
+    const struct denies *d;
+    struct report *rep;
+    const char *pattern; /* the Allow pattern, or the NotAction list as JSON */
+    ia_policy_action_pred pred;
+    void *pred_ctx;
+};
 
-    for (i = 0; i < d->n; i++) {
-        const struct ia_policy_statement *s = d->v[i];
-        if (!s->not_action) {
-            for (j = 0; j < s->n_actions; j++) {
-                r = ia_glob_covers_budget(s->actions[j], allow, &rep->budget);
-                if (r == 1)
-                    return 1;
-                undecided |= r == IA_GLOB_UNDECIDED;
-            }
-        } else {
-            /* Everything is denied except the NotAction patterns: safe if none of them can
-             * let a write of `allow` through. */
-            for (j = 0; j < s->n_actions; j++) {
-                if (!ia_policy_action_may_write(s->actions[j]))
-                    continue;
-                r = ia_glob_intersects_budget(s->actions[j], allow, &rep->budget);
-                undecided |= r == IA_GLOB_UNDECIDED;
-                if (r != 0)
-                    break;
-            }
-            if (j == s->n_actions)
-                return 1;
-        }
-    }
-    if (undecided)
-        rep->r.deny_incomplete = 1;
-    return 0;
+static int
+pred_side_effect(void *ctx, const char *action, enum ia_access_level level)
+{
+    (void)ctx;
+    return is_sensitive(action) || ia_access_level_changes(level);
 }
 
 static void
-report_add(struct report *rep, size_t doc, size_t stmt, enum ia_side_effect_kind kind,
-           int not_action, const char *pattern, const char *matched)
+report_action(void *ctx, const char *action, enum ia_access_level level)
 {
-    struct ia_side_effect *it;
-
-    rep->r.n_total++;
-    if (rep->r.n_items >= IA_POLICY_MAX_SIDE_EFFECTS)
+    struct expand *x = ctx;
+    if (x->s->not_action && any_matches(x->s->actions, x->s->n_actions, action))
+        return; /* excluded by the NotAction list */
+    if (!x->pred(x->pred_ctx, action, level) || denied_action(x->d, action))
         return;
-    rep->r.items = ia_xgrow(rep->r.items, rep->r.n_items + 1, &rep->alloc, sizeof(*it));
-    it = &rep->r.items[rep->r.n_items++];
-    it->doc_index = doc;
-    it->statement_index = stmt;
-    it->kind = kind;
-    it->not_action = not_action;
-    it->pattern = ia_xstrdup(pattern);
-    it->matched = ia_xstrdup(matched);
+    x->rep->v = ia_xgrow(x->rep->v, x->rep->n + 1, &x->rep->alloc, sizeof(*x->rep->v));
+    struct ia_side_effect *it = &x->rep->v[x->rep->n++];
+    it->doc_index = x->doc;
+    it->statement_index = x->s->index;
+    it->kind = ia_access_level_changes(level) ? IA_SIDE_EFFECT_WRITE : IA_SIDE_EFFECT_SENSITIVE;
+    it->not_action = x->s->not_action;
+    it->pattern = ia_xstrdup(x->pattern);
+    it->matched = ia_xstrdup(action);
+    it->level = ia_access_level_name(level);
 }
 
+/*
+ * Each action an Allow grants, taken from AWS's catalogue: its patterns expanded against
+ * the real list of actions (an action AWS does not publish grants nothing), or, for
+ * NotAction, every catalogue action none of its patterns matches.
+ */
 static void
 allow_effects(const struct ia_policy_statement *s, size_t doc, const struct denies *d,
-              struct report *rep)
+              struct report *rep, ia_policy_action_pred pred, void *pred_ctx)
 {
-    size_t i, j;
-
+    struct expand x = { s, doc, d, rep, NULL, pred, pred_ctx };
     if (s->not_action) {
         struct strv sv = {0};
-        char *list;
-        int excludes_all = 0;
-
-        for (i = 0; i < s->n_actions; i++) {
+        for (size_t i = 0; i < s->n_actions; i++)
             strv_push(&sv, s->actions[i]);
-            excludes_all |= ia_glob_covers(s->actions[i], "*") == 1;
-        }
-        list = strv_json(&sv);
-        for (j = 0; j < IA_ARRAY_LEN(s_sensitive); j++)
-            if (!any_matches(s->actions, s->n_actions, s_sensitive[j]) &&
-                !denied_action(d, s_sensitive[j]))
-                report_add(rep, doc, s->index, IA_SIDE_EFFECT_SENSITIVE, 1, list, s_sensitive[j]);
-        if (!excludes_all && !denied_writes(d, "*", rep))
-            report_add(rep, doc, s->index, IA_SIDE_EFFECT_WRITE, 1, list, "write");
+        char *list = strv_json(&sv);
+        x.pattern = list;
+        ia_actions_expand("*", report_action, &x);
         free(list);
         strv_release(&sv);
         return;
     }
-    for (i = 0; i < s->n_actions; i++) {
-        const char *p = s->actions[i];
-        for (j = 0; j < IA_ARRAY_LEN(s_sensitive); j++)
-            if (ia_glob_match(p, s_sensitive[j]) && !denied_action(d, s_sensitive[j]))
-                report_add(rep, doc, s->index, IA_SIDE_EFFECT_SENSITIVE, 0, p, s_sensitive[j]);
-        if (ia_policy_action_may_write(p) && !denied_writes(d, p, rep))
-            report_add(rep, doc, s->index, IA_SIDE_EFFECT_WRITE, 0, p, "write");
+    for (size_t i = 0; i < s->n_actions; i++) {
+        x.pattern = s->actions[i];
+        ia_actions_expand(s->actions[i], report_action, &x);
     }
+}
+
+/* Side effects first, then sensitive reads, each in document and expansion order. */
+static void
+side_effects_first(struct report *rep)
+{
+    struct ia_side_effect *v = ia_xcalloc(rep->n ? rep->n : 1, sizeof(*v));
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < rep->n; i++)
+            if ((rep->v[i].kind == IA_SIDE_EFFECT_WRITE) == (pass == 0))
+                v[k++] = rep->v[i];
+    free(rep->v);
+    rep->v = v;
+    rep->alloc = rep->n;
 }
 
 enum ia_code
 ia_policy_side_effects(const char *const *docs, size_t n_docs, struct ia_side_effect_report *out,
                        struct ia_err *err)
 {
+    return ia_policy_grants(docs, n_docs, pred_side_effect, NULL, out, err);
+}
+
+enum ia_code
+ia_policy_grants(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
+                 void *pred_ctx, struct ia_side_effect_report *out, struct ia_err *err)
+{
     struct ia_policy **pols = ia_xcalloc(n_docs ? n_docs : 1, sizeof(*pols));
     struct denies d = {0};
-    struct report rep = {{0}, 0, IA_POLICY_MATCH_BUDGET};
+    struct report rep = {0};
     enum ia_code rc = IA_ERR_PARSE;
     size_t i, j;
 
@@ -1435,12 +1406,26 @@ ia_policy_side_effects(const char *const *docs, size_t n_docs, struct ia_side_ef
     for (i = 0; i < n_docs; i++)
         for (j = 0; j < pols[i]->n_statements; j++)
             if (pols[i]->statements[j].effect == IA_POLICY_ALLOW)
-                allow_effects(&pols[i]->statements[j], i, &d, &rep);
-    *out = rep.r;
-    memset(&rep, 0, sizeof(rep));
+                allow_effects(&pols[i]->statements[j], i, &d, &rep, pred, pred_ctx);
+    /* Side effects first; one item per (statement, pattern, action); keep the first few. */
+    side_effects_first(&rep);
+    memset(out, 0, sizeof(*out));
+    out->n_total = rep.n;
+    out->n_items = rep.n < IA_POLICY_MAX_SIDE_EFFECTS ? rep.n : IA_POLICY_MAX_SIDE_EFFECTS;
+    for (i = out->n_items; i < rep.n; i++) {
+        free(rep.v[i].pattern);
+        free(rep.v[i].matched);
+    }
+    out->items = rep.v;
+    rep.v = NULL;
+    rep.n = 0;
     rc = IA_OK;
 out:
-    ia_policy_side_effect_report_release(&rep.r);
+    for (i = 0; i < rep.n; i++) {
+        free(rep.v[i].pattern);
+        free(rep.v[i].matched);
+    }
+    free(rep.v);
     free(d.v);
     for (i = 0; i < n_docs; i++)
         ia_policy_free(pols[i]);
@@ -1460,4 +1445,30 @@ ia_policy_side_effect_report_release(struct ia_side_effect_report *report)
     }
     free(report->items);
     memset(report, 0, sizeof(*report));
+}
+
+enum ia_code
+ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out, struct ia_err *err)
+{
+    struct ia_policy *pol = NULL;
+    char **v = NULL;
+    size_t n = 0, alloc = 0;
+    enum ia_code rc = ia_policy_parse(doc, strlen(doc), &pol, err);
+    if (rc != IA_OK)
+        return rc;
+    for (size_t i = 0; i < pol->n_statements; i++) {
+        const struct ia_policy_statement *st = &pol->statements[i];
+        if (st->effect != IA_POLICY_ALLOW || st->not_action)
+            continue;
+        for (size_t k = 0; k < st->n_actions; k++) {
+            if (ia_actions_expand(st->actions[k], NULL, NULL) != 0)
+                continue;
+            v = ia_xgrow(v, n + 1, &alloc, sizeof(*v));
+            v[n++] = ia_xstrdup(st->actions[k]);
+        }
+    }
+    ia_policy_free(pol);
+    *out = v;
+    *n_out = n;
+    return IA_OK;
 }

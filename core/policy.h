@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 
+#include "core/actions.h"
 #include "core/err.h"
 
 #define IA_POLICY_MAX_BYTES (128 * 1024) /* decoded JSON */
@@ -239,21 +240,9 @@ void ia_policy_free(struct ia_policy *policy);
 
 /* ---- Side effects -------------------------------------------------------------------------- */
 
-/*
- * Does an action pattern possibly match an action with side effects ("write")? The verb is the
- * text after the pattern's first ':'. Read verbs are those starting with (case-insensitively)
- * Get, List, Describe, Head, Lookup, Search, Select, View, Query, Scan or BatchGet; every other
- * verb is a write. ("Check" is left out on purpose: license-manager:CheckoutLicense is a write.)
- * A pattern may write unless the literal text of its verb before the first wildcard already
- * starts with a read verb: "ec2:Describe*" and "*:Get*" cannot write; "*", "ec2:*", "ec2:D*"
- * and "ec2:*Describe*" can. A pattern without ':' may write if it has a wildcard ("*", "s3*");
- * without one it is not an action and matches nothing. Returns 1 or 0.
- */
-int ia_policy_action_may_write(const char *pattern);
-
 enum ia_side_effect_kind {
-    IA_SIDE_EFFECT_WRITE,     /* the pattern may allow a write; matched is "write" */
-    IA_SIDE_EFFECT_SENSITIVE, /* the pattern allows a named sensitive action */
+    IA_SIDE_EFFECT_WRITE,     /* an action AWS classes Write, Permissions management or Tagging */
+    IA_SIDE_EFFECT_SENSITIVE, /* a sensitive read (the project's list) */
 };
 
 /* One piece of evidence. Strings are owned by the enclosing report. */
@@ -264,17 +253,17 @@ struct ia_side_effect {
     int not_action; /* 1: the Allow used NotAction; pattern is then the compact JSON
                        array of its NotAction patterns */
     char *pattern;  /* the Allow's action pattern as written, e.g. "ssm:Describe*" */
-    char *matched;  /* the sensitive action, e.g. "ssm:DescribeParameters", or "write" */
+    char *matched;  /* the granted action as AWS spells it, e.g. "ssm:DescribeParameters" */
+    const char *level; /* its AWS access level ("Write", "Read", ...); static */
 };
 
 struct ia_side_effect_report {
-    struct ia_side_effect *items; /* at most IA_POLICY_MAX_SIDE_EFFECTS, in document order */
+    struct ia_side_effect *items; /* at most IA_POLICY_MAX_SIDE_EFFECTS: side effects first,
+                                     then sensitive reads, each in document order */
     size_t n_items;
     size_t n_total; /* items found; > n_items when the list was truncated */
-    int deny_incomplete; /* 1 when some Deny coverage checks could not be decided (a pattern
-                            over IA_GLOB_MAX_PATTERN, or IA_POLICY_MATCH_BUDGET spent on
-                            hostile patterns): those Denies were taken not to cancel, so items
-                            may include writes a Deny removes */
+    int deny_incomplete; /* always 0 since Denies are checked per catalogue action; kept
+                            for readers of older evidence */
 };
 
 /*
@@ -282,33 +271,25 @@ struct ia_side_effect_report {
  * URL-encoded) lets a holder do anything with side effects or read secrets. The answer is
  * "yes" exactly when out->n_total > 0 after IA_OK.
  *
- * Semantics (deliberately conservative: when unsure, report):
+ * Semantics: every action is classified by AWS's catalogue (core/actions.h, the Service
+ * Authorization Reference), not by its verb.
  *  - Every Allow statement counts, whatever its Resource/NotResource (a kms:Decrypt on one key
  *    still reads that key's secrets) and whatever its Condition (we cannot evaluate it).
- *  - For each Allow action pattern P: one SENSITIVE item per sensitive action P matches, then
- *    one WRITE item if ia_policy_action_may_write(P). Sensitive actions (reads of secrets,
- *    credential issuance and privilege-escalation paths):
- *      ssm:GetParameter, ssm:GetParameters, ssm:GetParametersByPath, ssm:GetParameterHistory,
- *      ssm:DescribeParameters, secretsmanager:GetSecretValue,
- *      secretsmanager:BatchGetSecretValue, kms:Decrypt, kms:GenerateDataKey,
- *      redshift:GetClusterCredentials, lightsail:GetInstanceAccessDetails, sts:AssumeRole,
- *      iam:PassRole.
- *    s3:GetObject is not on the list: it reads data, not a secret store, and listing it would
- *    flag every read-only role; the analyser may treat S3 separately.
- *  - An Allow with NotAction allows nearly everything: one SENSITIVE item per sensitive
- *    action none of its patterns matches, and a WRITE item unless one of its patterns is "*"
- *    (covers everything); pattern is the NotAction list, not_action is 1.
- *  - Explicit Deny in any of the documents is honoured, but only from a Deny without a
- *    Condition (a conditional Deny may not apply, so it cancels nothing) whose Resource
- *    covers every resource ("*" or "arn:*"; NotResource cancels nothing). Such a Deny cancels
- *    a SENSITIVE item when one of its Action patterns matches the sensitive action (with
- *    NotAction: when none does); it cancels a WRITE item when one of its Action patterns
- *    covers the whole Allow pattern (Deny "ec2:*" covers "ec2:Delete*"; Deny "ec2:Delete*"
- *    does not cover "ec2:*"; for an Allow NotAction the pattern is taken as "*"), or, for a
- *    Deny with NotAction, when each of its patterns is read-only or disjoint from the Allow
- *    pattern. Denies are not combined: two Denies that only together cover an Allow pattern
- *    do not cancel it. Coverage checks are bounded (IA_POLICY_MATCH_BUDGET); one that cannot
- *    be decided cancels nothing and sets deny_incomplete.
+ *  - Each Allow action pattern is expanded against the catalogue (case-insensitively; an
+ *    action AWS does not publish grants nothing); an Allow with NotAction grants every
+ *    catalogue action none of its patterns matches (pattern is then the NotAction list as
+ *    compact JSON, not_action 1).
+ *  - Each granted action is one item: WRITE when AWS classes it Write, Permissions
+ *    management or Tagging; SENSITIVE when it is on the project's list of sensitive reads
+ *    (ssm:GetParameter, ssm:GetParameters, ssm:GetParametersByPath,
+ *    ssm:GetParameterHistory, ssm:DescribeParameters, secretsmanager:GetSecretValue,
+ *    secretsmanager:BatchGetSecretValue, kms:Decrypt, kms:GenerateDataKey,
+ *    redshift:GetClusterCredentials, lightsail:GetInstanceAccessDetails, sts:AssumeRole,
+ *    iam:PassRole); other reads and lists are not items.
+ *  - Explicit Deny in any of the documents is honoured per action, but only from a Deny
+ *    without a Condition (a conditional Deny may not apply) whose Resource covers every
+ *    resource ("*" or "arn:*"; NotResource cancels nothing): it removes the actions its
+ *    Action patterns match (with NotAction: those none of them match).
  *
  * On success fills *out (caller's storage; release with ia_policy_side_effect_report_release)
  * and returns IA_OK. If any document fails to parse, returns its error with "policy N: "
@@ -317,6 +298,27 @@ struct ia_side_effect_report {
  */
 enum ia_code ia_policy_side_effects(const char *const *docs, size_t n_docs,
                                     struct ia_side_effect_report *out, struct ia_err *err);
+
+/* Whether an action is of the kind asked about (ia_policy_grants). */
+typedef int (*ia_policy_action_pred)(void *ctx, const char *action, enum ia_access_level level);
+
+/*
+ * As ia_policy_side_effects, for any kind of action: every catalogue action the Allows grant
+ * (Denies honoured as there) for which pred returns non-zero is an item (kind WRITE when
+ * AWS classes it as changing something, else SENSITIVE). E.g. IAM administration:
+ * ia_action_is_iam_admin.
+ */
+enum ia_code ia_policy_grants(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
+                              void *pred_ctx, struct ia_side_effect_report *out,
+                              struct ia_err *err);
+
+/*
+ * The Allow action patterns of doc (raw or URL-encoded) that match no action in AWS's
+ * catalogue (a typo, a retired action): they grant nothing. *out is a new array of new
+ * strings (free each, then the array), *n_out its length; IA_ERR_PARSE for a bad document.
+ */
+enum ia_code ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out,
+                                       struct ia_err *err);
 
 /* Free everything report holds and zero it. NULL-safe; safe on a zeroed struct. */
 void ia_policy_side_effect_report_release(struct ia_side_effect_report *report);

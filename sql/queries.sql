@@ -30,6 +30,18 @@ UPDATE accounts SET status = 'failed', error_code = :error_code, error_message =
        throttles = :throttles
 WHERE run_id = :run_id AND account_id = :account_id;
 
+-- name: account_not_audited_insert
+INSERT OR REPLACE INTO accounts_not_audited (run_id, account_id, name, state, reason)
+VALUES (:run_id, :account_id, :name, :state, :reason);
+
+-- name: run_warning_insert
+INSERT INTO run_warnings (run_id, account_id, kind, subject, message)
+VALUES (:run_id, :account_id, :kind, :subject, :message);
+
+-- name: account_set_report_time
+UPDATE accounts SET credential_report_at = :credential_report_at
+WHERE run_id = :run_id AND account_id = :account_id;
+
 -- name: password_policy_insert
 INSERT INTO password_policies (run_id, account_id, present, minimum_length, require_symbols,
     require_numbers, require_uppercase, require_lowercase, allow_users_to_change,
@@ -46,8 +58,15 @@ VALUES (:run_id, :account_id, :user_name, :user_id, :arn, :path, :created_at,
 
 -- name: user_set_credentials
 UPDATE users SET password_enabled = :password_enabled, password_last_used = :password_last_used,
-       password_last_changed = :password_last_changed, mfa_active = :mfa_active
+       password_last_changed = :password_last_changed, mfa_active = :mfa_active,
+       credentials_source = 'report'
 WHERE run_id = :run_id AND account_id = :account_id AND arn = :arn;
+
+-- name: user_set_direct
+-- A user the credential report could not speak for, read per user instead.
+UPDATE users SET password_enabled = :password_enabled, password_last_used = :password_last_used,
+       password_last_changed = NULL, mfa_active = :mfa_active, credentials_source = 'direct'
+WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name;
 
 -- name: group_insert
 INSERT INTO groups (run_id, account_id, group_name, group_id, arn, path, created_at)
@@ -143,8 +162,13 @@ SELECT DISTINCT team FROM accounts
 WHERE run_id = :run_id AND team IS NOT NULL AND team <> '' ORDER BY team;
 
 -- name: report_accounts
-SELECT account_id, name, team, status, error_code, error_message FROM accounts
-WHERE run_id = :run_id AND (:team IS NULL OR team = :team)
+-- Audited accounts, then the discovered ones that were not (state in error_code).
+SELECT account_id, name, team, status, error_code, error_message FROM (
+    SELECT account_id, name, team, status, error_code, error_message FROM accounts
+    WHERE run_id = :run_id AND (:team IS NULL OR team = :team)
+    UNION ALL
+    SELECT account_id, COALESCE(name, account_id), NULL, 'not audited', state, reason
+    FROM accounts_not_audited WHERE run_id = :run_id AND :team IS NULL)
 ORDER BY status = 'ok', account_id;
 
 -- name: report_not_checked
@@ -374,6 +398,31 @@ SELECT account_id, arn, mfa_active, access_key_1_active, access_key_2_active,
        access_key_1_last_used_date, access_key_2_last_used_date, password_last_used
 FROM credential_report WHERE run_id = :run_id AND user = '<root_account>' ORDER BY account_id;
 
+-- name: analyser_root_mfa_devices
+SELECT serial_number, kind, enabled_at FROM mfa_devices
+WHERE run_id = :run_id AND account_id = :account_id AND user_name = '<root_account>'
+ORDER BY serial_number;
+
+-- name: analyser_policy_documents
+-- Every policy document a person wrote: inline ones (resource: the principal's ARN and the
+-- policy name) and customer-managed ones (resource: the policy's ARN).
+SELECT p.account_id,
+       COALESCE(u.arn, g.arn, r.arn, p.principal_name) || '#' || p.policy_name AS resource,
+       'inline' AS kind, p.principal_kind || ' ' || p.principal_name AS owner, p.policy_name,
+       p.document
+FROM principal_policies p
+LEFT JOIN users u ON p.principal_kind = 'user' AND u.run_id = p.run_id
+     AND u.account_id = p.account_id AND u.user_name = p.principal_name
+LEFT JOIN groups g ON p.principal_kind = 'group' AND g.run_id = p.run_id
+     AND g.account_id = p.account_id AND g.group_name = p.principal_name
+LEFT JOIN roles r ON p.principal_kind = 'role' AND r.run_id = p.run_id
+     AND r.account_id = p.account_id AND r.role_name = p.principal_name
+WHERE p.run_id = :run_id AND p.kind = 'inline' AND p.document IS NOT NULL
+UNION ALL
+SELECT account_id, arn, 'customer-managed', NULL, policy_name, document FROM policies
+WHERE run_id = :run_id AND document IS NOT NULL
+ORDER BY 1, 2;
+
 -- name: analyser_password_policy
 SELECT present, minimum_length FROM password_policies
 WHERE run_id = :run_id AND account_id = :account_id;
@@ -433,6 +482,9 @@ INSERT OR REPLACE INTO analyses (run_id, analysed_at, tool_version, leavers_path
     exceptions_path, findings, suppressed, input_warnings, not_checked)
 VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exceptions_path,
     :findings, :suppressed, :input_warnings, :not_checked);
+
+-- name: analyser_analysis_set_catalogue
+UPDATE analyses SET action_catalogue = :action_catalogue WHERE run_id = :run_id;
 
 -- name: analyser_finding_insert
 INSERT INTO findings (run_id, fingerprint, rule_id, severity, account_id, resource_arn,

@@ -8,7 +8,7 @@
 SPEC is `small` (integration tests), `demo` (a few dozen people, five team accounts) or
 `bench:USERS:ACCOUNTS:ROLES` (synthetic scale, few defects).
 
-The route is the realistic one (shared/MOTO.md): the default credentials assume
+The route is the realistic one (docs/moto.md): the default credentials assume
 arn:aws:iam::BASE:role/OrganizationAccountAccessRole to seed the base account (moto lets
 anyone assume any role ARN, existing or not); there the audit user and its access key are
 created; every team account is then built with that key through sts:AssumeRole into the
@@ -171,7 +171,7 @@ SSM_DENIED_INLINE = {"Version": V, "Statement": [
 GROUP_ASSUME = {"Version": V, "Statement": [{
     "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/*",
     "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
-# moto evaluates identity policies with Resource "*" only (shared/MOTO.md); on AWS this
+# moto evaluates identity policies with Resource "*" only (docs/moto.md); on AWS this
 # would name arn:aws:iam::*:role/iam-audit.
 AUDIT_USER_POLICY = {"Version": V, "Statement": [{
     "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:GetCallerIdentity"], "Resource": "*"}]}

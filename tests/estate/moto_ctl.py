@@ -41,7 +41,7 @@ Authentication (--auth, --auth-after N)
     switches verification on with POST /moto-api/reset-auth (body "0"), which also zeroes
     moto's counter. `moto_ctl.py auth on|off` does the same by hand at any time ("off"
     posts "inf"). With auth on, moto checks signatures and identity policies but still not
-    the request date, trust policies or MFA conditions (see shared/MOTO.md).
+    the request date, trust policies or MFA conditions (see docs/moto.md).
 
 stop
     Sends SIGTERM to the server's process group (the pid written by start leads it), waits

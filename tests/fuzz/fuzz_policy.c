@@ -15,6 +15,7 @@
 
 #include "core/glob.h"
 #include "core/mem.h"
+#include "core/actions.h"
 #include "core/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -97,7 +98,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ia_policy_condition_requires_mfa(text);
     (void)ia_policy_deny_requires_mfa(text);
     (void)ia_policy_condition_pins(text);
-    (void)ia_policy_action_may_write(text);
+    (void)ia_actions_expand(text, NULL, NULL);
+    (void)ia_action_lookup(text, NULL, NULL);
     check_glob(text);
 
     free(text);

@@ -7,6 +7,11 @@ add_test(NAME integration.managed COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_managed.py $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.managed PROPERTIES LABELS integration TIMEOUT 600)
 
+# AWS's action catalogue on AWS's own managed policies (starts its own moto with them).
+add_test(NAME integration.catalogue COMMAND ${Python3_EXECUTABLE}
+         ${CMAKE_CURRENT_SOURCE_DIR}/test_catalogue.py $<TARGET_FILE:iam-audit>)
+set_tests_properties(integration.catalogue PROPERTIES LABELS integration TIMEOUT 600)
+
 # Installed, not just built: install into a temporary prefix and run the demo from there.
 add_test(NAME integration.install COMMAND ${Python3_EXECUTABLE}
          ${CMAKE_CURRENT_SOURCE_DIR}/test_install.py ${PROJECT_BINARY_DIR})

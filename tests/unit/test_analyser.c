@@ -16,6 +16,7 @@
 
 #include "analyser/analyser.h"
 #include "analyser/internal.h"
+#include "collector/snapshot_write.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -107,7 +108,7 @@ write_file(const struct env *e, const char *name, const char *text, struct ia_bu
     assert_int_equal(fclose(f), 0);
 }
 
-/* A role and its trust rows, normalised exactly as the collector does. */
+/* A role and its trust rows, written by the collector's own trust-row writer. */
 static void
 add_role(struct env *e, int64_t run, const char *acct, const char *name, const char *path,
          const char *created, const char *last_used, const char *trust)
@@ -115,7 +116,6 @@ add_role(struct env *e, int64_t run, const char *acct, const char *name, const c
     struct ia_err err;
     struct ia_db_stmt *st;
     struct ia_buf arn = IA_BUF_INIT;
-    struct ia_trust_rows rows = { 0 };
 
     ia_err_clear(&err);
     ia_buf_addf(&arn, "arn:aws:iam::%s:role/%s", acct, name);
@@ -135,34 +135,11 @@ add_role(struct env *e, int64_t run, const char *acct, const char *name, const c
     ia_db_bind_null(st, ":trust_error");
     assert_int_equal(ia_db_run(st, &err), IA_OK);
     if (trust) {
-        assert_int_equal(ia_policy_trust_rows(trust, strlen(trust), &rows, &err), IA_OK);
-        size_t prev = (size_t)-1;
-        int64_t pidx = 0;
-        for (size_t i = 0; i < rows.n_rows; i++) {
-            const struct ia_trust_row *r = &rows.rows[i];
-            pidx = r->statement_index == prev ? pidx + 1 : 0;
-            prev = r->statement_index;
-            assert_int_equal(ia_db_prepare(e->db, "trust_insert", &st, &err), IA_OK);
-            ia_db_bind_int(st, ":run_id", run);
-            ia_db_bind_text(st, ":account_id", acct);
-            ia_db_bind_text(st, ":role_name", name);
-            ia_db_bind_text(st, ":role_arn", arn.buf);
-            ia_db_bind_int(st, ":statement_index", (int64_t)r->statement_index);
-            ia_db_bind_int(st, ":principal_index", pidx);
-            ia_db_bind_text(st, ":sid", r->sid);
-            ia_db_bind_text(st, ":effect", ia_policy_effect_name(r->effect));
-            ia_db_bind_int(st, ":not_principal", r->not_principal);
-            ia_db_bind_text(st, ":principal_kind", r->principal_kind);
-            ia_db_bind_text(st, ":principal", r->principal);
-            ia_db_bind_text(st, ":principal_account", r->principal_account);
-            ia_db_bind_text(st, ":principal_type",
-                            ia_policy_principal_type_name(r->principal_type));
-            ia_db_bind_text(st, ":actions", r->actions);
-            ia_db_bind_int(st, ":not_action", r->not_action);
-            ia_db_bind_text(st, ":conditions", r->conditions);
-            assert_int_equal(ia_db_run(st, &err), IA_OK);
-        }
-        ia_policy_trust_rows_release(&rows);
+        char *terr = NULL;
+        assert_int_equal(ia_snapshot_write_trust_rows(e->db, run, acct, name, arn.buf, trust,
+                                                      &terr, &err),
+                         IA_OK);
+        free(terr);
     }
     ia_buf_release(&arn);
 }
@@ -652,6 +629,66 @@ static const struct rcase s_cases[] = {
       .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'Admin', "
              "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
              "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    /* The catalogue's own classes (issue 18): IAMReadOnlyAccess's GenerateCredentialReport,
+     * ViewOnlyAccess's lightsail:IsVpcPeered are reads (verb guessing called them writes). */
+    { .name = "AWS calls GenerateCredentialReport and IsVpcPeered Read",
+      .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+             "\"Allow\",\"Action\":[\"iam:GenerateCredentialReport\",\"iam:Get*\","
+             "\"lightsail:IsVpcPeered\",\"cleanrooms:PreviewPrivacyImpact\"],\"Resource\":"
+             "\"*\"}]}');",
+      .expect = "" },
+    { .name = "a tagging action is a side effect", .rule = "readonly-role-side-effects",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+             "\"Allow\",\"Action\":\"ec2:CreateTags\",\"Resource\":\"*\"}}');",
+      .expect = "high arn:aws:iam::" TEAM ":role/ReadOnly -\n" },
+    /* ---- trusted-role-iam-admin ---- */
+    { .name = "IAMFullAccess on a trusted role", .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "TrustedUser",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'TrustedUser', "
+             "'attached', 'IAMFullAccess', 'arn:aws:iam::aws:policy/IAMFullAccess', NULL);"
+             "INSERT INTO managed_policies VALUES (1, 'arn:aws:iam::aws:policy/IAMFullAccess', "
+             "'v2', '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+             "\"Action\":[\"iam:*\",\"organizations:DescribeAccount\"],\"Resource\":\"*\"}]}',"
+             " NULL);",
+      .expect = "high arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "PowerUserAccess (service-linked roles only) is not IAM administration",
+      .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "TrustedUser",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'TrustedUser', "
+             "'inline', 'power', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"NotAction\":[\"iam:*\",\"organizations:*\","
+             "\"account:*\"],\"Resource\":\"*\"},{\"Effect\":\"Allow\",\"Action\":["
+             "\"iam:CreateServiceLinkedRole\",\"iam:DeleteServiceLinkedRole\",\"iam:ListRoles\","
+             "\"iam:PassRole\"],\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    { .name = "an explicit Deny of iam:* removes it", .rule = "trusted-role-iam-admin",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .role_name = "jane.doe-trusted",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'jane.doe-trusted', "
+             "'inline', 'p', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":["
+             "{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},"
+             "{\"Effect\":\"Deny\",\"Action\":\"iam:*\",\"Resource\":\"*\"}]}');",
+      .expect = "" },
+    /* ---- policy-unknown-action ---- */
+    { .name = "a typo grants nothing", .rule = "policy-unknown-action",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', 'ReadOnly', "
+             "'inline', 'typo', NULL, '{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":"
+             "\"Allow\",\"Action\":[\"s3:GetObjekt\",\"s3:ListBucket\"],\"Resource\":\"*\"}}');",
+      .expect = "info arn:aws:iam::" TEAM ":role/ReadOnly#typo -\n" },
+    { .name = "known actions and wildcards are fine", .rule = "policy-unknown-action",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .role_name = "ReadOnly",
+      .sql = "INSERT INTO policies (run_id, account_id, arn, policy_name, document) VALUES (1, '"
+             TEAM "', 'arn:aws:iam::" TEAM ":policy/ok', 'ok', '{\"Version\":\"2012-10-17\","
+             "\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"S3:getobject\",\"ec2:Describe*\","
+             "\"*\"],\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"s3:Nope\","
+             "\"Resource\":\"*\"}]}');",
       .expect = "" },
     /* ---- trust-wildcard-principal: each grammar variant ---- */
     { .name = "Principal \"*\"", .rule = "trust-wildcard-principal",
@@ -1520,7 +1557,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 31);
+    assert_int_equal(n, 33);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);

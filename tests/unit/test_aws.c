@@ -15,6 +15,8 @@
 
 #include "collector/aws.h"
 #include "collector/iam_api.h"
+#include "collector/json.h"
+#include "collector/org_api.h"
 #include "collector/retry.h"
 #include "collector/sts_api.h"
 #include "collector/xml.h"
@@ -276,6 +278,87 @@ test_truncated_body_retried(void **state)
     rig_release(&r);
 }
 
+/* A 2xx that is not <ActionResponse><ActionResult> (a portal's XHTML, another action's
+ * answer) is retried, then fails naming what came: never read as an empty page. */
+static void
+test_wrong_document_is_not_an_answer(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct ia_caller_identity id;
+    struct ia_err err;
+    rig_init(&r);
+    r.c.retry.max_attempts = 2;
+    r.f.steps[0] = (struct step){ IA_OK, 200, "<html><body><p>Sign in</p></body></html>", NULL, 0 };
+    r.f.steps[1] = (struct step){ IA_OK, 200,
+                                  "<GetCallerIdentityResponse><Other/></GetCallerIdentityResponse>",
+                                  NULL, 0 };
+    r.f.n = 2;
+    assert_int_equal(ia_sts_get_caller_identity(&r.c, &id, &err), IA_ERR_PARSE);
+    assert_int_equal(r.f.at, 2);
+    assert_non_null(strstr(err.msg, "is not an AWS answer"));
+    assert_non_null(strstr(err.msg, "<GetCallerIdentityResponse> with <GetCallerIdentityResult>"));
+    rig_release(&r);
+
+    /* JSON 1.1: the answer must be an object. */
+    struct ia_buf body = IA_BUF_INIT;
+    rig_init(&r);
+    r.c.retry.max_attempts = 1;
+    r.f.steps[0] = (struct step){ IA_OK, 200, "[]", NULL, 0 };
+    r.f.n = 1;
+    assert_int_equal(ia_aws_json(&r.c, IA_SVC_ORGANIZATIONS, "AWSOrganizationsV20161128.ListAccounts",
+                                 "{}", &body, &err),
+                     IA_ERR_PARSE);
+    assert_int_equal(body.len, 0);
+    ia_buf_release(&body);
+    rig_release(&r);
+}
+
+/* The per-account byte bound fails the call that passes it, without retrying. */
+static void
+test_byte_bound(void **state)
+{
+    (void)state;
+    struct rig r;
+    struct ia_caller_identity id;
+    struct ia_err err;
+    _Atomic uint64_t used = 0;
+    rig_init(&r);
+    r.c.bytes = &used;
+    r.c.max_bytes = sizeof(s_ok_identity) + 10; /* one answer fits, two do not */
+    for (int i = 0; i < 2; i++)
+        r.f.steps[i] = (struct step){ IA_OK, 200, s_ok_identity, NULL, 0 };
+    r.f.n = 2;
+    assert_int_equal(ia_sts_get_caller_identity(&r.c, &id, &err), IA_OK);
+    assert_int_equal(ia_sts_get_caller_identity(&r.c, &id, &err), IA_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "max_account_mib"));
+    assert_int_equal(r.f.at, 2);
+    rig_release(&r);
+}
+
+/* Organizations: State (since the 2026-09-09 retirement of Status), else Status. */
+static void
+test_org_state(void **state)
+{
+    (void)state;
+    static const char page[] =
+        "{\"Accounts\":[{\"Id\":\"111111111111\",\"Name\":\"a\",\"State\":\"ACTIVE\"},"
+        "{\"Id\":\"222222222222\",\"Name\":\"b\",\"Status\":\"SUSPENDED\"},"
+        "{\"Id\":\"333333333333\",\"Name\":\"c\",\"State\":\"PENDING_CLOSURE\","
+        "\"Status\":\"ACTIVE\"},{\"Id\":\"444444444444\",\"Name\":\"d\"}]}";
+    struct ia_org_account *a = NULL;
+    size_t n = 0, alloc = 0;
+    char *next = NULL;
+    assert_int_equal(ia_json_org_accounts_page(page, strlen(page), &a, &n, &alloc, &next), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(a[0].state, "ACTIVE");
+    assert_string_equal(a[1].state, "SUSPENDED");
+    assert_string_equal(a[2].state, "PENDING_CLOSURE"); /* State wins over Status */
+    assert_string_equal(a[3].state, "");
+    assert_null(next);
+    ia_org_accounts_free(a, n);
+}
+
 static void
 test_classify(void **state)
 {
@@ -438,6 +521,9 @@ main(void)
         cmocka_unit_test(test_clock_skew_corrected_once),
         cmocka_unit_test(test_password_policy_none_is_an_answer),
         cmocka_unit_test(test_truncated_body_retried),
+        cmocka_unit_test(test_wrong_document_is_not_an_answer),
+        cmocka_unit_test(test_byte_bound),
+        cmocka_unit_test(test_org_state),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_backoff_and_quota),
         cmocka_unit_test(test_endpoints),

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
+#include "core/actions.h"
 #include "core/buf.h"
 #include "core/glob.h"
 #include "core/mem.h"
@@ -778,46 +780,6 @@ test_parse_permission(void **state)
 
 /* ---- side effects -------------------------------------------------------------------------- */
 
-static void
-test_may_write(void **state)
-{
-    static const struct {
-        const char *p;
-        int write;
-    } cases[] = {
-        {"*", 1},
-        {"*:*", 1},
-        {"ec2:*", 1},
-        {"ec2:D*", 1},
-        {"ec2:Desc*", 1},
-        {"ec2:*Describe*", 1},
-        {"ec2:Describe*", 0},
-        {"ec2:describe*", 0},
-        {"EC2:DESCRIBEINSTANCES", 0},
-        {"*:Get*", 0},
-        {"s?:List*", 0},
-        {"s3*", 1},
-        {"s3:PutObject", 1},
-        {"s3:GetObject", 0},
-        {"license-manager:CheckoutLicense", 1},
-        {"dynamodb:BatchGetItem", 0},
-        {"dynamodb:BatchWriteItem", 1},
-        {"dynamodb:Query", 0},
-        {"dynamodb:Scan", 0},
-        {"sqs:ReceiveMessage", 1},
-        {"cloudtrail:LookupEvents", 0},
-        {"ec2:G?t*", 1},
-        {"foo", 0},
-        {"ec2:", 0},
-        {"a:b:c", 0},
-    };
-    size_t i;
-    (void)state;
-    for (i = 0; i < IA_ARRAY_LEN(cases); i++)
-        if (ia_policy_action_may_write(cases[i].p) != cases[i].write)
-            fail_msg("%s: want %d", cases[i].p, cases[i].write);
-}
-
 struct exp_effect {
     size_t doc, stmt;
     enum ia_side_effect_kind kind;
@@ -826,11 +788,21 @@ struct exp_effect {
     const char *matched;
 };
 
+/*
+ * Expected counts come from the catalogue itself (how many actions a pattern grants that
+ * change something or are sensitive reads), so that a newer catalogue does not break the
+ * test while the semantics hold; the named items are checked exactly.
+ */
+enum count_kind { N_FIXED, N_GRANTED };
+
 struct effects_case {
     const char *name;
     const char *docs[3];
     size_t n_docs;
-    size_t n_total;
+    enum count_kind count;
+    size_t n_total;            /* N_FIXED: exactly this many items */
+    const char *grant;         /* N_GRANTED: the Allow pattern ... */
+    const char *minus;         /* ... minus the actions this pattern matches (or NULL) */
     const struct exp_effect *items; /* the first n_items are checked exactly */
     size_t n_items;
 };
@@ -842,6 +814,39 @@ struct effects_case {
 #define S IA_SIDE_EFFECT_SENSITIVE
 #define ALLOW(actions)                                                                            \
     "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":" actions ",\"Resource\":\"*\"}}"
+
+static const char *const s_sensitive_reads[] = {
+    "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory", "ssm:DescribeParameters", "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue", "kms:Decrypt", "kms:GenerateDataKey",
+    "redshift:GetClusterCredentials", "lightsail:GetInstanceAccessDetails", "sts:AssumeRole",
+    "iam:PassRole",
+};
+
+struct granted {
+    const char *minus;
+    size_t n;
+};
+
+static void
+granted_fn(void *ctx, const char *action, enum ia_access_level level)
+{
+    struct granted *g = ctx;
+    int sensitive = 0;
+    for (size_t i = 0; i < IA_ARRAY_LEN(s_sensitive_reads); i++)
+        sensitive |= strcasecmp(s_sensitive_reads[i], action) == 0;
+    if (g->minus && ia_glob_match(g->minus, action))
+        return;
+    g->n += sensitive || ia_access_level_changes(level);
+}
+
+static size_t
+granted(const char *pattern, const char *minus)
+{
+    struct granted g = { minus, 0 };
+    ia_actions_expand(pattern, granted_fn, &g);
+    return g.n;
+}
 
 static const char s_readonly_like[] =
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
@@ -857,100 +862,100 @@ static const char s_viewonly_like[] =
     "\"logs:Describe*\",\"dynamodb:ListTables\",\"lambda:ListFunctions\"],\"Resource\":\"*\"}]}";
 
 static const struct effects_case s_effects[] = {
-    {"ReadOnlyAccess-like: ssm:Get* and ssm:Describe* flagged", {s_readonly_like}, 1, 5,
+    /* What verb-guessing got wrong: AWS classes these Read (issue 18). */
+    {"IAMReadOnlyAccess's GenerateCredentialReport is a read",
+     {ALLOW("[\"iam:GenerateCredentialReport\",\"iam:Get*\",\"iam:List*\"]")}, 1, N_FIXED, 0, .n_items = 0},
+    {"ViewOnlyAccess's lightsail:IsVpcPeered is a read", {ALLOW("\"lightsail:IsVpcPeered\"")}, 1,
+     N_FIXED, 0, .n_items = 0},
+    {"SecurityAudit's cleanrooms:PreviewPrivacyImpact is a read",
+     {ALLOW("\"cleanrooms:PreviewPrivacyImpact\"")}, 1, N_FIXED, 0, .n_items = 0},
+    {"ViewOnlyAccess-like: nothing", {s_viewonly_like}, 1, N_FIXED, 0, .n_items = 0},
+    {"ReadOnlyAccess-like: the ssm reads, as AWS names them", {s_readonly_like}, 1, N_FIXED, 5,
      ITEMS({0, 0, S, 0, "ssm:Describe*", "ssm:DescribeParameters"},
            {0, 0, S, 0, "ssm:Get*", "ssm:GetParameter"},
+           {0, 0, S, 0, "ssm:Get*", "ssm:GetParameterHistory"},
            {0, 0, S, 0, "ssm:Get*", "ssm:GetParameters"},
-           {0, 0, S, 0, "ssm:Get*", "ssm:GetParametersByPath"},
-           {0, 0, S, 0, "ssm:Get*", "ssm:GetParameterHistory"})},
-    {"ViewOnlyAccess-like: nothing", {s_viewonly_like}, 1, 0, .n_items = 0},
-    {"ssm:Describe* matches DescribeParameters", {ALLOW("\"ssm:Describe*\"")}, 1, 1,
-     ITEMS({0, 0, S, 0, "ssm:Describe*", "ssm:DescribeParameters"})},
-    {"ec2:Describe* is harmless", {ALLOW("[\"ec2:Describe*\"]")}, 1, 0, .n_items = 0},
+           {0, 0, S, 0, "ssm:Get*", "ssm:GetParametersByPath"})},
     {"case-insensitive and ?", {ALLOW("[\"SSM:getparamete?\",\"Secretsmanager:GetSecret*\"]")},
-     1, 2,
+     1, N_FIXED, 2,
      ITEMS({0, 0, S, 0, "SSM:getparamete?", "ssm:GetParameter"},
            {0, 0, S, 0, "Secretsmanager:GetSecret*", "secretsmanager:GetSecretValue"})},
-    {"kms:Decrypt on one key still counts",
+    {"an action AWS does not publish grants nothing", {ALLOW("[\"s3:GetObjekt\",\"s3:Get*x*y*z\"]")},
+     1, N_FIXED, 0, .n_items = 0},
+    {"kms:Decrypt on one key still counts (AWS: Write)",
      {"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"kms:Decrypt\",\"Resource\":"
       "\"arn:aws:kms:eu-west-2:111122223333:key/abc\"}}"},
-     1, 2,
-     ITEMS({0, 0, S, 0, "kms:Decrypt", "kms:Decrypt"}, {0, 0, W, 0, "kms:Decrypt", "write"})},
-    {"write verbs, sts:AssumeRole and iam:PassRole",
-     {ALLOW("[\"ec2:D*\",\"sts:AssumeRole\",\"iam:PassRole\",\"s3:PutObject\"]")}, 1, 6,
-     ITEMS({0, 0, W, 0, "ec2:D*", "write"}, {0, 0, S, 0, "sts:AssumeRole", "sts:AssumeRole"},
-           {0, 0, W, 0, "sts:AssumeRole", "write"}, {0, 0, S, 0, "iam:PassRole", "iam:PassRole"},
-           {0, 0, W, 0, "iam:PassRole", "write"}, {0, 0, W, 0, "s3:PutObject", "write"})},
-    {"* allows every sensitive action and writes", {ALLOW("\"*\"")}, 1, 14,
-     ITEMS({0, 0, S, 0, "*", "ssm:GetParameter"})},
+     1, N_FIXED, 1, ITEMS({0, 0, W, 0, "kms:Decrypt", "kms:Decrypt"})},
+    {"writes by AWS's level, side effects first",
+     {ALLOW("[\"ssm:GetParameter\",\"s3:PutObject\",\"iam:TagRole\",\"iam:AttachRolePolicy\"]")}, 1,
+     N_FIXED, 4,
+     ITEMS({0, 0, W, 0, "s3:PutObject", "s3:PutObject"},
+           {0, 0, W, 0, "iam:TagRole", "iam:TagRole"},
+           {0, 0, W, 0, "iam:AttachRolePolicy", "iam:AttachRolePolicy"},
+           {0, 0, S, 0, "ssm:GetParameter", "ssm:GetParameter"})},
+    {"ec2:D* grants what the catalogue has under it", {ALLOW("\"ec2:D*\"")}, 1, N_GRANTED, 0,
+     "ec2:D*", NULL, .n_items = 0},
+    {"* grants every change and every sensitive read", {ALLOW("\"*\"")}, 1, N_GRANTED, 0, "*",
+     NULL, .n_items = 0},
     {"conditional Allow still counts",
      {"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"ec2:TerminateInstances\",\"Resource\":"
       "\"*\",\"Condition\":{\"StringEquals\":{\"aws:ResourceTag/team\":\"a\"}}}}"},
-     1, 1, ITEMS({0, 0, W, 0, "ec2:TerminateInstances", "write"})},
+     1, N_FIXED, 1, ITEMS({0, 0, W, 0, "ec2:TerminateInstances", "ec2:TerminateInstances"})},
     {"explicit Deny ec2:* cancels ec2:Delete*",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"ec2:Delete*\",\"ec2:Describe*\"],"
       "\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Action\":\"ec2:*\",\"Resource\":\"*\"}]}"},
-     1, 0, .n_items = 0},
-    {"explicit Deny ec2:Delete* does not cancel ec2:*",
+     1, N_FIXED, 0, .n_items = 0},
+    {"explicit Deny ec2:Delete* removes just those",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\",\"Resource\":\"*\"},"
       "{\"Effect\":\"Deny\",\"Action\":\"ec2:Delete*\",\"Resource\":\"*\"}]}"},
-     1, 1, ITEMS({0, 0, W, 0, "ec2:*", "write"})},
+     1, N_GRANTED, 0, "ec2:*", "ec2:Delete*", .n_items = 0},
     {"Deny * cancels everything",
-     {ALLOW("\"*\""),
-      "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}}"},
-     2, 0, .n_items = 0},
+     {ALLOW("\"*\""), "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}}"},
+     2, N_FIXED, 0, .n_items = 0},
     {"Deny in another document cancels sensitive reads one by one",
-     {ALLOW("\"ssm:Get*\""),
+     {ALLOW("\"ssm:GetParameter*\""),
       "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":[\"ssm:GetParameter\","
       "\"ssm:GetParametersBy*\"],\"Resource\":[\"arn:*\"]}}"},
-     2, 2,
-     ITEMS({0, 0, S, 0, "ssm:Get*", "ssm:GetParameters"},
-           {0, 0, S, 0, "ssm:Get*", "ssm:GetParameterHistory"})},
+     2, N_FIXED, 2,
+     ITEMS({0, 0, S, 0, "ssm:GetParameter*", "ssm:GetParameterHistory"},
+           {0, 0, S, 0, "ssm:GetParameter*", "ssm:GetParameters"})},
     {"conditional Deny does not cancel",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ssm:GetParameter\",\"Resource\":\"*\"},"
       "{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"Bool\":"
       "{\"aws:MultiFactorAuthPresent\":\"false\"}}}]}"},
-     1, 1, ITEMS({0, 0, S, 0, "ssm:GetParameter", "ssm:GetParameter"})},
+     1, N_FIXED, 1, ITEMS({0, 0, S, 0, "ssm:GetParameter", "ssm:GetParameter"})},
     {"Deny on some resources does not cancel",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:PutObject\",\"Resource\":\"*\"},"
       "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::prod/*\"},"
       "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"NotResource\":\"arn:aws:s3:::x\"}]}"},
-     1, 1, ITEMS({0, 0, W, 0, "s3:PutObject", "write"})},
-    {"Allow NotAction allows nearly everything",
-     {"{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":[\"iam:*\",\"organizations:*\"],"
-      "\"Resource\":\"*\"}}"},
-     1, 13,
-     ITEMS({0, 0, S, 1, "[\"iam:*\",\"organizations:*\"]", "ssm:GetParameter"})},
+     1, N_FIXED, 1, ITEMS({0, 0, W, 0, "s3:PutObject", "s3:PutObject"})},
+    {"Allow NotAction grants every other action",
+     {"{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}}"}, 1,
+     N_GRANTED, 0, "*", "iam:*", .n_items = 0},
     {"Allow NotAction * allows nothing",
-     {"{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":\"*\",\"Resource\":\"*\"}}"}, 1, 0,
-     .n_items = 0},
+     {"{\"Statement\":{\"Effect\":\"Allow\",\"NotAction\":\"*\",\"Resource\":\"*\"}}"}, 1,
+     N_FIXED, 0, .n_items = 0},
     {"Allow NotAction, Deny * cancels",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"},"
       "{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\"}]}"},
-     1, 0, .n_items = 0},
-    {"Deny NotAction read-only cancels writes and other sensitive reads",
+     1, N_FIXED, 0, .n_items = 0},
+    {"Deny NotAction leaves only what it names",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ssm:*\",\"Resource\":\"*\"},"
-      "{\"Effect\":\"Deny\",\"NotAction\":\"ssm:Describe*\",\"Resource\":\"*\"}]}"},
-     1, 1, ITEMS({0, 0, S, 0, "ssm:*", "ssm:DescribeParameters"})},
-    {"Deny NotAction with a write pattern does not cancel it",
-     {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\",\"Resource\":\"*\"},"
-      "{\"Effect\":\"Deny\",\"NotAction\":[\"ec2:Describe*\",\"ec2:Start*\"],"
-      "\"Resource\":\"*\"}]}"},
-     1, 1, ITEMS({0, 0, W, 0, "ec2:*", "write"})},
+      "{\"Effect\":\"Deny\",\"NotAction\":\"ssm:DescribeParameters\",\"Resource\":\"*\"}]}"},
+     1, N_FIXED, 1, ITEMS({0, 0, S, 0, "ssm:*", "ssm:DescribeParameters"})},
     {"Deny NotAction disjoint from the Allow cancels it",
      {"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ec2:*\",\"Resource\":\"*\"},"
       "{\"Effect\":\"Deny\",\"NotAction\":\"s3:*\",\"Resource\":\"*\"}]}"},
-     1, 0, .n_items = 0},
-    {"three documents, order kept",
-     {ALLOW("\"s3:List*\""), ALLOW("\"sns:Publish\""), ALLOW("\"kms:GenerateDataKey\"")}, 3, 3,
-     ITEMS({1, 0, W, 0, "sns:Publish", "write"},
-           {2, 0, S, 0, "kms:GenerateDataKey", "kms:GenerateDataKey"},
-           {2, 0, W, 0, "kms:GenerateDataKey", "write"})},
+     1, N_FIXED, 0, .n_items = 0},
+    {"three documents, side effects first, document order kept",
+     {ALLOW("\"s3:List*\""), ALLOW("\"sns:Publish\""), ALLOW("\"ssm:GetParameters\"")}, 3,
+     N_FIXED, 2,
+     ITEMS({1, 0, W, 0, "sns:Publish", "sns:Publish"},
+           {2, 0, S, 0, "ssm:GetParameters", "ssm:GetParameters"})},
     {"URL-encoded permission policy",
      {"%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22kms%3ADecrypt%22"
       "%2C%22Resource%22%3A%22*%22%7D%7D"},
-     1, 2,
-     ITEMS({0, 0, S, 0, "kms:Decrypt", "kms:Decrypt"}, {0, 0, W, 0, "kms:Decrypt", "write"})},
+     1, N_FIXED, 1, ITEMS({0, 0, W, 0, "kms:Decrypt", "kms:Decrypt"})},
 };
 
 static void
@@ -966,14 +971,32 @@ test_side_effects(void **state)
 
         if (rc != IA_OK)
             fail_msg("%s: rc %d %s", ec->name, rc, err.msg);
-        if (rep.n_total != ec->n_total) {
+        size_t want = ec->count == N_FIXED ? ec->n_total : granted(ec->grant, ec->minus);
+        if (ec->count == N_GRANTED && want < 10)
+            fail_msg("%s: the catalogue grants only %zu: too few to test", ec->name, want);
+        if (rep.n_total != want) {
             for (i = 0; i < rep.n_items; i++)
                 print_message("  %zu/%zu %s -> %s\n", rep.items[i].doc_index,
                               rep.items[i].statement_index, rep.items[i].pattern,
                               rep.items[i].matched);
-            fail_msg("%s: %zu items, want %zu", ec->name, rep.n_total, ec->n_total);
+            fail_msg("%s: %zu items, want %zu", ec->name, rep.n_total, want);
         }
-        assert_int_equal(rep.n_items, rep.n_total);
+        assert_int_equal(rep.n_items, want < IA_POLICY_MAX_SIDE_EFFECTS
+                                          ? want : (size_t)IA_POLICY_MAX_SIDE_EFFECTS);
+        for (i = 0; i < rep.n_items; i++) {
+            enum ia_access_level level;
+            const char *canon;
+            /* Every item is a catalogue action, named as AWS names it, with its level. */
+            if (!ia_action_lookup(rep.items[i].matched, &level, &canon) ||
+                strcmp(canon, rep.items[i].matched) != 0 ||
+                strcmp(rep.items[i].level, ia_access_level_name(level)) != 0 ||
+                (rep.items[i].kind == W) != (ia_access_level_changes(level) != 0))
+                fail_msg("%s item %zu: %s (%s) is not as the catalogue says", ec->name, i,
+                         rep.items[i].matched, rep.items[i].level);
+            /* Side effects first. */
+            if (i && rep.items[i - 1].kind == S && rep.items[i].kind == W)
+                fail_msg("%s: a side effect after a sensitive read", ec->name);
+        }
         assert_int_equal(rep.deny_incomplete, 0);
         for (i = 0; i < ec->n_items; i++) {
             const struct exp_effect *w = &ec->items[i];
@@ -996,23 +1019,22 @@ test_side_effects_bounds(void **state)
     const char *docs[6];
     struct ia_side_effect_report rep = {0};
     struct ia_err err = {0};
-    size_t i;
+    size_t i, all = granted("*", NULL);
     (void)state;
 
     for (i = 0; i < 6; i++)
         docs[i] = ALLOW("\"*\"");
     assert_int_equal(ia_policy_side_effects(docs, 6, &rep, &err), IA_OK);
-    assert_int_equal(rep.n_total, 6 * 14);
+    assert_int_equal(rep.n_total, 6 * all);
     assert_int_equal(rep.n_items, IA_POLICY_MAX_SIDE_EFFECTS);
-    assert_int_equal(rep.items[63].doc_index, 4);
+    assert_int_equal(rep.items[63].kind, W);
     ia_policy_side_effect_report_release(&rep);
 
     assert_int_equal(ia_policy_side_effects(NULL, 0, &rep, &err), IA_OK);
     assert_int_equal(rep.n_total, 0);
     ia_policy_side_effect_report_release(&rep);
 
-    /* Hostile patterns that defeat the quick rejects: the Deny work is cut off (quickly),
-     * nothing is cancelled, and the report says so. */
+    /* Hostile patterns longer than any action match nothing, at once. */
     {
         struct ia_buf b = IA_BUF_INIT;
         char *hostile;
@@ -1024,19 +1046,11 @@ test_side_effects_bounds(void **state)
                 ia_buf_addstr(&b, "a*");
             ia_buf_addf(&b, "x%zu*\"", k);
         }
-        ia_buf_addstr(&b, "]},{\"Effect\":\"Deny\",\"Resource\":\"*\",\"Action\":[");
-        for (k = 0; k < 200; k++) {
-            ia_buf_addstr(&b, k ? ",\"*" : "\"*");
-            for (r = 0; r < 150; r++)
-                ia_buf_addstr(&b, "a*");
-            ia_buf_addf(&b, "y%zu*\"", k);
-        }
         ia_buf_addstr(&b, "]}]}");
         hostile = ia_buf_detach(&b, NULL);
         docs[0] = hostile;
         assert_int_equal(ia_policy_side_effects(docs, 1, &rep, &err), IA_OK);
-        assert_int_equal(rep.n_total, 200);
-        assert_int_equal(rep.deny_incomplete, 1);
+        assert_int_equal(rep.n_total, 0);
         ia_policy_side_effect_report_release(&rep);
         free(hostile);
         docs[0] = ALLOW("\"*\"");
@@ -1152,7 +1166,6 @@ main(void)
         cmocka_unit_test(test_pins),
         cmocka_unit_test(test_row_conditions_feed_helpers),
         cmocka_unit_test(test_parse_permission),
-        cmocka_unit_test(test_may_write),
         cmocka_unit_test(test_side_effects),
         cmocka_unit_test(test_side_effects_bounds),
         cmocka_unit_test(test_glob),
