@@ -39,6 +39,11 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     if (sev != rule->severity && !json_is_string(json_object_get(evidence, "severity_reason")))
         IA_BUG("rule %s: severity %s instead of %s without a severity_reason", rule->id,
                ia_severity_name(sev), ia_severity_name(rule->severity));
+    /* iam-audit's own role and runner are not people (issue 19.1): see own.c. */
+    if (ia_an_own_exempt(ctx, rule->id, resource)) {
+        json_decref(evidence);
+        return;
+    }
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
@@ -543,8 +548,82 @@ apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x)
     }
 }
 
+/* The rules one earlier analysis did not evaluate (analyses.not_checked), cached per run. */
+struct nc_cache {
+    struct {
+        int64_t run;
+        char **rules; /* NULL-terminated */
+    } e[16];
+    size_t n;
+};
+
+static void
+nc_cache_release(struct nc_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        ia_strlist_free(c->e[i].rules);
+    c->n = 0;
+}
+
+static enum ia_code link_history_with(struct ia_an_ctx *ctx, struct nc_cache *nc,
+                                      struct ia_err *err);
+
+/* 1 when rule_id was evaluated by the analysis of run, 0 when not, -1 on a database error. */
+static int
+rule_checked_in(struct ia_an_ctx *ctx, struct nc_cache *c, int64_t run, const char *rule_id,
+                struct ia_err *err)
+{
+    size_t i = 0;
+    while (i < c->n && c->e[i].run != run)
+        i++;
+    if (i == c->n) {
+        struct ia_db_stmt *st;
+        char **rules = ia_xcalloc(1, sizeof(*rules));
+        size_t n = 0;
+        int r;
+        if (ia_db_prepare(ctx->db, "analyser_not_checked", &st, err) != IA_OK) {
+            free(rules);
+            return -1;
+        }
+        ia_db_bind_int(st, ":run_id", run);
+        while ((r = ia_db_step(st, err)) == 1) {
+            if (!ia_db_col_text(st, 0))
+                continue;
+            rules = ia_xrealloc(rules, (n + 2) * sizeof(*rules));
+            rules[n++] = ia_xstrdup(ia_db_col_text(st, 0));
+            rules[n] = NULL;
+        }
+        ia_db_reset(st);
+        if (r < 0) {
+            ia_strlist_free(rules);
+            return -1;
+        }
+        if (c->n == IA_ARRAY_LEN(c->e)) { /* full: forget the oldest */
+            ia_strlist_free(c->e[0].rules);
+            memmove(&c->e[0], &c->e[1], (c->n - 1) * sizeof(c->e[0]));
+            c->n--;
+        }
+        i = c->n++;
+        c->e[i].run = run;
+        c->e[i].rules = rules;
+    }
+    for (char **p = c->e[i].rules; *p; p++)
+        if (strcmp(*p, rule_id) == 0)
+            return 0;
+    return 1;
+}
+
 static enum ia_code
 link_history(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct nc_cache nc = { .n = 0 };
+    enum ia_code rc = link_history_with(ctx, &nc, err);
+    nc_cache_release(&nc);
+    return rc;
+}
+
+static enum ia_code
+link_history_with(struct ia_an_ctx *ctx, struct nc_cache *nc, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int64_t prev = 0;
@@ -612,6 +691,26 @@ link_history(struct ia_an_ctx *ctx, struct ia_err *err)
         }
         if (!from)
             continue;
+        /*
+         * A run that did not evaluate this rule (no leavers file, say) knows nothing of the
+         * finding: its history continues from the latest earlier run that did.
+         */
+        int checked = rule_checked_in(ctx, nc, from, f->rule->id, err);
+        if (checked < 0)
+            return IA_ERR_DB;
+        if (!checked) {
+            if (ia_db_prepare(ctx->db, "analyser_prev_analysis_checking", &st, err) != IA_OK)
+                return IA_ERR_DB;
+            ia_db_bind_int(st, ":run_id", ctx->run_id);
+            ia_db_bind_text(st, ":rule_id", f->rule->id);
+            ia_db_bind_text(st, ":account_id", f->account_id);
+            if ((r = ia_db_step(st, err)) < 0)
+                return IA_ERR_DB;
+            from = r == 1 && !ia_db_col_is_null(st, 0) ? ia_db_col_int(st, 0) : 0;
+            ia_db_reset(st);
+            if (!from)
+                continue;
+        }
         if (ia_db_prepare(ctx->db, "analyser_prev_finding", &st, err) != IA_OK)
             return IA_ERR_DB;
         ia_db_bind_int(st, ":run_id", from);
@@ -629,11 +728,11 @@ link_history(struct ia_an_ctx *ctx, struct ia_err *err)
 
 static enum ia_code
 write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *warnings,
-          size_t n_suppressed, struct ia_err *err)
+          json_t *not_checked, size_t n_suppressed, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     char now[IA_TIME_ISO_LEN];
-    char *wtext = NULL;
+    char *wtext = NULL, *nctext = NULL;
     enum ia_code rc = IA_ERR_DB;
 
     if (ia_db_begin(ctx->db, err) != IA_OK)
@@ -656,6 +755,8 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
     ia_db_bind_int(st, ":findings", (int64_t)ctx->n_findings);
     ia_db_bind_int(st, ":suppressed", (int64_t)n_suppressed);
     ia_db_bind_text(st, ":input_warnings", wtext);
+    nctext = json_dumps(not_checked, JSON_COMPACT);
+    ia_db_bind_text(st, ":not_checked", nctext);
     if (ia_db_run(st, err) != IA_OK)
         goto out;
     if (ia_db_prepare(ctx->db, "analyser_analysis_set_catalogue", &st, err) != IA_OK)
@@ -698,6 +799,7 @@ out:
     if (rc != IA_OK)
         ia_db_rollback(ctx->db);
     free(wtext);
+    free(nctext);
     return rc;
 }
 
@@ -719,6 +821,52 @@ run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
     return IA_OK;
 }
 
+/*
+ * The rules that cannot be evaluated without an input that was not given: a JSON array of
+ * {"rule", "reason"} (new reference), recorded with the analysis so that their earlier
+ * findings become 'not-checked', not resolved.
+ */
+static json_t *
+not_checked_rules(const struct ia_analyse_paths *paths)
+{
+    static const char *const leaver_rules[] = { "leaver-present", "leaver-trusted-by-role",
+                                                "leavers-matched-nobody" };
+    json_t *a = json_array();
+    if (!paths || !paths->leavers)
+        for (size_t i = 0; i < IA_ARRAY_LEN(leaver_rules); i++)
+            if (ia_rules_find(leaver_rules[i]))
+                json_array_append_new(
+                    a, json_pack("{s:s, s:s}", "rule", leaver_rules[i], "reason",
+                                 "no leavers file: set [audit] leavers or give --leavers"));
+    if (!paths || !paths->roster)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "rule", "user-not-in-roster", "reason",
+                                           "no roster file: set [audit] roster or give "
+                                           "--roster"));
+    return a;
+}
+
+/* "rule, rule (reason); rule (reason)" into out, grouping rules that share a reason. */
+static void
+not_checked_text(json_t *nc, char *out, size_t size)
+{
+    struct ia_buf b = IA_BUF_INIT;
+    size_t n = json_array_size(nc);
+    for (size_t i = 0; i < n; i++) {
+        const char *rule = json_string_value(json_object_get(json_array_get(nc, i), "rule"));
+        const char *why = json_string_value(json_object_get(json_array_get(nc, i), "reason"));
+        const char *next = i + 1 < n ? json_string_value(json_object_get(
+                                           json_array_get(nc, i + 1), "reason"))
+                                     : NULL;
+        ia_buf_addstr(&b, rule);
+        if (next && strcmp(next, why) == 0)
+            ia_buf_addstr(&b, ", ");
+        else
+            ia_buf_addf(&b, " (%s)%s", why, i + 1 < n ? "; " : "");
+    }
+    snprintf(out, size, "%s", b.buf);
+    ia_buf_release(&b);
+}
+
 enum ia_code
 ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
                const struct ia_analyse_paths *paths, struct ia_analyse_summary *summary,
@@ -727,7 +875,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     struct ia_an_ctx ctx;
     struct ia_exceptions exc = { 0 };
     struct ia_analyse_summary sum;
-    json_t *warnings = json_array();
+    json_t *warnings = json_array(), *not_checked = NULL;
     enum ia_code rc = IA_ERR_INVALID;
     size_t n_suppressed = 0;
 
@@ -744,6 +892,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     if (paths && paths->leavers &&
         (rc = ia_people_load(paths->leavers, 1, &ctx.leavers, warnings, err)) != IA_OK)
         goto out;
+    ctx.leavers_path = paths ? paths->leavers : NULL;
     if (paths && paths->roster) {
         if ((rc = ia_people_load(paths->roster, 0, &ctx.roster, warnings, err)) != IA_OK)
             goto out;
@@ -755,6 +904,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
              IA_OK))
         goto out;
 
+    not_checked = not_checked_rules(paths);
     if ((rc = run_rules(&ctx, 0, err)) != IA_OK)
         goto out;
     for (size_t i = 0; i < ctx.n_findings; i++) {
@@ -779,7 +929,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     for (size_t i = 0; i < ctx.n_findings; i++)
         if (ctx.findings[i].suppressed_by)
             n_suppressed++;
-    if ((rc = write_all(&ctx, paths, warnings, n_suppressed, err)) != IA_OK) {
+    if ((rc = write_all(&ctx, paths, warnings, not_checked, n_suppressed, err)) != IA_OK) {
         ia_err_prefix(err, "write findings of run %lld: ", (long long)ctx.run_id);
         goto out;
     }
@@ -788,6 +938,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     sum.worst = -1;
     sum.n_suppressed = n_suppressed;
     sum.n_input_warnings = json_array_size(warnings);
+    not_checked_text(not_checked, sum.not_checked, sizeof(sum.not_checked));
     for (size_t i = 0; i < ctx.n_findings; i++) {
         const struct ia_an_finding *f = &ctx.findings[i];
         if (f->suppressed_by)
@@ -806,5 +957,6 @@ out:
     ia_exceptions_release(&exc);
     ctx_release(&ctx);
     json_decref(warnings);
+    json_decref(not_checked);
     return rc;
 }

@@ -44,7 +44,7 @@ struct ia_rule {
     const char *id;           /* stable id, e.g. "trust-no-mfa" */
     enum ia_severity severity; /* default severity; a finding that differs says why in its
                                   evidence's severity_reason */
-    const char *family;       /* "mfa", "leavers", "roles", "trust", "exceptions" */
+    const char *family;       /* "mfa", "leavers", "roles", "trust", "own", "exceptions" */
     const char *title;        /* one line */
     ia_rule_fn *fn;           /* evaluates this rule and nothing else */
 };
@@ -68,18 +68,22 @@ struct ia_analyse_summary {
     size_t by_severity[IA_SEV_COUNT];      /* unsuppressed findings per severity */
     size_t n_new, n_persisting;            /* unsuppressed, by status */
     size_t n_suppressed;
-    size_t n_input_warnings;               /* malformed leaver/roster rows skipped */
+    size_t n_input_warnings;               /* input warnings recorded (none since rows that
+                                              cannot be read are errors) */
     int worst;                             /* worst unsuppressed severity, or -1 when none */
+    /* Rules not evaluated for want of an input, "rule (reason); ..." ("" when every rule
+     * ran): also in analyses.not_checked, the workbook's Summary and `diff`. */
+    char not_checked[512];
 };
 
 /*
  * Analyse run_id (0: the latest complete or partial run) of db with cfg's [rules] and the
  * given inputs. Replaces any earlier analysis of the same run in ONE transaction: the
  * findings, and the analyses row (with input warnings as a JSON array). first_seen and status
- * come from the most recent earlier analysed run, matched by fingerprint.
- * Malformed leaver/roster rows are logged on stderr (one line each) and recorded, not fatal.
+ * come from the most recent earlier analysed run, matched by fingerprint; for a rule that run
+ * did not evaluate (summary->not_checked), from the latest earlier run that did.
  * Returns IA_OK and fills *summary; IA_ERR_CONFIG for an unreadable or invalid leavers,
- * roster or exceptions file (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
+ * roster or exceptions file, a leaver/roster row included (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
  * run does not exist or is not analysable; IA_ERR_DB on a database failure (nothing written).
  */
 enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
@@ -103,6 +107,8 @@ enum ia_diff_kind {
     IA_DIFF_PERSISTING,
     IA_DIFF_NOT_COLLECTED, /* gone from the newer run because its account was not collected
                               there (failed, or no longer audited): not known to be fixed */
+    IA_DIFF_NOT_CHECKED,   /* gone from the newer run because its rule was not evaluated
+                              there (e.g. no leavers file): not known to be fixed */
 };
 
 struct ia_diff_entry {
@@ -116,13 +122,14 @@ struct ia_diff {
     struct ia_diff_entry *entries; /* new, resolved, persisting, not collected; each sorted
                                       by rule, account, resource, principal */
     size_t n_entries;
-    size_t n_new, n_resolved, n_persisting, n_not_collected;
+    size_t n_new, n_resolved, n_persisting, n_not_collected, n_not_checked;
 };
 
 /*
  * Compare the findings of two analysed runs. A finding of the older run that is missing from the
- * newer one is resolved only if its account was collected (status ok) in the newer run;
- * otherwise it is IA_DIFF_NOT_COLLECTED. to_run 0: the latest analysed run; from_run 0:
+ * newer one is resolved only if its rule was evaluated in the newer run (otherwise
+ * IA_DIFF_NOT_CHECKED) and its account was collected (status ok) there (otherwise
+ * IA_DIFF_NOT_COLLECTED). to_run 0: the latest analysed run; from_run 0:
  * the analysed run before to_run. Fills *out (caller's storage; ia_diff_release).
  * IA_ERR_NOT_FOUND (with the fix: run `iam-audit analyse --run N`) when a run has no analysis.
  */

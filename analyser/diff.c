@@ -83,6 +83,35 @@ load_set(struct ia_db *db, int64_t run, struct fset *out, struct ia_err *err)
     return IA_OK;
 }
 
+/* The rule ids the analysis of run did not evaluate: *out a new NULL-terminated list. */
+static enum ia_code
+load_not_checked(struct ia_db *db, int64_t run, char ***out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    char **list = ia_xcalloc(1, sizeof(*list));
+    size_t n = 0;
+    int r;
+    if (ia_db_prepare(db, "analyser_not_checked", &st, err) != IA_OK) {
+        free(list);
+        return IA_ERR_DB;
+    }
+    ia_db_bind_int(st, ":run_id", run);
+    while ((r = ia_db_step(st, err)) == 1) {
+        if (!ia_db_col_text(st, 0))
+            continue;
+        list = ia_xrealloc(list, (n + 2) * sizeof(*list));
+        list[n++] = ia_xstrdup(ia_db_col_text(st, 0));
+        list[n] = NULL;
+    }
+    ia_db_reset(st);
+    if (r < 0) {
+        ia_strlist_free(list);
+        return IA_ERR_DB;
+    }
+    *out = list;
+    return IA_OK;
+}
+
 static enum ia_code
 single_int(struct ia_db *db, const char *name, int64_t bind, int64_t *out, struct ia_err *err)
 {
@@ -106,6 +135,7 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
 {
     struct fset a = { 0 }, b = { 0 };
     struct ia_diff d;
+    char **not_checked = NULL;
     enum ia_code rc = IA_ERR_DB;
     int64_t have;
     size_t alloc = 0;
@@ -173,6 +203,23 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
         }
     }
     a.n = b.n = 0;
+    /* Rules the newer run did not evaluate (no leavers file...): their findings are not known
+     * to be fixed. */
+    if (load_not_checked(db, to_run, &not_checked, err) != IA_OK)
+        goto out;
+    for (size_t k = 0; k < d.n_entries; k++) {
+        struct ia_diff_entry *e = &d.entries[k];
+        if (e->kind != IA_DIFF_RESOLVED)
+            continue;
+        for (char **p = not_checked; p && *p; p++) {
+            if (strcmp(*p, e->rule_id) == 0) {
+                e->kind = IA_DIFF_NOT_CHECKED;
+                d.n_resolved--;
+                d.n_not_checked++;
+                break;
+            }
+        }
+    }
     for (size_t k = 0; k < d.n_entries; k++) {
         struct ia_diff_entry *e = &d.entries[k];
         struct ia_db_stmt *st;
@@ -210,6 +257,7 @@ out:
         entry_release(&b.items[k]);
     free(a.items);
     free(b.items);
+    ia_strlist_free(not_checked);
     ia_diff_release(&d);
     return rc;
 }

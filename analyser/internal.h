@@ -31,10 +31,12 @@ struct ia_people {
 
 /*
  * Read a leavers CSV (with_date 1: header with email or username, and leaving_date) or a
- * roster CSV (with_date 0: header with email or username). Malformed rows are skipped and
- * described, one "FILE:LINE: problem" line each, into warnings (a JSON array; appended) and on
- * stderr. *out is caller's storage (ia_people_release). IA_ERR_CONFIG for a missing file or
- * header column.
+ * roster CSV (with_date 0: header with email or username), as spreadsheets export them: ','
+ * ';' or TAB between fields (sniffed from the header), header names matched ignoring case,
+ * spaces, '_' and '-' (with a few aliases: docs/rules.md), dates ISO YYYY-MM-DD or day-first
+ * D/M/YYYY. *out is caller's storage (ia_people_release). IA_ERR_CONFIG, "FILE:LINE: problem;
+ * fix (header found: ...)", for a missing file or header column and for any row that cannot
+ * be read (no id, a date that is neither form): a row is never skipped. warnings is unused.
  */
 enum ia_code ia_people_load(const char *path, int with_date, struct ia_people *out,
                             json_t *warnings, struct ia_err *err);
@@ -155,6 +157,7 @@ struct ia_an_ctx {
     size_t n_allows;
     int allows_built;
     struct ia_people leavers;
+    const char *leavers_path; /* borrowed; NULL when no leavers file was given */
     int have_roster;
     struct ia_people roster;
     struct ia_an_finding *findings;
@@ -204,6 +207,27 @@ const char *ia_an_arn_name(const char *arn);
 /* Whether a role path marks a service-linked role ("/aws-service-role/..."). */
 int ia_an_service_linked(const char *path);
 
+/* ---- iam-audit's own identities (own.c) ----------------------------------------------------- */
+
+enum ia_own_kind {
+    IA_OWN_NONE = 0,
+    IA_OWN_AUDIT_ROLE, /* [audit] role_name in any account, base_role_arn, an account's
+                          role_arn, [organization] role_arn */
+    IA_OWN_RUNNER,     /* [audit] runner: the user or role that assumes the audit roles */
+};
+
+/*
+ * THE decision whether a user or role ARN (path allowed) is iam-audit's own, from the
+ * configuration alone; rules ask here rather than deciding for themselves.
+ */
+enum ia_own_kind ia_an_own(const struct ia_an_ctx *ctx, const char *arn);
+/*
+ * Whether a finding of rule_id on resource treats iam-audit's own role as a human role or
+ * its runner as a person (trust-no-mfa, role-unused, user-no-mfa...): ia_an_emit drops it;
+ * ia_rules_own checks least privilege instead.
+ */
+int ia_an_own_exempt(const struct ia_an_ctx *ctx, const char *rule_id, const char *resource);
+
 /* One function per rule of the table (rules.c), in rule_<family>.c: see ia_rule_fn. */
 ia_rule_fn ia_rule_user_no_mfa, ia_rule_mfa_device_name_prefix, ia_rule_root_no_mfa,
     ia_rule_root_access_key, ia_rule_password_policy_weak, ia_rule_user_name_not_email,
@@ -218,5 +242,7 @@ ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule
     ia_rule_trust_not_principal, ia_rule_trust_federated_unscoped;
 ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 ia_rule_fn ia_rule_trusted_role_iam_admin, ia_rule_policy_unknown_action;
+ia_rule_fn ia_rule_leavers_matched_nobody, ia_rule_audit_role_broader,
+    ia_rule_audit_runner_broader;
 
 #endif

@@ -164,6 +164,39 @@ ia_rule_user_inactive(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct 
     return walk_people(ctx, rule, user_inactive, err);
 }
 
+/*
+ * leavers-matched-nobody: leavers named, none of them a user. The wrong column (a display
+ * name, an HR id) or the wrong file would read as "no leaver has access" (issue 19.6). Only
+ * when the base account was read: an empty snapshot matches nobody for another reason.
+ */
+enum ia_code
+ia_rule_leavers_matched_nobody(struct ia_an_ctx *ctx, const struct ia_rule *rule,
+                               struct ia_err *err)
+{
+    size_t n_users = 0, n_matched = 0;
+    (void)err;
+    if (!ctx->leavers.n || !ctx->base || !ctx->base_ok)
+        return IA_OK;
+    for (size_t i = 0; i < ctx->n_users; i++) {
+        const struct ia_an_user *u = &ctx->users[i];
+        if (strcmp(u->account, ctx->base) != 0 || strcmp(u->name, "<root_account>") == 0)
+            continue;
+        n_users++;
+        n_matched += ia_people_find(&ctx->leavers, u->name) != NULL;
+    }
+    if (!n_users || n_matched)
+        return IA_OK;
+    json_t *ev = json_pack("{s:o, s:I, s:I, s:s}", "leavers_file",
+                           ia_an_jstr(ctx->leavers_path), "leavers", (json_int_t)ctx->leavers.n,
+                           "base_account_users", (json_int_t)n_users, "first_leaver",
+                           ctx->leavers.items[0].id);
+    ia_an_emit(ctx, rule, rule->severity, ctx->base, "iam-audit:leavers-file", NULL, ev,
+               "leavers file matched nobody: none of its %zu leavers is a user of the base "
+               "account (%zu users); check the column holds the IAM user names or e-mails",
+               ctx->leavers.n, n_users);
+    return IA_OK;
+}
+
 /* One access key, as the key rules see it. */
 struct key {
     const char *acct, *user, *id, *arn;

@@ -43,6 +43,9 @@ static const struct ia_rule s_rules[] = {
     { "user-not-in-roster", IA_SEV_MEDIUM, "leavers",
       "base-account user in neither the roster nor the leavers file",
       ia_rule_user_not_in_roster },
+    { "leavers-matched-nobody", IA_SEV_MEDIUM, "leavers",
+      "leavers file names nobody who has a user in the base account: check its column",
+      ia_rule_leavers_matched_nobody },
     { "user-inactive", IA_SEV_MEDIUM, "leavers",
       "user with no password or key use for stale_days",
       ia_rule_user_inactive },
@@ -101,6 +104,13 @@ static const struct ia_rule s_rules[] = {
     { "policy-unknown-action", IA_SEV_INFO, "roles",
       "policy allowing an action that is not in AWS's catalogue: it grants nothing",
       ia_rule_policy_unknown_action },
+    /* iam-audit's own identities */
+    { "audit-role-broader", IA_SEV_HIGH, "own",
+      "iam-audit's own audit role allows more than docs/permissions.md (policy or trust)",
+      ia_rule_audit_role_broader },
+    { "audit-runner-broader", IA_SEV_HIGH, "own",
+      "the identity that runs iam-audit can do more than assume the audit roles",
+      ia_rule_audit_runner_broader },
     /* Exceptions */
     { "exception-expired", IA_SEV_MEDIUM, "exceptions",
       "exception past its expiry date: it no longer suppresses anything",

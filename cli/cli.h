@@ -25,6 +25,16 @@ int cmd_collect(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+/*
+ * A missing database folder is a configuration mistake, not a failed run: print the fix
+ * ("iam-audit CMD: the database folder X does not exist; create it ...") and return
+ * IA_EXIT_CONFIG; IA_EXIT_OK when the folder of db_path exists.
+ */
+int ia_cli_check_db_folder(const char *cmd, const char *db_path);
+/* "FOLDER-OF-DB/reports": where reports go when [audit] reports is not set. New string. */
+char *ia_cli_reports_beside(const char *db_path);
 
 struct ia_collect_progress;
 /* collect's live progress line on a terminal (stderr, rewritten in place). */

@@ -27,15 +27,17 @@ static const char s_usage[] =
     "  --db FILE           database (default: [audit] database)\n"
     "  --run ID            run to analyse (default: the latest complete or partial run)\n"
     "  --leavers CSV       people who left: header with email (or username) and\n"
-    "                      leaving_date (YYYY-MM-DD) (default: [audit] leavers)\n"
+    "                      leaving_date (YYYY-MM-DD or DD/MM/YYYY); ',' ';' or tab\n"
+    "                      (default: [audit] leavers)\n"
     "  --roster CSV        everyone still here: header with email (default: [audit] roster)\n"
     "  --exceptions FILE   accepted risks, [exception NAME] sections with rule, resource,\n"
     "                      reason, owner, ticket, expires (default: [audit] exceptions)\n"
     "  --fail-on SEVERITY  exit 1 when an unsuppressed finding is at or above SEVERITY\n"
     "                      (info, low, medium, high, critical); for CI gates\n"
     "\n"
-    "Malformed leaver or roster rows are reported with their line numbers on stderr and\n"
-    "kept in analyses.input_warnings; they are skipped, never silently.\n"
+    "A leaver or roster row that cannot be read is a configuration error (exit 78) naming\n"
+    "its line and the header found: no row is ever skipped. Without a leavers file (or\n"
+    "roster) the rules that need it are NOT CHECKED, said before the summary.\n"
     "A summary (counts by severity; new, persisting and suppressed) goes to stderr.\n"
     "\n"
     "Exit: 0 done (and nothing at or above --fail-on), 1 a finding at or above --fail-on,\n"
@@ -133,6 +135,9 @@ cmd_analyse(int argc, char **argv)
              : err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
         goto out;
     }
+    if (sum.not_checked[0])
+        fprintf(stderr, "iam-audit analyse: NOT CHECKED in run %lld: %s\n",
+                (long long)sum.run_id, sum.not_checked);
     fprintf(stderr,
             "iam-audit analyse: run %lld: %zu findings; unsuppressed: critical %zu, high %zu, "
             "medium %zu, low %zu, info %zu; new %zu, persisting %zu, suppressed %zu",

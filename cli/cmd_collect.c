@@ -27,7 +27,9 @@ static const char s_usage[] =
     "\n"
     "  --config FILE     the configuration (see docs/config.md)\n"
     "  --db FILE         database to write (default: [audit] database, iam-audit.db)\n"
-    "  --account ID      collect only this account (repeatable)\n"
+    "  --account ID      collect only this account (repeatable); the other accounts are\n"
+    "                    carried forward from the latest run, so the new run is still the\n"
+    "                    whole estate (accounts.data_run_id says where each came from)\n"
     "  --concurrency N   accounts collected at once (default: [audit] concurrency, 8)\n"
     "  --profile P       AWS profile for the caller's credentials (default: [audit] profile,\n"
     "                    then the usual chain: see docs/credentials.md)\n"
@@ -130,6 +132,9 @@ cmd_collect(int argc, char **argv)
         goto out;
     }
     have_cfg = 1;
+    if ((rc = ia_cli_check_db_folder("collect", db ? db : cfg.database)) != IA_EXIT_OK)
+        goto out;
+    rc = IA_EXIT_FAILED;
 
     struct ia_http_options hopts = { .ca_bundle = cfg.ca_bundle };
     chain_http = ia_http_new(&hopts);
@@ -173,6 +178,12 @@ cmd_collect(int argc, char **argv)
             "%ld throttles\n",
             (long long)res.run_id, res.status, res.accounts - res.failed, res.accounts, res.calls,
             res.retries, res.throttles);
+    if (res.carried)
+        fprintf(stderr,
+                "iam-audit collect: %d other account(s) carried forward from run %lld (%d failed "
+                "there), so run %lld holds the whole estate; see accounts.data_run_id\n",
+                res.carried, (long long)res.carried_from, res.carried_failed,
+                (long long)res.run_id);
     if (res.failed)
         fprintf(stderr,
                 "iam-audit collect: %d account(s) failed; see: sqlite3 %s \"SELECT account_id, "

@@ -53,21 +53,48 @@ run_child(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+static int
+has_estate(const char *dir)
+{
+    struct ia_buf p = IA_BUF_INIT;
+    ia_buf_addf(&p, "%s/build_estate.py", dir);
+    int ok = access(p.buf, R_OK) == 0;
+    ia_buf_release(&p);
+    return ok;
+}
+
+/*
+ * The estate tooling: IA_ESTATE_DIR; else beside the running binary as installed
+ * (PREFIX/bin/iam-audit -> PREFIX/share/iam-audit/estate, whatever --prefix the install
+ * used); else the configured data dir; else the source tree (a build not installed).
+ */
 static const char *
 estate_dir(void)
 {
-    static const char *const candidates[] = { IA_SOURCE_ESTATE_DIR, IA_DATA_ESTATE_DIR };
+    static char s_exe_dir[4096];
+    static const char *const fixed[] = { IA_DATA_ESTATE_DIR, IA_SOURCE_ESTATE_DIR };
     const char *env = getenv("IA_ESTATE_DIR");
     if (env && *env)
         return env;
-    for (size_t i = 0; i < 2; i++) {
-        struct ia_buf p = IA_BUF_INIT;
-        ia_buf_addf(&p, "%s/build_estate.py", candidates[i]);
-        int ok = access(p.buf, R_OK) == 0;
-        ia_buf_release(&p);
-        if (ok)
-            return candidates[i];
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            slash = strrchr(exe, '/'); /* PREFIX/bin -> PREFIX */
+            if (slash) {
+                *slash = '\0';
+                int w = snprintf(s_exe_dir, sizeof(s_exe_dir), "%s/share/iam-audit/estate", exe);
+                if (w > 0 && (size_t)w < sizeof(s_exe_dir) && has_estate(s_exe_dir))
+                    return s_exe_dir;
+            }
+        }
     }
+    for (size_t i = 0; i < 2; i++)
+        if (has_estate(fixed[i]))
+            return fixed[i];
     return NULL;
 }
 
@@ -239,8 +266,10 @@ cmd_demo(int argc, char **argv)
         return ia_cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     const char *dir = estate_dir();
     if (!dir) {
-        fprintf(stderr, "iam-audit demo: cannot find the estate tooling (build_estate.py); set "
-                        "IA_ESTATE_DIR to the source tree's tests/estate\n");
+        fprintf(stderr, "iam-audit demo: cannot find the estate tooling (build_estate.py) in "
+                        "PREFIX/share/iam-audit/estate beside this binary, %s or %s; reinstall "
+                        "(cmake --install) or set IA_ESTATE_DIR to the folder holding "
+                        "build_estate.py\n", IA_DATA_ESTATE_DIR, IA_SOURCE_ESTATE_DIR);
         return IA_EXIT_FAILED;
     }
     const char *py = getenv("PYTHON");
@@ -282,7 +311,8 @@ cmd_demo(int argc, char **argv)
     fclose(pf);
     port[strcspn(port, "\r\n")] = '\0';
     ia_buf_addf(&endpoint, "http://127.0.0.1:%s", port);
-    fprintf(stderr, "iam-audit demo: building a sample estate in moto at %s\n", endpoint.buf);
+    fprintf(stderr, "iam-audit demo: building a sample estate in moto at %s (tooling: %s)\n",
+            endpoint.buf, dir);
     char *mk[] = { (char *)py, build.buf, "--endpoint", endpoint.buf, "--spec", "demo",
                    "--out-dir", est.buf, NULL };
     if (run_child(mk) != 0) {
@@ -322,7 +352,7 @@ cmd_demo(int argc, char **argv)
             "latest_findings')\n"
             "  delivered: %s/delivered (each e-mail as .eml, Security Hub's findings as "
             "JSON; sqlite3 %s 'SELECT channel, target, status FROM deliveries')\n"
-            "  rules:     iam-audit rules; docs/rules.md\n",
+            "  rules:     iam-audit rules; rules.md in the documentation\n",
             reports.buf, db.buf, db.buf, out, db.buf);
     rc = IA_EXIT_OK;
 out:

@@ -23,9 +23,11 @@ static const char s_usage[] =
     "  --to RUN       newer run (default: the latest analysed run)\n"
     "\n"
     "A finding whose account was not collected in --to (failed, or no longer audited) is\n"
-    "'not-collected', not 'resolved': nobody knows yet whether it was fixed.\n"
+    "'not-collected', not 'resolved': nobody knows yet whether it was fixed. Likewise a\n"
+    "finding of a rule --to did not evaluate (e.g. no leavers file) is 'not-checked'.\n"
     "\n"
-    "Output (stdout), one finding a line: new, resolved, persisting, not-collected:\n"
+    "Output (stdout), one finding a line: new, resolved, persisting, not-collected,\n"
+    "not-checked:\n"
     "  STATUS<TAB>SEVERITY<TAB>RULE<TAB>ACCOUNT<TAB>RESOURCE<TAB>PRINCIPAL<TAB>TITLE\n"
     "with '-' for an empty field and '(suppressed: NAME)' after the title when an exception\n"
     "covers it; then a summary line on stderr.\n"
@@ -50,7 +52,8 @@ cmd_diff(int argc, char **argv)
         { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
-    static const char *const kinds[] = { "new", "resolved", "persisting", "not-collected" };
+    static const char *const kinds[] = { "new", "resolved", "persisting", "not-collected",
+                                         "not-checked" };
     const char *dbpath = NULL, *config = NULL;
     int64_t from = 0, to = 0;
     int opt, rc = IA_EXIT_FAILED, have_cfg = 0;
@@ -114,9 +117,9 @@ cmd_diff(int argc, char **argv)
     }
     fprintf(stderr,
             "iam-audit diff: run %lld -> %lld: %zu new, %zu resolved, %zu persisting, %zu in "
-            "accounts not collected\n",
+            "accounts not collected, %zu of rules not checked\n",
             (long long)d.from_run, (long long)d.to_run, d.n_new, d.n_resolved, d.n_persisting,
-            d.n_not_collected);
+            d.n_not_collected, d.n_not_checked);
     rc = IA_EXIT_OK;
 out:
     ia_diff_release(&d);

@@ -19,7 +19,8 @@ static const char s_usage[] =
     "\n"
     "  --config FILE   read [audit] database and keep_days from the config\n"
     "  --db FILE       the database (overrides the config)\n"
-    "  --keep-days N   keep runs from the last N days (overrides [audit] keep_days)\n"
+    "  --keep-days N   keep runs from the last N days (overrides [audit] keep_days); 0\n"
+    "                  keeps every run, as keep_days = 0 (the default) does\n"
     "\n"
     "Exit: 0 done, 3 failed, 64 usage, 75 database busy, 78 configuration.\n"
     "Example: iam-audit prune --config /etc/iam-audit/iam-audit.conf --keep-days 400\n";
@@ -48,8 +49,9 @@ cmd_prune(int argc, char **argv)
         case 'k': {
             char *end;
             keep = strtol(optarg, &end, 10);
-            if (*end || keep < 1 || keep > 36500)
-                return ia_cli_usage_error("prune", "--keep-days must be 1 to 36500, not '%s'",
+            if (*end || end == optarg || keep < 0 || keep > 36500)
+                return ia_cli_usage_error("prune", "--keep-days must be 0 (keep every run) to "
+                                          "36500, not '%s'",
                                           optarg);
             break;
         }
@@ -68,7 +70,7 @@ cmd_prune(int argc, char **argv)
         }
         if (!db_path)
             db_path = cfg.database;
-        if (keep < 0 && cfg.keep_days > 0)
+        if (keep < 0)
             keep = cfg.keep_days;
     }
     if (!db_path) {
@@ -77,6 +79,12 @@ cmd_prune(int argc, char **argv)
     }
     if (keep < 0) {
         rc = ia_cli_usage_error("prune", "give --keep-days N (or [audit] keep_days)");
+        goto out;
+    }
+    /* 0 keeps every run, as [audit] keep_days = 0 does: nothing to do. */
+    if (keep == 0) {
+        printf("keep-days 0: every run of %s is kept; nothing pruned\n", db_path);
+        rc = IA_EXIT_OK;
         goto out;
     }
     if (ia_db_lock(db_path, &lock_fd, &err) != IA_OK) {

@@ -16,7 +16,7 @@
 
 static const char s_usage[] =
     "usage: iam-audit report --db FILE --out DIR [--run ID] [--format csv,xlsx,jsonl]\n"
-    "                        [--per-team] [--config FILE]\n"
+    "                        [--per-team] [--config FILE] [--quiet]\n"
     "\n"
     "Writes the findings and inventories of an analysed run for people and scripts:\n"
     "  findings.csv     every finding: rule_id, severity, account_id, account_name, team,\n"
@@ -28,7 +28,8 @@ static const char s_usage[] =
     "                   chart), Findings, Leavers, Changes since the previous run, Users,\n"
     "                   Roles, Trusts\n"
     "  team-NAME.xlsx   with --per-team, one per team: only that team's accounts, its\n"
-    "                   findings, its leaver clean-up list and its bootstrap roles\n"
+    "                   findings, its leaver clean-up list and its bootstrap roles; a\n"
+    "                   team-*.xlsx of a team the run no longer has is removed\n"
     "Files are created owner-only (0600) and replaced whole, never half-written. CSV fields\n"
     "that start with = + - @ TAB or CR get a leading ' so a spreadsheet shows them as text\n"
     "(IAM user names may legally start with = or +); XLSX cells are always text cells.\n"
@@ -41,8 +42,9 @@ static const char s_usage[] =
     "                    all three)\n"
     "  --per-team        also write team-NAME.xlsx per team (default: [reports] per_team)\n"
     "  --config FILE     take the defaults above from this configuration (docs/config.md)\n"
+    "  --quiet           do not print the paths written\n"
     "\n"
-    "Prints the paths written, one per line, on stdout.\n"
+    "Prints the paths written, one per line, on stdout (not with --quiet).\n"
     "Exit: 0 written, 3 failed (no analysed run, unreadable database, unwritable directory),\n"
     "64 usage, 75 database busy, 78 configuration. Columns: docs/reports.md.\n"
     "Example: iam-audit report --db /var/lib/iam-audit/iam-audit.db --out /srv/reports \\\n"
@@ -67,11 +69,12 @@ cmd_report(int argc, char **argv)
         { "db", required_argument, NULL, 'd' },     { "out", required_argument, NULL, 'o' },
         { "run", required_argument, NULL, 'r' },    { "format", required_argument, NULL, 'f' },
         { "per-team", no_argument, NULL, 't' },     { "config", required_argument, NULL, 'c' },
+        { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
     };
     const char *db_path = NULL, *out_dir = NULL, *format = NULL, *config = NULL;
     int64_t run_id = 0;
-    int per_team = -1, opt, rc = IA_EXIT_FAILED, have_cfg = 0;
+    int per_team = -1, opt, rc = IA_EXIT_FAILED, have_cfg = 0, quiet = 0;
     unsigned formats = IA_REPORT_ALL;
     struct ia_config cfg;
     struct ia_err err;
@@ -81,7 +84,7 @@ cmd_report(int argc, char **argv)
     ia_err_clear(&err);
     memset(&sum, 0, sizeof(sum));
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "d:o:r:f:tc:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "d:o:r:f:tc:qh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'd': db_path = optarg; break;
         case 'o': out_dir = optarg; break;
@@ -98,6 +101,7 @@ cmd_report(int argc, char **argv)
             break;
         }
         case 'f': format = optarg; break;
+        case 'q': quiet = 1; break;
         case 't': per_team = 1; break;
         case 'c': config = optarg; break;
         case 'h':
@@ -156,7 +160,7 @@ cmd_report(int argc, char **argv)
         rc = ia_cli_exit_of(err.code);
         goto out;
     }
-    for (size_t i = 0; i < sum.n_files; i++)
+    for (size_t i = 0; !quiet && i < sum.n_files; i++)
         printf("%s\n", sum.files[i]);
     if (fflush(stdout) != 0) {
         rc = IA_EXIT_FAILED;

@@ -1,6 +1,7 @@
 /* iam-audit run: collect, analyse and report in one go, for cron and CI. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -16,8 +17,9 @@ static const char s_usage[] =
     "                     [--quiet]\n"
     "\n"
     "The nightly job: collect every account, analyse the new run, and write the reports,\n"
-    "with every path from the config ([audit] database, reports, leavers, roster,\n"
-    "exceptions; [reports] formats, per_team). A failed collect stops the job; a partial\n"
+    "with every path from the config ([audit] database, reports (default: a reports\n"
+    "folder beside the database), leavers, roster, exceptions; [reports] formats,\n"
+    "per_team). A failed collect stops the job; a partial\n"
     "one is still analysed and reported (the reports name the accounts that failed).\n"
     "\n"
     "  --config FILE       the configuration (docs/config.md)\n"
@@ -98,6 +100,11 @@ cmd_run(int argc, char **argv)
         fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
         return lerr.code == IA_ERR_IO ? IA_EXIT_FAILED : IA_EXIT_CONFIG;
     }
+    int drc = ia_cli_check_db_folder("run", lcfg.database);
+    if (drc != IA_EXIT_OK) {
+        ia_config_release(&lcfg);
+        return drc;
+    }
     enum ia_code lrc = ia_db_lock(lcfg.database, &lock_fd, &lerr);
     ia_config_release(&lcfg);
     if (lrc != IA_OK) {
@@ -138,15 +145,29 @@ run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet)
     if (arc != IA_EXIT_OK && arc != IA_EXIT_FINDINGS)
         return rc;
 
-    /* Reports go to [audit] reports, else ./reports. */
+    /* Reports go to [audit] reports, else a reports folder beside the database (never the
+     * current directory: cron's is $HOME, systemd's /). */
     struct ia_config cfg;
     struct ia_err err;
     int loaded = ia_config_load(config, &cfg, &err) == IA_OK;
     int have_dir = loaded && cfg.reports;
     int have_delivery = loaded && ia_deliver_configured(&cfg);
+    char *beside = loaded ? ia_cli_reports_beside(cfg.database) : NULL;
     ia_config_release(&cfg);
-    char *rargv[] = { "report", "--config", config, have_dir ? NULL : "--out", "reports", NULL };
-    rc = worst(rc, cmd_report(have_dir ? 3 : 5, rargv));
+    char *rargv[7];
+    int rn = 0;
+    rargv[rn++] = "report";
+    rargv[rn++] = "--config";
+    rargv[rn++] = config;
+    if (quiet)
+        rargv[rn++] = "--quiet";
+    if (!have_dir && beside) {
+        rargv[rn++] = "--out";
+        rargv[rn++] = beside;
+    }
+    rargv[rn] = NULL;
+    rc = worst(rc, cmd_report(rn, rargv));
+    free(beside);
     if (!have_delivery)
         return rc;
 

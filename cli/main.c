@@ -21,6 +21,7 @@ static const struct ia_cmd s_cmds[] = {
     { "analyse", cmd_analyse, "evaluate the rules on a collected run and record its findings" },
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
     { "deliver", cmd_deliver, "e-mail teams, import into Security Hub, post to a webhook" },
+    { "config", cmd_config, "print one [audit] value of the configuration (for scripts)" },
     { "demo", cmd_demo, "run the whole job against a local moto estate (a first look)" },
     { "diff", cmd_diff, "new, resolved and persisting findings between two analysed runs" },
     { "prune", cmd_prune, "delete old runs (never the latest complete one) and reclaim space" },

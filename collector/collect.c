@@ -253,13 +253,26 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
         return r;
     if ((r = ia_managed_write(rc, err)) != IA_OK)
         goto fail;
+    /* Some accounts only (--account): the others come forward from the latest run, in this
+     * transaction, so the run is the whole estate the moment it is complete (sql/carry.c);
+     * after this run's managed policies, which the carried ones never override. */
+    if (rc->opts->only_accounts && rc->opts->only_accounts[0] && res->failed < res->accounts) {
+        struct ia_db_carried c;
+        if ((r = ia_db_carry_forward(rc->db, rc->run_id, &c, err)) != IA_OK)
+            goto fail;
+        res->carried = c.accounts;
+        res->carried_failed = c.failed;
+        res->carried_from = c.from_run;
+        if (c.failed)
+            snprintf(res->status, sizeof(res->status), "partial");
+    }
     if ((r = ia_db_prepare(rc->db, "run_finish", &st, err)) != IA_OK)
         goto fail;
     ia_time_format_iso(ia_time_now(), now);
     ia_db_bind_int(st, ":run_id", rc->run_id);
     ia_db_bind_text(st, ":finished_at", now);
     ia_db_bind_text(st, ":status", res->status);
-    ia_db_bind_int(st, ":accounts_failed", res->failed);
+    ia_db_bind_int(st, ":accounts_failed", res->failed + res->carried_failed);
     ia_db_bind_int(st, ":api_calls", res->calls);
     ia_db_bind_int(st, ":retries", res->retries);
     ia_db_bind_int(st, ":throttles", res->throttles);

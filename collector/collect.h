@@ -42,6 +42,10 @@ struct ia_collect_result {
     int not_audited; /* discovered accounts not audited (accounts_not_audited) */
     int warnings;    /* rows in run_warnings */
     long calls, retries, throttles;
+    /* --account: accounts carried forward from run carried_from (0: none), of which
+     * carried_failed had failed there (the run is then partial). */
+    int carried, carried_failed;
+    int64_t carried_from;
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
@@ -104,7 +105,7 @@ ia_config_release(struct ia_config *c)
     char **strs[] = { &c->path, &c->database, &c->base_account, &c->base_name, &c->role_name,
                       &c->base_role_arn, &c->external_id, &c->profile, &c->region,
                       &c->session_name, &c->leavers, &c->roster, &c->exceptions, &c->reports,
-                      &c->ca_bundle, &c->on_failure, &c->org_role_arn, &c->org_external_id,
+                      &c->ca_bundle, &c->on_failure, &c->runner, &c->org_role_arn, &c->org_external_id,
                       &c->rules.bootstrap_role_pattern, &c->rules.readonly_role_pattern,
                       &c->rules.required_group, &c->rules.admin_role_pattern,
                       &c->rules.trusted_role_pattern };
@@ -168,6 +169,24 @@ ia_config_valid_role_arn(const char *s)
                s[n + 18] != '\0';
     }
     return 0;
+}
+
+int
+ia_config_valid_principal_arn(const char *s)
+{
+    if (ia_config_valid_role_arn(s))
+        return 1;
+    /* The same shape with :user/ instead of :role/. */
+    const char *u = strstr(s, ":user/");
+    if (!u || !u[6] || strchr(s, ' '))
+        return 0;
+    struct ia_buf b = IA_BUF_INIT;
+    ia_buf_add(&b, s, (size_t)(u - s));
+    ia_buf_addstr(&b, ":role/");
+    ia_buf_addstr(&b, u + 6);
+    int ok = ia_config_valid_role_arn(b.buf);
+    ia_buf_release(&b);
+    return ok;
 }
 
 static int
@@ -274,6 +293,12 @@ audit_key(struct parse_state *st, const char *k, const char *v)
         if (!check_role_arn(st, "[audit] base_role_arn", v))
             return 0;
         setstr(&c->base_role_arn, v);
+    } else if (!strcmp(k, "runner")) {
+        if (!ia_config_valid_principal_arn(v))
+            return fail(st, "[audit] runner '%s' is not a user or role ARN like "
+                        "arn:aws:iam::123456789012:user/iam-audit (the identity that runs the "
+                        "job; docs/permissions.md)", v);
+        setstr(&c->runner, v);
     } else if (!strcmp(k, "concurrency")) {
         return parse_int(st, "[audit] concurrency", v, 1, 64, &c->concurrency);
     } else if (!strcmp(k, "keep_days")) {
@@ -291,7 +316,8 @@ audit_key(struct parse_state *st, const char *k, const char *v)
                     "unknown key '%s' in [audit]; known keys: database, base_account, base_name, "
                     "base_role_arn, role_name, external_id, concurrency, profile, region, "
                     "session_name, leavers, roster, exceptions, reports, keep_days, max_attempts, "
-                    "retry_base_ms, request_timeout_s, max_account_mib, ca_bundle, on_failure",
+                    "retry_base_ms, request_timeout_s, max_account_mib, ca_bundle, on_failure, "
+                    "runner",
                     k);
     }
     return 1;
@@ -720,8 +746,18 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
     f = fopen(path, "r");
     if (!f)
         return ia_err_set(err, errno == ENOENT ? IA_ERR_CONFIG : IA_ERR_IO,
-                          "cannot read config %s: %s (copy cron/iam-audit.conf.example to start)",
+                          "cannot read config %s: %s (start from iam-audit.conf.example, installed in "
+                          "PREFIX/share/iam-audit/examples, e.g. /usr/local/share/iam-audit/"
+                          "examples)",
                           path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s is a folder, not a configuration file; give the file itself, "
+                          "e.g. --config %s/iam-audit.conf",
+                          path, path);
+    }
     if ((rc = check_lines(path, f, err)) != IA_OK) {
         fclose(f);
         return rc;
@@ -768,6 +804,13 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
         return ia_err_set(err, IA_ERR_CONFIG,
                           "%s: no account to audit; set [audit] base_account, add [account NAME] "
                           "sections, or enable [organization] discover",
+                          path);
+    /* Without it every base-account rule (MFA, leavers, roster...) silently does nothing. */
+    if (!c->base_account)
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s: [audit] base_account is not set; set it to the 12-digit id of "
+                          "the account where people have their IAM users (gds-users): the "
+                          "MFA, leaver and roster rules check that account",
                           path);
     return IA_OK;
 }

@@ -81,6 +81,8 @@ struct ia_config {
     int max_account_mib;   /* 1024: AWS answers held for one account before it fails */
     char *ca_bundle;
     char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
+    char *runner;        /* ARN of the user or role that runs the job (assumes the audit role);
+                            NULL: not declared */
     /* [account NAME] */
     struct ia_config_account *accounts;
     size_t n_accounts;
@@ -112,6 +114,8 @@ enum ia_code ia_config_load(const char *path, struct ia_config *c, struct ia_err
 
 /* Whether s is a 12-digit account id. */
 int ia_config_valid_account_id(const char *s);
+/* Whether s looks like an IAM user or role ARN: arn:PARTITION:iam::ACCOUNT:user|role/NAME. */
+int ia_config_valid_principal_arn(const char *s);
 /* Whether s looks like an IAM role ARN: arn:PARTITION:iam::ACCOUNT:role/NAME. */
 int ia_config_valid_role_arn(const char *s);
 /* Whether s is a plain e-mail address local@domain.tld (no name, no spaces, no CR/LF). */

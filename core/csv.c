@@ -64,8 +64,50 @@ ia_csv_table_release(struct ia_csv_table *t)
     memset(t, 0, sizeof(*t));
 }
 
+static enum ia_code parse_delim(const char *data, size_t len, unsigned char delim,
+                                struct ia_csv_table *out, struct ia_err *err);
+
 enum ia_code
 ia_csv_parse(const char *data, size_t len, struct ia_csv_table *out, struct ia_err *err)
+{
+    return parse_delim(data, len, ',', out, err);
+}
+
+char
+ia_csv_sniff_delim(const char *data, size_t len)
+{
+    size_t counts[3] = { 0, 0, 0 };
+    static const char delims[3] = { ',', ';', '\t' };
+    int quoted = 0, seen = 0;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
+    /* The first line with anything on it: the header. */
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        if (c == '"')
+            quoted = !quoted;
+        if (!quoted && (c == '\n' || c == '\r')) {
+            if (seen)
+                break;
+            continue;
+        }
+        if (c != ' ')
+            seen = 1;
+        for (int k = 0; k < 3 && !quoted; k++)
+            counts[k] += c == delims[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (counts[k] > counts[best])
+            best = k;
+    return delims[best];
+}
+
+static enum ia_code
+parse_delim(const char *data, size_t len, unsigned char delim, struct ia_csv_table *out,
+            struct ia_err *err)
 {
     struct csv_parser p;
     struct collect c;
@@ -85,6 +127,7 @@ ia_csv_parse(const char *data, size_t len, struct ia_csv_table *out, struct ia_e
     c.line = 1;
     if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL) != 0)
         IA_BUG("csv_init failed");
+    csv_set_delim(&p, delim);
     /*
      * Feed line by line so each row knows where it started: a row begins on the line
      * after the last complete row's newline.
@@ -131,6 +174,13 @@ out:
 enum ia_code
 ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err)
 {
+    return ia_csv_parse_file_sniff(path, out, NULL, err);
+}
+
+enum ia_code
+ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
+                        struct ia_err *err)
+{
     struct ia_buf b = IA_BUF_INIT;
     char chunk[65536];
     size_t n;
@@ -154,7 +204,10 @@ ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err
         ia_buf_release(&b);
         return ia_err_set(err, IA_ERR_IO, "cannot read %s", path);
     }
-    rc = ia_csv_parse(b.buf, b.len, out, err);
+    char d = delim ? ia_csv_sniff_delim(b.buf, b.len) : ',';
+    if (delim)
+        *delim = d;
+    rc = parse_delim(b.buf, b.len, (unsigned char)d, out, err);
     if (rc != IA_OK)
         ia_err_prefix(err, "%s: ", path);
     ia_buf_release(&b);

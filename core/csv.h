@@ -37,6 +37,18 @@ void ia_csv_table_release(struct ia_csv_table *t);
 enum ia_code ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err);
 
 /*
+ * The delimiter of a spreadsheet export: whichever of ',' ';' and TAB occurs most often
+ * outside quotes in the first non-blank line (the header); ',' when none does.
+ */
+char ia_csv_sniff_delim(const char *data, size_t len);
+/*
+ * As ia_csv_parse_file, but with delim not NULL the delimiter is sniffed from the header
+ * (ia_csv_sniff_delim) and stored in *delim; with NULL it is ','.
+ */
+enum ia_code ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
+                                     struct ia_err *err);
+
+/*
  * Write one field as RFC 4180 (quoted when needed). With inert, a value starting with
  * '=', '+', '-', '@', TAB or CR is prefixed with a single quote, as OWASP advises
  * against formula injection. Returns 0 or -1 on a write error.

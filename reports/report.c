@@ -1,6 +1,7 @@
 /* Drives the report writers for one run: resolve the run, then each format in turn. */
 #include "reports/report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -380,6 +381,39 @@ ensure_dir(const char *dir, struct ia_err *err)
                       dir, strerror(errno));
 }
 
+/*
+ * Team workbooks of teams this run no longer has (renamed, or their accounts gone) would
+ * sit beside tonight's as if current (issue 19.9): remove every team-*.xlsx of out_dir that
+ * this run did not write. Only regular files with exactly that name shape are touched.
+ */
+static void
+remove_stale_teams(struct ia_report_ctx *ctx, char *const *parts, size_t n)
+{
+    DIR *d = opendir(ctx->out_dir);
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 11 || strncmp(e->d_name, "team-", 5) != 0 ||
+            strcmp(e->d_name + len - 5, ".xlsx") != 0)
+            continue;
+        int current = 0;
+        for (size_t i = 0; i < n && !current; i++)
+            current = strlen(parts[i]) == len - 10 && strncmp(e->d_name + 5, parts[i],
+                                                              len - 10) == 0;
+        if (current)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) != 0)
+            fprintf(stderr, "iam-audit report: cannot remove the stale team workbook %s/%s: "
+                    "%s\n", ctx->out_dir, e->d_name, strerror(errno));
+    }
+    closedir(d);
+}
+
 /* One workbook per team; names that sanitise alike get -2, -3... so none is overwritten. */
 static enum ia_code
 write_teams(struct ia_report_ctx *ctx, struct ia_err *err)
@@ -421,6 +455,7 @@ write_teams(struct ia_report_ctx *ctx, struct ia_err *err)
         if ((rc = ia_report_xlsx_team_write(ctx, teams[i], parts[i], err)) != IA_OK)
             goto out;
     }
+    remove_stale_teams(ctx, parts, n);
     rc = IA_OK;
 out:
     for (size_t i = 0; i < n; i++) {

@@ -625,6 +625,64 @@ severity_chart(struct book *b, lxw_row_t first, lxw_row_t last)
 }
 
 /*
+ * "Not checked" facts: one row per reason for the rules the analysis did not evaluate (no
+ * leavers file, no roster), so nobody reads their absence as a clean bill (issue 19.2).
+ */
+static enum ia_code
+put_not_checked(struct book *b, lxw_worksheet *ws, struct ia_report_ctx *ctx, const char *team,
+                lxw_row_t *row, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    struct ia_buf text = IA_BUF_INIT;
+    enum ia_code rc;
+    int r;
+    if ((rc = ia_report_query(ctx, "report_not_checked", team, &st, err)) != IA_OK)
+        return rc;
+    while ((r = ia_db_step(st, err)) == 1) {
+        ia_buf_reset(&text);
+        ia_buf_addf(&text, "%s: %s", ia_db_col_text(st, 0) ? ia_db_col_text(st, 0) : "?",
+                    ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "?");
+        if ((rc = put_fact(b, ws, (*row)++, "NOT CHECKED", text.buf, 0, err)) != IA_OK)
+            break;
+    }
+    ia_db_reset(st);
+    ia_buf_release(&text);
+    if (rc != IA_OK)
+        return rc;
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/*
+ * "Data carried forward" facts: accounts this run did not read itself (`collect --account`
+ * for others), with the run that read them and when: the data's age (issue 19.3).
+ */
+static enum ia_code
+put_carried(struct book *b, lxw_worksheet *ws, struct ia_report_ctx *ctx, const char *team,
+            lxw_row_t *row, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    struct ia_buf text = IA_BUF_INIT;
+    enum ia_code rc;
+    int r;
+    if ((rc = ia_report_query(ctx, "report_carried", team, &st, err)) != IA_OK)
+        return rc;
+    while ((r = ia_db_step(st, err)) == 1) {
+        const char *at = ia_db_col_text(st, 3);
+        ia_buf_reset(&text);
+        ia_buf_addf(&text, "%s (%s): data of run %lld, read %s", ia_db_col_text(st, 0),
+                    ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "",
+                    (long long)ia_db_col_int(st, 2), at ? at : "never (failed there)");
+        if ((rc = put_fact(b, ws, (*row)++, "Data carried forward", text.buf, 0, err)) != IA_OK)
+            break;
+    }
+    ia_db_reset(st);
+    ia_buf_release(&text);
+    if (rc != IA_OK)
+        return rc;
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/*
  * Summary: run facts, counts by severity, by team (workbook for everyone), by rule, the
  * accounts that could not be audited, and a chart. With team, only that team's accounts.
  */
@@ -689,6 +747,9 @@ write_summary(struct book *b, struct ia_report_ctx *ctx, const char *team, struc
     if ((rc = put_fact(b, ws, row++, "Open findings", NULL, s.open_total, err)) != IA_OK ||
         (rc = put_fact(b, ws, row++, "Suppressed by exceptions", NULL, s.suppressed_total,
                        err)) != IA_OK)
+        goto out;
+    if ((rc = put_not_checked(b, ws, ctx, team, &row, err)) != IA_OK ||
+        (rc = put_carried(b, ws, ctx, team, &row, err)) != IA_OK)
         goto out;
 
     row++;

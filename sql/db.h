@@ -86,4 +86,22 @@ void ia_db_unlock(int fd);
 enum ia_code ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted,
                          struct ia_err *err);
 
+/* What ia_db_carry_forward did. */
+struct ia_db_carried {
+    int64_t from_run; /* the run the accounts were carried from; 0: none (nothing carried) */
+    int accounts;     /* accounts carried into the run */
+    int failed;       /* of which failed in from_run (no data to carry) */
+};
+
+/*
+ * For a run collected for some accounts only: copy every other account of the latest
+ * earlier complete or partial run into run_id, with all its rows (every table with run_id
+ * and account_id, found from the schema; findings and analyses excepted) and the AWS-managed
+ * policies, so the run holds the whole estate. accounts.data_run_id of a carried account is
+ * the run that really read it, collected_at when. Runs inside the caller's transaction
+ * (call it between ia_db_begin and ia_db_commit). *out is filled on success.
+ */
+enum ia_code ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
+                                 struct ia_err *err);
+
 #endif

@@ -171,6 +171,20 @@ SELECT account_id, name, team, status, error_code, error_message FROM (
     FROM accounts_not_audited WHERE run_id = :run_id AND :team IS NULL)
 ORDER BY status = 'ok', account_id;
 
+-- name: report_not_checked
+-- Rules the run's analysis did not evaluate, grouped by reason (migration 0005); :team unused.
+SELECT group_concat(rule, ', '), reason FROM (
+    SELECT json_extract(j.value, '$.rule') AS rule, json_extract(j.value, '$.reason') AS reason
+    FROM analyses a, json_each(COALESCE(a.not_checked, '[]')) j
+    WHERE a.run_id = :run_id AND (:team IS NULL OR :team IS NOT NULL))
+GROUP BY reason ORDER BY min(rule);
+
+-- name: report_carried
+-- Accounts whose data was carried forward from an earlier run (`collect --account`): how old.
+SELECT account_id, name, data_run_id, collected_at FROM accounts
+WHERE run_id = :run_id AND data_run_id IS NOT NULL AND (:team IS NULL OR team = :team)
+ORDER BY account_id;
+
 -- name: report_findings
 SELECT f.rule_id, f.severity, f.account_id, acc.name, acc.team, f.resource_arn, f.principal,
        f.title, f.first_seen, f.status, f.suppressed_by, f.evidence
@@ -235,7 +249,10 @@ SELECT (SELECT count(*) FROM findings f
        (SELECT count(*) FROM findings f
         LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
         WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
-          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id));
+          AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)
+          AND f.rule_id NOT IN (SELECT json_extract(j.value, '$.rule') FROM analyses an,
+                                json_each(COALESCE(an.not_checked, '[]')) j
+                                WHERE an.run_id = :run_id));
 
 -- name: report_changes
 SELECT c.change, c.severity, c.rule_id, c.account_id, c.name, c.team, c.resource_arn,
@@ -252,7 +269,10 @@ FROM (SELECT 'new' AS change, f.severity, f.rule_id, f.account_id, acc.name, acc
       FROM findings f
       LEFT JOIN accounts acc ON acc.run_id = f.run_id AND acc.account_id = f.account_id
       WHERE f.run_id = :prev_id AND (:team IS NULL OR acc.team = :team)
-        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)) c
+        AND f.fingerprint NOT IN (SELECT fingerprint FROM findings WHERE run_id = :run_id)
+        AND f.rule_id NOT IN (SELECT json_extract(j.value, '$.rule') FROM analyses an,
+                              json_each(COALESCE(an.not_checked, '[]')) j
+                              WHERE an.run_id = :run_id)) c
 ORDER BY c.change, CASE c.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1
          WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, c.rule_id, c.account_id,
          c.resource_arn, c.fingerprint;
@@ -459,9 +479,9 @@ DELETE FROM findings WHERE run_id = :run_id;
 
 -- name: analyser_analysis_upsert
 INSERT OR REPLACE INTO analyses (run_id, analysed_at, tool_version, leavers_path, roster_path,
-    exceptions_path, findings, suppressed, input_warnings)
+    exceptions_path, findings, suppressed, input_warnings, not_checked)
 VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exceptions_path,
-    :findings, :suppressed, :input_warnings);
+    :findings, :suppressed, :input_warnings, :not_checked);
 
 -- name: analyser_analysis_set_catalogue
 UPDATE analyses SET action_catalogue = :action_catalogue WHERE run_id = :run_id;
@@ -531,3 +551,45 @@ WHERE region = :region AND fingerprint = :fingerprint;
 -- name: analyser_role_trust_policy
 SELECT trust_policy FROM roles
 WHERE run_id = :run_id AND account_id = :account_id AND role_name = :role_name;
+-- name: analyser_not_checked
+-- The rules the analysis of a run did not evaluate (analyses.not_checked, migration 0005).
+SELECT json_extract(j.value, '$.rule'), json_extract(j.value, '$.reason')
+FROM analyses a, json_each(COALESCE(a.not_checked, '[]')) j
+WHERE a.run_id = :run_id;
+
+-- name: analyser_prev_analysis_checking
+-- The latest analysed run before :run_id that evaluated :rule_id and, for a finding with an
+-- account, collected that account: where a finding's history continues after runs that did
+-- not check its rule.
+SELECT MAX(an.run_id) FROM analyses an
+WHERE an.run_id < :run_id
+  AND NOT EXISTS (SELECT 1 FROM json_each(COALESCE(an.not_checked, '[]')) j
+                  WHERE json_extract(j.value, '$.rule') = :rule_id)
+  AND (:account_id IS NULL OR EXISTS (SELECT 1 FROM accounts ac WHERE ac.run_id = an.run_id
+                                      AND ac.account_id = :account_id AND ac.status = 'ok'));
+
+-- name: carry_source_run
+-- The run a partial collect (`collect --account`) carries the other accounts from.
+SELECT MAX(id) FROM runs WHERE id < :run_id AND status IN ('complete', 'partial');
+
+-- name: carry_counts
+SELECT count(*), COALESCE(sum(status = 'failed'), 0) FROM accounts
+WHERE run_id = :run_id AND data_run_id IS NOT NULL;
+
+-- name: own_roles
+-- Roles and users that may be iam-audit's own (analyser/own.c decides from the config).
+SELECT account_id, arn, role_name, 0 FROM roles WHERE run_id = :run_id ORDER BY account_id, arn;
+
+-- name: own_users
+SELECT account_id, arn, user_name, password_enabled FROM users WHERE run_id = :run_id
+ORDER BY account_id, arn;
+
+-- name: own_policies
+-- The policies of one user (its groups' included) or role.
+SELECT kind, policy_name, policy_arn, document FROM principal_policies
+WHERE run_id = :run_id AND account_id = :account_id
+  AND ((principal_kind = :kind AND principal_name = :name)
+       OR (:kind = 'user' AND principal_kind = 'group' AND principal_name IN
+           (SELECT group_name FROM group_members WHERE run_id = :run_id
+            AND account_id = :account_id AND user_name = :name)))
+ORDER BY principal_kind, kind, policy_name;

@@ -6,5 +6,6 @@ add_test(NAME integration.ops COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOUR
                                       $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.ops PROPERTIES LABELS integration TIMEOUT 120)
 
-add_test(NAME integration.cron COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_cron.py)
+add_test(NAME integration.cron COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_cron.py
+                                       $<TARGET_FILE:iam-audit>)
 set_tests_properties(integration.cron PROPERTIES LABELS integration TIMEOUT 120)

@@ -283,6 +283,57 @@ def main():
             last = con.execute("SELECT max(id) FROM runs").fetchone()[0]
             con.close()
             compare(db, rb, last)
+
+            # 4. The runbook's fix for a failed account (issue 19.3): `collect --account ID`
+            # carries every other account forward, so the latest run is the whole estate.
+            json.dump({"rules": [{"action": "AssumeRole", "match": "333333333333", "kind": "xml",
+                                  "status": 403, "code": "AccessDenied", "message": "denied"}]},
+                      open(rules, "w"))
+            p = run_collect(binary, conf, penv, db)
+            check(p.returncode == 2, f"partial collect before the fix: 2 ({p.returncode})")
+            con = sqlite3.connect(db)
+            partial = con.execute("SELECT max(id) FROM runs").fetchone()[0]
+            con.close()
+            p = run_collect(binary, conf, env, db, ("--account", "333333333333"))
+            check(p.returncode == 0 and "carried forward from run" in p.stderr,
+                  f"collect --account of the failed account: 0 ({p.returncode}: {p.stderr[-300:]})")
+            con = sqlite3.connect(db)
+            one = con.execute("SELECT max(id) FROM runs").fetchone()[0]
+            check(con.execute("SELECT status FROM runs WHERE id=?", (one,)).fetchone()[0] ==
+                  "complete", "the --account run is complete")
+            check(con.execute("SELECT run_id FROM latest_run").fetchone()[0] == one,
+                  "it is the latest snapshot")
+            got = dict(con.execute("SELECT account_id, data_run_id FROM latest_accounts JOIN "
+                                   "accounts USING (run_id, account_id)").fetchall())
+            check(sorted(got) == sorted(a["account_id"] for a in rb["accounts"]),
+                  f"the latest snapshot holds every account, not only the one collected: {got}")
+            check(got.get("333333333333", 0) is None and
+                  all(v == partial for k, v in got.items() if k != "333333333333"),
+                  f"each account records the run its data comes from: {got}")
+            for table in ("users", "roles", "trusts", "access_keys", "mfa_devices",
+                          "credential_report", "principal_policies", "groups"):
+                a_ = con.execute(f"SELECT count(*) FROM {table} WHERE run_id=? AND account_id <> "
+                                 "'333333333333'", (partial,)).fetchone()[0]
+                b_ = con.execute(f"SELECT count(*) FROM {table} WHERE run_id=? AND account_id <> "
+                                 "'333333333333'", (one,)).fetchone()[0]
+                check(a_ == b_, f"{table}: carried rows {b_} == {a_}")
+            at = con.execute("SELECT a.collected_at = b.collected_at FROM accounts a JOIN "
+                             "accounts b ON a.account_id = b.account_id WHERE a.run_id=? AND "
+                             "b.run_id=? AND a.account_id='222222222222'", (partial, one)).fetchone()
+            check(at == (1,), "a carried account keeps when it was read")
+            con.close()
+            compare(db, rb, one)
+            # Carrying forward a failed account makes the run partial (exit 2), not complete.
+            p = run_collect(binary, conf, penv, db)
+            check(p.returncode == 2, "partial again")
+            p = run_collect(binary, conf, env, db, ("--account", "222222222222"))
+            con = sqlite3.connect(db)
+            last = con.execute("SELECT id, status FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            st = con.execute("SELECT status FROM accounts WHERE run_id=? AND account_id="
+                             "'333333333333'", (last[0],)).fetchone()
+            con.close()
+            check(p.returncode == 2 and last[1] == "partial" and st == ("failed",),
+                  f"a carried failed account keeps the run partial ({p.returncode}, {last}, {st})")
         finally:
             if proxy:
                 proxy.kill()

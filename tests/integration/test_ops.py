@@ -82,6 +82,44 @@ def main():
         p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "x"], capture_output=True,
                            text=True)
         check(p.returncode == 64, "bad --keep-days is a usage error")
+        # A missing database folder is a configuration mistake (78, naming the fix), not a
+        # failed run (issue 19.5).
+        nodir = os.path.join(work, "nodir.conf")
+        open(nodir, "w").write("[audit]\nbase_account = 111111111111\n"
+                               f"database = {work}/missing/ia.db\n")
+        for cmd in ("run", "collect"):
+            p = subprocess.run([binary, cmd, "--config", nodir], capture_output=True, text=True)
+            check(p.returncode == 78 and f"database folder {work}/missing does not exist" in
+                  p.stderr and "install -d" in p.stderr,
+                  f"{cmd}: missing database folder is 78 with the fix ({p.returncode}: "
+                  f"{p.stderr.strip()})")
+        # Issue 19.9: a folder given as --config, a config without base_account, and
+        # prune --keep-days 0 (keep everything, as keep_days = 0 means).
+        p = subprocess.run([binary, "run", "--config", work], capture_output=True, text=True)
+        check(p.returncode == 78 and "is a folder, not a configuration file" in p.stderr,
+              f"--config FOLDER: 78 saying so ({p.returncode}: {p.stderr.strip()})")
+        nobase = os.path.join(work, "nobase.conf")
+        open(nobase, "w").write("[account a]\nid = 222222222222\n")
+        p = subprocess.run([binary, "collect", "--config", nobase], capture_output=True,
+                           text=True)
+        check(p.returncode == 78 and "[audit] base_account is not set" in p.stderr,
+              f"no base_account: 78, not a warning ({p.returncode}: {p.stderr.strip()})")
+        con = sqlite3.connect(db)
+        before = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        con.close()
+        p = subprocess.run([binary, "prune", "--db", db, "--keep-days", "0"],
+                           capture_output=True, text=True)
+        keep0 = os.path.join(work, "keep0.conf")
+        open(keep0, "w").write(f"[audit]\nbase_account = 111111111111\ndatabase = {db}\n"
+                               "keep_days = 0\n")
+        q = subprocess.run([binary, "prune", "--config", keep0], capture_output=True, text=True)
+        con = sqlite3.connect(db)
+        after = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+        con.close()
+        check(p.returncode == 0 and q.returncode == 0 and "nothing pruned" in p.stdout and
+              after == before and before > 0,
+              f"--keep-days 0 and keep_days = 0 both keep every run ({p.returncode} {q.returncode}"
+              f" {before}->{after}: {p.stdout}{p.stderr}{q.stderr})")
     # The man page documents every command that --help lists.
     man = open(os.path.join(ROOT, "docs", "iam-audit.1")).read()
     out = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout

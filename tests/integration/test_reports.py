@@ -80,6 +80,9 @@ def make_db(path, src):
               " error_message) VALUES (?,?,?,?,?,?,?)",
               (run, acc, name, team, status, "AccessDenied" if status == "failed" else None,
                "cannot assume the audit role" if status == "failed" else None))
+    # beta's data in run 2 was carried forward from run 1 (collect --account, issue 19.3).
+    q("UPDATE accounts SET data_run_id = 1, collected_at = '2026-11-20T02:03:04Z' WHERE run_id = 2"
+      " AND account_id = ?", (BETA,))
     users = [(HYPER, 0, 0), (CMD, 1, 0), (ALICE, 1, 1), ("_x003D_", 0, 0)]
     for name, pw, mfa in users:
         q("INSERT INTO users (run_id, account_id, user_name, user_id, arn, created_at,"
@@ -104,6 +107,11 @@ def make_db(path, src):
                                        BASE))
     q("INSERT INTO analyses (run_id, analysed_at, tool_version) VALUES "
       "(1, '2026-11-20T03:00:00Z', 't'), (2, '2026-11-27T03:00:00Z', 't')")
+    # Run 2 was analysed without a roster (issue 19.2): its roster finding of run 1 is not
+    # resolved, and the Summary says what was not checked.
+    q("UPDATE analyses SET not_checked = ? WHERE run_id = 2",
+      (json.dumps([{"rule": "user-not-in-roster", "reason": "no roster file: set [audit] "
+                    "roster or give --roster"}]),))
     f = []
 
     def finding(run, fp, rule, sev, acc, res, principal, title, ev, first, status, sup=None):
@@ -112,6 +120,8 @@ def make_db(path, src):
 
     finding(1, "fp-hyper", "user-no-mfa", "critical", BASE, f"arn:aws:iam::{BASE}:user/{HYPER}",
             HYPER, "no MFA", {}, "2026-11-20", "new")
+    finding(1, "fp-roster", "user-not-in-roster", "medium", BASE,
+            f"arn:aws:iam::{BASE}:user/{HYPER}", HYPER, "not in roster", {}, "2026-11-20", "new")
     finding(1, "fp-gone", "access-key-old", "medium", ALPHA, f"arn:aws:iam::{ALPHA}:user/x", "x",
             "old key", {}, "2026-11-20", "new")
     finding(2, "fp-hyper", "user-no-mfa", "critical", BASE, f"arn:aws:iam::{BASE}:user/{HYPER}",
@@ -269,7 +279,12 @@ def test_xlsx(book, n_findings):
           "Summary: accounts audited/failed")
     check(facts["Compared with run"][1] == 1, "Summary: previous run")
     check(facts["New since that run"][1] == n_findings - 1, "Summary: new")
-    check(facts["Resolved since that run"][1] == 1, "Summary: resolved")
+    check(facts["Resolved since that run"][1] == 1, "Summary: resolved (not-checked excluded)")
+    check(facts.get("Data carried forward") and facts["Data carried forward"][1] ==
+          f"{BETA} (beta-dev): data of run 1, read 2026-11-20T02:03:04Z",
+          f"Summary: a carried account's data age {facts.get('Data carried forward')}")
+    check(facts.get("NOT CHECKED") and "user-not-in-roster: no roster file" in
+          facts["NOT CHECKED"][1], f"Summary: rules not checked {facts.get('NOT CHECKED')}")
     check(facts["critical"][1] == 2 and facts["high"][1] == 4 and facts["medium"][1] == 0,
           "Summary: by severity")
     check(facts["alpha"][1] == 0 and values(s[[k for k, r in s.items() if r.get("A", ("", ""))[1]
@@ -374,6 +389,16 @@ def main():
           "team-alpha: bootstrap roles")
     beta = test_team(os.path.join(out, "team-beta.xlsx"), "beta", [BETA])
     check(len(beta.rows("Leaver clean-up")) == 2, "team-beta: deleted leaver's role listed")
+
+    # Issue 19.9: a team workbook of a team the run no longer has is removed (not left beside
+    # tonight's as if current); other files are untouched; --quiet prints no paths.
+    for stale in ("team-delta.xlsx", "team-.xlsx.bak", "notes.txt"):
+        open(os.path.join(out, stale), "w").write("old")
+    rc, stdout, err = run(binary, "report", "--db", dbp, "--out", out, "--per-team", "--quiet")
+    left = sorted(os.listdir(out))
+    check(rc == 0 and stdout == "", f"--quiet prints no paths ({rc}: {stdout!r})")
+    check("team-delta.xlsx" not in left and "team-.xlsx.bak" in left and "notes.txt" in left and
+          "team-alpha.xlsx" in left, f"the stale team workbook alone is removed: {left}")
 
     # Same run, same bytes.
     out2 = os.path.join(tmp, "out2")

@@ -45,11 +45,28 @@ def main():
 
         p = run()
         check(p.returncode == 0, f"run exits 0 without --fail-on ({p.returncode}: {p.stderr[-400:]})")
+        check(p.stdout == "", f"run --quiet prints no report paths (issue 19.9): {p.stdout!r}")
         names = sorted(os.listdir(reports)) if os.path.isdir(reports) else []
         check("findings.csv" in names and any(n.endswith(".xlsx") for n in names),
               f"run wrote the reports from the config's paths: {names}")
         p = run("--fail-on", "high")
         check(p.returncode == 1, f"findings at or above --fail-on: exit 1 ({p.returncode})")
+        # Without [audit] reports, reports go beside the database, not into the current
+        # directory (issue 19.5).
+        nconf = os.path.join(work, "noreports.conf")
+        dbdir = os.path.join(work, "state")
+        os.makedirs(dbdir)
+        open(nconf, "w").write("\n".join(l for l in base.splitlines()
+                                         if not l.startswith("reports")).replace(
+                                             f"database = {db}", f"database = {dbdir}/n.db") + "\n")
+        cwd = os.path.join(work, "cwd")
+        os.makedirs(cwd)
+        p = subprocess.run([binary, "run", "--config", nconf, "--quiet"], env=env, cwd=cwd,
+                           capture_output=True, text=True, timeout=300)
+        beside = os.path.join(dbdir, "reports")
+        check(p.returncode == 0 and os.path.exists(os.path.join(beside, "findings.csv")) and
+              not os.listdir(cwd), f"reports beside the database ({p.returncode}: "
+                                   f"{os.listdir(cwd)})")
         p = run("--fail-on", "bogus")
         check(p.returncode == 64, f"a bad --fail-on is a usage error ({p.returncode})")
         p = subprocess.run([binary, "run"], capture_output=True, text=True)

@@ -239,6 +239,12 @@ cfg_min15(struct ia_config *c)
     c->rules.min_password_length = 15;
 }
 
+static void
+cfg_runner(struct ia_config *c)
+{
+    c->runner = ia_xstrdup("arn:aws:iam::" BASE ":user/iam-audit-runner");
+}
+
 struct rcase {
     const char *name;
     const char *rule;
@@ -451,6 +457,73 @@ static const struct rcase s_cases[] = {
       .sql = USER(BASE, "jdoe", Q(OLD), "1", Q(RECENT), "1"),
       .leavers = "username,leaving_date,team\njdoe,2026-10-01,x\n",
       .expect = "critical " UARN("jdoe") " jdoe\n" },
+    /* ---- iam-audit's own role and runner (issue 19.1) ---- */
+#define RUNNER "arn:aws:iam::" BASE ":user/iam-audit-runner"
+#define AUDIT_ARN "arn:aws:iam::" TEAM ":role/iam-audit"
+#define OWN_POLICY(kind, name, doc)                                                              \
+    "INSERT INTO principal_policies (run_id, account_id, principal_kind, principal_name, kind, " \
+    "policy_name, document) VALUES (1, '" TEAM "', '" kind "', '" name "', 'inline', 'p', '" doc \
+    "');"
+#define READ_DOC                                                                                 \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["          \
+    "\"iam:GetAccountAuthorizationDetails\",\"iam:ListRoles\",\"iam:GetCredentialReport\","   \
+    "\"iam:GenerateCredentialReport\"],\"Resource\":\"*\"}]}"
+    { .name = "audit role as documented (no MFA on its trust is by design)",
+      .rule = "trust-no-mfa", .role_name = "iam-audit", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS(RUNNER), "")), .post_sql = OWN_POLICY("role", "iam-audit", READ_DOC),
+      .expect = "" },
+    { .name = "audit role as documented: not a human role", .rule = "role-name-nonstandard",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .expect = "" },
+    { .name = "audit role as documented: not broader", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .post_sql = OWN_POLICY("role", "iam-audit", READ_DOC), .expect = "" },
+    { .name = "audit role that can write", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner, .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .post_sql = OWN_POLICY("role", "iam-audit", "{\"Statement\":[{\"Effect\":\"Allow\","
+                             "\"Action\":\"iam:*\",\"Resource\":\"*\"}]}"),
+      .expect = "high " AUDIT_ARN " -\n" },
+    { .name = "audit role trusting the whole base account", .rule = "audit-role-broader",
+      .role_name = "iam-audit", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")),
+      .expect = "high " AUDIT_ARN " -\n" },
+    { .name = "another role trusting the base account without MFA is still reported",
+      .rule = "trust-no-mfa", .role_name = "iam-auditor", .tweak = cfg_runner,
+      .trust = DOC(ALLOW(AWS(RUNNER), "")),
+      .expect = "high arn:aws:iam::" TEAM ":role/iam-auditor " RUNNER "\n" },
+    { .name = "the runner is not a person", .rule = "user-no-mfa", .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 KEY(BASE, "iam-audit-runner", "AKIA1", "Active", Q(OLD), Q(RECENT)),
+      .expect = "" },
+    { .name = "runner that only assumes the audit roles", .rule = "audit-runner-broader",
+      .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 "INSERT INTO principal_policies (run_id, account_id, principal_kind, "
+                 "principal_name, kind, policy_name, document) VALUES (1, '" BASE "', 'user', "
+                 "'iam-audit-runner', 'inline', 'p', '{\"Statement\":[{\"Effect\":\"Allow\","
+                 "\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::*:role/"
+                 "iam-audit\"}]}');",
+      .expect = "" },
+    { .name = "runner that may assume any role", .rule = "audit-runner-broader",
+      .tweak = cfg_runner,
+      .sql = USER(BASE, "iam-audit-runner", Q(OLD), "0", "NULL", "0")
+                 "INSERT INTO principal_policies (run_id, account_id, principal_kind, "
+                 "principal_name, kind, policy_name, document) VALUES (1, '" BASE "', 'user', "
+                 "'iam-audit-runner', 'inline', 'p', '{\"Statement\":[{\"Effect\":\"Allow\","
+                 "\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}]}');",
+      .expect = "high " RUNNER " -\n" },
+    /* ---- leavers-matched-nobody (issue 19.6) ---- */
+    { .name = "a leavers file with no leaver in it", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\n", .expect = "" },
+    { .name = "leavers file of display names matches nobody", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "username,leaving_date\nJane Doe,2026-11-01\n",
+      .expect = "medium iam-audit:leavers-file -\n" },
+    { .name = "one leaver matched", .rule = "leavers-matched-nobody",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .leavers = "email,leaving_date\nb@x.gov.uk,2026-11-01\na@x.gov.uk,2027-01-01\n",
+      .expect = "" },
     /* ---- leaver-trusted-by-role ---- */
     { .name = "role trusts leaver (two statements: one finding)",
       .rule = "leaver-trusted-by-role",
@@ -1471,65 +1544,142 @@ test_exception_limits_allowed(void **state)
 
 /* ---- leavers and roster files -------------------------------------------------------------- */
 
+/* Load text as a leavers (with_date) or roster file; the error message (or "") into msg. */
+static enum ia_code
+load_people(struct env *e, const char *text, int with_date, struct ia_people *p, char *msg,
+            size_t size)
+{
+    struct ia_buf path = IA_BUF_INIT;
+    struct ia_err err;
+    write_file(e, with_date ? "leavers.csv" : "roster.csv", text, &path);
+    ia_err_clear(&err);
+    memset(p, 0, sizeof(*p));
+    enum ia_code rc = ia_people_load(path.buf, with_date, p, NULL, &err);
+    snprintf(msg, size, "%s", rc == IA_OK ? "" : err.msg);
+    ia_buf_release(&path);
+    return rc;
+}
+
 static void
 test_leavers_csv(void **state)
 {
     (void)state;
     struct env e;
     struct ia_people p = { 0 };
-    struct ia_err err;
-    struct ia_buf path = IA_BUF_INIT;
-    json_t *w = json_array();
+    char msg[1024];
     env_open(&e);
-    write_file(&e, "leavers.csv",
-               "\xEF\xBB\xBF" "Name, Email ,leaving_date\r\n"
-               "\"Doe, Jane\",\" Jane.Doe@X.gov.uk \",2026-10-01\r\n"
-               "\r\n"
-               "Bob,bob@x.gov.uk,31/10/2026\r\n"
-               ",,\r\n"
-               "Al,al@x.gov.uk,2026-02-30\r\n"
-               "No mail,,2026-01-01\r\n"
-               "Sam,sam@x.gov.uk,2026-11-02\r\n",
-               &path);
-    ia_err_clear(&err);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_OK);
+    assert_int_equal(load_people(&e,
+                                 "\xEF\xBB\xBF" "Name, Email ,leaving_date\r\n"
+                                 "\"Doe, Jane\",\" Jane.Doe@X.gov.uk \",2026-10-01\r\n"
+                                 "\r\n"
+                                 ",,\r\n"
+                                 "Sam,sam@x.gov.uk,2026-11-02\r\n",
+                                 1, &p, msg, sizeof(msg)),
+                     IA_OK);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.items[0].id, "jane.doe@x.gov.uk");
     assert_string_equal(p.items[0].date, "2026-10-01");
     assert_int_equal(p.items[0].line, 2);
     assert_string_equal(p.items[1].id, "sam@x.gov.uk");
-    assert_int_equal(p.items[1].line, 8);
+    assert_int_equal(p.items[1].line, 5);
     assert_non_null(ia_people_find(&p, "JANE.doe@x.gov.uk "));
-    assert_null(ia_people_find(&p, "bob@x.gov.uk"));
-    assert_int_equal(json_array_size(w), 3);
-    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "leavers.csv:4: "));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 0)), "31/10/2026"));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 1)), "leavers.csv:6: "));
-    assert_non_null(strstr(json_string_value(json_array_get(w, 2)), "leavers.csv:7: no email"));
     ia_people_release(&p);
 
-    /* A header without leaving_date is a configuration error naming the file. */
-    write_file(&e, "leavers.csv", "email,date\na@x.gov.uk,2026-01-01\n", &path);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
-    assert_non_null(strstr(err.msg, "leavers.csv:1: "));
-    assert_non_null(strstr(err.msg, "leaving_date"));
+    /* Issue 12.8: a row that cannot be read is an error naming its line, never skipped. */
+    assert_int_equal(load_people(&e, "email,leaving_date\nb@x.gov.uk,2026-10-01\n"
+                                     "a@x.gov.uk,19-10-2026\n", 1, &p, msg, sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:3: leaving date '19-10-2026' for a@x.gov.uk"));
+    assert_non_null(strstr(msg, "YYYY-MM-DD or DD/MM/YYYY"));
+    assert_non_null(strstr(msg, "header found: email,leaving_date"));
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,2026-02-30\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: "));
+    /* Month first is not read as a date: 10/19/2026 has no 19th month. */
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,10/19/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_int_equal(load_people(&e, "email,leaving_date\na@x.gov.uk,tomorrow\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_int_equal(load_people(&e, "name,email,leaving_date\nNo mail,,2026-01-01\n", 1, &p,
+                                 msg, sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: this row has no email or username"));
+    assert_int_equal(load_people(&e, "email\na@x.gov.uk\n,\nb,c\n", 0, &p, msg, sizeof(msg)),
+                     IA_OK); /* a blank row (",") is not a row */
+    assert_int_equal(p.n, 2);
+    ia_people_release(&p);
+
+    /* A header without leaving_date names the file, line, and the header found. */
+    assert_int_equal(load_people(&e, "email,date\na@x.gov.uk,2026-01-01\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:1: "));
+    assert_non_null(strstr(msg, "leaving_date"));
+    assert_non_null(strstr(msg, "found: email,date"));
     /* A roster needs only email. */
-    write_file(&e, "roster.csv", "email\nA@x.gov.uk\n\n b@x.gov.uk\n", &path);
-    assert_int_equal(ia_people_load(path.buf, 0, &p, w, &err), IA_OK);
+    assert_int_equal(load_people(&e, "email\nA@x.gov.uk\n\n b@x.gov.uk\n", 0, &p, msg,
+                                 sizeof(msg)),
+                     IA_OK);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.items[1].id, "b@x.gov.uk");
     ia_people_release(&p);
     /* Missing file. */
+    struct ia_buf path = IA_BUF_INIT;
+    struct ia_err err;
     path_in(&e, "nope.csv", &path);
-    assert_int_equal(ia_people_load(path.buf, 1, &p, w, &err), IA_ERR_CONFIG);
-
-    json_decref(w);
+    assert_int_equal(ia_people_load(path.buf, 1, &p, NULL, &err), IA_ERR_CONFIG);
     ia_buf_release(&path);
     env_close(&e);
 }
 
+/* Issue 19.6: leavers files as Excel exports them (UK locale). */
 static void
-test_input_warnings_recorded(void **state)
+test_leavers_excel(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_people p = { 0 };
+    char msg[1024];
+    static const char *const files[] = {
+        /* semicolons, spaced and capitalised headers, day-first dates */
+        "Username;Leaving Date;Team\r\njane.doe;01/11/2026;paas\r\nbob;2/3/2026;notify\r\n",
+        /* tabs, underscores, upper case */
+        "NAME\tUSER_NAME\tLEAVING_DATE\nJane\tjane.doe\t2026-11-01\nBob\tbob\t02/03/2026\n",
+        /* commas with quoted names that hold semicolons, and aliases */
+        "\"Full name; known as\",Login,Date Left\n\"Doe; Jane\",jane.doe,01/11/2026\n"
+        "\"Bob; B\",bob,2026-03-02\n",
+    };
+    env_open(&e);
+    for (size_t i = 0; i < IA_ARRAY_LEN(files); i++) {
+        if (load_people(&e, files[i], 1, &p, msg, sizeof(msg)) != IA_OK)
+            fail_msg("file %zu: %s", i, msg);
+        assert_int_equal(p.n, 2);
+        const struct ia_leaver *j = ia_people_find(&p, "Jane.Doe"), *b = ia_people_find(&p, "bob");
+        assert_non_null(j);
+        assert_non_null(b);
+        assert_string_equal(j->date, "2026-11-01");
+        assert_string_equal(b->date, "2026-03-02");
+        ia_people_release(&p);
+    }
+    /* The semicolon file's header error shows the header as found. */
+    assert_int_equal(load_people(&e, "Name;Left on\nJane;01/11/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "found: Name;Left on"));
+    /* Every leaver's row unreadable (US dates) is an error, exit 78 in the CLI. */
+    assert_int_equal(load_people(&e, "Username;Leaving Date\njane;11/30/2026\n", 1, &p, msg,
+                                 sizeof(msg)),
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(msg, "leavers.csv:2: leaving date '11/30/2026'"));
+    assert_non_null(strstr(msg, "header found: Username;Leaving Date"));
+    env_close(&e);
+}
+
+static void
+test_input_errors_stop_analysis(void **state)
 {
     (void)state;
     struct env e;
@@ -1538,11 +1688,11 @@ test_input_warnings_recorded(void **state)
     env_open(&e);
     assert_int_equal(analyse(&e, 0, "email,leaving_date\nx@x.gov.uk,tomorrow\n", NULL, NULL,
                              &sum, &err),
-                     IA_OK);
-    assert_int_equal(sum.n_input_warnings, 1);
-    char *w = query1(&e, "SELECT input_warnings FROM analyses WHERE run_id = :run", 1);
-    assert_non_null(w);
-    assert_non_null(strstr(w, "leavers.csv:2: leaving_date 'tomorrow'"));
+                     IA_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "leavers.csv:2: leaving date 'tomorrow'"));
+    /* Nothing was written. */
+    char *w = query1(&e, "SELECT COUNT(*) FROM analyses WHERE run_id = :run", 1);
+    assert_string_equal(w, "0");
     free(w);
     env_close(&e);
 }
@@ -1686,6 +1836,77 @@ test_partial_runs(void **state)
     env_close(&e);
 }
 
+/*
+ * Issue 19.2: a run analysed without a leavers file did not check the leaver rules. It says
+ * so (summary, analyses.not_checked); diff calls the leaver finding not-checked, not
+ * resolved; the next run with the file finds it persisting with its first-seen date.
+ */
+static void
+test_not_checked(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    struct ia_diff d = { 0 };
+    static const char leavers[] = "email,leaving_date\na@x.gov.uk,2026-11-01\n";
+    env_open(&e);
+    exec(&e, USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"));
+    assert_int_equal(analyse(&e, 1, leavers, "email\nb@x.gov.uk\n", NULL, &sum, &err), IA_OK);
+    assert_string_equal(sum.not_checked, "");
+    char *s = query1(&e, "SELECT rule_id || ' ' || status FROM findings WHERE run_id = :run "
+                         "AND rule_id = 'leaver-present'", 1);
+    assert_string_equal(s, "leaver-present new");
+    free(s);
+    for (int64_t run = 2; run <= 3; run++) {
+        struct ia_buf sql = IA_BUF_INIT;
+        ia_buf_addf(&sql, "INSERT INTO runs (id, started_at, status, tool_version) VALUES "
+                    "(%lld, '2026-11-2%lldT02:00:00Z', 'complete', 'test');"
+                    "INSERT INTO accounts (run_id, account_id, name, is_base, status) VALUES "
+                    "(%lld, '" BASE "', 'gds-users', 1, 'ok');"
+                    "INSERT INTO password_policies (run_id, account_id, present, minimum_length)"
+                    " VALUES (%lld, '" BASE "', 1, 16);"
+                    "INSERT INTO users (run_id, account_id, user_name, user_id, arn, created_at,"
+                    " password_enabled, password_last_used, mfa_active) SELECT %lld, account_id,"
+                    " user_name, user_id, arn, created_at, password_enabled, password_last_used,"
+                    " mfa_active FROM users WHERE run_id = 1;",
+                    (long long)run, (long long)(5 + run), (long long)run, (long long)run,
+                    (long long)run);
+        exec(&e, sql.buf);
+        ia_buf_release(&sql);
+    }
+    /* Run 2: no leavers file, no roster. */
+    assert_int_equal(analyse(&e, 2, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_non_null(strstr(sum.not_checked, "leaver-present, leaver-trusted-by-role"));
+    assert_non_null(strstr(sum.not_checked, "no leavers file"));
+    assert_non_null(strstr(sum.not_checked, "user-not-in-roster (no roster file"));
+    s = query1(&e, "SELECT group_concat(json_extract(j.value, '$.rule'), ' ') FROM analyses a, "
+                   "json_each(a.not_checked) j WHERE a.run_id = :run", 2);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "leaver-present"));
+    assert_non_null(strstr(s, "user-not-in-roster"));
+    free(s);
+    assert_int_equal(ia_analyse_diff(e.db, 1, 2, &d, &err), IA_OK);
+    assert_int_equal(d.n_resolved, 0);
+    assert_int_equal(d.n_not_checked, 1);
+    size_t k = 0;
+    while (k < d.n_entries && strcmp(d.entries[k].rule_id, "leaver-present") != 0)
+        k++;
+    assert_true(k < d.n_entries);
+    assert_int_equal(d.entries[k].kind, IA_DIFF_NOT_CHECKED);
+    ia_diff_release(&d);
+    /* Run 3: the file is back. The finding persists from run 1, first seen kept. */
+    assert_int_equal(analyse(&e, 3, leavers, "email\nb@x.gov.uk\n", NULL, &sum, &err), IA_OK);
+    s = query1(&e, "SELECT status || ' ' || first_seen FROM findings WHERE run_id = :run AND "
+                   "rule_id = 'leaver-present'", 3);
+    assert_string_equal(s, "persisting 2026-11-26");
+    free(s);
+    assert_int_equal(ia_analyse_diff(e.db, 2, 3, &d, &err), IA_OK);
+    assert_int_equal(d.n_resolved, 0);
+    ia_diff_release(&d);
+    env_close(&e);
+}
+
 static void
 test_run_selection(void **state)
 {
@@ -1713,7 +1934,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 32);
+    assert_int_equal(n, 35);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);
@@ -1777,11 +1998,13 @@ main(void)
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_exception_limits_allowed),
         cmocka_unit_test(test_leavers_csv),
-        cmocka_unit_test(test_input_warnings_recorded),
+        cmocka_unit_test(test_leavers_excel),
+        cmocka_unit_test(test_input_errors_stop_analysis),
         cmocka_unit_test(test_fingerprint),
         cmocka_unit_test(test_history_and_diff),
         cmocka_unit_test(test_partial_runs),
         cmocka_unit_test(test_run_selection),
+        cmocka_unit_test(test_not_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
