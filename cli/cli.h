@@ -39,8 +39,25 @@ char *ia_cli_reports_beside(const char *db_path);
 struct ia_collect_progress;
 /* collect's live progress line on a terminal (stderr, rewritten in place). */
 void ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p);
-/* The exit code for a failed step's error: 78 configuration, 75 busy, else 3 failed. */
-int ia_cli_exit_of(int code);
+/*
+ * The one mapping from an error to an exit code, for every subcommand (docs/exit-codes.md):
+ * configuration and credentials set-up 78, a database another run holds 75, else 3.
+ */
+int ia_cli_exit_code(int code);
+
+struct ia_config;
+/*
+ * Load the configuration FILE for subcommand cmd. On failure prints "iam-audit CMD: why"
+ * and returns IA_EXIT_CONFIG (a missing, unreadable or wrong file is a configuration error
+ * for every command); IA_EXIT_OK when cfg holds it (release with ia_config_release).
+ */
+int ia_cli_load_config(const char *cmd, const char *path, struct ia_config *cfg);
+
+/*
+ * Take the lock on db_path for cmd (one run per database): IA_EXIT_OK with *fd set
+ * (release with ia_db_unlock), or the message printed and 75 (busy) / 78 (unsafe path) / 3.
+ */
+int ia_cli_lock_db(const char *cmd, const char *db_path, int *fd);
 
 /* Print "iam-audit CMD: msg" to stderr (usage errors) and return IA_EXIT_USAGE. */
 int ia_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,6 +7,7 @@
 
 #include "analyser/analyser.h"
 #include "cli/cli.h"
+#include "cli/steps.h"
 #include "cli/cmd_analyser.h"
 #include "core/config.h"
 #include "sql/db.h"
@@ -59,15 +60,11 @@ cmd_analyse(int argc, char **argv)
     const char *config = NULL, *dbpath = NULL;
     struct ia_analyse_paths paths = { NULL, NULL, NULL };
     int64_t run = 0;
-    int have_fail = 0, opt, rc = IA_EXIT_FAILED, have_cfg = 0;
+    int have_fail = 0, opt, rc = IA_EXIT_FAILED;
     enum ia_severity fail_on = IA_SEV_CRITICAL;
     struct ia_config cfg;
-    struct ia_err err;
-    struct ia_db *db = NULL;
     int lock_fd = -1;
-    struct ia_analyse_summary sum;
 
-    ia_err_clear(&err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:d:r:l:R:x:f:h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -99,40 +96,50 @@ cmd_analyse(int argc, char **argv)
         return ia_cli_usage_error("analyse", "unexpected argument '%s'", argv[optind]);
     if (!config)
         return ia_cli_usage_error("analyse", "--config FILE is required");
-    have_cfg = 1;
-    if (ia_config_load(config, &cfg, &err) != IA_OK) {
-        fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = err.code == IA_ERR_IO ? IA_EXIT_FAILED : IA_EXIT_CONFIG;
-        goto out;
-    }
-    if (!dbpath)
-        dbpath = cfg.database;
-    if (!paths.leavers)
-        paths.leavers = cfg.leavers;
-    if (!paths.roster)
-        paths.roster = cfg.roster;
-    if (!paths.exceptions)
-        paths.exceptions = cfg.exceptions;
+    if ((rc = ia_cli_load_config("analyse", config, &cfg)) != IA_EXIT_OK)
+        return rc;
+    struct ia_step_analyse step = { .cfg = &cfg, .db = dbpath, .run = run, .paths = paths,
+                                    .have_fail_on = have_fail, .fail_on = fail_on };
+    const char *lock_path = dbpath ? dbpath : cfg.database;
     /* Analysing never creates a database: a missing one is a wrong path, not an empty estate. */
-    if (access(dbpath, F_OK) != 0) {
+    if (access(lock_path, F_OK) != 0) {
         fprintf(stderr, "iam-audit analyse: database %s does not exist; give --db or [audit] "
-                "database, or run 'iam-audit collect' first\n", dbpath);
-        goto out;
+                "database, or run 'iam-audit collect' first\n", lock_path);
+        rc = IA_EXIT_FAILED;
+    } else if ((rc = ia_cli_lock_db("analyse", lock_path, &lock_fd)) == IA_EXIT_OK) {
+        rc = ia_step_analyse(&step);
+        ia_db_unlock(lock_fd);
     }
-    if (ia_db_lock(dbpath, &lock_fd, &err) != IA_OK) {
-        fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
-        goto out;
-    }
+    ia_config_release(&cfg);
+    return rc;
+}
+
+int
+ia_step_analyse(const struct ia_step_analyse *s)
+{
+    const struct ia_config *c = s->cfg;
+    const char *dbpath = s->db ? s->db : c->database;
+    struct ia_analyse_paths paths = s->paths;
+    int rc = IA_EXIT_FAILED;
+    struct ia_err err;
+    struct ia_db *db = NULL;
+    struct ia_analyse_summary sum;
+
+    ia_err_clear(&err);
+    if (!paths.leavers)
+        paths.leavers = c->leavers;
+    if (!paths.roster)
+        paths.roster = c->roster;
+    if (!paths.exceptions)
+        paths.exceptions = c->exceptions;
     if (ia_db_open(dbpath, IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
-    if (ia_analyse_run(db, &cfg, run, &paths, &sum, &err) != IA_OK) {
+    if (ia_analyse_run(db, c, s->run, &paths, &sum, &err) != IA_OK) {
         fprintf(stderr, "iam-audit analyse: %s\n", err.msg);
-        rc = err.code == IA_ERR_CONFIG ? IA_EXIT_CONFIG
-             : err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     if (sum.not_checked[0])
@@ -149,15 +156,12 @@ cmd_analyse(int argc, char **argv)
         fprintf(stderr, "; %zu input rows skipped (see above)", sum.n_input_warnings);
     fputc('\n', stderr);
     rc = IA_EXIT_OK;
-    if (have_fail && sum.worst >= (int)fail_on) {
+    if (s->have_fail_on && sum.worst >= (int)s->fail_on) {
         fprintf(stderr, "iam-audit analyse: unsuppressed findings at or above %s: exit 1\n",
-                ia_severity_name(fail_on));
+                ia_severity_name(s->fail_on));
         rc = IA_EXIT_FINDINGS;
     }
 out:
     ia_db_close(db);
-    ia_db_unlock(lock_fd);
-    if (have_cfg)
-        ia_config_release(&cfg);
     return rc;
 }

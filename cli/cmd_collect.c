@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/steps.h"
 #include "collector/collect.h"
 #include "collector/creds_chain.h"
 #include "collector/endpoints.h"
@@ -13,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "sql/db.h"
 
 static const char s_usage[] =
     "usage: iam-audit collect --config FILE [--db FILE] [--account ID]... [--concurrency N]\n"
@@ -66,15 +68,9 @@ cmd_collect(int argc, char **argv)
     const char *config = NULL, *db = NULL, *profile = NULL, *mfa = NULL;
     char **only = NULL;
     size_t n_only = 0;
-    int concurrency = 0, quiet = 0, opt, rc = IA_EXIT_FAILED;
+    int concurrency = 0, quiet = 0, opt, rc = IA_EXIT_FAILED, lock_fd = -1;
     struct ia_config cfg;
-    struct ia_err err;
-    struct ia_creds_provider *caller = NULL;
-    struct ia_profile_info info;
-    struct ia_http *chain_http = NULL;
-    int have_cfg = 0;
 
-    ia_err_clear(&err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:d:a:n:p:m:qvh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -125,42 +121,61 @@ cmd_collect(int argc, char **argv)
         rc = ia_cli_usage_error("collect", "--config FILE is required");
         goto out;
     }
-    if (ia_config_load(config, &cfg, &err) != IA_OK) {
-        have_cfg = 1;
-        fprintf(stderr, "iam-audit collect: %s\n", err.msg);
-        rc = IA_EXIT_CONFIG;
+    if ((rc = ia_cli_load_config("collect", config, &cfg)) != IA_EXIT_OK)
         goto out;
+    const char *dbpath = db ? db : cfg.database;
+    if ((rc = ia_cli_check_db_folder("collect", dbpath)) == IA_EXIT_OK &&
+        (rc = ia_cli_lock_db("collect", dbpath, &lock_fd)) == IA_EXIT_OK) {
+        struct ia_step_collect step = { .cfg = &cfg, .db = db, .only = only,
+                                        .concurrency = concurrency, .profile = profile,
+                                        .mfa = mfa, .quiet = quiet };
+        rc = ia_step_collect(&step);
+        ia_db_unlock(lock_fd);
     }
-    have_cfg = 1;
-    if ((rc = ia_cli_check_db_folder("collect", db ? db : cfg.database)) != IA_EXIT_OK)
-        goto out;
-    rc = IA_EXIT_FAILED;
+    ia_config_release(&cfg);
+out:
+    free(only);
+    return rc;
+}
 
-    struct ia_http_options hopts = { .ca_bundle = cfg.ca_bundle };
+int
+ia_step_collect(const struct ia_step_collect *s)
+{
+    const struct ia_config *c = s->cfg;
+    const char *db = s->db;
+    int rc = IA_EXIT_FAILED;
+    struct ia_err err;
+    struct ia_creds_provider *caller = NULL;
+    struct ia_profile_info info;
+    struct ia_http *chain_http = NULL;
+
+    ia_err_clear(&err);
+    struct ia_http_options hopts = { .ca_bundle = c->ca_bundle };
     chain_http = ia_http_new(&hopts);
     struct ia_creds_options copts;
     memset(&copts, 0, sizeof(copts));
-    copts.profile = profile ? profile : cfg.profile;
-    copts.region = cfg.region;
-    copts.mfa_token = mfa;
+    copts.profile = s->profile ? s->profile : c->profile;
+    copts.region = c->region;
+    copts.mfa_token = s->mfa;
     copts.http = ia_http_ops_of(chain_http);
     if (ia_creds_chain_resolve(&copts, &caller, &info, &err) != IA_OK) {
         fprintf(stderr, "iam-audit collect: %s\n", err.msg);
         rc = IA_EXIT_CONFIG;
         goto out;
     }
-    const char *region = cfg.region ? cfg.region : ia_endpoint_default_region(info.region);
-    int live = !quiet && isatty(STDERR_FILENO);
+    const char *region = c->region ? c->region : ia_endpoint_default_region(info.region);
+    int live = !s->quiet && isatty(STDERR_FILENO);
     struct ia_collect_options o = {
-        .cfg = &cfg,
+        .cfg = c,
         .db_path = db,
-        .only_accounts = only,
-        .concurrency = concurrency,
+        .only_accounts = s->only,
+        .concurrency = s->concurrency,
         .caller = caller,
         .region = region,
         .profile_endpoint_url = info.endpoint_url[0] ? info.endpoint_url : NULL,
         .on_progress = live ? ia_cli_progress_line : NULL,
-        .quiet = quiet,
+        .quiet = s->quiet,
+        .db_locked = 1, /* the caller holds the lock (ia_cli_lock_db) */
     };
     struct ia_collect_result res;
     enum ia_code r = ia_collect_run(&o, &res, &err);
@@ -168,9 +183,7 @@ cmd_collect(int argc, char **argv)
         fputc('\n', stderr);
     if (r != IA_OK) {
         fprintf(stderr, "iam-audit collect: %s\n", err.msg);
-        rc = r == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL
-             : r == IA_ERR_CONFIG ? IA_EXIT_CONFIG
-                                  : IA_EXIT_FAILED;
+        rc = ia_cli_exit_code(r);
         goto out;
     }
     fprintf(stderr,
@@ -189,27 +202,24 @@ cmd_collect(int argc, char **argv)
                 "iam-audit collect: %d account(s) failed; see: sqlite3 %s \"SELECT account_id, "
                 "error_code, error_message FROM accounts WHERE run_id = %lld AND status = "
                 "'failed'\"\n",
-                res.failed, db ? db : cfg.database, (long long)res.run_id);
+                res.failed, db ? db : c->database, (long long)res.run_id);
     if (res.not_audited)
         fprintf(stderr,
                 "iam-audit collect: %d discovered account(s) not audited (suspended, closing or "
                 "excluded); see: sqlite3 %s \"SELECT account_id, state, reason FROM "
                 "accounts_not_audited WHERE run_id = %lld\"\n",
-                res.not_audited, db ? db : cfg.database, (long long)res.run_id);
+                res.not_audited, db ? db : c->database, (long long)res.run_id);
     if (res.warnings)
         fprintf(stderr,
                 "iam-audit collect: %d warning(s) about what AWS sent; see: sqlite3 %s "
                 "\"SELECT account_id, kind, subject, message FROM run_warnings WHERE run_id = "
                 "%lld\"\n",
-                res.warnings, db ? db : cfg.database, (long long)res.run_id);
+                res.warnings, db ? db : c->database, (long long)res.run_id);
     rc = strcmp(res.status, "complete") == 0  ? IA_EXIT_OK
          : strcmp(res.status, "partial") == 0 ? IA_EXIT_PARTIAL
                                               : IA_EXIT_FAILED;
 out:
     ia_creds_provider_free(caller);
     ia_http_free(chain_http);
-    if (have_cfg)
-        ia_config_release(&cfg);
-    free(only);
     return rc;
 }

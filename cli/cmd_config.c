@@ -50,12 +50,9 @@ cmd_config(int argc, char **argv)
         return ia_cli_usage_error("config", "--config FILE is required");
 
     struct ia_config cfg;
-    struct ia_err err;
-    if (ia_config_load(config, &cfg, &err) != IA_OK) {
-        ia_config_release(&cfg);
-        fprintf(stderr, "iam-audit config: %s\n", err.msg);
-        return IA_EXIT_CONFIG;
-    }
+    int rc = ia_cli_load_config("config", config, &cfg);
+    if (rc != IA_EXIT_OK)
+        return rc;
     struct { const char *name; const char *value; } keys[] = {
         { "audit.database", cfg.database },     { "audit.base_account", cfg.base_account },
         { "audit.base_name", cfg.base_name },   { "audit.role_name", cfg.role_name },
@@ -64,7 +61,7 @@ cmd_config(int argc, char **argv)
         { "audit.roster", cfg.roster },         { "audit.exceptions", cfg.exceptions },
         { "audit.reports", cfg.reports },       { "audit.on_failure", cfg.on_failure },
     };
-    int rc = -1;
+    rc = -1;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strcmp(keys[i].name, key) != 0)
             continue;

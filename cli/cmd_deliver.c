@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/steps.h"
 #include "collector/creds_chain.h"
 #include "core/config.h"
 #include "deliver/deliver.h"
@@ -55,12 +56,9 @@ cmd_deliver(int argc, char **argv)
     };
     const char *config = NULL, *profile = NULL, *mfa = NULL;
     int64_t run_id = 0;
-    int dry_run = 0, opt, rc = IA_EXIT_FAILED, have_cfg = 0, lock_fd = -1;
+    int dry_run = 0, opt, rc = IA_EXIT_FAILED, lock_fd = -1;
     struct ia_config cfg;
-    struct ia_err err;
-    struct ia_db *db = NULL;
 
-    ia_err_clear(&err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:r:np:m:h", longopts, NULL)) != -1) {
         switch (opt) {
@@ -88,44 +86,55 @@ cmd_deliver(int argc, char **argv)
         return ia_cli_usage_error("deliver", "unexpected argument '%s'", argv[optind]);
     if (!config)
         return ia_cli_usage_error("deliver", "--config FILE is required");
-    have_cfg = 1;
-    if (ia_config_load(config, &cfg, &err) != IA_OK) {
-        fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
-        rc = err.code == IA_ERR_IO ? IA_EXIT_FAILED : IA_EXIT_CONFIG;
-        goto out;
+    if ((rc = ia_cli_load_config("deliver", config, &cfg)) != IA_EXIT_OK)
+        return rc;
+    struct ia_step_deliver step = { .cfg = &cfg, .config_path = config, .run = run_id,
+                                    .dry_run = dry_run, .profile = profile, .mfa = mfa };
+    if (!ia_deliver_configured(&cfg) || dry_run)
+        rc = ia_step_deliver(&step);
+    else if ((rc = ia_cli_lock_db("deliver", cfg.database, &lock_fd)) == IA_EXIT_OK) {
+        rc = ia_step_deliver(&step);
+        ia_db_unlock(lock_fd);
     }
-    if (!ia_deliver_configured(&cfg)) {
+    ia_config_release(&cfg);
+    return rc;
+}
+
+int
+ia_step_deliver(const struct ia_step_deliver *s)
+{
+    const struct ia_config *c = s->cfg;
+    int dry_run = s->dry_run, rc = IA_EXIT_FAILED;
+    struct ia_err err;
+    struct ia_db *db = NULL;
+
+    ia_err_clear(&err);
+    if (!ia_deliver_configured(c)) {
         fprintf(stderr,
                 "iam-audit deliver: %s has no [delivery] email, securityhub or "
                 "slack_webhook_file; nothing to deliver\n",
-                config);
+                s->config_path);
         rc = IA_EXIT_OK;
         goto out;
     }
-    if (!dry_run && ia_db_lock(cfg.database, &lock_fd, &err) != IA_OK) {
+    if (ia_db_open(c->database, dry_run ? IA_DB_READONLY : IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
-        goto out;
-    }
-    if (ia_db_open(cfg.database, dry_run ? IA_DB_READONLY : IA_DB_READWRITE, &db, &err) != IA_OK) {
-        fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     struct ia_creds_options copts;
     memset(&copts, 0, sizeof(copts));
-    copts.profile = profile ? profile : cfg.profile;
-    copts.region = cfg.region;
-    copts.mfa_token = mfa;
-    struct ia_deliver_options o = {&cfg, run_id, dry_run, &copts, stdout};
+    copts.profile = s->profile ? s->profile : c->profile;
+    copts.region = c->region;
+    copts.mfa_token = s->mfa;
+    struct ia_deliver_options o = { .cfg = c, .run_id = s->run, .dry_run = dry_run,
+                                    .creds = &copts, .out = stdout };
     struct ia_deliver_result res;
     enum ia_code r = ia_deliver_run(db, &o, &res, &err);
     fflush(stdout);
     if (r != IA_OK) {
         fprintf(stderr, "iam-audit deliver: %s\n", err.msg);
-        rc = r == IA_ERR_BUSY     ? IA_EXIT_TEMPFAIL
-             : r == IA_ERR_CONFIG ? IA_EXIT_CONFIG
-                                  : IA_EXIT_FAILED;
+        rc = ia_cli_exit_code(r);
         goto out;
     }
     fprintf(stderr, "iam-audit deliver: run %lld: %zu %s, %zu failed%s\n", (long long)res.run_id,
@@ -136,8 +145,5 @@ cmd_deliver(int argc, char **argv)
     rc = res.failed ? IA_EXIT_DELIVERY : IA_EXIT_OK;
 out:
     ia_db_close(db);
-    ia_db_unlock(lock_fd);
-    if (have_cfg)
-        ia_config_release(&cfg);
     return rc;
 }

@@ -86,12 +86,9 @@ cmd_diff(int argc, char **argv)
         return ia_cli_usage_error("diff", "--from (%lld) must be an earlier run than --to (%lld)",
                                   (long long)from, (long long)to);
     if (config) {
-        have_cfg = 1;
-        if (ia_config_load(config, &cfg, &err) != IA_OK) {
-            fprintf(stderr, "iam-audit diff: %s\n", err.msg);
-            rc = IA_EXIT_CONFIG;
+        if ((rc = ia_cli_load_config("diff", config, &cfg)) != IA_EXIT_OK)
             goto out;
-        }
+        have_cfg = 1;
         if (!dbpath)
             dbpath = cfg.database;
     }
@@ -99,7 +96,7 @@ cmd_diff(int argc, char **argv)
         dbpath = "iam-audit.db";
     if (ia_db_open(dbpath, IA_DB_READONLY, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit diff: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     if (ia_analyse_diff(db, from, to, &d, &err) != IA_OK) {

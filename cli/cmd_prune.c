@@ -62,12 +62,9 @@ cmd_prune(int argc, char **argv)
     if (optind < argc)
         return ia_cli_usage_error("prune", "unexpected argument '%s'", argv[optind]);
     if (config) {
-        have_cfg = 1;
-        if (ia_config_load(config, &cfg, &err) != IA_OK) {
-            fprintf(stderr, "iam-audit prune: %s\n", err.msg);
-            rc = IA_EXIT_CONFIG;
+        if ((rc = ia_cli_load_config("prune", config, &cfg)) != IA_EXIT_OK)
             goto out;
-        }
+        have_cfg = 1;
         if (!db_path)
             db_path = cfg.database;
         if (keep < 0)
@@ -87,14 +84,11 @@ cmd_prune(int argc, char **argv)
         rc = IA_EXIT_OK;
         goto out;
     }
-    if (ia_db_lock(db_path, &lock_fd, &err) != IA_OK) {
-        fprintf(stderr, "iam-audit prune: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+    if ((rc = ia_cli_lock_db("prune", db_path, &lock_fd)) != IA_EXIT_OK)
         goto out;
-    }
     if (ia_db_open(db_path, IA_DB_READWRITE, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit prune: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     char cutoff[IA_TIME_ISO_LEN];
@@ -102,7 +96,7 @@ cmd_prune(int argc, char **argv)
     int64_t deleted = 0;
     if (ia_db_prune(db, cutoff, &deleted, &err) != IA_OK) {
         fprintf(stderr, "iam-audit prune: %s\n", err.msg);
-        rc = err.code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL : IA_EXIT_FAILED;
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     printf("pruned %lld run(s) started before %s from %s\n", (long long)deleted, cutoff,

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/steps.h"
+#include "core/mem.h"
 #include "core/buf.h"
 #include "core/config.h"
 #include "reports/report.h"
@@ -78,11 +80,8 @@ cmd_report(int argc, char **argv)
     unsigned formats = IA_REPORT_ALL;
     struct ia_config cfg;
     struct ia_err err;
-    struct ia_db *db = NULL;
-    struct ia_report_summary sum;
 
     ia_err_clear(&err);
-    memset(&sum, 0, sizeof(sum));
     optind = 1;
     while ((opt = getopt_long(argc, argv, "d:o:r:f:tc:qh", longopts, NULL)) != -1) {
         switch (opt) {
@@ -121,24 +120,14 @@ cmd_report(int argc, char **argv)
         rc = ia_cli_usage_error("report", "--format: %s", err.msg);
         goto out;
     }
-    if (config) {
-        have_cfg = 1;
-        if (ia_config_load(config, &cfg, &err) != IA_OK) {
-            fprintf(stderr, "iam-audit report: %s\n", err.msg);
-            rc = IA_EXIT_CONFIG;
-            goto out;
-        }
+    if (config && (rc = ia_cli_load_config("report", config, &cfg)) != IA_EXIT_OK)
+        goto out;
+    have_cfg = config != NULL;
+    if (have_cfg) {
         if (!db_path)
             db_path = cfg.database;
         if (!out_dir)
             out_dir = cfg.reports;
-        if (!format && formats_from_config(&cfg, &formats, &err) != 0) {
-            fprintf(stderr, "iam-audit report: %s: [reports] formats: %s\n", config, err.msg);
-            rc = IA_EXIT_CONFIG;
-            goto out;
-        }
-        if (per_team < 0)
-            per_team = cfg.report_per_team;
     }
     if (!db_path) {
         rc = ia_cli_usage_error("report", "--db FILE is required (or --config FILE with "
@@ -150,17 +139,53 @@ cmd_report(int argc, char **argv)
                                 "[audit] reports)");
         goto out;
     }
+    struct ia_step_report step = { .cfg = have_cfg ? &cfg : NULL, .config_path = config,
+                                   .db = db_path, .out = out_dir, .formats = format ? formats : 0,
+                                   .per_team = per_team, .run = run_id, .quiet = quiet };
+    rc = ia_step_report(&step);
+out:
+    if (have_cfg)
+        ia_config_release(&cfg);
+    return rc;
+}
+
+int
+ia_step_report(const struct ia_step_report *s)
+{
+    const struct ia_config *c = s->cfg;
+    const char *db_path = s->db ? s->db : c ? c->database : NULL;
+    char *beside = NULL;
+    const char *out_dir = s->out ? s->out : c ? c->reports : NULL;
+    unsigned formats = s->formats ? s->formats : IA_REPORT_ALL;
+    int per_team = s->per_team >= 0 ? s->per_team : c ? c->report_per_team : 0;
+    int rc = IA_EXIT_FAILED;
+    struct ia_err err;
+    struct ia_db *db = NULL;
+    struct ia_report_summary sum;
+
+    ia_err_clear(&err);
+    memset(&sum, 0, sizeof(sum));
+    IA_ASSERT(db_path);
+    /* Reports go beside the database, never the current directory (cron's is $HOME). */
+    if (!out_dir)
+        out_dir = beside = ia_cli_reports_beside(db_path);
+    if (!s->formats && c && formats_from_config(c, &formats, &err) != 0) {
+        fprintf(stderr, "iam-audit report: %s: [reports] formats: %s\n",
+                s->config_path ? s->config_path : "config", err.msg);
+        rc = IA_EXIT_CONFIG;
+        goto out;
+    }
     if (ia_db_open(db_path, IA_DB_READONLY, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit report: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
-    if (ia_report_write(db, run_id, out_dir, formats, per_team > 0, &sum, &err) != IA_OK) {
+    if (ia_report_write(db, s->run, out_dir, formats, per_team > 0, &sum, &err) != IA_OK) {
         fprintf(stderr, "iam-audit report: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
-    for (size_t i = 0; !quiet && i < sum.n_files; i++)
+    for (size_t i = 0; !s->quiet && i < sum.n_files; i++)
         printf("%s\n", sum.files[i]);
     if (fflush(stdout) != 0) {
         rc = IA_EXIT_FAILED;
@@ -170,9 +195,8 @@ cmd_report(int argc, char **argv)
             (long long)sum.run_id, sum.run_date, sum.findings, sum.n_files, out_dir);
     rc = IA_EXIT_OK;
 out:
+    free(beside);
     ia_report_summary_release(&sum);
     ia_db_close(db);
-    if (have_cfg)
-        ia_config_release(&cfg);
     return rc;
 }

@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/cmd_analyser.h"
-#include "cli/cmd_deliver.h"
-#include "cli/cmd_report.h"
+#include "cli/steps.h"
 #include "core/config.h"
 #include "deliver/deliver.h"
 #include "sql/db.h"
@@ -60,7 +58,8 @@ worst(int a, int b)
     return badness(b) > badness(a) ? b : a;
 }
 
-static int run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet);
+static int run_steps(const struct ia_config *cfg, const char *config, int have_fail_on,
+                     enum ia_severity fail_on, const char *profile, const char *mfa, int quiet);
 
 int
 cmd_run(int argc, char **argv)
@@ -91,99 +90,55 @@ cmd_run(int argc, char **argv)
     if (!config)
         return ia_cli_usage_error("run", "--config FILE is required");
 
-    /* Hold the database lock across all three steps: a second run refuses at once. */
-    struct ia_config lcfg;
-    struct ia_err lerr;
-    int lock_fd = -1;
-    if (ia_config_load(config, &lcfg, &lerr) != IA_OK) {
-        ia_config_release(&lcfg);
-        fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
-        return lerr.code == IA_ERR_IO ? IA_EXIT_FAILED : IA_EXIT_CONFIG;
+    enum ia_severity fail_sev = IA_SEV_CRITICAL;
+    if (fail_on && ia_severity_parse(fail_on, &fail_sev) != 0)
+        return ia_cli_usage_error("run", "--fail-on must be info, low, medium, high or "
+                                  "critical, not '%s'", fail_on);
+
+    /* One configuration and one database lock for every step: a second run refuses at once. */
+    struct ia_config cfg;
+    int lock_fd = -1, rc;
+    if ((rc = ia_cli_load_config("run", config, &cfg)) != IA_EXIT_OK)
+        return rc;
+    if ((rc = ia_cli_check_db_folder("run", cfg.database)) == IA_EXIT_OK &&
+        (rc = ia_cli_lock_db("run", cfg.database, &lock_fd)) == IA_EXIT_OK) {
+        rc = run_steps(&cfg, config, fail_on != NULL, fail_sev, profile, mfa, quiet);
+        ia_db_unlock(lock_fd);
     }
-    int drc = ia_cli_check_db_folder("run", lcfg.database);
-    if (drc != IA_EXIT_OK) {
-        ia_config_release(&lcfg);
-        return drc;
-    }
-    enum ia_code lrc = ia_db_lock(lcfg.database, &lock_fd, &lerr);
-    ia_config_release(&lcfg);
-    if (lrc != IA_OK) {
-        fprintf(stderr, "iam-audit run: %s\n", lerr.msg);
-        return ia_cli_exit_of(lrc);
-    }
-    int rc = run_steps(config, fail_on, profile, mfa, quiet);
-    ia_db_unlock(lock_fd);
+    ia_config_release(&cfg);
     return rc;
 }
 
 static int
-run_steps(char *config, char *fail_on, char *profile, char *mfa, int quiet)
+run_steps(const struct ia_config *cfg, const char *config, int have_fail_on,
+          enum ia_severity fail_on, const char *profile, const char *mfa, int quiet)
 {
-    char *cargv[12];
-    int n = 0;
-    cargv[n++] = "collect";
-    cargv[n++] = "--config";
-    cargv[n++] = config;
-    if (profile) {
-        cargv[n++] = "--profile";
-        cargv[n++] = profile;
-    }
-    if (mfa) {
-        cargv[n++] = "--mfa-token";
-        cargv[n++] = mfa;
-    }
-    if (quiet)
-        cargv[n++] = "--quiet";
-    cargv[n] = NULL;
-    int rc = cmd_collect(n, cargv);
+    struct ia_step_collect collect = { .cfg = cfg, .profile = profile, .mfa = mfa,
+                                       .quiet = quiet };
+    int rc = ia_step_collect(&collect);
     if (rc != IA_EXIT_OK && rc != IA_EXIT_PARTIAL)
         return rc; /* nothing new to analyse */
 
-    char *aargv[] = { "analyse", "--config", config, fail_on ? "--fail-on" : NULL, fail_on, NULL };
-    int arc = cmd_analyse(fail_on ? 5 : 3, aargv);
+    struct ia_step_analyse analyse = { .cfg = cfg, .have_fail_on = have_fail_on,
+                                       .fail_on = fail_on };
+    int arc = ia_step_analyse(&analyse);
     rc = worst(rc, arc);
     if (arc != IA_EXIT_OK && arc != IA_EXIT_FINDINGS)
         return rc;
 
     /* Reports go to [audit] reports, else a reports folder beside the database (never the
      * current directory: cron's is $HOME, systemd's /). */
-    struct ia_config cfg;
-    struct ia_err err;
-    int loaded = ia_config_load(config, &cfg, &err) == IA_OK;
-    int have_dir = loaded && cfg.reports;
-    int have_delivery = loaded && ia_deliver_configured(&cfg);
-    char *beside = loaded ? ia_cli_reports_beside(cfg.database) : NULL;
-    ia_config_release(&cfg);
-    char *rargv[7];
-    int rn = 0;
-    rargv[rn++] = "report";
-    rargv[rn++] = "--config";
-    rargv[rn++] = config;
-    if (quiet)
-        rargv[rn++] = "--quiet";
-    if (!have_dir && beside) {
-        rargv[rn++] = "--out";
-        rargv[rn++] = beside;
-    }
-    rargv[rn] = NULL;
-    rc = worst(rc, cmd_report(rn, rargv));
-    free(beside);
-    if (!have_delivery)
+    struct ia_step_report report = { .cfg = cfg, .config_path = config, .per_team = -1,
+                                     .quiet = quiet };
+    rc = worst(rc, ia_step_report(&report));
+    if (!ia_deliver_configured(cfg))
         return rc;
 
     /* Delivery last, over the analysed run. Its failure is told apart (4) but never hides
-       what the run found: findings (1) and partial collection (2) keep their codes. */
-    char *dargv[8];
-    n = 0;
-    dargv[n++] = "deliver";
-    dargv[n++] = "--config";
-    dargv[n++] = config;
-    if (profile) {
-        dargv[n++] = "--profile";
-        dargv[n++] = profile;
-    }
-    dargv[n] = NULL;
-    int drc = cmd_deliver(n, dargv);
+       what the run found: findings (1) and partial collection (2) keep their codes. The MFA
+       code went to collect's credentials: a code works once. */
+    struct ia_step_deliver deliver = { .cfg = cfg, .config_path = config, .profile = profile };
+    int drc = ia_step_deliver(&deliver);
     if (drc != IA_EXIT_OK) {
         fprintf(stderr, "iam-audit run: delivery failed (exit %d); the run and its reports are "
                         "complete; see the deliveries table and 'iam-audit deliver --help'\n",

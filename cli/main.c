@@ -55,11 +55,15 @@ usage(FILE *f)
 }
 
 int
-ia_cli_exit_of(int code)
+ia_cli_exit_code(int code)
 {
-    return code == IA_ERR_CONFIG ? IA_EXIT_CONFIG
-           : code == IA_ERR_BUSY ? IA_EXIT_TEMPFAIL
-                                 : IA_EXIT_FAILED;
+    switch (code) {
+    case IA_OK: return IA_EXIT_OK;
+    case IA_ERR_CONFIG:
+    case IA_ERR_CREDS: return IA_EXIT_CONFIG;
+    case IA_ERR_BUSY: return IA_EXIT_TEMPFAIL;
+    default: return IA_EXIT_FAILED;
+    }
 }
 
 int

@@ -1,4 +1,7 @@
-/* Paths the subcommands share: the database's folder, and the reports folder beside it. */
+/*
+ * What the subcommands share when they set up: the configuration, the database's folder and
+ * lock, and the reports folder beside the database.
+ */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "core/buf.h"
+#include "core/config.h"
+#include "sql/db.h"
 
 /* The folder part of path ("." when it has none). New string (free). */
 static char *
@@ -49,4 +54,29 @@ ia_cli_reports_beside(const char *db_path)
     ia_buf_addf(&b, "%s/reports", dir);
     free(dir);
     return ia_buf_detach(&b, NULL);
+}
+
+int
+ia_cli_load_config(const char *cmd, const char *path, struct ia_config *cfg)
+{
+    struct ia_err err;
+    ia_err_clear(&err);
+    if (ia_config_load(path, cfg, &err) == IA_OK)
+        return IA_EXIT_OK;
+    ia_config_release(cfg);
+    fprintf(stderr, "iam-audit %s: %s\n", cmd, err.msg);
+    return IA_EXIT_CONFIG;
+}
+
+int
+ia_cli_lock_db(const char *cmd, const char *db_path, int *fd)
+{
+    struct ia_err err;
+    ia_err_clear(&err);
+    *fd = -1;
+    enum ia_code rc = ia_db_lock(db_path, fd, &err);
+    if (rc == IA_OK)
+        return IA_EXIT_OK;
+    fprintf(stderr, "iam-audit %s: %s\n", cmd, err.msg);
+    return ia_cli_exit_code(rc);
 }

@@ -323,7 +323,7 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
         goto out;
     const char *db_path = opts->db_path ? opts->db_path : rc.cfg->database;
     /* One run per database at a time: a second one refuses at once, changing nothing. */
-    if ((r = ia_db_lock(db_path, &lock_fd, err)) != IA_OK)
+    if (!opts->db_locked && (r = ia_db_lock(db_path, &lock_fd, err)) != IA_OK)
         goto out;
     if ((r = ia_db_open(db_path, IA_DB_READWRITE, &rc.db, err)) != IA_OK)
         goto out;

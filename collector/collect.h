@@ -32,6 +32,8 @@ struct ia_collect_options {
     ia_collect_progress_fn on_progress; /* NULL: none; set, it replaces the per-account lines */
     void *progress_ctx;
     int quiet;                         /* 1: no per-account lines */
+    int db_locked;                     /* 1: the caller holds the database lock (ia_db_lock);
+                                          0: the run takes it, and refuses when it is held */
 };
 
 struct ia_collect_result {

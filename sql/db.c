@@ -500,22 +500,13 @@ ia_db_changes(struct ia_db *db)
 }
 
 /*
- * A process already holding a database's lock (`run` holds it across collect, analyse
- * and report) may take it again: flock(2) would refuse a second descriptor even in the
- * same process. Nested holds are counted and get IA_DB_LOCK_NESTED as their fd.
+ * One lock per database, taken once per process: `run` takes it and hands it to each step
+ * (cli/steps.h), so nothing takes it twice. flock(2) refuses a second descriptor even in the
+ * same process, which is what makes a second run refuse at once.
  */
-#define IA_DB_LOCK_NESTED (-2)
-static char *s_held_path;
-static int s_held_refs;
-
 enum ia_code
 ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err)
 {
-    if (s_held_path && strcmp(s_held_path, db_path) == 0) {
-        s_held_refs++;
-        *fd_out = IA_DB_LOCK_NESTED;
-        return IA_OK;
-    }
     char path[4096], holder[32] = "";
     int n = snprintf(path, sizeof(path), "%s.lock", db_path);
     if (n < 0 || (size_t)n >= sizeof(path))
@@ -559,10 +550,6 @@ ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err)
     int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) == 0 && len > 0 && pwrite(fd, pid, (size_t)len, 0) < 0)
         IA_LOG_DEBUG("db", "msg=\"cannot record pid in lock file\" path=%s", path);
-    if (!s_held_path) {
-        s_held_path = ia_xstrdup(db_path);
-        s_held_refs = 1;
-    }
     *fd_out = fd;
     return IA_OK;
 }
@@ -570,16 +557,9 @@ ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err)
 void
 ia_db_unlock(int fd)
 {
-    if (fd == IA_DB_LOCK_NESTED) {
-        s_held_refs--;
-        return;
-    }
     if (fd < 0)
         return;
     close(fd); /* closing drops the flock */
-    free(s_held_path);
-    s_held_path = NULL;
-    s_held_refs = 0;
 }
 
 enum ia_code

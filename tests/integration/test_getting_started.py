@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import urllib.request
 import sys
 import tempfile
 
@@ -53,12 +54,13 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     port_file = sys.argv[2]
     endpoint = "http://127.0.0.1:" + open(port_file).read().strip()
-    # moto checks identity policies only with Resource "*" (shared/MOTO.md): the documented
+    # moto checks identity policies only with Resource "*" (docs/moto.md): the documented
     # runner policy names arn:aws:iam::*:role/iam-audit, as it should on AWS.
     moto("auth", "--port-file", port_file, "off")
-    subprocess.run(["curl", "-s", "-X", "POST", endpoint + "/moto-api/reset"], check=True,
-                   capture_output=True)
-    blocks = json_blocks("permissions.md")
+    urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", data=b"",
+                                                  method="POST"), timeout=30).read()
+    # Whole policies only (the optional delivery statement is one statement to add).
+    blocks = [b for b in json_blocks("permissions.md") if "Statement" in b]
     trust = [b for b in blocks if "Principal" in b["Statement"][0]][0]
     runner_policy = [b for b in blocks if b["Statement"][0].get("Action") == "sts:AssumeRole"
                      and "Principal" not in b["Statement"][0]][0]
