@@ -36,7 +36,7 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     if (!evidence)
         IA_BUG("rule %s: evidence could not be built for %s", rule->id, resource);
     /* docs/rules.md promises a reason wherever a finding leaves its rule's default. */
-    if (sev != rule->severity && !json_is_string(json_object_get(evidence, "severity_reason")))
+    if (sev != rule->severity && !json_is_string(json_object_get(evidence, IA_EV_SEVERITY_REASON)))
         IA_BUG("rule %s: severity %s instead of %s without a severity_reason", rule->id,
                ia_severity_name(sev), ia_severity_name(rule->severity));
     /* iam-audit's own role and runner are not people (issue 19.1): see own.c. */

@@ -39,6 +39,14 @@ struct ia_an_ctx; /* analyser/internal.h */
 typedef enum ia_code ia_rule_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                 struct ia_err *err);
 
+/*
+ * Evidence keys that other parts read back (reports/, the e-mail summaries): one spelling,
+ * defined here and used by the rules that write them and the readers alike.
+ */
+#define IA_EV_LEAVING_DATE "leaving_date"             /* YYYY-MM-DD, from the leavers file */
+#define IA_EV_DAYS_SINCE_LEAVING "days_since_leaving" /* integer days, at the run */
+#define IA_EV_SEVERITY_REASON "severity_reason"       /* why a finding left its default */
+
 /* One entry of the rule table. Every string is static. */
 struct ia_rule {
     const char *id;           /* stable id, e.g. "trust-no-mfa" */

@@ -90,13 +90,13 @@ leaver_present(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct p
         return;
     json_t *ev = json_deep_copy(p->creds);
     long days = ia_an_days_since(ctx, lv->date);
-    json_object_set_new(ev, "leaving_date", json_string(lv->date));
-    json_object_set_new(ev, "days_since_leaving", json_integer(days));
+    json_object_set_new(ev, IA_EV_LEAVING_DATE, json_string(lv->date));
+    json_object_set_new(ev, IA_EV_DAYS_SINCE_LEAVING, json_integer(days));
     json_object_set_new(ev, "leavers_line", json_integer(lv->line));
     enum ia_severity sev = rule->severity;
     if (p->password || p->keys) {
         sev = IA_SEV_CRITICAL;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("raised: the leaver can still sign in (a console "
                                         "password or an active access key)"));
     }
@@ -133,7 +133,7 @@ user_inactive(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct pe
     enum ia_severity sev = rule->severity;
     if (!p->password && p->keys == 0) {
         sev = IA_SEV_LOW;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("no console password and no active access key"));
     }
     if (last)

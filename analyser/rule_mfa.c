@@ -120,7 +120,7 @@ user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
                                         "treated as able to sign in"));
     } else if (!password && keys == 0) {
         sev = IA_SEV_LOW;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("no console password and no active access key: "
                                         "the user cannot sign in today"));
     }
@@ -370,7 +370,7 @@ ia_rule_password_policy_weak(struct ia_an_ctx *ctx, const struct ia_rule *rule,
             ia_an_emit(ctx, rule, IA_SEV_MEDIUM, ctx->base, res.buf, NULL,
                        json_pack("{s:b, s:o, s:i, s:s}", "present", 1, "minimum_length",
                                  has_len ? json_integer(len) : json_null(),
-                                 "required_minimum_length", min, "severity_reason",
+                                 "required_minimum_length", min, IA_EV_SEVERITY_REASON,
                                  "a policy exists; only its minimum length is short"),
                        "base account %s password policy minimum length %lld is under %d",
                        ctx->base, (long long)(has_len ? len : 0), min);

@@ -193,7 +193,7 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
     enum ia_severity sev = rule->severity;
     if (have_admin) {
         sev = IA_SEV_HIGH;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("raised: an admin role exists, so the bootstrap role "
                                         "is no longer needed"));
     }
@@ -392,12 +392,12 @@ trust_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
     enum ia_severity sev = rule->severity;
     if (star && !(ro->n_trust_rows && read_wildcard(ctx, ro))) {
         sev = IA_SEV_CRITICAL;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("raised: a raw scan of the unread text shows \"*\" as "
                                         "a principal"));
     } else if (ro->n_trust_rows) {
         sev = IA_SEV_LOW;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("read in part: the trust rules judged the statements "
                                         "that could be read"));
     }
@@ -858,7 +858,7 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *
     enum ia_severity sev = rule->severity;
     if (every) {
         sev = IA_SEV_CRITICAL;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("raised: an escalation is allowed on every resource, "
                                         "or reaches an admin-capable role, so the role can "
                                         "give itself *:*"));

@@ -273,8 +273,8 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
         return;
     json_t *ev = trust_evidence(ctx, t);
     json_object_set_new(ev, "leaver", json_string(user_name));
-    json_object_set_new(ev, "leaving_date", json_string(lv->date));
-    json_object_set_new(ev, "days_since_leaving", json_integer(ia_an_days_since(ctx, lv->date)));
+    json_object_set_new(ev, IA_EV_LEAVING_DATE, json_string(lv->date));
+    json_object_set_new(ev, IA_EV_DAYS_SINCE_LEAVING, json_integer(ia_an_days_since(ctx, lv->date)));
     if (who)
         json_object_set(ev, "was", who);
     ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, user_arn, ev,
@@ -441,7 +441,7 @@ wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
     if (pins) {
         sev = IA_SEV_MEDIUM;
         json_object_set_new(ev, "pinned_by", pins_json(pins));
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string(a->dpins & pins ? "a condition or a Deny narrows who "
                                                           "may assume the role"
                                                         : "a condition pins who may assume "
@@ -485,7 +485,7 @@ account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
                  "role";
     }
     if (reason)
-        json_object_set_new(ev, "severity_reason", json_string(reason));
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON, json_string(reason));
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
                "role %s trusts the whole account %s%s%s", t->role_name,
                a->account ? a->account : t->principal,
@@ -546,7 +546,7 @@ no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_all
     enum ia_severity sev = rule->severity;
     if (!a->in_base) {
         sev = IA_SEV_MEDIUM;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("the principal is outside the base account, where "
                                         "people's users live"));
     }
@@ -584,7 +584,7 @@ external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
     enum ia_severity sev = rule->severity;
     if (a->pins & IA_POLICY_PIN_EXTERNAL_ID) {
         sev = IA_SEV_MEDIUM;
-        json_object_set_new(ev, "severity_reason",
+        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("lowered: sts:ExternalId is required"));
     }
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
@@ -817,7 +817,7 @@ emit:
         json_object_set_new(ev, "conditions_found", json_incref(found));
         json_object_set_new(ev, "admits", json_string(admits));
         if (reason)
-            json_object_set_new(ev, "severity_reason", json_string(reason));
+            json_object_set_new(ev, IA_EV_SEVERITY_REASON, json_string(reason));
         ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, p, ev,
                    "role %s trusts %s for %s", t->role_name, p, admits);
     }

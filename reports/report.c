@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analyser/analyser.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -189,24 +190,10 @@ ia_report_file_abort(struct ia_report_file *file)
     memset(file, 0, sizeof(*file));
 }
 
-static const char *
-json_str(json_t *obj, const char *const *keys)
-{
-    for (size_t i = 0; keys[i]; i++) {
-        json_t *v = json_object_get(obj, keys[i]);
-        if (json_is_string(v))
-            return json_string_value(v);
-    }
-    return NULL;
-}
-
 void
 ia_report_leaver_parse(struct ia_report_ctx *ctx, const char *evidence,
                        struct ia_report_leaver *out)
 {
-    static const char *const date_keys[] = { "leaving_date", "left_on", "leaving", NULL };
-    static const char *const day_keys[] = { "days_since_leaving", "days_since_left", "days",
-                                            NULL };
     json_t *root = evidence ? json_loads(evidence, 0, NULL) : NULL;
     const char *date;
     time_t t;
@@ -215,19 +202,15 @@ ia_report_leaver_parse(struct ia_report_ctx *ctx, const char *evidence,
     out->days = -1;
     if (!json_is_object(root))
         goto out;
-    date = json_str(root, date_keys);
+    date = json_string_value(json_object_get(root, IA_EV_LEAVING_DATE));
     if (date && ia_time_parse_iso(date, &t) == 0) {
         ia_time_format_date(t, out->leaving_date);
         if (ctx->run_time >= t)
             out->days = (long)((ctx->run_time - t) / 86400);
     }
-    for (size_t i = 0; day_keys[i]; i++) {
-        json_t *v = json_object_get(root, day_keys[i]);
-        if (json_is_integer(v)) {
-            out->days = (long)json_integer_value(v);
-            break;
-        }
-    }
+    json_t *days = json_object_get(root, IA_EV_DAYS_SINCE_LEAVING);
+    if (json_is_integer(days))
+        out->days = (long)json_integer_value(days);
 out:
     json_decref(root);
 }
