@@ -94,7 +94,7 @@ struct ia_analyse_summary {
  * roster or exceptions file, a leaver/roster row included (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
  * run does not exist or is not analysable; IA_ERR_DB on a database failure (nothing written).
  */
-enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
+IA_MUST_USE enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
                             const struct ia_analyse_paths *paths,
                             struct ia_analyse_summary *summary, struct ia_err *err);
 
@@ -141,7 +141,7 @@ struct ia_diff {
  * the analysed run before to_run. Fills *out (caller's storage; ia_diff_release).
  * IA_ERR_NOT_FOUND (with the fix: run `iam-audit analyse --run N`) when a run has no analysis.
  */
-enum ia_code ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run,
+IA_MUST_USE enum ia_code ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run,
                              struct ia_diff *out, struct ia_err *err);
 /* NULL-safe; zeroes d. */
 void ia_diff_release(struct ia_diff *d);

@@ -38,7 +38,7 @@ struct ia_people {
  * fix (header found: ...)", for a missing file or header column and for any row that cannot
  * be read (no id, a date that is neither form): a row is never skipped. warnings is unused.
  */
-enum ia_code ia_people_load(const char *path, int with_date, struct ia_people *out,
+IA_MUST_USE enum ia_code ia_people_load(const char *path, int with_date, struct ia_people *out,
                             json_t *warnings, struct ia_err *err);
 void ia_people_release(struct ia_people *p);
 /* The entry whose id equals name case-insensitively (after trimming), or NULL. */
@@ -70,14 +70,14 @@ struct ia_exceptions {
  * unknown rule id or a malformed date are IA_ERR_CONFIG "FILE:LINE: problem; fix".
  * *out is caller's storage (ia_exceptions_release).
  */
-enum ia_code ia_exceptions_load(const char *path, struct ia_exceptions *out,
+IA_MUST_USE enum ia_code ia_exceptions_load(const char *path, struct ia_exceptions *out,
                                 struct ia_err *err);
 /*
  * Refuse exceptions that would hide too much (IA_ERR_CONFIG "FILE:LINE: problem; fix"): a
  * rule list of * together with a resource glob that matches every IAM ARN (it would
  * suppress every finding), and an expires more than max_days after today (YYYY-MM-DD).
  */
-enum ia_code ia_exceptions_check(const struct ia_exceptions *x, const char *today, int max_days,
+IA_MUST_USE enum ia_code ia_exceptions_check(const struct ia_exceptions *x, const char *today, int max_days,
                                  struct ia_err *err);
 void ia_exceptions_release(struct ia_exceptions *x);
 /* The first unexpired exception covering (rule_id, resource), or NULL. */
@@ -244,5 +244,25 @@ ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 ia_rule_fn ia_rule_trusted_role_iam_admin, ia_rule_policy_unknown_action;
 ia_rule_fn ia_rule_leavers_matched_nobody, ia_rule_audit_role_broader,
     ia_rule_audit_runner_broader;
+
+
+/* ---- role helpers shared by rule_roles.c and rule_escalation.c ---- */
+
+/* The role's policies, as evidence ([{kind, name, arn}]) and, with docs, their documents. */
+struct ia_an_policy_docs {
+    char **docs;   /* NUL-terminated documents, for ia_policy_side_effects */
+    char **names;  /* the policy each document came from */
+    size_t n, alloc_docs, alloc_names;
+    json_t *list;    /* [{kind, name, arn}] */
+    json_t *unread;  /* attached policies whose document the run does not hold */
+};
+
+/* The role's policies (inline, attached: customer- and AWS-managed), with their documents when
+ * with_docs; *out is the caller's (release with ia_an_policy_docs_release). */
+enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
+                                 struct ia_an_policy_docs *out, struct ia_err *err);
+void ia_an_policy_docs_release(struct ia_an_policy_docs *p);
+/* Whether the role's name matches [rules] bootstrap_role_pattern. */
+int ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Roles: trust-policy-unreadable, bootstrap-role-present, role-unused, role-name-nonstandard,
- * readonly-role-side-effects, role-privilege-escalation (one function per rule, each walking
- * the run's roles).
+ * readonly-role-side-effects, trusted-role-iam-admin (one function per rule, each walking the
+ * run's roles); role-privilege-escalation is in rule_escalation.c.
  * Service-linked roles (path /aws-service-role/) belong to AWS and are left out of every rule.
  */
 #include <stdlib.h>
@@ -21,17 +21,8 @@ dup_or_null(const char *s)
     return s ? ia_xstrdup(s) : NULL;
 }
 
-/* The role's policies, as evidence ([{kind, name, arn}]) and, with docs, their documents. */
-struct policy_docs {
-    char **docs;   /* NUL-terminated documents, for ia_policy_side_effects */
-    char **names;  /* the policy each document came from */
-    size_t n, alloc_docs, alloc_names;
-    json_t *list;    /* [{kind, name, arn}] */
-    json_t *unread;  /* attached policies whose document the run does not hold */
-};
-
-static void
-policy_docs_release(struct policy_docs *p)
+void
+ia_an_policy_docs_release(struct ia_an_policy_docs *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->docs[i]);
@@ -45,7 +36,7 @@ policy_docs_release(struct policy_docs *p)
 }
 
 static void
-add_doc(struct policy_docs *p, const char *name, const char *doc)
+add_doc(struct ia_an_policy_docs *p, const char *name, const char *doc)
 {
     p->docs = ia_xgrow(p->docs, p->n + 1, &p->alloc_docs, sizeof(*p->docs));
     p->names = ia_xgrow(p->names, p->n + 1, &p->alloc_names, sizeof(*p->names));
@@ -74,9 +65,9 @@ attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
-static enum ia_code
-role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
-              struct policy_docs *out, struct ia_err *err)
+enum ia_code
+ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
+              struct ia_an_policy_docs *out, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -153,7 +144,7 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
                                                            : "*admin*";
     long age = ia_an_days_since(ctx, ro->created);
     long grace = ctx->rules->bootstrap_grace_days;
-    struct policy_docs pd = { 0 };
+    struct ia_an_policy_docs pd = { 0 };
 
     /* bootstrap_grace_days = 0 means no grace: even a role created today is reported. */
     if (grace > 0 && age >= 0 && age <= grace)
@@ -177,9 +168,9 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
         if (ia_glob_match(admin_pat, o->name))
             json_array_append_new(admins, json_string(o->arn));
     }
-    if (role_policies(ctx, ro, 0, &pd, err) != IA_OK) {
+    if (ia_an_role_policies(ctx, ro, 0, &pd, err) != IA_OK) {
         json_decref(admins);
-        policy_docs_release(&pd);
+        ia_an_policy_docs_release(&pd);
         return IA_ERR_DB;
     }
     long since = ia_an_days_since(ctx, ro->last_used);
@@ -200,7 +191,7 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
     ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
                "bootstrap role %s in %s is still present%s",
                ro->name, ro->account, have_admin ? " although an admin role exists" : "");
-    policy_docs_release(&pd);
+    ia_an_policy_docs_release(&pd);
     return IA_OK;
 }
 
@@ -208,12 +199,12 @@ static enum ia_code
 readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
          struct ia_err *err)
 {
-    struct policy_docs pd = { 0 };
+    struct ia_an_policy_docs pd = { 0 };
     struct ia_side_effect_report rep = { 0 };
     struct ia_err perr;
     enum ia_code rc = IA_ERR_DB;
 
-    if (role_policies(ctx, ro, 1, &pd, err) != IA_OK)
+    if (ia_an_role_policies(ctx, ro, 1, &pd, err) != IA_OK)
         goto out;
     rc = IA_OK;
     if (pd.n == 0)
@@ -249,7 +240,7 @@ readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_r
                rep.items[0].kind == IA_SIDE_EFFECT_SENSITIVE ? ", a sensitive read" : "");
 out:
     ia_policy_side_effect_report_release(&rep);
-    policy_docs_release(&pd);
+    ia_an_policy_docs_release(&pd);
     return rc;
 }
 
@@ -269,7 +260,7 @@ static enum ia_code
 trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
                   struct ia_err *err)
 {
-    struct policy_docs pd = { 0 };
+    struct ia_an_policy_docs pd = { 0 };
     struct ia_side_effect_report rep = { 0 };
     struct ia_err perr;
     enum ia_code rc = IA_ERR_DB;
@@ -277,7 +268,7 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     if (!ctx->rules->trusted_role_pattern ||
         !ia_glob_match(ctx->rules->trusted_role_pattern, ro->name))
         return IA_OK;
-    if (role_policies(ctx, ro, 1, &pd, err) != IA_OK)
+    if (ia_an_role_policies(ctx, ro, 1, &pd, err) != IA_OK)
         goto out;
     rc = IA_OK;
     if (pd.n == 0)
@@ -309,7 +300,7 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
                rep.items[0].matched, rep.items[0].level, rep.n_total > 1 ? " and more" : "");
 out:
     ia_policy_side_effect_report_release(&rep);
-    policy_docs_release(&pd);
+    ia_an_policy_docs_release(&pd);
     return rc;
 }
 
@@ -331,8 +322,8 @@ walk_roles(struct ia_an_ctx *ctx, const struct ia_rule *rule, role_check_fn *che
     return IA_OK;
 }
 
-static int
-is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
+int
+ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
 {
     return ctx->rules->bootstrap_role_pattern &&
            ia_glob_match(ctx->rules->bootstrap_role_pattern, ro->name);
@@ -411,7 +402,7 @@ static enum ia_code
 bootstrap_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
                 struct ia_err *err)
 {
-    return is_bootstrap(ctx, ro) ? bootstrap(ctx, rule, ro, err) : IA_OK;
+    return ia_an_is_bootstrap(ctx, ro) ? bootstrap(ctx, rule, ro, err) : IA_OK;
 }
 
 static enum ia_code
@@ -461,7 +452,7 @@ name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
                  struct ia_err *err)
 {
     (void)err;
-    if (is_bootstrap(ctx, ro) || matches_any(ro->name, ctx->rules->human_role_patterns) ||
+    if (ia_an_is_bootstrap(ctx, ro) || matches_any(ro->name, ctx->rules->human_role_patterns) ||
         !ia_an_human_assumable(ctx, ro->account, ro->name))
         return IA_OK;
     json_t *pats = json_array();
@@ -516,427 +507,3 @@ ia_rule_role_name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule,
     return walk_roles(ctx, rule, name_nonstandard, err);
 }
 
-/* ---- role-privilege-escalation ---- */
-
-/*
- * Known ways from IAM permissions to admin: the one list, so that a fuller catalogue (AWS's
- * action list, PMapper's or Prowler's) can replace it in one place. Every action of an entry
- * must be allowed. An entry with a service runs code as a role passed to it: iam:PassRole
- * must then be allowed on a role of the same account that trusts that service and is
- * admin-capable (see passable). sts:AssumeRole on an admin role is checked apart: it depends
- * on the admin role's trust.
- */
-static const struct escalation {
-    const char *name;
-    const char *action;  /* the action besides iam:PassRole */
-    const char *service; /* the service a passed role must trust, or NULL: no iam:PassRole */
-    const char *how;
-} s_escalations[] = {
-    { "iam:CreatePolicyVersion", "iam:CreatePolicyVersion", NULL,
-      "write a new default version of a policy attached to itself" },
-    { "iam:SetDefaultPolicyVersion", "iam:SetDefaultPolicyVersion", NULL,
-      "switch a policy attached to itself to a broader old version" },
-    { "iam:AttachUserPolicy", "iam:AttachUserPolicy", NULL,
-      "attach AdministratorAccess to a user" },
-    { "iam:AttachGroupPolicy", "iam:AttachGroupPolicy", NULL,
-      "attach AdministratorAccess to a group" },
-    { "iam:AttachRolePolicy", "iam:AttachRolePolicy", NULL,
-      "attach AdministratorAccess to a role, itself included" },
-    { "iam:PutUserPolicy", "iam:PutUserPolicy", NULL, "write an admin inline policy on a user" },
-    { "iam:PutGroupPolicy", "iam:PutGroupPolicy", NULL,
-      "write an admin inline policy on a group" },
-    { "iam:PutRolePolicy", "iam:PutRolePolicy", NULL,
-      "write an admin inline policy on a role, itself included" },
-    { "iam:UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", NULL,
-      "let itself assume an admin role by rewriting its trust" },
-    { "iam:CreateAccessKey", "iam:CreateAccessKey", NULL,
-      "create keys for another (admin) user" },
-    { "iam:CreateLoginProfile", "iam:CreateLoginProfile", NULL,
-      "set a console password for another (admin) user" },
-    { "iam:UpdateLoginProfile", "iam:UpdateLoginProfile", NULL,
-      "change another (admin) user's console password" },
-    { "iam:AddUserToGroup", "iam:AddUserToGroup", NULL, "add a user to an admin group" },
-    { "iam:PassRole+lambda:CreateFunction", "lambda:CreateFunction", "lambda.amazonaws.com",
-      "run code as an admin-capable role in a Lambda function" },
-    { "iam:PassRole+ec2:RunInstances", "ec2:RunInstances", "ec2.amazonaws.com",
-      "run code as an admin-capable role on an EC2 instance" },
-    { "iam:PassRole+cloudformation:CreateStack", "cloudformation:CreateStack",
-      "cloudformation.amazonaws.com",
-      "have CloudFormation create resources as an admin-capable role" },
-    { "iam:PassRole+glue:CreateDevEndpoint", "glue:CreateDevEndpoint", "glue.amazonaws.com",
-      "run code as an admin-capable role on a Glue endpoint" },
-    { "iam:PassRole+ecs:RunTask", "ecs:RunTask", "ecs-tasks.amazonaws.com",
-      "run a container as an admin-capable role" },
-    { "iam:PassRole+codebuild:CreateProject", "codebuild:CreateProject",
-      "codebuild.amazonaws.com", "run a build as an admin-capable role" },
-    { "iam:PassRole+sagemaker:CreateNotebookInstance", "sagemaker:CreateNotebookInstance",
-      "sagemaker.amazonaws.com", "run a notebook as an admin-capable role" },
-};
-
-/* What the escalation checks share across roles: computed once per analysis. */
-struct esc_state {
-    const char *admin_pat;
-    signed char *capable; /* per role: -1 not yet known, 0/1 admin-capable */
-    struct svc_trust {
-        size_t role;          /* index into ctx->roles */
-        const char *service;  /* borrowed from the trust row */
-    } *svc;                   /* every role's Allow for a Service, by (account, role) */
-    size_t n_svc;
-    struct admin_trust {
-        const char *key;      /* who the admin role lets in: an account id, an ARN, or "*" */
-        size_t admin;         /* index into ctx->roles */
-    } *in;                    /* sorted by key (case-insensitive) */
-    size_t n_in;
-};
-
-static int
-cmp_admin_trust(const void *a, const void *b)
-{
-    const struct admin_trust *x = a, *y = b;
-    int c = strcasecmp(x->key, y->key);
-    return c ? c : (x->admin > y->admin) - (x->admin < y->admin);
-}
-
-/* A role's permission policies, parsed; names[i] is where pols[i] came from. */
-struct parsed {
-    struct policy_docs pd;
-    struct ia_policy **pols;
-    size_t n;
-};
-
-static void
-parsed_release(struct parsed *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        ia_policy_free(p->pols[i]);
-    free(p->pols);
-    policy_docs_release(&p->pd);
-    memset(p, 0, sizeof(*p));
-}
-
-static enum ia_code
-parse_role(struct ia_an_ctx *ctx, const struct ia_an_role *ro, struct parsed *out,
-           struct ia_err *err)
-{
-    memset(out, 0, sizeof(*out));
-    if (role_policies(ctx, ro, 1, &out->pd, err) != IA_OK)
-        return IA_ERR_DB;
-    out->pols = ia_xcalloc(out->pd.n ? out->pd.n : 1, sizeof(*out->pols));
-    for (size_t i = 0; i < out->pd.n; i++) {
-        struct ia_err perr;
-        /* A policy that cannot be parsed is unread: its grants are unknown. */
-        if (ia_policy_parse(out->pd.docs[i], strlen(out->pd.docs[i]), &out->pols[out->n],
-                            &perr) != IA_OK) {
-            json_array_append_new(out->pd.unread, json_string(out->pd.names[i]));
-            continue;
-        }
-        if (out->n != i) { /* keep names aligned with the parsed policies */
-            char *name = out->pd.names[out->n];
-            out->pd.names[out->n] = out->pd.names[i];
-            out->pd.names[i] = name;
-        }
-        out->n++;
-    }
-    return IA_OK;
-}
-
-static const struct ia_policy *const *
-cpols(const struct parsed *p)
-{
-    return (const struct ia_policy *const *)p->pols;
-}
-
-/* The statements that grant one action, as evidence; *every_resource set when one grants it
- * on every resource. */
-static json_t *
-grants_json(const struct ia_policy_grants *g, const struct parsed *p, int *every_resource)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < g->n; i++) {
-        const struct ia_policy_grant *it = &g->items[i];
-        const struct ia_policy *pol = p->pols[it->doc_index];
-        int all = 0;
-        for (size_t s = 0; s < pol->n_statements; s++) {
-            const struct ia_policy_statement *st = &pol->statements[s];
-            if (st->index != it->statement_index || st->not_resource)
-                continue;
-            all = st->n_resources == 0;
-            for (size_t r = 0; r < st->n_resources; r++)
-                all |= strcmp(st->resources[r], "*") == 0;
-        }
-        *every_resource |= all;
-        json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:b, s:b}", "policy",
-                                           p->pd.names[it->doc_index], "statement",
-                                           (json_int_t)it->statement_index, "pattern",
-                                           it->pattern, "not_action", it->not_action,
-                                           "every_resource", all));
-    }
-    return a;
-}
-
-/* Admin-capable: named as an admin role, or its own policies let it attach any policy to a
- * role (AdministratorAccess and "*" included). */
-static enum ia_code
-admin_capable(struct ia_an_ctx *ctx, struct esc_state *es, size_t idx, int *out,
-              struct ia_err *err)
-{
-    const struct ia_an_role *t = &ctx->roles[idx];
-    struct parsed p;
-    struct ia_policy_grants g;
-    if (es->capable[idx] >= 0) {
-        *out = es->capable[idx];
-        return IA_OK;
-    }
-    *out = ia_glob_match(es->admin_pat, t->name);
-    if (*out) {
-        es->capable[idx] = 1;
-        return IA_OK;
-    }
-    if (parse_role(ctx, t, &p, err) != IA_OK) {
-        parsed_release(&p);
-        return IA_ERR_DB;
-    }
-    ia_policy_grants(cpols(&p), p.n, "iam:AttachRolePolicy", NULL, &g);
-    *out = g.n > 0;
-    es->capable[idx] = (signed char)*out;
-    ia_policy_grants_release(&g);
-    parsed_release(&p);
-    return IA_OK;
-}
-
-/*
- * The roles of ro's account that trust `service` and are admin-capable, and that ro may pass
- * (iam:PassRole on their ARN): as evidence, or NULL when there are none.
- */
-static enum ia_code
-passable(struct ia_an_ctx *ctx, struct esc_state *es, const struct ia_an_role *ro,
-         const struct parsed *p, const char *service, json_t **out, struct ia_err *err)
-{
-    /* Service trusts come ordered by account (as the roles): scan this account's only. */
-    size_t lo = 0, hi = es->n_svc;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(ctx->roles[es->svc[mid].role].account, ro->account) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *out = NULL;
-    size_t last = (size_t)-1; /* a role trusting the service twice is listed once */
-    for (size_t k = lo;
-         k < es->n_svc && strcmp(ctx->roles[es->svc[k].role].account, ro->account) == 0; k++) {
-        size_t i = es->svc[k].role;
-        const struct ia_an_role *t = &ctx->roles[i];
-        struct ia_policy_grants g;
-        int capable, every = 0;
-        if (t == ro || i == last || strcasecmp(es->svc[k].service, service) != 0)
-            continue;
-        last = i;
-        ia_policy_grants(cpols(p), p->n, "iam:PassRole", t->arn, &g);
-        if (g.n == 0) {
-            ia_policy_grants_release(&g);
-            continue;
-        }
-        if (admin_capable(ctx, es, i, &capable, err) != IA_OK) {
-            ia_policy_grants_release(&g);
-            json_decref(*out);
-            *out = NULL;
-            return IA_ERR_DB;
-        }
-        if (capable) {
-            if (!*out)
-                *out = json_array();
-            json_array_append_new(*out, json_pack("{s:s, s:o}", "role", t->arn, "allowed_by",
-                                                  grants_json(&g, p, &every)));
-        }
-        ia_policy_grants_release(&g);
-    }
-    return IA_OK;
-}
-
-/* Whether found already lists an escalation to admin role arn. */
-static int
-reached(json_t *found, const char *arn)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(found, i, v) {
-        const char *a = json_string_value(json_object_get(v, "admin_role"));
-        if (a && strcmp(a, arn) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-static enum ia_code
-escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *es,
-           const struct ia_an_role *ro, struct ia_err *err)
-{
-    const char *admin_pat = es->admin_pat;
-    struct parsed p = { 0 };
-    json_t *found = NULL;
-    int every = 0;
-    enum ia_code rc = IA_ERR_DB;
-
-    if (ia_glob_match(admin_pat, ro->name) || is_bootstrap(ctx, ro) ||
-        !ia_an_human_assumable(ctx, ro->account, ro->name))
-        return IA_OK;
-    if (parse_role(ctx, ro, &p, err) != IA_OK)
-        goto out;
-    rc = IA_OK;
-    if (p.n == 0)
-        goto out;
-    found = json_array();
-    for (size_t e = 0; e < IA_ARRAY_LEN(s_escalations); e++) {
-        const struct escalation *x = &s_escalations[e];
-        struct ia_policy_grants g;
-        json_t *roles = NULL;
-        int on_all = 0;
-        ia_policy_grants(cpols(&p), p.n, x->action, NULL, &g);
-        if (g.n && x->service &&
-            passable(ctx, es, ro, &p, x->service, &roles, err) != IA_OK) {
-            ia_policy_grants_release(&g);
-            rc = IA_ERR_DB;
-            goto out;
-        }
-        if (g.n && (!x->service || roles)) {
-            json_t *by = json_object();
-            json_object_set_new(by, x->action, grants_json(&g, &p, &on_all));
-            json_t *item = json_pack("{s:s, s:s, s:o}", "escalation", x->name, "how", x->how,
-                                     "allowed_by", by);
-            /* Passing an admin-capable role reaches admin; otherwise the action must be
-             * allowed on every resource for nothing to stop it at the role itself. */
-            if (roles) {
-                json_object_set_new(item, "passable_roles", roles);
-                on_all = 1;
-            }
-            every |= on_all;
-            json_array_append_new(found, item);
-        }
-        ia_policy_grants_release(&g);
-    }
-    /* sts:AssumeRole on an admin role of an audited account that trusts this role: by its
-     * ARN, its account as a whole, or "*". */
-    const char *keys[3] = { ro->arn, ro->account, "*" };
-    size_t last = (size_t)-1;
-    for (size_t q = 0; q < 3; q++) {
-        struct admin_trust probe = { keys[q], 0 };
-        size_t lo = 0, hi = es->n_in;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (cmp_admin_trust(&es->in[mid], &probe) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (size_t k = lo; k < es->n_in && strcasecmp(es->in[k].key, keys[q]) == 0; k++) {
-            const struct ia_an_role *adm = &ctx->roles[es->in[k].admin];
-            struct ia_policy_grants g;
-            if (adm == ro || es->in[k].admin == last || reached(found, adm->arn))
-                continue;
-            last = es->in[k].admin;
-            ia_policy_grants(cpols(&p), p.n, "sts:AssumeRole", adm->arn, &g);
-            if (g.n) {
-                int on_all = 0;
-                json_t *by = json_object();
-                json_object_set_new(by, "sts:AssumeRole", grants_json(&g, &p, &on_all));
-                every = 1; /* the admin role itself is reached */
-                json_array_append_new(found, json_pack("{s:s, s:s, s:s, s:o}", "escalation",
-                                                       "sts:AssumeRole", "how",
-                                                       "assume an admin role that trusts it",
-                                                       "admin_role", adm->arn, "allowed_by",
-                                                       by));
-            }
-            ia_policy_grants_release(&g);
-        }
-    }
-    if (json_array_size(found) == 0)
-        goto out;
-    json_t *ev = json_pack("{s:s, s:s, s:O, s:O, s:O}", "role", ro->name, "admin_role_pattern",
-                           admin_pat, "escalations", found, "policies", p.pd.list,
-                           "unread_policies", p.pd.unread);
-    enum ia_severity sev = rule->severity;
-    if (every) {
-        sev = IA_SEV_CRITICAL;
-        json_object_set_new(ev, IA_EV_SEVERITY_REASON,
-                            json_string("raised: an escalation is allowed on every resource, "
-                                        "or reaches an admin-capable role, so the role can "
-                                        "give itself *:*"));
-    }
-    const char *first = json_string_value(json_object_get(json_array_get(found, 0),
-                                                          "escalation"));
-    ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
-               "role %s, which people assume, can escalate to admin (%s%s)", ro->name, first,
-               json_array_size(found) > 1 ? " and more" : "");
-out:
-    json_decref(found);
-    parsed_release(&p);
-    return rc;
-}
-
-enum ia_code
-ia_rule_role_privilege_escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                                  struct ia_err *err)
-{
-    struct esc_state es = { 0 };
-    size_t alloc = 0;
-    enum ia_code rc = IA_OK;
-    es.admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
-    es.capable = ia_xmalloc(ctx->n_roles ? ctx->n_roles : 1);
-    memset(es.capable, -1, ctx->n_roles ? ctx->n_roles : 1);
-    /* Roles a service can assume (the only ones iam:PassRole can hand to it), found once. */
-    alloc = 0;
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        size_t n;
-        const struct ia_an_role *t = &ctx->roles[i];
-        const struct ia_an_trust *r = ia_an_role_trusts(ctx, t->account, t->name, &n);
-        if (ia_an_service_linked(t->path))
-            continue;
-        for (size_t k = 0; k < n; k++) {
-            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
-                strcmp(r[k].principal_kind, "Service") != 0 || !ia_an_trust_assumes(&r[k]))
-                continue;
-            es.svc = ia_xgrow(es.svc, es.n_svc + 1, &alloc, sizeof(*es.svc));
-            es.svc[es.n_svc].role = i;
-            es.svc[es.n_svc++].service = r[k].principal;
-        }
-    }
-    alloc = 0;
-    /* Whom each admin role lets in, indexed, so each role finds its admins by lookup. */
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        size_t n;
-        const struct ia_an_role *adm = &ctx->roles[i];
-        if (ia_an_service_linked(adm->path) || !ia_glob_match(es.admin_pat, adm->name))
-            continue;
-        const struct ia_an_trust *r = ia_an_role_trusts(ctx, adm->account, adm->name, &n);
-        for (size_t k = 0; k < n; k++) {
-            const char *key = NULL;
-            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
-                (strcmp(r[k].principal_kind, "AWS") != 0 &&
-                 strcmp(r[k].principal_kind, "*") != 0) ||
-                !ia_an_trust_assumes(&r[k]))
-                continue;
-            if (strcmp(r[k].principal_type, "wildcard") == 0)
-                key = "*";
-            else if (strcmp(r[k].principal_type, "account-root") == 0 ||
-                     strcmp(r[k].principal_type, "account-id") == 0)
-                key = r[k].principal_account;
-            else if (strcmp(r[k].principal_type, "role") == 0)
-                key = r[k].principal;
-            if (!key)
-                continue;
-            es.in = ia_xgrow(es.in, es.n_in + 1, &alloc, sizeof(*es.in));
-            es.in[es.n_in].key = key;
-            es.in[es.n_in++].admin = i;
-        }
-    }
-    if (es.n_in)
-        qsort(es.in, es.n_in, sizeof(*es.in), cmp_admin_trust);
-    for (size_t i = 0; i < ctx->n_roles && rc == IA_OK; i++)
-        if (!ia_an_service_linked(ctx->roles[i].path))
-            rc = escalation(ctx, rule, &es, &ctx->roles[i], err);
-    free(es.in);
-    free(es.capable);
-    free(es.svc);
-    return rc;
-}

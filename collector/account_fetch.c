@@ -483,8 +483,9 @@ ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, str
     char **names = NULL;
     size_t n_names = 0;
     memset(&ut, 0, sizeof(ut));
-    ia_account_plan_user_tasks(j, &t, &cols, &ut, &names, &n_names);
-    r = run_user_tasks(rc, c, j, &ut, err);
+    r = ia_account_plan_user_tasks(j, &t, &cols, &ut, &names, &n_names);
+    if (r == IA_OK)
+        r = run_user_tasks(rc, c, j, &ut, err);
     free(ut.tasks);
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);

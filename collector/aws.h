@@ -58,7 +58,7 @@ struct ia_aws_param {
  * profile_endpoint_url, which may be NULL). http and creds are borrowed and must
  * outlive c. IA_ERR_CONFIG when an endpoint override is unusable.
  */
-enum ia_code ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
+IA_MUST_USE enum ia_code ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
                                 struct ia_creds_provider *creds, const char *region,
                                 const char *profile_endpoint_url, struct ia_err *err);
 void ia_aws_client_release(struct ia_aws_client *c);
@@ -68,7 +68,7 @@ void ia_aws_client_release(struct ia_aws_client *c);
  * parsed response (new: ia_xml_free). On an AWS error: IA_ERR_AWS with err->aws_code,
  * the message, err->request_id and err->http_status set.
  */
-enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const char *action,
+IA_MUST_USE enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const char *action,
                           const struct ia_aws_param *params, size_t n_params,
                           struct ia_xml_doc **out, struct ia_err *err);
 
@@ -77,7 +77,7 @@ enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const ch
  * "AWSOrganizationsV20161128.ListAccounts"), with retries. The response body is
  * appended to out. Errors as for ia_aws_query (the `__type` gives the code).
  */
-enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target,
+IA_MUST_USE enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target,
                          const char *body, struct ia_buf *out, struct ia_err *err);
 
 /*
@@ -86,7 +86,7 @@ enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const cha
  * operation in logs and errors. The response body is appended to out. Errors as for
  * ia_aws_json (the body's "__type", "code" or "Code" gives the code).
  */
-enum ia_code ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc, const char *action,
+IA_MUST_USE enum ia_code ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc, const char *action,
                               const char *method, const char *path, const char *body,
                               struct ia_buf *out, struct ia_err *err);
 

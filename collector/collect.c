@@ -361,7 +361,9 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
             ia_db_bind_int(st, ":api_calls", 0);
             ia_db_bind_int(st, ":retries", 0);
             ia_db_bind_int(st, ":throttles", 0);
-            ia_db_run(st, NULL);
+            if (ia_db_run(st, NULL) != IA_OK)
+                IA_LOG_WARN("collect", "msg=\"cannot mark run %lld failed either\"",
+                            (long long)rc.run_id);
         }
         if (err)
             *err = rc.db_err;

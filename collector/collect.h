@@ -56,7 +56,7 @@ struct ia_collect_result {
  * no run could be recorded at all (database unusable, configuration wrong, caller has
  * no credentials); err then says why.
  */
-enum ia_code ia_collect_run(const struct ia_collect_options *opts,
+IA_MUST_USE enum ia_code ia_collect_run(const struct ia_collect_options *opts,
                             struct ia_collect_result *result, struct ia_err *err);
 
 #endif

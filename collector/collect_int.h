@@ -130,7 +130,7 @@ void ia_job_warn(struct job *j, const char *kind, const char *subject, const cha
     __attribute__((format(printf, 4, 5)));
 /* Whether user is read directly (not from the credential report); j->direct is sorted. */
 int ia_job_is_direct(const struct job *j, const char *user);
-enum ia_code ia_cred_header(const struct ia_csv_table *t, struct cred_cols *cols,
+IA_MUST_USE enum ia_code ia_cred_header(const struct ia_csv_table *t, struct cred_cols *cols,
                             struct ia_err *err);
 const char *ia_cred_field(const struct ia_csv_row *r, const struct cred_cols *cols, int c);
 int ia_cred_true(const char *s);
@@ -147,7 +147,7 @@ void ia_collect_plan_configured(struct run_ctx *rc);
 /* Add Organizations' ACTIVE accounts to the plan; record the others (rc->skipped). */
 void ia_collect_plan_discovered(struct run_ctx *rc, const struct ia_org_account *accts, size_t n);
 /* Both, with discovery through caller when configured; IA_ERR_CONFIG when nothing is left. */
-enum ia_code ia_collect_plan(struct run_ctx *rc, struct ia_aws_client *caller,
+IA_MUST_USE enum ia_code ia_collect_plan(struct run_ctx *rc, struct ia_aws_client *caller,
                              struct ia_err *err);
 void ia_collect_plan_release(struct run_ctx *rc);
 
@@ -157,7 +157,7 @@ void ia_collect_plan_release(struct run_ctx *rc);
 void ia_managed_fetch_page(struct run_ctx *rc, struct ia_aws_client *c,
                            const struct ia_xml_doc *page);
 /* Write the run's AWS-managed policies (inside the caller's transaction). */
-enum ia_code ia_managed_write(struct run_ctx *rc, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_managed_write(struct run_ctx *rc, struct ia_err *err);
 void ia_managed_release(struct run_ctx *rc);
 
 /* ---- account_fetch.c ---- */
@@ -180,21 +180,21 @@ struct user_tasks {
  * (j->direct, j->warnings for untrusted rows), which need ListMFADevices / ListAccessKeys.
  * The tasks borrow names from *names_out (new; free each and the array).
  */
-enum ia_code ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t,
+IA_MUST_USE enum ia_code ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t,
                                         const struct cred_cols *cols, struct user_tasks *ut,
                                         char ***names_out, size_t *n_names_out);
 
 /* Read one account with c into j: every answer the snapshot needs, nothing written. */
-enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
+IA_MUST_USE enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
                               struct ia_err *err);
 
 /* ---- snapshot_write.c ---- */
 
 /* Write j's answers as account j->account_id of run_id, in one transaction, and mark it ok. */
-enum ia_code ia_snapshot_write_account(struct ia_db *db, int64_t run_id, struct job *j,
+IA_MUST_USE enum ia_code ia_snapshot_write_account(struct ia_db *db, int64_t run_id, struct job *j,
                                        struct ia_err *err);
 /* Mark the account failed with j->err. */
-enum ia_code ia_snapshot_write_failure(struct ia_db *db, int64_t run_id, struct job *j,
+IA_MUST_USE enum ia_code ia_snapshot_write_failure(struct ia_db *db, int64_t run_id, struct job *j,
                                        struct ia_err *err);
 
 #endif

@@ -40,7 +40,7 @@ typedef enum ia_code (*ia_creds_mfa_fn)(void *ctx, const char *mfa_serial, char 
  * IA_ERR_CREDS when there is no terminal (a batch job: pass --mfa-token instead),
  * IA_ERR_CONFIG when the answer is not six digits. ctx is unused.
  */
-enum ia_code ia_creds_mfa_prompt_tty(void *ctx, const char *mfa_serial, char *code, size_t cap,
+IA_MUST_USE enum ia_code ia_creds_mfa_prompt_tty(void *ctx, const char *mfa_serial, char *code, size_t cap,
                                      struct ia_err *err);
 
 /* ---- the chain ------------------------------------------------------------------- */
@@ -89,7 +89,7 @@ struct ia_profile_info {
  * was found (the message lists what was tried and the fix); IA_ERR_CONFIG for a
  * profile that does not exist or is wrong; other codes from a source that failed.
  */
-enum ia_code ia_creds_chain_resolve(const struct ia_creds_options *opts,
+IA_MUST_USE enum ia_code ia_creds_chain_resolve(const struct ia_creds_options *opts,
                                     struct ia_creds_provider **out, struct ia_profile_info *info,
                                     struct ia_err *err);
 
@@ -101,7 +101,7 @@ enum ia_code ia_creds_chain_resolve(const struct ia_creds_options *opts,
  * refresh. NOT_FOUND when AWS_ACCESS_KEY_ID is unset; IA_ERR_CONFIG when the secret is
  * missing or a value is unusable.
  */
-enum ia_code ia_creds_env_new(struct ia_creds_provider **out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_env_new(struct ia_creds_provider **out, struct ia_err *err);
 
 /* ---- shared config and credentials files (creds_profile.c) ------------------------- */
 
@@ -121,7 +121,7 @@ struct ia_creds_config;
  * IA_ERR_CONFIG for a syntax error (file and line named), IA_ERR_IO for an unreadable
  * file, IA_ERR_TOO_LARGE for a file over 1 MiB.
  */
-enum ia_code ia_creds_config_load(struct ia_creds_config **out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_config_load(struct ia_creds_config **out, struct ia_err *err);
 void ia_creds_config_free(struct ia_creds_config *c);
 
 /* Whether either file has a section for profile. */
@@ -139,7 +139,7 @@ const char *ia_creds_config_path(const struct ia_creds_config *c, enum ia_creds_
  * profile in one file (IA_CREDS_FILE_CONFIG or _CREDENTIALS). NOT_FOUND when that
  * file has no key id for it; IA_ERR_CONFIG when one of the pair is missing.
  */
-enum ia_code ia_creds_profile_new(const struct ia_creds_config *c, const char *profile,
+IA_MUST_USE enum ia_code ia_creds_profile_new(const struct ia_creds_config *c, const char *profile,
                                   enum ia_creds_file where, struct ia_creds_provider **out,
                                   struct ia_err *err);
 
@@ -149,7 +149,7 @@ enum ia_code ia_creds_profile_new(const struct ia_creds_config *c, const char *p
  * "the <what> <path> ...; <fix>": IA_ERR_NOT_FOUND when it does not exist, IA_ERR_IO,
  * IA_ERR_TOO_LARGE over max bytes. Shared by the providers that read token files.
  */
-enum ia_code ia_creds_read_file(const char *path, size_t max, const char *what, const char *fix,
+IA_MUST_USE enum ia_code ia_creds_read_file(const char *path, size_t max, const char *what, const char *fix,
                                 struct ia_buf *out, struct ia_err *err);
 
 /*
@@ -171,7 +171,7 @@ void ia_creds_buf_wipe(struct ia_buf *b);
  * (ia_creds_process_argv_free); IA_ERR_CONFIG for an unclosed quote, a trailing
  * backslash or an empty command.
  */
-enum ia_code ia_creds_process_split(const char *cmdline, char ***argv_out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_process_split(const char *cmdline, char ***argv_out, struct ia_err *err);
 void ia_creds_process_argv_free(char **argv);
 
 /*
@@ -181,7 +181,7 @@ void ia_creds_process_argv_free(char **argv);
  * can prompt. profile names the profile in messages. The output is never echoed
  * into a message: it holds secrets. IA_ERR_CONFIG when command cannot be split.
  */
-enum ia_code ia_creds_process_new(const char *command, const char *profile, long timeout_ms,
+IA_MUST_USE enum ia_code ia_creds_process_new(const char *command, const char *profile, long timeout_ms,
                                   struct ia_creds_provider **out, struct ia_err *err);
 
 /* The JSON documents credential sources answer with. */
@@ -199,7 +199,7 @@ enum ia_creds_json_kind {
  * malformed JSON (line and column only: the text is never quoted), IA_ERR_CREDS for a
  * wrong Version, a missing field, a failure Code or an unreadable Expiration.
  */
-enum ia_code ia_creds_parse_json(const char *data, size_t len, enum ia_creds_json_kind kind,
+IA_MUST_USE enum ia_code ia_creds_parse_json(const char *data, size_t len, enum ia_creds_json_kind kind,
                                  const char *what, struct ia_creds *out, struct ia_err *err);
 
 /* ---- sts:AssumeRole (creds_assume.c) ----------------------------------------------- */
@@ -233,7 +233,7 @@ struct ia_creds_assume_config {
  * IA_ERR_CONFIG for an empty role_arn, a duration outside 900..43200, or an mfa_token
  * that is not six digits.
  */
-enum ia_code ia_creds_assume_new(const struct ia_creds_assume_config *cfg,
+IA_MUST_USE enum ia_code ia_creds_assume_new(const struct ia_creds_assume_config *cfg,
                                  struct ia_creds_provider *source, const struct ia_creds_sts *sts,
                                  struct ia_creds_provider **out, struct ia_err *err);
 
@@ -245,7 +245,7 @@ enum ia_code ia_creds_assume_new(const struct ia_creds_assume_config *cfg,
  * it). session_name NULL: "iam-audit". IA_ERR_CONFIG when role_arn or token_file is
  * empty.
  */
-enum ia_code ia_creds_web_identity_new(const char *role_arn, const char *token_file,
+IA_MUST_USE enum ia_code ia_creds_web_identity_new(const char *role_arn, const char *token_file,
                                        const char *session_name, const struct ia_creds_sts *sts,
                                        struct ia_creds_provider **out, struct ia_err *err);
 
@@ -258,7 +258,7 @@ enum ia_code ia_creds_web_identity_new(const char *role_arn, const char *token_f
  * fetch) or AWS_CONTAINER_AUTHORIZATION_TOKEN. NOT_FOUND when neither URI is set;
  * IA_ERR_CONFIG for a URI that is not allowed.
  */
-enum ia_code ia_creds_container_new(struct ia_http_ops http, struct ia_creds_provider **out,
+IA_MUST_USE enum ia_code ia_creds_container_new(struct ia_http_ops http, struct ia_creds_provider **out,
                                     struct ia_err *err);
 
 /* ---- EC2 instance metadata, IMDSv2 (creds_imds.c) ----------------------------------- */
@@ -271,7 +271,7 @@ enum ia_code ia_creds_container_new(struct ia_http_ops http, struct ia_creds_pro
  * each once with a 1 s time-out. No IMDSv1 fallback. NOT_FOUND when
  * AWS_EC2_METADATA_DISABLED=true. Fetch errors are IA_ERR_CREDS.
  */
-enum ia_code ia_creds_imds_new(struct ia_http_ops http, struct ia_creds_provider **out,
+IA_MUST_USE enum ia_code ia_creds_imds_new(struct ia_http_ops http, struct ia_creds_provider **out,
                                struct ia_err *err);
 
 #endif

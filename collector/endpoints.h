@@ -34,7 +34,7 @@ const char *ia_endpoint_partition(const char *region);
  * (may be NULL). IA_ERR_CONFIG for an override that is not an http(s) URL, or http to a
  * host that is not loopback.
  */
-enum ia_code ia_endpoint_resolve(enum ia_service svc, const char *region,
+IA_MUST_USE enum ia_code ia_endpoint_resolve(enum ia_service svc, const char *region,
                                  const char *profile_endpoint_url, struct ia_endpoint *out,
                                  struct ia_err *err);
 

@@ -59,7 +59,7 @@ struct ia_http_options {
 struct ia_http;
 
 /* Global libcurl set-up; call once from main before any thread starts. */
-enum ia_code ia_http_global_init(struct ia_err *err);
+IA_MUST_USE enum ia_code ia_http_global_init(struct ia_err *err);
 void ia_http_global_cleanup(void);
 
 /* New transport (free with ia_http_free). opts may be NULL for defaults; copied. */
@@ -87,7 +87,7 @@ int ia_http_url_is_metadata(const char *url);
  * Split an absolute URL into scheme ("https"), host (with :port when not default),
  * and path (at least "/"). Returns IA_ERR_INVALID for anything else.
  */
-enum ia_code ia_http_url_split(const char *url, struct ia_buf *scheme, struct ia_buf *hostport,
+IA_MUST_USE enum ia_code ia_http_url_split(const char *url, struct ia_buf *scheme, struct ia_buf *hostport,
                                struct ia_buf *path, struct ia_err *err);
 
 #endif

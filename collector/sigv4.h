@@ -55,7 +55,7 @@ struct ia_sigv4_params {
  * header name that is not an RFC 7230 token, control character or bare line break in
  * a header value, no Host or no X-Amz-Date header. Messages never quote header values.
  */
-enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req, struct ia_buf *creq,
+IA_MUST_USE enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req, struct ia_buf *creq,
                                         struct ia_buf *signed_headers, struct ia_err *err);
 
 /* Step 2. Credential scope "YYYYMMDD/region/service/aws4_request" appended to out. */
@@ -80,7 +80,7 @@ void ia_sigv4_signature(const struct ia_sigv4_params *p, const char *sts, char o
  * years 1970-9999, or an X-Amz-Date header that is not p->when. Nothing is appended
  * on failure.
  */
-enum ia_code ia_sigv4_authorization(const struct ia_sigv4_request *req,
+IA_MUST_USE enum ia_code ia_sigv4_authorization(const struct ia_sigv4_request *req,
                                     const struct ia_sigv4_params *p, struct ia_buf *authz,
                                     struct ia_buf *creq_out, struct ia_buf *sts_out,
                                     struct ia_err *err);

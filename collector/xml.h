@@ -24,7 +24,7 @@ void ia_xml_global_cleanup(void);
  * message (line and column) for malformed input; IA_ERR_INVALID for a DTD or entity
  * declarations; IA_ERR_TOO_LARGE over IA_XML_MAX_BYTES.
  */
-enum ia_code ia_xml_parse(const char *data, size_t len, struct ia_xml_doc **out,
+IA_MUST_USE enum ia_code ia_xml_parse(const char *data, size_t len, struct ia_xml_doc **out,
                           struct ia_err *err);
 void ia_xml_free(struct ia_xml_doc *doc);
 

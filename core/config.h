@@ -110,7 +110,7 @@ void ia_config_release(struct ia_config *c);
  * Read path into c (initialised by ia_config_load). IA_ERR_CONFIG with
  * "FILE:LINE: problem; fix" on the first problem; IA_ERR_IO when unreadable.
  */
-enum ia_code ia_config_load(const char *path, struct ia_config *c, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_config_load(const char *path, struct ia_config *c, struct ia_err *err);
 
 /* Whether s is a 12-digit account id. */
 int ia_config_valid_account_id(const char *s);

@@ -29,12 +29,12 @@ struct ia_csv_table {
  * into *out (caller frees with ia_csv_table_release). IA_ERR_PARSE naming the line for
  * malformed quoting; IA_ERR_TOO_LARGE over the bounds.
  */
-enum ia_code ia_csv_parse(const char *data, size_t len, struct ia_csv_table *out,
+IA_MUST_USE enum ia_code ia_csv_parse(const char *data, size_t len, struct ia_csv_table *out,
                           struct ia_err *err);
 void ia_csv_table_release(struct ia_csv_table *t);
 
 /* Read a whole file and parse it (the error names the file). */
-enum ia_code ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err);
 
 /*
  * The delimiter of a spreadsheet export: whichever of ',' ';' and TAB occurs most often
@@ -45,7 +45,7 @@ char ia_csv_sniff_delim(const char *data, size_t len);
  * As ia_csv_parse_file, but with delim not NULL the delimiter is sniffed from the header
  * (ia_csv_sniff_delim) and stored in *delim; with NULL it is ','.
  */
-enum ia_code ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
+IA_MUST_USE enum ia_code ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
                                      struct ia_err *err);
 
 /*

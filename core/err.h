@@ -23,6 +23,13 @@ enum ia_code {
     IA_ERR_BUSY,      /* resource locked by someone else */
 };
 
+/*
+ * On every function that returns enum ia_code: an error dropped on the floor is a finding
+ * lost or a run wrongly called complete, so the compiler refuses to let a caller ignore one.
+ * (ia_err_set, which returns its code for "return ia_err_set(...)", is exempt.)
+ */
+#define IA_MUST_USE __attribute__((warn_unused_result))
+
 #define IA_ERR_MSG_MAX 768
 
 /*

@@ -1,6 +1,7 @@
 /*
- * IAM policy grammar: decode, bounded parse, trust-policy rows, condition helpers, permission
- * policies and the side-effect decision. The only jansson user in core/; no json_t leaves.
+ * IAM policy grammar: decode, bounded parse, trust-policy rows and permission policies (the
+ * condition helpers are in policy_conditions.c, what policies grant in policy_grants.c). The
+ * policy parts are the only jansson users in core/; no json_t leaves them.
  *
  * Grammar reference: IAM User Guide, "IAM JSON policy element reference" and "Grammar of the
  * IAM JSON policy language".
@@ -19,28 +20,19 @@
 #include "core/actions.h"
 #include "core/glob.h"
 #include "core/mem.h"
+#include "core/policy_int.h"
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-struct problems {
-    struct ia_policy_problem *v;
-    size_t n, alloc;
-};
-
-struct strv {
-    const char **v; /* borrowed from the json_t tree */
-    size_t n, alloc;
-};
-
-static void
-strv_push(struct strv *sv, const char *s)
+void
+ia_pol_strv_push(struct strv *sv, const char *s)
 {
     sv->v = ia_xgrow(sv->v, sv->n + 1, &sv->alloc, sizeof(*sv->v));
     sv->v[sv->n++] = s;
 }
 
-static void
-strv_release(struct strv *sv)
+void
+ia_pol_strv_release(struct strv *sv)
 {
     free(sv->v);
     memset(sv, 0, sizeof(*sv));
@@ -150,8 +142,8 @@ xstrdup_or_null(const char *s)
     return s ? ia_xstrdup(s) : NULL;
 }
 
-static int
-is_account_id(const char *s, size_t n)
+int
+ia_pol_is_account_id(const char *s, size_t n)
 {
     size_t i;
     if (n != 12)
@@ -175,14 +167,8 @@ is_unique_id(const char *s)
     return 1;
 }
 
-/* arn:partition:service:region:account:resource; the resource may contain ':'. */
-struct arn {
-    const char *f[6];
-    size_t l[6];
-};
-
-static int
-split_arn(const char *s, struct arn *a)
+int
+ia_pol_split_arn(const char *s, struct arn *a)
 {
     const char *p = s;
     int i;
@@ -308,8 +294,8 @@ sanitise(char *s)
  * JSON_REJECT_DUPLICATES so we notice them, then read the document anyway (the last value of
  * a repeated key wins, as in jansson) and record a problem in pl (when given).
  */
-static enum ia_code
-load_json(const char *text, size_t len, const char *what, json_t **out, struct problems *pl,
+enum ia_code
+ia_pol_load_json(const char *text, size_t len, const char *what, json_t **out, struct problems *pl,
           struct ia_err *err)
 {
     json_error_t je;
@@ -407,7 +393,7 @@ open_policy(const char *doc, size_t len, const char *what, json_t **root_out, js
     rc = ia_policy_decode(doc, len, &text, &text_len, err);
     if (rc != IA_OK)
         goto out;
-    rc = load_json(text, text_len, what, &root, pl, err);
+    rc = ia_pol_load_json(text, text_len, what, &root, pl, err);
     if (rc != IA_OK)
         goto out;
     rc = IA_ERR_PARSE;
@@ -560,7 +546,7 @@ strings_of(json_t *v, const char *label, size_t idx, struct strv *out, struct pr
     if (!v)
         return;
     if (json_is_string(v)) {
-        strv_push(out, json_string_value(v));
+        ia_pol_strv_push(out, json_string_value(v));
         return;
     }
     if (!json_is_array(v)) {
@@ -571,14 +557,14 @@ strings_of(json_t *v, const char *label, size_t idx, struct strv *out, struct pr
         problem_add(pl, idx, "%s is an empty array", label);
     json_array_foreach(v, i, item) {
         if (json_is_string(item))
-            strv_push(out, json_string_value(item));
+            ia_pol_strv_push(out, json_string_value(item));
         else
             problem_add(pl, idx, "%s has %s item; it was ignored", label, type_name(item));
     }
 }
 
-static char *
-strv_json(const struct strv *sv)
+char *
+ia_pol_strv_json(const struct strv *sv)
 {
     json_t *arr = json_array();
     char *s;
@@ -627,9 +613,9 @@ classify(enum kind kind, const char *v, char **account, size_t idx, struct probl
     *account = NULL;
     if (strcmp(v, "*") == 0)
         return IA_POLICY_PRINCIPAL_WILDCARD;
-    is_arn = split_arn(v, &a) == 0;
+    is_arn = ia_pol_split_arn(v, &a) == 0;
     if (is_arn && (field_is(&a, 2, "iam") || field_is(&a, 2, "sts"))) {
-        if (is_account_id(a.f[4], a.l[4]))
+        if (ia_pol_is_account_id(a.f[4], a.l[4]))
             *account = ia_xstrndup(a.f[4], a.l[4]);
         if (strpbrk(v, "*?"))
             problem_add(pl, idx, "wildcard in principal %s: IAM does not allow them there",
@@ -642,7 +628,7 @@ classify(enum kind kind, const char *v, char **account, size_t idx, struct probl
     case KIND_UNKNOWN: return IA_POLICY_PRINCIPAL_OTHER;
     case KIND_AWS: break;
     }
-    if (is_account_id(v, strlen(v))) {
+    if (ia_pol_is_account_id(v, strlen(v))) {
         *account = ia_xstrdup(v);
         return IA_POLICY_PRINCIPAL_ACCOUNT_ID;
     }
@@ -749,7 +735,7 @@ principal_rows(json_t *p, const struct row_common *c, struct rowv *rows, struct 
             enum ia_policy_principal_type t = classify(kind, vals.v[i], &account, idx, pl);
             push_row(rows, c, kind_name, vals.v[i], t, account);
         }
-        strv_release(&vals);
+        ia_pol_strv_release(&vals);
     }
 }
 
@@ -781,7 +767,7 @@ ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out, str
         if (s.principal && s.not_principal)
             problem_add(&pl, i, "statement has both Principal and NotPrincipal");
         strings_of(s.action, s.not_action ? "NotAction" : "Action", i, &acts, &pl);
-        actions = strv_json(&acts);
+        actions = ia_pol_strv_json(&acts);
         conditions = s.condition ? dump_compact(s.condition) : NULL;
         c.s = &s;
         c.actions = actions;
@@ -796,7 +782,7 @@ ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out, str
         }
         free(actions);
         free(conditions);
-        strv_release(&acts);
+        ia_pol_strv_release(&acts);
     }
     out->rows = rows.v;
     out->n_rows = rows.n;
@@ -848,327 +834,6 @@ const char *
 ia_policy_effect_name(enum ia_policy_effect effect)
 {
     return effect == IA_POLICY_DENY ? "Deny" : "Allow";
-}
-
-/* ---- conditions ---------------------------------------------------------------------------- */
-
-/* A condition as text, loaded within the same bounds; NULL when absent or unusable. */
-static json_t *
-load_condition(const char *cond_json)
-{
-    json_t *c = NULL;
-
-    if (!cond_json)
-        return NULL;
-    if (load_json(cond_json, strlen(cond_json), "condition", &c, NULL, NULL) != IA_OK)
-        return NULL;
-    if (!json_is_object(c)) {
-        json_decref(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* An operator split into its set prefix, base name and IfExists suffix. */
-struct op {
-    char base[64];
-    int any;       /* ForAnyValue: */
-    int all;       /* ForAllValues: */
-    int if_exists; /* ...IfExists */
-};
-
-static int
-split_op(const char *name, struct op *o)
-{
-    size_t n;
-
-    memset(o, 0, sizeof(*o));
-    if (strncmp(name, "ForAnyValue:", 12) == 0) {
-        o->any = 1;
-        name += 12;
-    } else if (strncmp(name, "ForAllValues:", 13) == 0) {
-        o->all = 1;
-        name += 13;
-    }
-    n = strlen(name);
-    if (n > 8 && strcmp(name + n - 8, "IfExists") == 0) {
-        o->if_exists = 1;
-        n -= 8;
-    }
-    if (n >= sizeof(o->base))
-        return -1;
-    memcpy(o->base, name, n);
-    o->base[n] = '\0';
-    return 0;
-}
-
-static int
-is_true_value(const json_t *v)
-{
-    return json_is_true(v) || (json_is_string(v) && strcasecmp(json_string_value(v), "true") == 0);
-}
-
-static int
-is_false_value(const json_t *v)
-{
-    return json_is_false(v) ||
-           (json_is_string(v) && strcasecmp(json_string_value(v), "false") == 0);
-}
-
-/* pred holds for v, or v is a non-empty array and pred holds for every item. */
-static int
-all_values(const json_t *v, int (*pred)(const json_t *))
-{
-    size_t i;
-    if (!json_is_array(v))
-        return pred(v);
-    if (json_array_size(v) == 0)
-        return 0;
-    for (i = 0; i < json_array_size(v); i++)
-        if (!pred(json_array_get(v, i)))
-            return 0;
-    return 1;
-}
-
-static int
-is_bound_value(const json_t *v)
-{
-    return json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0);
-}
-
-#define MFA_PRESENT "aws:MultiFactorAuthPresent"
-#define MFA_AGE "aws:MultiFactorAuthAge"
-
-enum ia_policy_mfa
-ia_policy_condition_requires_mfa(const char *cond_json)
-{
-    json_t *c = load_condition(cond_json), *keys, *v;
-    const char *opname, *key;
-    int required = 0, if_exists = 0;
-
-    json_object_foreach(c, opname, keys) {
-        struct op o;
-        int weak;
-
-        if (split_op(opname, &o) != 0 || !json_is_object(keys))
-            continue;
-        weak = o.if_exists || o.all;
-        json_object_foreach(keys, key, v) {
-            int hit = 0;
-            if (strcasecmp(key, MFA_PRESENT) == 0 && strcmp(o.base, "Bool") == 0)
-                hit = all_values(v, is_true_value);
-            else if (strcasecmp(key, MFA_AGE) == 0 &&
-                     (strcmp(o.base, "NumericLessThan") == 0 ||
-                      strcmp(o.base, "NumericLessThanEquals") == 0))
-                hit = all_values(v, is_bound_value);
-            else if (strcasecmp(key, MFA_AGE) == 0 && strcmp(o.base, "Null") == 0 && !weak &&
-                     !o.any)
-                hit = all_values(v, is_false_value);
-            if (hit && weak)
-                if_exists = 1;
-            else if (hit)
-                required = 1;
-        }
-    }
-    json_decref(c);
-    if (required)
-        return IA_POLICY_MFA_REQUIRED;
-    return if_exists ? IA_POLICY_MFA_IF_EXISTS_ONLY : IA_POLICY_MFA_NONE;
-}
-
-enum ia_policy_mfa
-ia_policy_deny_requires_mfa(const char *cond_json)
-{
-    json_t *c = load_condition(cond_json), *keys, *v;
-    const char *opname, *key;
-    enum ia_policy_mfa result = IA_POLICY_MFA_NONE;
-    struct op o;
-    void *it;
-    int fires_when_absent;
-
-    if (!c || json_object_size(c) != 1)
-        goto out;
-    it = json_object_iter(c);
-    opname = json_object_iter_key(it);
-    keys = json_object_iter_value(it);
-    if (split_op(opname, &o) != 0 || !json_is_object(keys) || json_object_size(keys) != 1)
-        goto out;
-    it = json_object_iter(keys);
-    key = json_object_iter_key(it);
-    v = json_object_iter_value(it);
-    fires_when_absent = o.if_exists || o.all;
-    if (strcasecmp(key, MFA_PRESENT) == 0 && strcmp(o.base, "Bool") == 0 &&
-        all_values(v, is_false_value)) {
-        /* Without IfExists, long-term keys (key absent) are not denied. */
-        result = fires_when_absent ? IA_POLICY_MFA_REQUIRED : IA_POLICY_MFA_IF_EXISTS_ONLY;
-    } else if (strcasecmp(key, MFA_AGE) == 0 &&
-               (strcmp(o.base, "NumericGreaterThan") == 0 ||
-                strcmp(o.base, "NumericGreaterThanEquals") == 0) &&
-               all_values(v, is_bound_value)) {
-        /* Without IfExists every request without MFA (age absent) passes. */
-        result = fires_when_absent ? IA_POLICY_MFA_REQUIRED : IA_POLICY_MFA_NONE;
-    } else if (strcasecmp(key, MFA_AGE) == 0 && strcmp(o.base, "Null") == 0 && !fires_when_absent &&
-               !o.any && all_values(v, is_true_value)) {
-        result = IA_POLICY_MFA_REQUIRED;
-    }
-out:
-    json_decref(c);
-    return result;
-}
-
-enum pin_shape { PIN_PLAIN, PIN_ARN, PIN_ORG_PATHS, PIN_USERID };
-
-static const struct {
-    const char *key;
-    unsigned flag;
-    enum pin_shape shape;
-} s_pins[] = {
-    {"aws:PrincipalOrgID", IA_POLICY_PIN_PRINCIPAL_ORG_ID, PIN_PLAIN},
-    {"aws:PrincipalAccount", IA_POLICY_PIN_PRINCIPAL_ACCOUNT, PIN_PLAIN},
-    {"aws:PrincipalArn", IA_POLICY_PIN_PRINCIPAL_ARN, PIN_ARN},
-    {"aws:SourceAccount", IA_POLICY_PIN_SOURCE_ACCOUNT, PIN_PLAIN},
-    {"aws:SourceArn", IA_POLICY_PIN_SOURCE_ARN, PIN_ARN},
-    {"sts:ExternalId", IA_POLICY_PIN_EXTERNAL_ID, PIN_PLAIN},
-    {"aws:PrincipalOrgPaths", IA_POLICY_PIN_PRINCIPAL_ORG_PATHS, PIN_ORG_PATHS},
-    {"aws:userid", IA_POLICY_PIN_USERID, PIN_USERID},
-    {"aws:username", IA_POLICY_PIN_USERNAME, PIN_PLAIN},
-};
-
-static const char *const s_pin_ops[] = {"StringEquals", "StringEqualsIgnoreCase", "StringLike",
-                                        "ArnEquals", "ArnLike"};
-
-static int
-concrete(const json_t *v, enum pin_shape shape)
-{
-    const char *s, *w;
-    struct arn a;
-    int i;
-
-    if (json_is_integer(v))
-        return 1;
-    if (!json_is_string(v) || json_string_length(v) == 0)
-        return 0;
-    s = json_string_value(v);
-    w = strpbrk(s, "*?");
-    if (!w)
-        return 1;
-    switch (shape) {
-    case PIN_ARN:
-        /* Literal partition, service, region and a 12-digit account; wildcards only after. */
-        if (split_arn(s, &a) != 0 || !is_account_id(a.f[4], a.l[4]))
-            return 0;
-        for (i = 0; i < 5; i++)
-            if (memchr(a.f[i], '*', a.l[i]) || memchr(a.f[i], '?', a.l[i]))
-                return 0;
-        return 1;
-    case PIN_ORG_PATHS: {
-        /* "o-<id>/..." with the first wildcard after the organisation id. */
-        const char *slash = strchr(s, '/');
-        return strncmp(s, "o-", 2) == 0 && slash && slash > s + 2 && w > slash;
-    }
-    case PIN_USERID: {
-        /* "AROA...:*" is the usual way to pin a role (any session) by its unique id. */
-        const char *colon = strchr(s, ':');
-        return colon && colon > s && w > colon;
-    }
-    case PIN_PLAIN: break;
-    }
-    return 0;
-}
-
-static int
-all_concrete(const json_t *v, enum pin_shape shape)
-{
-    size_t i;
-    if (!json_is_array(v))
-        return concrete(v, shape);
-    if (json_array_size(v) == 0)
-        return 0;
-    for (i = 0; i < json_array_size(v); i++)
-        if (!concrete(json_array_get(v, i), shape))
-            return 0;
-    return 1;
-}
-
-unsigned
-ia_policy_condition_pins(const char *cond_json)
-{
-    json_t *c = load_condition(cond_json), *keys, *v;
-    const char *opname, *key;
-    unsigned flags = 0;
-    size_t i;
-
-    json_object_foreach(c, opname, keys) {
-        struct op o;
-        int positive = 0;
-
-        if (split_op(opname, &o) != 0 || o.all || o.if_exists || !json_is_object(keys))
-            continue;
-        for (i = 0; i < IA_ARRAY_LEN(s_pin_ops); i++)
-            positive |= strcmp(o.base, s_pin_ops[i]) == 0;
-        if (!positive)
-            continue;
-        json_object_foreach(keys, key, v) {
-            for (i = 0; i < IA_ARRAY_LEN(s_pins); i++)
-                if (strcasecmp(key, s_pins[i].key) == 0 && all_concrete(v, s_pins[i].shape))
-                    flags |= s_pins[i].flag;
-        }
-    }
-    json_decref(c);
-    return flags;
-}
-
-char **
-ia_policy_condition_values(const char *cond_json, const char *key)
-{
-    json_t *c = load_condition(cond_json), *keys, *v;
-    const char *opname, *k;
-    char **out = NULL;
-    size_t n = 0, alloc = 0, i;
-    int found = 0;
-
-    json_object_foreach(c, opname, keys) {
-        struct op o;
-        if (split_op(opname, &o) != 0 || o.all || o.if_exists || !json_is_object(keys) ||
-            (strcmp(o.base, "StringEquals") != 0 && strcmp(o.base, "StringEqualsIgnoreCase") != 0 &&
-             strcmp(o.base, "StringLike") != 0))
-            continue;
-        json_object_foreach(keys, k, v) {
-            if (strcasecmp(k, key) != 0)
-                continue;
-            found = 1;
-            for (i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
-                const json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-                char num[32];
-                const char *text = NULL;
-                if (json_is_string(e)) {
-                    text = json_string_value(e);
-                } else if (json_is_integer(e)) {
-                    snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(e));
-                    text = num;
-                }
-                if (!text)
-                    continue;
-                out = ia_xgrow(out, n + 2, &alloc, sizeof(*out));
-                out[n++] = ia_xstrdup(text);
-            }
-        }
-    }
-    json_decref(c);
-    if (!found)
-        return NULL;
-    if (!out)
-        out = ia_xcalloc(1, sizeof(*out));
-    out[n] = NULL;
-    return out;
-}
-
-void
-ia_policy_strv_free(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* ---- permission policies ------------------------------------------------------------------- */
@@ -1235,8 +900,8 @@ ia_policy_parse(const char *doc, size_t len, struct ia_policy **out, struct ia_e
         ps->resources = strv_dup(&res);
         ps->n_resources = res.n;
         ps->condition = s.condition ? dump_compact(s.condition) : NULL;
-        strv_release(&acts);
-        strv_release(&res);
+        ia_pol_strv_release(&acts);
+        ia_pol_strv_release(&res);
     }
     p->problems = pl.v;
     p->n_problems = pl.n;
@@ -1265,454 +930,3 @@ ia_policy_free(struct ia_policy *policy)
     free(policy);
 }
 
-/* ---- side effects -------------------------------------------------------------------------- */
-
-/*
- * Sensitive reads and escalation paths: AWS calls most of them Read or List, but reading
- * them from a read-only role is a finding (docs/rules.md lists and explains them).
- */
-static const char *const s_sensitive[] = {
-    "ssm:GetParameter",
-    "ssm:GetParameters",
-    "ssm:GetParametersByPath",
-    "ssm:GetParameterHistory",
-    "ssm:DescribeParameters",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:BatchGetSecretValue",
-    "kms:Decrypt",
-    "kms:GenerateDataKey",
-    "redshift:GetClusterCredentials",
-    "lightsail:GetInstanceAccessDetails",
-    "sts:AssumeRole",
-    "iam:PassRole",
-};
-
-static int
-is_sensitive(const char *action)
-{
-    for (size_t i = 0; i < IA_ARRAY_LEN(s_sensitive); i++)
-        if (strcasecmp(s_sensitive[i], action) == 0)
-            return 1;
-    return 0;
-}
-
-/* The Deny statements that may cancel an Allow: unconditional, on every resource. */
-struct denies {
-    const struct ia_policy_statement **v;
-    size_t n, alloc;
-};
-
-static int
-deny_applies(const struct ia_policy_statement *s)
-{
-    size_t i;
-    if (s->effect != IA_POLICY_DENY || s->condition || s->not_resource)
-        return 0;
-    for (i = 0; i < s->n_resources; i++)
-        if (ia_glob_covers(s->resources[i], "arn:*") == 1)
-            return 1;
-    return 0;
-}
-
-static int
-any_matches(char *const *patterns, size_t n, const char *action)
-{
-    size_t i;
-    for (i = 0; i < n; i++)
-        if (ia_glob_match(patterns[i], action))
-            return 1;
-    return 0;
-}
-
-static int
-denied_action(const struct denies *d, const char *action)
-{
-    size_t i;
-    for (i = 0; i < d->n; i++) {
-        const struct ia_policy_statement *s = d->v[i];
-        if (any_matches(s->actions, s->n_actions, action) != s->not_action)
-            return 1;
-    }
-    return 0;
-}
-
-/* Every item found (uncapped until the end, so that side effects can come first). */
-struct report {
-    struct ia_side_effect *v;
-    size_t n, alloc;
-};
-
-/* One Allow statement's expansion against the catalogue. */
-struct expand {
-    const struct ia_policy_statement *s;
-    size_t doc;
-    const struct denies *d;
-    struct report *rep;
-    const char *pattern; /* the Allow pattern, or the NotAction list as JSON */
-    ia_policy_action_pred pred;
-    void *pred_ctx;
-};
-
-static int
-pred_side_effect(void *ctx, const char *action, enum ia_access_level level)
-{
-    (void)ctx;
-    return is_sensitive(action) || ia_access_level_changes(level);
-}
-
-static void
-report_action(void *ctx, const char *action, enum ia_access_level level)
-{
-    struct expand *x = ctx;
-    if (x->s->not_action && any_matches(x->s->actions, x->s->n_actions, action))
-        return; /* excluded by the NotAction list */
-    if (!x->pred(x->pred_ctx, action, level) || denied_action(x->d, action))
-        return;
-    x->rep->v = ia_xgrow(x->rep->v, x->rep->n + 1, &x->rep->alloc, sizeof(*x->rep->v));
-    struct ia_side_effect *it = &x->rep->v[x->rep->n++];
-    it->doc_index = x->doc;
-    it->statement_index = x->s->index;
-    it->kind = ia_access_level_changes(level) ? IA_SIDE_EFFECT_WRITE : IA_SIDE_EFFECT_SENSITIVE;
-    it->not_action = x->s->not_action;
-    it->pattern = ia_xstrdup(x->pattern);
-    it->matched = ia_xstrdup(action);
-    it->level = ia_access_level_name(level);
-}
-
-/*
- * Each action an Allow grants, taken from AWS's catalogue: its patterns expanded against
- * the real list of actions (an action AWS does not publish grants nothing), or, for
- * NotAction, every catalogue action none of its patterns matches.
- */
-static void
-allow_effects(const struct ia_policy_statement *s, size_t doc, const struct denies *d,
-              struct report *rep, ia_policy_action_pred pred, void *pred_ctx)
-{
-    struct expand x = { s, doc, d, rep, NULL, pred, pred_ctx };
-    if (s->not_action) {
-        struct strv sv = {0};
-        for (size_t i = 0; i < s->n_actions; i++)
-            strv_push(&sv, s->actions[i]);
-        char *list = strv_json(&sv);
-        x.pattern = list;
-        ia_actions_expand("*", report_action, &x);
-        free(list);
-        strv_release(&sv);
-        return;
-    }
-    for (size_t i = 0; i < s->n_actions; i++) {
-        x.pattern = s->actions[i];
-        ia_actions_expand(s->actions[i], report_action, &x);
-    }
-}
-
-/* Side effects first, then sensitive reads, each in document and expansion order. */
-static void
-side_effects_first(struct report *rep)
-{
-    struct ia_side_effect *v = ia_xcalloc(rep->n ? rep->n : 1, sizeof(*v));
-    size_t k = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < rep->n; i++)
-            if ((rep->v[i].kind == IA_SIDE_EFFECT_WRITE) == (pass == 0))
-                v[k++] = rep->v[i];
-    free(rep->v);
-    rep->v = v;
-    rep->alloc = rep->n;
-}
-
-enum ia_code
-ia_policy_side_effects(const char *const *docs, size_t n_docs, struct ia_side_effect_report *out,
-                       struct ia_err *err)
-{
-    return ia_policy_grants_matching(docs, n_docs, pred_side_effect, NULL, out, err);
-}
-
-enum ia_code
-ia_policy_grants_matching(const char *const *docs, size_t n_docs, ia_policy_action_pred pred,
-                          void *pred_ctx, struct ia_side_effect_report *out, struct ia_err *err)
-{
-    struct ia_policy **pols = ia_xcalloc(n_docs ? n_docs : 1, sizeof(*pols));
-    struct denies d = {0};
-    struct report rep = {0};
-    enum ia_code rc = IA_ERR_PARSE;
-    size_t i, j;
-
-    IA_ASSERT(out != NULL && (docs || !n_docs));
-    for (i = 0; i < n_docs; i++) {
-        IA_ASSERT(docs[i] != NULL);
-        rc = ia_policy_parse(docs[i], strlen(docs[i]), &pols[i], err);
-        if (rc != IA_OK) {
-            ia_err_prefix(err, "policy %zu: ", i);
-            goto out;
-        }
-    }
-    for (i = 0; i < n_docs; i++) {
-        for (j = 0; j < pols[i]->n_statements; j++) {
-            const struct ia_policy_statement *s = &pols[i]->statements[j];
-            if (deny_applies(s)) {
-                d.v = ia_xgrow(d.v, d.n + 1, &d.alloc, sizeof(*d.v));
-                d.v[d.n++] = s;
-            }
-        }
-    }
-    for (i = 0; i < n_docs; i++)
-        for (j = 0; j < pols[i]->n_statements; j++)
-            if (pols[i]->statements[j].effect == IA_POLICY_ALLOW)
-                allow_effects(&pols[i]->statements[j], i, &d, &rep, pred, pred_ctx);
-    /* Side effects first; one item per (statement, pattern, action); keep the first few. */
-    side_effects_first(&rep);
-    memset(out, 0, sizeof(*out));
-    out->n_total = rep.n;
-    out->n_items = rep.n < IA_POLICY_MAX_SIDE_EFFECTS ? rep.n : IA_POLICY_MAX_SIDE_EFFECTS;
-    for (i = out->n_items; i < rep.n; i++) {
-        free(rep.v[i].pattern);
-        free(rep.v[i].matched);
-    }
-    out->items = rep.v;
-    rep.v = NULL;
-    rep.n = 0;
-    rc = IA_OK;
-out:
-    for (i = 0; i < rep.n; i++) {
-        free(rep.v[i].pattern);
-        free(rep.v[i].matched);
-    }
-    free(rep.v);
-    free(d.v);
-    for (i = 0; i < n_docs; i++)
-        ia_policy_free(pols[i]);
-    free(pols);
-    return rc;
-}
-
-void
-ia_policy_side_effect_report_release(struct ia_side_effect_report *report)
-{
-    size_t i;
-    if (!report)
-        return;
-    for (i = 0; i < report->n_items; i++) {
-        free(report->items[i].pattern);
-        free(report->items[i].matched);
-    }
-    free(report->items);
-    memset(report, 0, sizeof(*report));
-}
-
-enum ia_code
-ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out, struct ia_err *err)
-{
-    struct ia_policy *pol = NULL;
-    char **v = NULL;
-    size_t n = 0, alloc = 0;
-    enum ia_code rc = ia_policy_parse(doc, strlen(doc), &pol, err);
-    if (rc != IA_OK)
-        return rc;
-    for (size_t i = 0; i < pol->n_statements; i++) {
-        const struct ia_policy_statement *st = &pol->statements[i];
-        if (st->effect != IA_POLICY_ALLOW || st->not_action)
-            continue;
-        for (size_t k = 0; k < st->n_actions; k++) {
-            if (ia_actions_expand(st->actions[k], NULL, NULL) != 0)
-                continue;
-            v = ia_xgrow(v, n + 1, &alloc, sizeof(*v));
-            v[n++] = ia_xstrdup(st->actions[k]);
-        }
-    }
-    ia_policy_free(pol);
-    *out = v;
-    *n_out = n;
-    return IA_OK;
-}
-
-/* ---- Grants -------------------------------------------------------------------------------- */
-
-static int
-resource_allowed(const struct ia_policy_statement *s, const char *resource)
-{
-    if (!resource || s->n_resources == 0)
-        return 1;
-    return any_matches(s->resources, s->n_resources, resource) != s->not_resource;
-}
-
-void
-ia_policy_grants(const struct ia_policy *const *pols, size_t n_pols, const char *action,
-                 const char *resource, struct ia_policy_grants *out)
-{
-    struct denies d = {0};
-    size_t i, j, k, alloc = 0;
-
-    IA_ASSERT(out && action && (pols || !n_pols));
-    memset(out, 0, sizeof(*out));
-    for (i = 0; i < n_pols; i++)
-        for (j = 0; j < pols[i]->n_statements; j++)
-            if (deny_applies(&pols[i]->statements[j])) {
-                d.v = ia_xgrow(d.v, d.n + 1, &d.alloc, sizeof(*d.v));
-                d.v[d.n++] = &pols[i]->statements[j];
-            }
-    if (denied_action(&d, action))
-        goto out;
-    for (i = 0; i < n_pols; i++) {
-        for (j = 0; j < pols[i]->n_statements; j++) {
-            const struct ia_policy_statement *s = &pols[i]->statements[j];
-            const char *hit = NULL;
-            if (s->effect != IA_POLICY_ALLOW || !resource_allowed(s, resource))
-                continue;
-            if (s->not_action) {
-                if (any_matches(s->actions, s->n_actions, action))
-                    continue;
-            } else {
-                for (k = 0; k < s->n_actions && !hit; k++)
-                    if (ia_glob_match(s->actions[k], action))
-                        hit = s->actions[k];
-                if (!hit)
-                    continue;
-            }
-            out->items = ia_xgrow(out->items, out->n + 1, &alloc, sizeof(*out->items));
-            struct ia_policy_grant *g = &out->items[out->n++];
-            g->doc_index = i;
-            g->statement_index = s->index;
-            g->not_action = s->not_action;
-            if (hit) {
-                g->pattern = ia_xstrdup(hit);
-            } else {
-                struct strv sv = {0};
-                for (k = 0; k < s->n_actions; k++)
-                    strv_push(&sv, s->actions[k]);
-                g->pattern = strv_json(&sv);
-                strv_release(&sv);
-            }
-        }
-    }
-out:
-    free(d.v);
-}
-
-void
-ia_policy_grants_release(struct ia_policy_grants *g)
-{
-    if (!g)
-        return;
-    for (size_t i = 0; i < g->n; i++)
-        free(g->items[i].pattern);
-    free(g->items);
-    memset(g, 0, sizeof(*g));
-}
-
-/* ---- Raw scan ------------------------------------------------------------------------------ */
-
-/* A byte reader over raw or URL-encoded text (as ia_policy_decode would decode it). */
-struct raw_reader {
-    const unsigned char *p, *end;
-    int encoded;
-};
-
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* The next decoded byte, or -1 at the end. A malformed escape is read as its bytes. */
-static int
-raw_next(struct raw_reader *r)
-{
-    if (r->p >= r->end)
-        return -1;
-    if (r->encoded && r->p[0] == '%' && r->end - r->p >= 3 && hexval(r->p[1]) >= 0 &&
-        hexval(r->p[2]) >= 0) {
-        int c = hexval(r->p[1]) * 16 + hexval(r->p[2]);
-        r->p += 3;
-        return c;
-    }
-    return *r->p++;
-}
-
-/*
- * Read a JSON string whose opening quote was consumed; keep its first cap-1 decoded bytes
- * (escapes \" \\ \/ and \u00XX decoded; other \u escapes kept as '?') in out. Returns the
- * decoded length (possibly more than kept), or -1 if the text ends first.
- */
-static long
-raw_string(struct raw_reader *r, char *out, size_t cap)
-{
-    size_t n = 0;
-    int c;
-    while ((c = raw_next(r)) >= 0) {
-        if (c == '"') {
-            out[n < cap ? n : cap - 1] = '\0';
-            return (long)n;
-        }
-        if (c == '\\') {
-            c = raw_next(r);
-            if (c < 0)
-                return -1;
-            if (c == 'u') {
-                int v = 0;
-                for (int i = 0; i < 4; i++) {
-                    int h = hexval(raw_next(r));
-                    v = h < 0 || v < 0 ? -1 : v * 16 + h;
-                }
-                c = v >= 0 && v < 0x80 ? v : '?';
-            }
-        }
-        if (n + 1 < cap)
-            out[n] = (char)c;
-        n++;
-    }
-    return -1;
-}
-
-int
-ia_policy_raw_wildcard_principal(const char *text, size_t len)
-{
-    struct raw_reader r = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
-    char tok[16];
-    int c, after_key = 0; /* 1: a Principal key was read; 2: its ':' too */
-    size_t depth = 0;     /* nesting inside a Principal value (0: not inside one) */
-
-    if (!text)
-        return 0;
-    while (r.p < r.end && (*r.p == ' ' || *r.p == '\t' || *r.p == '\n' || *r.p == '\r'))
-        r.p++;
-    r.encoded = r.p < r.end && *r.p != '{';
-    while ((c = raw_next(&r)) >= 0) {
-        if (c == '"') {
-            long n = raw_string(&r, tok, sizeof(tok));
-            if (n < 0)
-                return 0;
-            if ((after_key == 2 || depth > 0) && n == 1 && tok[0] == '*')
-                return 1;
-            if (after_key) {
-                /* after ':', a plain string value that was not "*"; before it, "Principal"
-                 * was a value, not a key */
-                after_key = 0;
-                continue;
-            }
-            if (depth == 0 && (size_t)n < sizeof(tok) &&
-                (strcasecmp(tok, "Principal") == 0 || strcasecmp(tok, "NotPrincipal") == 0))
-                after_key = 1;
-            continue;
-        }
-        if (c == ':' && after_key == 1) {
-            after_key = 2;
-        } else if (c == '{' || c == '[') {
-            if (after_key == 2 || depth > 0)
-                depth++;
-            after_key = 0;
-        } else if (c == '}' || c == ']') {
-            if (depth > 0)
-                depth--;
-        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            after_key = 0; /* a number, literal or ',' where a value or ':' was due */
-        }
-    }
-    return 0;
-}

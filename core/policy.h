@@ -79,7 +79,7 @@ struct ia_policy_problem {
  * (out_len may be NULL). Returns IA_ERR_PARSE on a malformed %-escape, IA_ERR_TOO_LARGE when
  * the decoded text would exceed IA_POLICY_MAX_BYTES. The result may still be invalid JSON.
  */
-enum ia_code ia_policy_decode(const char *doc, size_t len, char **out, size_t *out_len,
+IA_MUST_USE enum ia_code ia_policy_decode(const char *doc, size_t len, char **out, size_t *out_len,
                               struct ia_err *err);
 
 /* ---- Trust policies ------------------------------------------------------------------------ */
@@ -121,7 +121,7 @@ struct ia_trust_rows {
  * returns IA_OK, even when problems were recorded. On failure returns IA_ERR_PARSE or
  * IA_ERR_TOO_LARGE with err set and *out untouched.
  */
-enum ia_code ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out,
+IA_MUST_USE enum ia_code ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out,
                                   struct ia_err *err);
 
 /* Free everything rows holds and zero it. NULL-safe; safe on a zeroed struct. */
@@ -247,7 +247,7 @@ struct ia_policy {
  * with ia_policy_free). Errors as for ia_policy_trust_rows; *out untouched on failure.
  * A Principal/NotPrincipal element (resource policies) is accepted and ignored.
  */
-enum ia_code ia_policy_parse(const char *doc, size_t len, struct ia_policy **out,
+IA_MUST_USE enum ia_code ia_policy_parse(const char *doc, size_t len, struct ia_policy **out,
                              struct ia_err *err);
 
 /* NULL-safe. */
@@ -311,7 +311,7 @@ struct ia_side_effect_report {
  * prefixed (N the index in docs) and leaves *out untouched. Statement-level problems in the
  * documents are ignored here (ia_policy_parse reports them).
  */
-enum ia_code ia_policy_side_effects(const char *const *docs, size_t n_docs,
+IA_MUST_USE enum ia_code ia_policy_side_effects(const char *const *docs, size_t n_docs,
                                     struct ia_side_effect_report *out, struct ia_err *err);
 
 /* Whether an action is of the kind asked about (ia_policy_grants). */
@@ -323,7 +323,7 @@ typedef int (*ia_policy_action_pred)(void *ctx, const char *action, enum ia_acce
  * AWS classes it as changing something, else SENSITIVE). E.g. IAM administration:
  * ia_action_is_iam_admin.
  */
-enum ia_code ia_policy_grants_matching(const char *const *docs, size_t n_docs,
+IA_MUST_USE enum ia_code ia_policy_grants_matching(const char *const *docs, size_t n_docs,
                                        ia_policy_action_pred pred, void *pred_ctx,
                                        struct ia_side_effect_report *out, struct ia_err *err);
 
@@ -332,7 +332,7 @@ enum ia_code ia_policy_grants_matching(const char *const *docs, size_t n_docs,
  * catalogue (a typo, a retired action): they grant nothing. *out is a new array of new
  * strings (free each, then the array), *n_out its length; IA_ERR_PARSE for a bad document.
  */
-enum ia_code ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out,
+IA_MUST_USE enum ia_code ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out,
                                        struct ia_err *err);
 
 /* Free everything report holds and zero it. NULL-safe; safe on a zeroed struct. */

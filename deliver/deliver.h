@@ -42,7 +42,7 @@ int ia_deliver_configured(const struct ia_config *cfg);
  * (temporary workbooks), IA_ERR_CONFIG (a [delivery] setting unusable at run time, e.g.
  * credentials).
  */
-enum ia_code ia_deliver_run(struct ia_db *db, const struct ia_deliver_options *o,
+IA_MUST_USE enum ia_code ia_deliver_run(struct ia_db *db, const struct ia_deliver_options *o,
                             struct ia_deliver_result *res, struct ia_err *err);
 
 #endif

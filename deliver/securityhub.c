@@ -311,20 +311,23 @@ out:
     return rc;
 }
 
-static void
+/* What Security Hub now holds for one finding; a failure here would make the next
+ * delivery re-import or miss an archive, so it is an error the caller keeps. */
+static enum ia_code
 state_put(struct ia_db *db, const char *region, const char *fp, const char *record,
           const char *workflow, int64_t run_id, const char *asff, struct ia_err *err)
 {
     struct ia_db_stmt *st;
-    if (ia_db_prepare(db, "deliver_sh_upsert", &st, err) != IA_OK)
-        return;
+    enum ia_code rc = ia_db_prepare(db, "deliver_sh_upsert", &st, err);
+    if (rc != IA_OK)
+        return rc;
     ia_db_bind_text(st, ":region", region);
     ia_db_bind_text(st, ":fingerprint", fp);
     ia_db_bind_text(st, ":record_state", record);
     ia_db_bind_text(st, ":workflow", workflow);
     ia_db_bind_int(st, ":run_id", run_id);
     ia_db_bind_text(st, ":asff", asff);
-    ia_db_run(st, err);
+    return ia_db_run(st, err);
 }
 
 /* Keep the first error: it is the one the user needs. */
@@ -359,8 +362,10 @@ set_workflow(struct ia_db *db, struct ia_aws_client *c, const char *region, cons
             ia_db_bind_text(st, ":region", region);
             ia_db_bind_text(st, ":fingerprint", fps[off + i]);
             ia_db_bind_text(st, ":workflow", status);
-            ia_db_run(st, &e);
-            (*done)++;
+            enum ia_code wrc = ia_db_run(st, &e);
+            keep_first(first, first_rc, wrc, &e);
+            if (wrc == IA_OK)
+                (*done)++;
         }
     }
 }
@@ -477,8 +482,14 @@ ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg, const struct ia
             copy16(f->workflow, wf);
             copy16(f->record_state, "ACTIVE");
             f->known = 1;
-            state_put(db, region, f->fp, "ACTIVE", wf, run->run_id, text, err);
+            enum ia_code prc = state_put(db, region, f->fp, "ACTIVE", wf, run->run_id, text, err);
             free(text);
+            if (prc != IA_OK) {
+                ia_db_rollback(db);
+                free(gone);
+                rc = prc;
+                goto out;
+            }
         }
         if (ia_db_commit(db, err) != IA_OK) {
             free(gone);
@@ -517,7 +528,11 @@ ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg, const struct ia
                 char *text = json_dumps(items[i], JSON_COMPACT | JSON_SORT_KEYS);
                 /* Workflow stays as Security Hub has it until BatchUpdateFindings says. */
                 copy16(s->record_state, "ARCHIVED");
-                state_put(db, region, s->fp, "ARCHIVED", s->workflow, run->run_id, text, err);
+                struct ia_err pe;
+                ia_err_clear(&pe);
+                enum ia_code prc =
+                    state_put(db, region, s->fp, "ARCHIVED", s->workflow, run->run_id, text, &pe);
+                keep_first(&first, &first_rc, prc, &pe);
                 free(text);
             }
             json_decref(items[i]);

@@ -38,7 +38,7 @@ struct ia_report_summary {
  * On success *out (when not NULL) is filled and must be released. IA_ERR_NOT_FOUND when
  * the run does not exist or was never analysed; IA_ERR_IO for a file; IA_ERR_DB.
  */
-enum ia_code ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir,
+IA_MUST_USE enum ia_code ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir,
                              unsigned formats, int per_team, struct ia_report_summary *out,
                              struct ia_err *err);
 
@@ -49,7 +49,7 @@ void ia_report_summary_release(struct ia_report_summary *s);
  * Parse a comma-separated list of "csv", "xlsx", "jsonl" (spaces allowed) into *out.
  * IA_ERR_INVALID naming the unknown word; an empty list is invalid.
  */
-enum ia_code ia_report_formats_parse(const char *list, unsigned *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_report_formats_parse(const char *list, unsigned *out, struct ia_err *err);
 
 /*
  * A team name made safe as part of a file name: bytes other than A-Z a-z 0-9 . _ - become

@@ -67,7 +67,7 @@ extern const struct ia_report_table ia_report_trusts_table;
  * Prepare a named query and bind :run_id (ctx->run_id) and :team (NULL: every team).
  * The statement is cached on the database (borrowed; ia_db_reset when done).
  */
-enum ia_code ia_report_query(struct ia_report_ctx *ctx, const char *name, const char *team,
+IA_MUST_USE enum ia_code ia_report_query(struct ia_report_ctx *ctx, const char *name, const char *team,
                              struct ia_db_stmt **out, struct ia_err *err);
 
 /* An output file being written under a temporary name in ctx->out_dir. */
@@ -83,22 +83,22 @@ struct ia_report_file {
  * stream, *out->f is open for writing; without, the empty file is closed again so another
  * writer (libxlsxwriter) can fopen it, keeping the mode. Release with commit or abort.
  */
-enum ia_code ia_report_file_open(struct ia_report_ctx *ctx, const char *name, int stream,
+IA_MUST_USE enum ia_code ia_report_file_open(struct ia_report_ctx *ctx, const char *name, int stream,
                                  struct ia_report_file *out, struct ia_err *err);
 /* Flush and close the stream, fchmod 0600, rename into out_dir, add the path to ctx->sum. */
-enum ia_code ia_report_file_commit(struct ia_report_ctx *ctx, struct ia_report_file *file,
+IA_MUST_USE enum ia_code ia_report_file_commit(struct ia_report_ctx *ctx, struct ia_report_file *file,
                                    struct ia_err *err);
 /* Close and remove the temporary file. NULL-safe; a no-op after commit. */
 void ia_report_file_abort(struct ia_report_file *file);
 
 /* findings.csv, users.csv, roles.csv, trusts.csv */
-enum ia_code ia_report_csv_write(struct ia_report_ctx *ctx, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_report_csv_write(struct ia_report_ctx *ctx, struct ia_err *err);
 /* findings.jsonl */
-enum ia_code ia_report_jsonl_write(struct ia_report_ctx *ctx, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_report_jsonl_write(struct ia_report_ctx *ctx, struct ia_err *err);
 /* iam-audit-YYYY-MM-DD.xlsx */
-enum ia_code ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err);
 /* team-FILEPART.xlsx for one team (team: the name as stored in accounts.team) */
-enum ia_code ia_report_xlsx_team_write(struct ia_report_ctx *ctx, const char *team,
+IA_MUST_USE enum ia_code ia_report_xlsx_team_write(struct ia_report_ctx *ctx, const char *team,
                                        const char *file_part, struct ia_err *err);
 
 /* Leaver details from a leaver-present finding's evidence (analyser-defined JSON). */

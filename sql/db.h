@@ -23,7 +23,7 @@ enum ia_db_mode {
  * foreign keys on, a busy time-out, and applies pending migrations in one transaction.
  * IA_ERR_DB with SQLite's message and the fix (e.g. a read-only directory).
  */
-enum ia_code ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out,
+IA_MUST_USE enum ia_code ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out,
                         struct ia_err *err);
 /* Finalises every cached statement and closes. NULL-safe. */
 void ia_db_close(struct ia_db *db);
@@ -31,9 +31,9 @@ void ia_db_close(struct ia_db *db);
 int ia_db_schema_version(struct ia_db *db);
 
 /* Run one or more statements with no results. */
-enum ia_code ia_db_exec(struct ia_db *db, const char *sql, struct ia_err *err);
-enum ia_code ia_db_begin(struct ia_db *db, struct ia_err *err);    /* BEGIN IMMEDIATE */
-enum ia_code ia_db_commit(struct ia_db *db, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_exec(struct ia_db *db, const char *sql, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_begin(struct ia_db *db, struct ia_err *err);    /* BEGIN IMMEDIATE */
+IA_MUST_USE enum ia_code ia_db_commit(struct ia_db *db, struct ia_err *err);
 void ia_db_rollback(struct ia_db *db);                              /* never fails loudly */
 
 /*
@@ -41,7 +41,7 @@ void ia_db_rollback(struct ia_db *db);                              /* never fai
  * contains a space, SQL text. Statements by name are cached on db (borrowed: valid
  * until ia_db_close; reset before return); by text they are new (ia_db_finalize).
  */
-enum ia_code ia_db_prepare(struct ia_db *db, const char *name_or_sql, struct ia_db_stmt **out,
+IA_MUST_USE enum ia_code ia_db_prepare(struct ia_db *db, const char *name_or_sql, struct ia_db_stmt **out,
                            struct ia_err *err);
 void ia_db_finalize(struct ia_db_stmt *st); /* no-op for cached statements; NULL-safe */
 void ia_db_reset(struct ia_db_stmt *st);    /* reset and clear bindings */
@@ -56,7 +56,7 @@ void ia_db_bind_bool(struct ia_db_stmt *st, const char *param, int v);
 /* Step: 1 a row is ready, 0 done, -1 error (err filled). */
 int ia_db_step(struct ia_db_stmt *st, struct ia_err *err);
 /* Step a statement that returns no rows, then reset it. */
-enum ia_code ia_db_run(struct ia_db_stmt *st, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_run(struct ia_db_stmt *st, struct ia_err *err);
 
 /* Column accessors for the current row. Text is borrowed until the next step/reset. */
 const char *ia_db_col_text(struct ia_db_stmt *st, int col); /* NULL for SQL NULL */
@@ -74,7 +74,7 @@ int64_t ia_db_changes(struct ia_db *db);
  * (created 0600), held until ia_db_unlock. Returns at once with IA_ERR_BUSY naming the
  * holder's pid when another process has it. *fd_out is the lock's descriptor.
  */
-enum ia_code ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_lock(const char *db_path, int *fd_out, struct ia_err *err);
 /* Release a lock from ia_db_lock (fd < 0 is a no-op). */
 void ia_db_unlock(int fd);
 
@@ -83,7 +83,7 @@ void ia_db_unlock(int fd);
  * transaction, never the latest complete run; then reclaim the space. *deleted is the
  * number of runs removed.
  */
-enum ia_code ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted,
+IA_MUST_USE enum ia_code ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted,
                          struct ia_err *err);
 
 /* What ia_db_carry_forward did. */
@@ -101,7 +101,7 @@ struct ia_db_carried {
  * the run that really read it, collected_at when. Runs inside the caller's transaction
  * (call it between ia_db_begin and ia_db_commit). *out is filled on success.
  */
-enum ia_code ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
+IA_MUST_USE enum ia_code ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
                                  struct ia_err *err);
 
 #endif
