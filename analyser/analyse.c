@@ -64,7 +64,7 @@ const struct ia_an_account *
 ia_an_account(const struct ia_an_ctx *ctx, const char *id)
 {
     for (size_t i = 0; id && i < ctx->n_accounts; i++)
-        if (strcmp(ctx->accounts[i].id, id) == 0)
+        if (ctx->accounts[i].id && strcmp(ctx->accounts[i].id, id) == 0)
             return &ctx->accounts[i];
     return NULL;
 }

@@ -71,7 +71,7 @@ static const struct escalation {
 /* What the escalation checks share across roles: computed once per analysis. */
 struct esc_state {
     const char *admin_pat;
-    signed char *capable; /* per role: -1 not yet known, 0/1 admin-capable */
+    int *capable;         /* per role: -1 not yet known, 0/1 admin-capable */
     struct svc_trust {
         size_t role;          /* index into ctx->roles */
         const char *service;  /* borrowed from the trust row */
@@ -193,7 +193,7 @@ admin_capable(struct ia_an_ctx *ctx, struct esc_state *es, size_t idx, int *out,
     }
     ia_policy_grants(cpols(&p), p.n, "iam:AttachRolePolicy", NULL, &g);
     *out = g.n > 0;
-    es->capable[idx] = (signed char)*out;
+    es->capable[idx] = *out;
     ia_policy_grants_release(&g);
     parsed_release(&p);
     return IA_OK;
@@ -377,8 +377,9 @@ ia_rule_role_privilege_escalation(struct ia_an_ctx *ctx, const struct ia_rule *r
     size_t alloc = 0;
     enum ia_code rc = IA_OK;
     es.admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
-    es.capable = ia_xmalloc(ctx->n_roles ? ctx->n_roles : 1);
-    memset(es.capable, -1, ctx->n_roles ? ctx->n_roles : 1);
+    es.capable = ia_xmalloc((ctx->n_roles ? ctx->n_roles : 1) * sizeof(*es.capable));
+    for (size_t i = 0; i < ctx->n_roles; i++)
+        es.capable[i] = -1;
     /* Roles a service can assume (the only ones iam:PassRole can hand to it), found once. */
     alloc = 0;
     for (size_t i = 0; i < ctx->n_roles; i++) {

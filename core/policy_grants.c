@@ -427,13 +427,13 @@ raw_string(struct raw_reader *r, char *out, size_t cap)
 int
 ia_policy_raw_wildcard_principal(const char *text, size_t len)
 {
-    struct raw_reader r = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
     char tok[16];
     int c, after_key = 0; /* 1: a Principal key was read; 2: its ':' too */
     size_t depth = 0;     /* nesting inside a Principal value (0: not inside one) */
 
     if (!text)
         return 0;
+    struct raw_reader r = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
     while (r.p < r.end && (*r.p == ' ' || *r.p == '\t' || *r.p == '\n' || *r.p == '\r'))
         r.p++;
     r.encoded = r.p < r.end && *r.p != '{';
