@@ -4,7 +4,7 @@
 #   bench/calls.sh [USERS:ACCOUNTS:ROLES]        (default 2000:5:300, the estate)
 #
 # Starts moto (with AWS-managed policies loaded) on 127.0.0.1, builds the estate
-# (tests/estate/build_estate.py bench:USERS:ACCOUNTS:ROLES), attaches three AWS-managed
+# (demo/build_estate.py bench:USERS:ACCOUNTS:ROLES), attaches three AWS-managed
 # policies in every account (bench/attach_managed.py), puts tests/tools/faultproxy.py in
 # front of moto as a counting proxy (delay 0), runs `iam-audit collect` through it and prints
 # bench/calls_report.py's tables. Building the default estate takes about 4-5 minutes (moto

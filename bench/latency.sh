@@ -58,7 +58,7 @@ for a in "$@"; do
         "$delay" "$conc" "$wall" "1+$a acct")
 "
     bench_cleanup_moto=$BENCH_MOTO_PIDFILE
-    python3 "$BENCH_TESTS/estate/moto_ctl.py" stop --pid-file "$bench_cleanup_moto" >/dev/null
+    python3 "$BENCH_ROOT/demo/moto_ctl.py" stop --pid-file "$bench_cleanup_moto" >/dev/null
     BENCH_MOTO_PIDFILE=""
 done
 

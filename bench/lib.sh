@@ -38,7 +38,7 @@ bench_cleanup() {
     done
     BENCH_PIDS=""
     if [ -n "$BENCH_MOTO_PIDFILE" ] && [ -f "$BENCH_MOTO_PIDFILE" ]; then
-        python3 "$BENCH_TESTS/estate/moto_ctl.py" stop --pid-file "$BENCH_MOTO_PIDFILE" \
+        python3 "$BENCH_ROOT/demo/moto_ctl.py" stop --pid-file "$BENCH_MOTO_PIDFILE" \
             >/dev/null 2>&1 || true
     fi
     BENCH_MOTO_PIDFILE=""
@@ -61,7 +61,7 @@ bench_init() {
 # bench_moto [moto_ctl start options]: start moto on a free loopback port; sets MOTO_URL.
 bench_moto() {
     BENCH_MOTO_PIDFILE=$BENCH_WORK/moto.pid
-    python3 "$BENCH_TESTS/estate/moto_ctl.py" start --port-file "$BENCH_WORK/moto.port" \
+    python3 "$BENCH_ROOT/demo/moto_ctl.py" start --port-file "$BENCH_WORK/moto.port" \
         --pid-file "$BENCH_MOTO_PIDFILE" "$@" >/dev/null
     MOTO_PORT=$(cat "$BENCH_WORK/moto.port")
     MOTO_URL=http://127.0.0.1:$MOTO_PORT
@@ -69,7 +69,7 @@ bench_moto() {
 
 # bench_estate SPEC DIR: build a moto estate (build_estate.py); prints its one-line summary.
 bench_estate() {
-    python3 "$BENCH_TESTS/estate/build_estate.py" --endpoint "$MOTO_URL" --spec "$1" \
+    python3 "$BENCH_ROOT/demo/build_estate.py" --endpoint "$MOTO_URL" --spec "$1" \
         --out-dir "$2" --jobs "${BENCH_JOBS:-4}"
 }
 

@@ -34,7 +34,7 @@ static const char s_usage[] =
     "              emptied first)\n"
     "\n"
     "Needs python3 with moto and boto3 (scripts/install-deps installs them). The estate\n"
-    "tooling is found in IA_ESTATE_DIR, the source tree, or the install's share/iam-audit.\n"
+    "tooling is found in IA_ESTATE_DIR, else in share/iam-audit/demo beside the binary.\n"
     "Exit: 0 the demo ran (its findings are expected), 3 a step failed, 64 usage.\n";
 
 static int
@@ -64,15 +64,15 @@ has_estate(const char *dir)
 }
 
 /*
- * The estate tooling: IA_ESTATE_DIR; else beside the running binary as installed
- * (PREFIX/bin/iam-audit -> PREFIX/share/iam-audit/estate, whatever --prefix the install
- * used); else the configured data dir; else the source tree (a build not installed).
+ * The demo's estate tooling, a part of the product (demo/ in the source): IA_ESTATE_DIR;
+ * else relative to the running binary, PREFIX/bin/iam-audit -> PREFIX/share/iam-audit/demo
+ * whatever --prefix the install used (the build tree has the same layout: build/cli/iam-audit
+ * -> build/share/iam-audit/demo); else the configured data folder.
  */
 static const char *
 estate_dir(void)
 {
     static char s_exe_dir[4096];
-    static const char *const fixed[] = { IA_DATA_ESTATE_DIR, IA_SOURCE_ESTATE_DIR };
     const char *env = getenv("IA_ESTATE_DIR");
     if (env && *env)
         return env;
@@ -86,16 +86,13 @@ estate_dir(void)
             slash = strrchr(exe, '/'); /* PREFIX/bin -> PREFIX */
             if (slash) {
                 *slash = '\0';
-                int w = snprintf(s_exe_dir, sizeof(s_exe_dir), "%s/share/iam-audit/estate", exe);
+                int w = snprintf(s_exe_dir, sizeof(s_exe_dir), "%s/share/iam-audit/demo", exe);
                 if (w > 0 && (size_t)w < sizeof(s_exe_dir) && has_estate(s_exe_dir))
                     return s_exe_dir;
             }
         }
     }
-    for (size_t i = 0; i < 2; i++)
-        if (has_estate(fixed[i]))
-            return fixed[i];
-    return NULL;
+    return has_estate(IA_DATA_DEMO_DIR) ? IA_DATA_DEMO_DIR : NULL;
 }
 
 /* Use only the estate's audit user and the local endpoint: nothing of the user's AWS set-up. */
@@ -266,10 +263,10 @@ cmd_demo(int argc, char **argv)
         return ia_cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     const char *dir = estate_dir();
     if (!dir) {
-        fprintf(stderr, "iam-audit demo: cannot find the estate tooling (build_estate.py) in "
-                        "PREFIX/share/iam-audit/estate beside this binary, %s or %s; reinstall "
+        fprintf(stderr, "iam-audit demo: cannot find the demo's estate tooling (build_estate.py) "
+                        "in PREFIX/share/iam-audit/demo beside this binary or in %s; reinstall "
                         "(cmake --install) or set IA_ESTATE_DIR to the folder holding "
-                        "build_estate.py\n", IA_DATA_ESTATE_DIR, IA_SOURCE_ESTATE_DIR);
+                        "build_estate.py\n", IA_DATA_DEMO_DIR);
         return IA_EXIT_FAILED;
     }
     const char *py = getenv("PYTHON");

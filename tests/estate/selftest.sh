@@ -8,16 +8,17 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+demo="$here/../../demo"
 work="${1:-$(mktemp -d "${TMPDIR:-/tmp}/estate-selftest.XXXXXX")}"
 mkdir -p "$work"
 py="${PYTHON:-python3}"
 
-stop() { "$py" "$here/moto_ctl.py" stop --pid-file "$work/moto.pid" || true; }
+stop() { "$py" "$demo/moto_ctl.py" stop --pid-file "$work/moto.pid" || true; }
 trap stop EXIT
 
-"$py" "$here/moto_ctl.py" start --port-file "$work/moto.port" --pid-file "$work/moto.pid" --auth
+"$py" "$demo/moto_ctl.py" start --port-file "$work/moto.port" --pid-file "$work/moto.pid" --auth
 endpoint="http://127.0.0.1:$(cat "$work/moto.port")"
-"$py" "$here/build_estate.py" --endpoint "$endpoint" --spec small --out-dir "$work/small"
+"$py" "$demo/build_estate.py" --endpoint "$endpoint" --spec small --out-dir "$work/small"
 "$py" "$here/readback.py" --endpoint "$endpoint" --manifest "$work/small/manifest.json" \
   --out "$work/small/readback.json"
 

@@ -6,7 +6,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-ESTATE = os.path.join(ROOT, "tests", "estate")
+ESTATE = os.path.join(ROOT, "tests", "estate")  # test tooling (readback.py)
+DEMO = os.path.join(ROOT, "demo")               # the demo's estate builder and moto control
 PROXY = os.path.join(ROOT, "tests", "tools", "faultproxy.py")
 PY = sys.executable
 
@@ -30,21 +31,21 @@ def finish():
 
 
 def moto(*args):
-    """Run tests/estate/moto_ctl.py with args; raise on failure."""
-    subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), *args], check=True,
+    """Run demo/moto_ctl.py with args; raise on failure."""
+    subprocess.run([PY, os.path.join(DEMO, "moto_ctl.py"), *args], check=True,
                    capture_output=True)
 
 
 def stop_moto(pid_file):
     """Stop a server this test started (no-op for None); never raises, for finally blocks."""
     if pid_file:
-        subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "stop", "--pid-file", pid_file],
+        subprocess.run([PY, os.path.join(DEMO, "moto_ctl.py"), "stop", "--pid-file", pid_file],
                        capture_output=True)
 
 
 def build_estate(endpoint, spec, out_dir):
     """Build a moto estate (resets the server) and return its output folder."""
-    subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+    subprocess.run([PY, os.path.join(DEMO, "build_estate.py"), "--endpoint", endpoint,
                     "--spec", spec, "--out-dir", out_dir], check=True, capture_output=True)
     return out_dir
 

@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, ESTATE, finish, PROXY, PY, stop_moto
+from harness import check, DEMO, ESTATE, finish, PROXY, PY, stop_moto
 from harness import tool_env as estate_env
 
 AUDIT = "iam-audit"  # the audit user and role: their own last-used data moves every run
@@ -531,12 +531,12 @@ def main():
                 port = open(sys.argv[2]).read().strip()
                 moto_pid = None
             else:
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
+                subprocess.run([PY, os.path.join(DEMO, "moto_ctl.py"), "start", "--port-file",
                                 os.path.join(work, "moto.port"), "--pid-file", moto_pid, "--auth"],
                                check=True, capture_output=True)
                 port = open(os.path.join(work, "moto.port")).read().strip()
             endpoint = f"http://127.0.0.1:{port}"
-            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+            subprocess.run([PY, os.path.join(DEMO, "build_estate.py"), "--endpoint", endpoint,
                             "--spec", "small", "--out-dir", os.path.join(work, "small")],
                            check=True, capture_output=True)
             ctx = {"binary": binary, "work": work, "port": port, "endpoint": endpoint,

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Installed, not just built (issue 19.7): `cmake --install --prefix P` into a temporary
-prefix; the installed binary's demo finds its estate tooling under P/share/iam-audit/estate
+prefix; the installed binary's demo finds its estate tooling under P/share/iam-audit/demo
 (not the source tree) and runs to the end; the installed systemd unit, crontab example and man
 page name P's paths, and the man page names no page that does not exist.
 
@@ -23,7 +23,7 @@ def main():
                            capture_output=True, text=True)
         check(p.returncode == 0, f"cmake --install --prefix works ({p.stderr[-300:]})")
         binary = os.path.join(prefix, "bin", "iam-audit")
-        estate = os.path.join(prefix, "share", "iam-audit", "estate")
+        estate = os.path.join(prefix, "share", "iam-audit", "demo")
         out = os.path.join(work, "demo")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("AWS_") and k != "IA_ESTATE_DIR"}

@@ -30,7 +30,7 @@ import tempfile
 import time
 import urllib.parse
 
-from harness import check, ESTATE, finish, PY, stop_moto
+from harness import check, DEMO, ESTATE, finish, PY, stop_moto
 BASE = "111111111111"
 MOTO_TOKEN_PREFIX = "FQoGZXIvYXdzEBYaD"  # moto.sts.utils.SESSION_TOKEN_PREFIX
 MFA_CODE = "739146"
@@ -91,12 +91,12 @@ def main():
                 moto_pid = None
             else:
                 port_file = os.path.join(work, "moto.port")
-                subprocess.run([PY, os.path.join(ESTATE, "moto_ctl.py"), "start", "--port-file",
+                subprocess.run([PY, os.path.join(DEMO, "moto_ctl.py"), "start", "--port-file",
                                 port_file, "--pid-file", moto_pid, "--auth"],
                                check=True, capture_output=True)
             port = open(port_file).read().strip()
             endpoint = f"http://127.0.0.1:{port}"
-            subprocess.run([PY, os.path.join(ESTATE, "build_estate.py"), "--endpoint", endpoint,
+            subprocess.run([PY, os.path.join(DEMO, "build_estate.py"), "--endpoint", endpoint,
                             "--spec", "small", "--out-dir", os.path.join(work, "small")],
                            check=True, capture_output=True)
             keys = {}
@@ -110,7 +110,7 @@ def main():
             # base audit role may not assume roles; allow it (authentication off meanwhile)
             # so that a collect with this session as the caller reaches every account.
             import boto3
-            ctl = [PY, os.path.join(ESTATE, "moto_ctl.py"), "auth", "--port-file", port_file]
+            ctl = [PY, os.path.join(DEMO, "moto_ctl.py"), "auth", "--port-file", port_file]
             subprocess.run(ctl + ["off"], check=True, capture_output=True)
             boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
                          aws_access_key_id=akid, aws_secret_access_key=secret).put_role_policy(
