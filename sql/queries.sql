@@ -593,3 +593,51 @@ WHERE run_id = :run_id AND account_id = :account_id
            (SELECT group_name FROM group_members WHERE run_id = :run_id
             AND account_id = :account_id AND user_name = :name)))
 ORDER BY principal_kind, kind, policy_name;
+
+-- access
+-- Effective access paths (analyser/rule_access.c, cli/cmd_access.c, reports; migration 0009).
+
+-- name: access_users
+SELECT user_name, arn, user_id FROM users
+WHERE run_id = :run_id AND account_id = :account_id ORDER BY user_name;
+
+-- name: access_policies
+-- Every policy of the base account's users and groups with its document: inline ones as
+-- stored, attached ones from the account's customer-managed policies or AWS's managed ones.
+SELECT p.principal_kind, p.principal_name, p.kind, p.policy_name, p.policy_arn,
+       COALESCE(p.document, cp.document, mp.document) AS document
+FROM principal_policies p
+LEFT JOIN policies cp ON p.kind = 'attached' AND cp.run_id = p.run_id
+     AND cp.account_id = p.account_id AND cp.arn = p.policy_arn
+LEFT JOIN managed_policies mp ON p.kind = 'attached' AND mp.run_id = p.run_id
+     AND mp.arn = p.policy_arn
+WHERE p.run_id = :run_id AND p.account_id = :account_id AND p.principal_kind IN ('user', 'group')
+ORDER BY p.principal_kind, p.principal_name, p.kind, p.policy_name;
+
+-- name: access_memberships
+SELECT user_name, group_name FROM group_members
+WHERE run_id = :run_id AND account_id = :account_id ORDER BY user_name, group_name;
+
+-- name: access_delete
+DELETE FROM access_paths WHERE run_id = :run_id;
+
+-- name: access_insert
+INSERT INTO access_paths (run_id, account_id, role_name, role_arn, user_name, user_arn, via,
+    trust_statement, identity_via, mfa_required, mfa_trust, mfa_identity, conditional,
+    conditions, role_kind)
+VALUES (:run_id, :account_id, :role_name, :role_arn, :user_name, :user_arn, :via,
+    :trust_statement, :identity_via, :mfa_required, :mfa_trust, :mfa_identity, :conditional,
+    :conditions, :role_kind);
+
+-- name: access_list
+-- `iam-audit access` and the reports: the paths of an analysed run, with names and teams.
+-- :team NULL: every team.
+SELECT p.user_name, p.user_arn, p.account_id, acc.name, acc.team, p.role_name, p.role_arn,
+       p.role_kind, p.via, p.identity_via, p.mfa_required, p.conditional, p.conditions,
+       r.last_used_at
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+LEFT JOIN roles r ON r.run_id = p.run_id AND r.account_id = p.account_id
+     AND r.role_name = p.role_name
+WHERE p.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY p.user_name, acc.name, p.account_id, p.role_name;
