@@ -641,3 +641,25 @@ LEFT JOIN roles r ON r.run_id = p.run_id AND r.account_id = p.account_id
      AND r.role_name = p.role_name
 WHERE p.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
 ORDER BY p.user_name, acc.name, p.account_id, p.role_name;
+
+-- name: report_access
+-- access.csv and the Access sheets: one row per (person, role) path of the run; with :team,
+-- only roles in that team's accounts ("who can get into your accounts").
+SELECT p.user_name, p.account_id, acc.name, acc.team, p.role_name, p.role_arn, p.role_kind,
+       p.via, p.identity_via, p.mfa_required, p.conditional, p.conditions, r.last_used_at
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+LEFT JOIN roles r ON r.run_id = p.run_id AND r.account_id = p.account_id
+     AND r.role_name = p.role_name
+WHERE p.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY p.user_name, acc.name, p.account_id, p.role_name;
+
+-- name: report_leaver_paths
+-- The roles a leaver (user name or ARN) can still assume, for the Leavers sheet's remaining
+-- access; with :team, only that team's accounts.
+SELECT p.role_name, COALESCE(acc.name, p.account_id), p.mfa_required
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+WHERE p.run_id = :run_id AND (p.user_name = :user COLLATE NOCASE OR p.user_arn = :user)
+  AND (:team IS NULL OR acc.team = :team)
+ORDER BY acc.name, p.account_id, p.role_name;
