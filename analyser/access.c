@@ -162,6 +162,38 @@ wildcard_admits(const struct ia_access_input *in, const struct ia_an_trust *t, i
     return res;
 }
 
+/*
+ * What a trust row says independently of the person, computed once per row: the JSON of its
+ * actions and conditions is parsed here, not once per (person, role).
+ */
+struct row_facts {
+    unsigned char assumes;     /* its actions cover sts:AssumeRole */
+    unsigned char mfa_allow;   /* as an Allow, its condition requires MFA */
+    unsigned char mfa_deny;    /* as a Deny, it applies exactly when MFA is missing */
+    unsigned char undecided;   /* a condition key the evaluation cannot decide */
+    unsigned char wild;        /* "*" rows: wildcard_admits() */
+    unsigned char wild_undecided; /* undecided, with the account pin decided as wildcard_admits
+                                     said */
+};
+
+static void
+row_facts_of(const struct ia_access_input *in, const struct ia_an_trust *t,
+             struct row_facts *f)
+{
+    int decided = 0;
+    memset(f, 0, sizeof(*f));
+    f->assumes = (unsigned char)ia_an_trust_assumes(t);
+    if (!f->assumes)
+        return;
+    f->mfa_allow = ia_policy_condition_requires_mfa(t->conditions) == IA_POLICY_MFA_REQUIRED;
+    f->mfa_deny = ia_policy_deny_requires_mfa(t->conditions) == IA_POLICY_MFA_REQUIRED;
+    f->undecided = (unsigned char)undecided_condition(t->conditions, 0);
+    if (!strcmp(t->principal_type, "wildcard") && !t->not_principal) {
+        f->wild = (unsigned char)wildcard_admits(in, t, &decided);
+        f->wild_undecided = (unsigned char)undecided_condition(t->conditions, decided);
+    }
+}
+
 /* What the role side decided for one (user, role). */
 struct trust_side {
     int admitted;
@@ -203,8 +235,9 @@ add_cond(json_t **arr, const char *cond)
  * Statements are runs of rows with the same statement_index.
  */
 static void
-eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t n,
-           const struct ia_access_user *u, struct trust_side *out)
+eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t,
+           const struct row_facts *facts, size_t n, const struct ia_access_user *u,
+           struct trust_side *out)
 {
     memset(out, 0, sizeof(*out));
     const char *chosen_cond = NULL;
@@ -217,7 +250,7 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
             j++;
         const struct ia_an_trust *s = &t[i];
         int allow = strcmp(s->effect, "Allow") == 0;
-        if (!ia_an_trust_assumes(s)) {
+        if (!facts[i].assumes) {
             i = j;
             continue;
         }
@@ -228,9 +261,8 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
                     excluded = 1;
             if (!excluded) {
                 if (allow) {
-                    int mfa = ia_policy_condition_requires_mfa(s->conditions) ==
-                              IA_POLICY_MFA_REQUIRED;
-                    int cond = undecided_condition(s->conditions, 0);
+                    int mfa = facts[i].mfa_allow;
+                    int cond = facts[i].undecided;
                     if (better(mfa, cond, IA_ACCESS_VIA_WILDCARD, out)) {
                         out->admitted = 1;
                         out->via = IA_ACCESS_VIA_WILDCARD;
@@ -242,7 +274,7 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
                 } else if (!s->conditions) {
                     out->admitted = 0;
                     goto denied;
-                } else if (ia_policy_deny_requires_mfa(s->conditions) == IA_POLICY_MFA_REQUIRED) {
+                } else if (facts[i].mfa_deny) {
                     deny_mfa = 1;
                 } else {
                     deny_cond = 1;
@@ -259,7 +291,7 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
                     continue;
                 if (!r->conditions)
                     goto denied;
-                if (ia_policy_deny_requires_mfa(r->conditions) == IA_POLICY_MFA_REQUIRED) {
+                if (facts[k].mfa_deny) {
                     deny_mfa = 1;
                 } else {
                     deny_cond = 1;
@@ -270,7 +302,7 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
             if (!is_aws_kind(r))
                 continue;
             enum ia_access_via via;
-            int decided = 0;
+            int cond = facts[k].undecided;
             const char *ty = r->principal_type;
             if ((!strcmp(ty, "user") && !strcasecmp(r->principal, u->arn)) ||
                 (!strcmp(ty, "unique-id") && u->user_id && !strcmp(r->principal, u->user_id)))
@@ -279,14 +311,13 @@ eval_trust(const struct ia_access_input *in, const struct ia_an_trust *t, size_t
                      r->principal_account && !strcmp(r->principal_account, in->base))
                 via = IA_ACCESS_VIA_ACCOUNT;
             else if (!strcmp(ty, "wildcard")) {
-                int w = wildcard_admits(in, r, &decided);
-                if (w == 0)
+                if (facts[k].wild == 0)
                     continue;
-                via = w == 1 ? IA_ACCESS_VIA_ACCOUNT : IA_ACCESS_VIA_WILDCARD;
+                via = facts[k].wild == 1 ? IA_ACCESS_VIA_ACCOUNT : IA_ACCESS_VIA_WILDCARD;
+                cond = facts[k].wild_undecided;
             } else
                 continue;
-            int mfa = ia_policy_condition_requires_mfa(r->conditions) == IA_POLICY_MFA_REQUIRED;
-            int cond = undecided_condition(r->conditions, decided);
+            int mfa = facts[k].mfa_allow;
             if (better(mfa, cond, via, out)) {
                 out->admitted = 1;
                 out->via = via;
@@ -324,6 +355,9 @@ denied:
 struct rel_stmt {
     const struct ia_policy_statement *s;
     const char *label;
+    unsigned char mfa;       /* Allow: its condition requires MFA */
+    unsigned char mfa_deny;  /* Deny: it applies exactly when MFA is missing */
+    unsigned char undecided; /* a condition key the evaluation cannot decide */
 };
 
 static int
@@ -363,6 +397,7 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
     memset(out, 0, sizeof(*out));
     const char *grant_mfa = NULL, *grant_cond = NULL;
     const char *cond_allow = NULL;
+    int cond_mfa = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ia_policy_statement *s = rs[i].s;
         if (!resource_matches(s, arn))
@@ -370,7 +405,7 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
         if (s->effect == IA_POLICY_DENY) {
             if (!s->condition) {
                 out->denied = 1;
-            } else if (ia_policy_deny_requires_mfa(s->condition) == IA_POLICY_MFA_REQUIRED) {
+            } else if (rs[i].mfa_deny) {
                 out->force_mfa = 1;
             } else {
                 out->conditional = 1;
@@ -378,8 +413,7 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
             }
             continue;
         }
-        int mfa = ia_policy_condition_requires_mfa(s->condition) == IA_POLICY_MFA_REQUIRED;
-        int cond = undecided_condition(s->condition, 0);
+        int mfa = rs[i].mfa, cond = rs[i].undecided;
         if (!mfa && !cond && !out->grant_no_mfa) {
             out->grant = rs[i].label;
             out->grant_no_mfa = 1;
@@ -388,6 +422,7 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
         } else if (cond && !grant_cond) {
             grant_cond = rs[i].label;
             cond_allow = s->condition;
+            cond_mfa = mfa;
         }
     }
     if (!out->grant && grant_mfa)
@@ -397,7 +432,7 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
         out->conditional = 1;
         add_cond(&out->conds, cond_allow);
         /* an MFA clause inside the conditional Allow still requires MFA */
-        if (ia_policy_condition_requires_mfa(cond_allow) != IA_POLICY_MFA_REQUIRED)
+        if (!cond_mfa)
             out->grant_no_mfa = 1;
     }
 }
@@ -481,6 +516,7 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
 
     /* Each role's trust rows (a range of in->trusts), and the index by principal. */
     size_t *first = ia_xcalloc(in->n_roles, sizeof(size_t));
+    struct row_facts *facts = ia_xcalloc(in->n_trusts ? in->n_trusts : 1, sizeof(*facts));
     size_t *count = ia_xcalloc(in->n_roles, sizeof(size_t));
     struct key_role *idx = NULL;
     size_t n_idx = 0, alloc_idx = 0;
@@ -496,6 +532,8 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
         if (r >= 0) {
             first[r] = i;
             count[r] = j - i;
+            for (size_t k = i; k < j; k++)
+                row_facts_of(in, &in->trusts[k], &facts[k]);
             int is_broad = 0;
             for (size_t k = i; k < j; k++) {
                 const struct ia_an_trust *t = &in->trusts[k];
@@ -553,8 +591,14 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
                 if (!action_matches(&pol->statements[s]))
                     continue;
                 rel = ia_xgrow(rel, n_rel + 1, &alloc_rel, sizeof(*rel));
-                rel[n_rel].s = &pol->statements[s];
-                rel[n_rel++].label = u->pols[p].label;
+                const struct ia_policy_statement *ps = &pol->statements[s];
+                rel[n_rel].s = ps;
+                rel[n_rel].label = u->pols[p].label;
+                rel[n_rel].mfa = ia_policy_condition_requires_mfa(ps->condition) ==
+                                 IA_POLICY_MFA_REQUIRED;
+                rel[n_rel].mfa_deny = ia_policy_deny_requires_mfa(ps->condition) ==
+                                      IA_POLICY_MFA_REQUIRED;
+                rel[n_rel++].undecided = (unsigned char)undecided_condition(ps->condition, 0);
             }
         }
 
@@ -563,15 +607,23 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
             if (c > 0 && cand[c - 1] == ri)
                 continue;
             const struct ia_access_role *ro = &in->roles[ri];
-            struct trust_side ts;
-            eval_trust(in, &in->trusts[first[ri]], count[ri], u, &ts);
-            if (!ts.admitted)
-                continue;
+            /* The identity side first: cheap, and most roles fail it for most people. */
             struct identity_side is;
             eval_identity(rel, n_rel, ro->arn, &is);
+            int base_role = !strcmp(ro->account, in->base);
+            if (is.denied || (!is.grant && !base_role)) {
+                json_decref(is.conds);
+                continue;
+            }
+            struct trust_side ts;
+            eval_trust(in, &in->trusts[first[ri]], &facts[first[ri]], count[ri], u, &ts);
+            if (!ts.admitted) {
+                json_decref(is.conds);
+                continue;
+            }
             /* In the person's own account a trust naming them is enough (the role's trust is
                a resource policy granting them directly); an explicit Deny still wins. */
-            int same_named = !strcmp(ro->account, in->base) && ts.via == IA_ACCESS_VIA_USER;
+            int same_named = base_role && ts.via == IA_ACCESS_VIA_USER;
             if (is.denied || (!is.grant && !same_named)) {
                 json_decref(ts.conds);
                 json_decref(is.conds);
@@ -616,4 +668,5 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
     free(broad);
     free(first);
     free(count);
+    free(facts);
 }
