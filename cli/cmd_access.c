@@ -214,10 +214,11 @@ cmd_access(int argc, char **argv)
         rc = ia_cli_exit_of(err.code);
         goto out;
     }
-    if (ia_db_prepare(db, "analyser_latest_analysed", &st, &err) != IA_OK)
-        goto fail;
-    if ((r = ia_db_step(st, &err)) < 0)
-        goto fail;
+    if (ia_db_prepare(db, "analyser_latest_analysed", &st, &err) != IA_OK ||
+        (r = ia_db_step(st, &err)) < 0) {
+        fprintf(stderr, "iam-audit access: %s\n", err.msg);
+        goto out;
+    }
     if (r == 0) {
         ia_db_reset(st);
         fprintf(stderr, "iam-audit access: %s has no analysed run; run 'iam-audit analyse' "
@@ -226,8 +227,10 @@ cmd_access(int argc, char **argv)
     }
     int64_t run = ia_db_col_int(st, 0);
     ia_db_reset(st);
-    if (ia_db_prepare(db, "access_list", &st, &err) != IA_OK)
-        goto fail;
+    if (ia_db_prepare(db, "access_list", &st, &err) != IA_OK) {
+        fprintf(stderr, "iam-audit access: %s\n", err.msg);
+        goto out;
+    }
     ia_db_bind_int(st, ":run_id", run);
     ia_db_bind_null(st, ":team");
     while ((r = ia_db_step(st, &err)) == 1) {
@@ -246,8 +249,10 @@ cmd_access(int argc, char **argv)
         rows[n++] = row;
     }
     ia_db_reset(st);
-    if (r < 0)
-        goto fail;
+    if (r < 0) {
+        fprintf(stderr, "iam-audit access: %s\n", err.msg);
+        goto out;
+    }
     if (!strcmp(format, "json")) {
         print_json(rows, n);
     } else if (!strcmp(format, "csv")) {
@@ -270,9 +275,6 @@ cmd_access(int argc, char **argv)
     fprintf(stderr, "iam-audit access: run %lld: %zu path%s\n", (long long)run, n,
             n == 1 ? "" : "s");
     rc = IA_EXIT_OK;
-    goto out;
-fail:
-    fprintf(stderr, "iam-audit access: %s\n", err.msg);
 out:
     for (size_t i = 0; i < n; i++) {
         for (int c = 0; c < C_N; c++)

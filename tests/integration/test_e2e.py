@@ -55,6 +55,10 @@ def main():
             p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet"],
                                env=env, capture_output=True, text=True)
             check(p.returncode == 0, f"collect exits 0 ({p.stderr[-300:]})")
+            p = subprocess.run([binary, "access", "--db", db], capture_output=True, text=True)
+            check(p.returncode == 3 and "no analysed run" in p.stderr and "iam-audit analyse"
+                  in p.stderr, f"access before any analysis: exit 3 and the fix ({p.returncode}:"
+                               f" {p.stderr[-200:]})")
             p = subprocess.run(analyse + ["--fail-on", "high"], env=env, capture_output=True,
                                text=True)
             check(p.returncode == 1, f"analyse --fail-on high exits 1 (got {p.returncode}: "
