@@ -209,7 +209,7 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
     }
     ia_db_reset(st);
     if (r >= 0) {
-        for (size_t i = 0; i < a->in.n_users; i++) {
+        for (size_t i = 0; span && i < a->in.n_users; i++) {
             a->users[i].pols = span[i].n ? &a->upols[span[i].start] : NULL;
             a->users[i].n_pols = span[i].n;
         }
