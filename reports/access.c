@@ -1,6 +1,7 @@
 /*
- * The access paths in the reports (issue 14, docs/access.md): access.csv, the workbook's
- * Access sheet and each team workbook's Access sheet ("who can get into your accounts").
+ * The access paths in the reports (issue 14, docs/access.md): access.csv (one row per path),
+ * and the workbook's and each team workbook's Access sheet (one row per person and account:
+ * "who can get into your accounts").
  */
 #include "core/mem.h"
 #include "reports/report_int.h"
@@ -15,5 +16,17 @@ static const struct ia_report_col s_access_cols[] = {
     { "role_last_used_at", IA_RCOL_DATE, 12 },
 };
 const struct ia_report_table ia_report_access_table = {
-    "report_access", "access.csv", "Access", s_access_cols, IA_ARRAY_LEN(s_access_cols),
+    "report_access", "access.csv", NULL, s_access_cols, IA_ARRAY_LEN(s_access_cols),
+};
+
+static const struct ia_report_col s_access_sheet_cols[] = {
+    { "person", IA_RCOL_TEXT, 36 },           { "account_id", IA_RCOL_TEXT, 14 },
+    { "account_name", IA_RCOL_TEXT, 18 },     { "team", IA_RCOL_TEXT, 12 },
+    { "roles", IA_RCOL_TEXT, 50 },            { "paths", IA_RCOL_INT, 7 },
+    { "admin", IA_RCOL_BOOL, 7 },             { "mfa_on_every_path", IA_RCOL_BOOL, 10 },
+    { "paths_without_mfa", IA_RCOL_INT, 10 }, { "conditional", IA_RCOL_BOOL, 10 },
+};
+const struct ia_report_table ia_report_access_sheet_table = {
+    "report_access_by_account", NULL, "Access", s_access_sheet_cols,
+    IA_ARRAY_LEN(s_access_sheet_cols),
 };

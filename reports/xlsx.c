@@ -1011,7 +1011,7 @@ ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err)
         (rc = write_summary(&b, ctx, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leavers", NULL, err)) == IA_OK &&
-        (rc = write_table_sheet(&b, ctx, &ia_report_access_table, NULL, NULL, err)) == IA_OK &&
+        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_changes(&b, ctx, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_users_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_roles_table, NULL, NULL, err)) == IA_OK)
@@ -1056,7 +1056,7 @@ ia_report_xlsx_team_write(struct ia_report_ctx *ctx, const char *team, const cha
         (rc = write_summary(&b, ctx, team, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, team, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leaver clean-up", team, err)) == IA_OK &&
-        (rc = write_table_sheet(&b, ctx, &ia_report_access_table, NULL, team, err)) == IA_OK)
+        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, team, err)) == IA_OK)
         rc = write_table_sheet(&b, ctx, &s_bootstrap_table, NULL, team, err);
     rc = book_close(&b, rc, err);
     if (rc == IA_OK)

@@ -663,3 +663,19 @@ LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_i
 WHERE p.run_id = :run_id AND (p.user_name = :user COLLATE NOCASE OR p.user_arn = :user)
   AND (:team IS NULL OR acc.team = :team)
 ORDER BY acc.name, p.account_id, p.role_name;
+
+-- name: report_access_by_account
+-- The Access sheets: one row per (person, account) with the roles they can assume there
+-- (' (no MFA)' after a role whose path needs none, ' (conditional)' after a conditional one)
+-- and an MFA flag; with :team, only that team's accounts.
+SELECT p.user_name, p.account_id, acc.name, acc.team,
+       group_concat(p.role_name ||
+                    CASE WHEN p.mfa_required THEN '' ELSE ' (no MFA)' END ||
+                    CASE WHEN p.conditional THEN ' (conditional)' ELSE '' END, ', '),
+       count(*), max(p.role_kind = 'admin'), min(p.mfa_required), sum(p.mfa_required = 0),
+       max(p.conditional)
+FROM (SELECT * FROM access_paths WHERE run_id = :run_id ORDER BY role_name) p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+WHERE :team IS NULL OR acc.team = :team
+GROUP BY p.user_name, p.account_id
+ORDER BY p.user_name, acc.name, p.account_id;

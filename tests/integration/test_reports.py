@@ -45,6 +45,8 @@ FINDINGS_HEADER = ["rule_id", "severity", "account_id", "account_name", "team", 
                    "principal", "title", "first_seen", "status", "suppressed_by", "evidence"]
 SHEETS = ["Summary", "Findings", "Leavers", "Access", "Changes", "Users", "Roles", "Trusts"]
 TEAM_SHEETS = ["Summary", "Findings", "Leaver clean-up", "Access", "Bootstrap roles"]
+ACCESS_SHEET_HEADER = ["person", "account_id", "account_name", "team", "roles", "paths", "admin",
+                       "mfa_on_every_path", "paths_without_mfa", "conditional"]
 ACCESS_HEADER = ["person", "account_id", "account_name", "team", "role_name", "role_arn",
                  "role_kind", "via", "identity_via", "mfa_required", "conditional", "conditions",
                  "role_last_used_at"]
@@ -113,6 +115,9 @@ def make_db(path, src):
     q("INSERT INTO access_paths VALUES (2, ?, 'alice-admin', ?, ?, ?, 'user', 0, "
       "'group admins: inline assume', 0, 0, 0, 0, NULL, 'admin')",
       (ALPHA, f"arn:aws:iam::{ALPHA}:role/alice-admin", ALICE, ALICE_ARN))
+    q("INSERT INTO access_paths VALUES (2, ?, 'bootstrap', ?, ?, ?, 'account', 0, "
+      "'group admins: inline assume', 1, 1, 0, 0, NULL, 'other')",
+      (ALPHA, f"arn:aws:iam::{ALPHA}:role/bootstrap", ALICE, ALICE_ARN))
     q("INSERT INTO access_paths VALUES (2, ?, 'bob-readonly', ?, ?, ?, 'account', 0, "
       "'user inline x', 1, 1, 0, 1, '[{\"StringEquals\":{\"aws:PrincipalTag/team\":\"b\"}}]',"
       " 'readonly')", (BETA, f"arn:aws:iam::{BETA}:role/bob-readonly", CMD,
@@ -314,14 +319,16 @@ def test_xlsx(book, n_findings):
           f"Leavers: alice {alice}")
     check(alice and "2 active access keys" in alice[0][9] and "1 MFA device" in alice[0][9],
           "Leavers: remaining access")
-    check(alice and "can assume alice-admin (alpha-prod, no MFA)" in alice[0][9],
+    check(alice and "can assume alice-admin (alpha-prod, no MFA), bootstrap (alpha-prod)" in
+          alice[0][9],
           f"Leavers: remaining access from the access paths {alice and alice[0][9]}")
     acc = book.rows("Access")
     paths = [values(r, "ABCDEFGHIJ") for n, r in sorted(acc.items()) if n > 1]
-    check([values(acc[1], "ABCDEFGHIJKLM")] == [ACCESS_HEADER] and len(paths) == 2 and
-          paths[0][0] == CMD and paths[0][9] == "yes" and paths[1][0] == ALICE and
-          paths[1][9] == "no" and paths[1][4] == "alice-admin",
-          f"Access sheet: one row a path, MFA flag ({paths})")
+    check([values(acc[1], "ABCDEFGHIJ")] == [ACCESS_SHEET_HEADER] and paths == [
+        [CMD, BETA, "beta-dev", "beta", "bob-readonly (conditional)", 1, "no", "yes", 0, "yes"],
+        [ALICE, ALPHA, "alpha-prod", "alpha", "alice-admin (no MFA), bootstrap", 2, "yes", "no",
+         1, "no"]],
+        f"Access sheet: one row a person and account, roles and MFA flag ({paths})")
     bob = [b for b in body if b[0] == BOB_ARN]
     check(bob and bob[0][5] == "no" and bob[0][4] == 87, f"Leavers: deleted leaver {bob}")
 
@@ -402,8 +409,9 @@ def main():
 
     with open(os.path.join(out, "access.csv"), newline="", encoding="utf-8") as fh:
         r = list(csv.reader(fh))
-    check(r[0] == ACCESS_HEADER and len(r) == 3 and r[1][0] == "'" + CMD and
-          r[1][9:11] == ["true", "true"] and r[2][0] == ALICE and r[2][9] == "false",
+    check(r[0] == ACCESS_HEADER and len(r) == 4 and r[1][0] == "'" + CMD and
+          r[1][9:11] == ["true", "true"] and r[2][0] == ALICE and r[2][9] == "false" and
+          r[3][4:7] == ["bootstrap", f"arn:aws:iam::{ALPHA}:role/bootstrap", "other"],
           f"access.csv: header, one row a path, names inert ({r})")
 
     test_xlsx(Book(os.path.join(out, "iam-audit-2026-11-27.xlsx")), n)
