@@ -1914,6 +1914,7 @@ test_not_checked(void **state)
     /* Run 2: no leavers file, no roster. */
     assert_int_equal(analyse(&e, 2, NULL, NULL, NULL, &sum, &err), IA_OK);
     assert_non_null(strstr(sum.not_checked, "leaver-present, leaver-trusted-by-role"));
+    assert_non_null(strstr(sum.not_checked, "leaver-has-access"));
     assert_non_null(strstr(sum.not_checked, "no leavers file"));
     assert_non_null(strstr(sum.not_checked, "user-not-in-roster (no roster file"));
     s = query1(&e, "SELECT group_concat(json_extract(j.value, '$.rule'), ' ') FROM analyses a, "
