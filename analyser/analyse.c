@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyser/access.h"
 #include "analyser/internal.h"
 #include "core/actions.h"
 #include "core/clock.h"
@@ -389,6 +390,7 @@ ctx_release(struct ia_an_ctx *ctx)
     }
     free(ctx->users);
     free(ctx->allows);
+    ia_an_access_free(ctx->access);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
         free(f->account_id);
@@ -765,6 +767,8 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
     ia_db_bind_text(st, ":action_catalogue", ia_actions_version());
     if (ia_db_run(st, err) != IA_OK)
         goto out;
+    if (ia_an_access_write(ctx, err) != IA_OK)
+        goto out;
     for (size_t i = 0; i < ctx->n_findings; i++) {
         const struct ia_an_finding *f = &ctx->findings[i];
         char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);
@@ -830,7 +834,8 @@ static json_t *
 not_checked_rules(const struct ia_analyse_paths *paths)
 {
     static const char *const leaver_rules[] = { "leaver-present", "leaver-trusted-by-role",
-                                                "leavers-matched-nobody" };
+                                                "leavers-matched-nobody",
+                                                "leaver-has-access" };
     json_t *a = json_array();
     if (!paths || !paths->leavers)
         for (size_t i = 0; i < IA_ARRAY_LEN(leaver_rules); i++)

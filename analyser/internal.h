@@ -156,6 +156,7 @@ struct ia_an_ctx {
                                    use; owns nothing else: freed with free() */
     size_t n_allows;
     int allows_built;
+    struct ia_an_access *access; /* access paths (analyser/access.h), built on first use */
     struct ia_people leavers;
     const char *leavers_path; /* borrowed; NULL when no leavers file was given */
     int have_roster;
@@ -244,6 +245,7 @@ ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 ia_rule_fn ia_rule_trusted_role_iam_admin, ia_rule_policy_unknown_action;
 ia_rule_fn ia_rule_leavers_matched_nobody, ia_rule_audit_role_broader,
     ia_rule_audit_runner_broader;
+ia_rule_fn ia_rule_access_without_mfa, ia_rule_leaver_has_access; /* rule_access.c */
 
 
 /* ---- role helpers shared by rule_roles.c and rule_escalation.c ---- */

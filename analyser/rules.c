@@ -40,6 +40,9 @@ static const struct ia_rule s_rules[] = {
     { "leaver-trusted-by-role", IA_SEV_HIGH, "leavers",
       "role whose trust policy still names a leaver",
       ia_rule_leaver_trusted_by_role },
+    { "leaver-has-access", IA_SEV_CRITICAL, "leavers",
+      "leaver who can still assume a role (trust and own policies both allow it)",
+      ia_rule_leaver_has_access },
     { "user-not-in-roster", IA_SEV_MEDIUM, "leavers",
       "base-account user in neither the roster nor the leavers file",
       ia_rule_user_not_in_roster },
@@ -104,6 +107,10 @@ static const struct ia_rule s_rules[] = {
     { "policy-unknown-action", IA_SEV_INFO, "roles",
       "policy allowing an action that is not in AWS's catalogue: it grants nothing",
       ia_rule_policy_unknown_action },
+    /* Access paths (docs/access.md) */
+    { "access-without-mfa", IA_SEV_HIGH, "access",
+      "person who can assume a role without MFA on the path (critical for admin roles)",
+      ia_rule_access_without_mfa },
     /* iam-audit's own identities */
     { "audit-role-broader", IA_SEV_HIGH, "own",
       "iam-audit's own audit role allows more than docs/permissions.md (policy or trust)",

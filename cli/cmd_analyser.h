@@ -11,5 +11,7 @@ int cmd_analyse(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 /* iam-audit diff: new, resolved and persisting findings between two analysed runs. */
 int cmd_diff(int argc, char **argv);
+/* iam-audit access: the access paths of the latest analysed run (cli/cmd_access.c). */
+int cmd_access(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@
 #include "core/log.h"
 
 static const struct ia_cmd s_cmds[] = {
+    { "access", cmd_access, "who can assume which role, and with MFA or not (latest analysis)" },
     { "analyse", cmd_analyse, "evaluate the rules on a collected run and record its findings" },
     { "collect", cmd_collect, "read IAM from every account into a new run of the database" },
     { "deliver", cmd_deliver, "e-mail teams, import into Security Hub, post to a webhook" },

@@ -100,8 +100,9 @@ class Key:
 class User:
     def __init__(self, name, path="/", age=0, password=True, keys=(), mfa="same", mfa_age=None,
                  groups=(GROUP,), roster=True, leaver=None, deleted=False, expect=(),
-                 negative=(), person=True):
+                 negative=(), person=True, inline=None):
         self.name, self.path, self.age, self.password = name, path, age, password
+        self.inline = dict(inline or {})   # inline policies: name -> document
         self.keys = list(keys)
         # mfa: "same" -> device named exactly the user name; None -> no device; str -> name
         self.mfa = name if mfa == "same" else mfa
@@ -320,7 +321,10 @@ def spec_core(name, base_id, t1, t2, t3, password_policy):
         User(charlie, password=False, keys=[Key()]),
         User(dave, keys=[Key()], roster=False, leaver=-45, expect=[
             Expect("leaver-present", note="left 45 days ago; password and an active key remain")]),
-        User(erin, mfa=None, expect=[
+        User(erin, mfa=None, inline={"assume-own-admin-role-without-mfa": {
+            "Version": V, "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                         "Resource": f"arn:aws:iam::{t2}:role/erin.nomfa-admin"}]}},
+             expect=[
             Expect("user-no-mfa", severity="critical", note="console password, no MFA device")]),
         User(fiona, password=False, mfa=None, expect=[
             Expect("user-no-mfa", severity="low",
@@ -733,10 +737,185 @@ def human_assumable(role, base=None):
     return False
 
 
+# ---- access paths (issue 14): an independent reading of docs/access.md --------------------
+
+def _as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def _mfa_allow(cond):
+    """An Allow's condition requires MFA: Bool MultiFactorAuthPresent true, or an Age bound."""
+    for op, kv in (cond or {}).items():
+        op = op[len("ForAnyValue:"):] if op.startswith("ForAnyValue:") else op
+        for k, v in kv.items():
+            vals = [str(x).lower() for x in _as_list(v)]
+            if k.lower() == "aws:multifactorauthpresent" and op == "Bool" and vals and \
+                    all(x == "true" for x in vals):
+                return True
+            if k.lower() == "aws:multifactorauthage" and op in ("NumericLessThan",
+                                                               "NumericLessThanEquals"):
+                return True
+            if k.lower() == "aws:multifactorauthage" and op == "Null" and vals == ["false"]:
+                return True
+    return False
+
+
+def _mfa_deny(cond):
+    """A Deny that applies exactly when MFA is missing (the force-MFA form)."""
+    if not cond or len(cond) != 1:
+        return False
+    (op, kv), = cond.items()
+    if len(kv) != 1:
+        return False
+    (k, v), = kv.items()
+    vals = [str(x).lower() for x in _as_list(v)]
+    return (op == "BoolIfExists" and k.lower() == "aws:multifactorauthpresent"
+            and vals == ["false"])
+
+
+def _undecided(cond, pinned):
+    mfa_keys = ("aws:multifactorauthpresent", "aws:multifactorauthage")
+    pin_keys = ("aws:principalaccount", "aws:principalorgid")
+    return any(k.lower() not in mfa_keys and not (pinned and k.lower() in pin_keys)
+               for kv in (cond or {}).values() for k in kv)
+
+
+def _acts(st, action):
+    if "NotAction" in st:
+        return not any(glob_match(a, action) for a in _as_list(st["NotAction"]))
+    return any(glob_match(a, action) for a in _as_list(st.get("Action", [])))
+
+
+def _names(v, arn, base):
+    return v == "*" or v.lower() == arn.lower() or v in (base, f"arn:aws:iam::{base}:root")
+
+
+def access_paths(spec, org_id=None):
+    """Every (person, role) path of the estate, as docs/access.md defines it:
+    {person, account_id, role_arn, via, mfa_required, conditional}, sorted."""
+    B = spec.base.id
+    rows = []
+    for u in spec.base.users:
+        if u.deleted:
+            continue
+        arn = u.arn(B)
+        pols = list(u.inline.values())
+        if GROUP in u.groups:
+            pols.append(GROUP_ASSUME)
+        if u.name == AUDIT_USER:
+            pols.append(AUDIT_USER_POLICY)
+        stmts = [st for d in pols for st in statements(d) if _acts(st, "sts:AssumeRole")]
+        for acct in spec.all_accounts():
+            for role in acct.roles:
+                if role.trust is None or role.service_linked:
+                    continue
+                rarn = role.arn(acct.id)
+                best, denied, deny_mfa, deny_cond = None, False, False, False
+                for st in statements(role.trust):
+                    if not _acts(st, "sts:AssumeRole"):
+                        continue
+                    cond = st.get("Condition")
+                    if "NotPrincipal" in st:
+                        hit = not any(_names(v, arn, B) for v in aws_values(st["NotPrincipal"]))
+                        cands = [("wildcard", False)] if hit else []
+                    else:
+                        cands = []
+                        for v in aws_values(st.get("Principal")):
+                            if v.lower() == arn.lower():
+                                cands.append(("user", False))
+                            elif v in (B, f"arn:aws:iam::{B}:root"):
+                                cands.append(("account", False))
+                            elif v == "*":
+                                acc = [c for op, kv in (cond or {}).items() if "StringEquals"
+                                       in op or "StringLike" in op for k, c in kv.items()
+                                       if k.lower() == "aws:principalaccount"]
+                                org = [c for op, kv in (cond or {}).items() if "StringEquals"
+                                       in op or "StringLike" in op for k, c in kv.items()
+                                       if k.lower() == "aws:principalorgid"]
+                                if acc:
+                                    if B in [x for c in acc for x in _as_list(c)]:
+                                        cands.append(("account", True))
+                                elif org and org_id:
+                                    if org_id in [x for c in org for x in _as_list(c)]:
+                                        cands.append(("account", True))
+                                else:
+                                    cands.append(("wildcard", False))
+                    if st.get("Effect") == "Deny":
+                        if cands or ("NotPrincipal" in st and cands):
+                            if not cond:
+                                denied = True
+                            elif _mfa_deny(cond):
+                                deny_mfa = True
+                            else:
+                                deny_cond = True
+                        continue
+                    for via, pinned in cands:
+                        key = (_mfa_allow(cond), _undecided(cond, pinned),
+                               ["user", "account", "wildcard"].index(via))
+                        if best is None or key < best:
+                            best = key
+                if best is None or denied:
+                    continue
+                grant_plain = grant_mfa = grant_cond = ident_denied = force = ident_cond = False
+                for st in stmts:
+                    res = st.get("Resource", st.get("NotResource"))
+                    if res is not None:
+                        m = any(re.match("^" + "".join(".*" if c == "*" else "." if c == "?"
+                                                       else re.escape(c) for c in r) + "$", rarn)
+                                for r in _as_list(res))
+                        if ("NotResource" in st) == m:
+                            continue
+                    cond = st.get("Condition")
+                    if st.get("Effect") == "Deny":
+                        if not cond:
+                            ident_denied = True
+                        elif _mfa_deny(cond):
+                            force = True
+                        else:
+                            ident_cond = True
+                        continue
+                    if _undecided(cond, False):
+                        grant_cond = True
+                    elif _mfa_allow(cond):
+                        grant_mfa = True
+                    else:
+                        grant_plain = True
+                same = acct.id == B and best[2] == 0
+                if ident_denied or not (grant_plain or grant_mfa or grant_cond or same):
+                    continue
+                mfa_identity = force or (not grant_plain and not same and
+                                         (grant_mfa or not grant_cond))
+                rows.append({"person": u.name, "account_id": acct.id, "role_arn": rarn,
+                             "via": ["user", "account", "wildcard"][best[2]],
+                             "mfa_required": int(best[0] or deny_mfa or mfa_identity),
+                             "conditional": int(best[1] or deny_cond or ident_cond or
+                                                (grant_cond and not grant_plain and
+                                                 not grant_mfa))})
+    return sorted(rows, key=lambda r: (r["person"], r["role_arn"]))
+
+
 def derive(spec):
     """Add the expectations that follow from the estate as a whole."""
     past_leavers = {e.lower() for e, days in spec.leavers if days < 0}
     B = spec.base.id
+    # Access paths (issue 14): a past leaver with any path; a person (not the audit user,
+    # iam-audit's runner) with a path on which nothing requires MFA.
+    paths = access_paths(spec)
+    roles = {r.arn(a.id): r for a in spec.all_accounts() for r in a.roles}
+    for u in spec.base.users:
+        mine = [p for p in paths if p["person"] == u.name]
+        if u.name.lower() in past_leavers and mine:
+            u.expect.append(Expect("leaver-has-access", severity="critical",
+                                   note=f"left, and can still assume {len(mine)} role(s)"))
+        if u.name == AUDIT_USER:
+            continue
+        for p in mine:
+            if not p["mfa_required"]:
+                role = roles[p["role_arn"]]
+                roles[p["role_arn"]].expect.append(Expect(
+                    "access-without-mfa", principal=u.name,
+                    severity="critical" if glob_match("*admin*", role.name) else "high",
+                    note=f"{u.name} can assume it without MFA (trust and own policies)"))
     leaver_arns = {user_arn(B, e): e for e in past_leavers}
     for acct in spec.all_accounts():
         for role in acct.roles:
@@ -891,6 +1070,9 @@ class Builder:
                                                        PasswordResetRequired=False))
         for g in u.groups:
             op(u.age, lambda g=g: iam.add_user_to_group(GroupName=g, UserName=u.name))
+        for pname, doc in sorted(u.inline.items()):
+            op(u.age, lambda pname=pname, doc=doc: iam.put_user_policy(
+                UserName=u.name, PolicyName=pname, PolicyDocument=json.dumps(doc)))
         if u.name == AUDIT_USER and acct.base:
             op(u.age, lambda: iam.put_user_policy(UserName=u.name, PolicyName="assume-audit-role",
                                                   PolicyDocument=json.dumps(AUDIT_USER_POLICY)))
@@ -1202,6 +1384,7 @@ def write_outputs(args, spec, b, audit_key, auth, started, finished, seconds, pp
             {"user_name": u.name, "arn": user_arn(B, u.name), "moto_user_id": u.user_id,
              "aws_form_unique_id": uid} for u, uid in spec.former],
         "planted_rules": planted_rules,
+        "access": access_paths(spec),
         "planted": planted,
         "negatives": negatives,
         "not_plantable": NOT_PLANTABLE + spec.not_plantable,

@@ -76,6 +76,7 @@ ia_report_csv_write(struct ia_report_ctx *ctx, struct ia_err *err)
         &ia_report_users_table,
         &ia_report_roles_table,
         &ia_report_trusts_table,
+        &ia_report_access_table,
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(tables); i++) {
         enum ia_code rc = write_table(ctx, tables[i], err);

@@ -62,6 +62,9 @@ extern const struct ia_report_table ia_report_findings_table;
 extern const struct ia_report_table ia_report_users_table;
 extern const struct ia_report_table ia_report_roles_table;
 extern const struct ia_report_table ia_report_trusts_table;
+/* reports/access.c: access.csv (per path) and the Access sheets (per person and account) */
+extern const struct ia_report_table ia_report_access_table;
+extern const struct ia_report_table ia_report_access_sheet_table;
 
 /*
  * Prepare a named query and bind :run_id (ctx->run_id) and :team (NULL: every team).

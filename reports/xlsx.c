@@ -356,6 +356,34 @@ static const struct ia_report_col s_leaver_cols[] = {
 };
 
 /*
+ * The roles a leaver can still assume (access_paths, issue 14), appended to a Leavers row's
+ * remaining access: "; can assume ROLE (ACCOUNT), ROLE (ACCOUNT, no MFA)" or "; no role".
+ */
+static enum ia_code
+add_leaver_paths(struct ia_report_ctx *ctx, const char *user, const char *team,
+                 struct ia_buf *out, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    size_t n = 0;
+    int r;
+    if (ia_db_prepare(ctx->db, "report_leaver_paths", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":user", user);
+    ia_db_bind_text(st, ":team", team);
+    while ((r = ia_db_step(st, err)) == 1) {
+        ia_buf_addf(out, "%s%s (%s%s)", n++ ? ", " : "; can assume ", ia_db_col_text(st, 0),
+                    ia_db_col_text(st, 1), ia_db_col_int(st, 2) ? "" : ", no MFA");
+    }
+    ia_db_reset(st);
+    if (r < 0)
+        return IA_ERR_DB;
+    if (!n)
+        ia_buf_addstr(out, "; can assume no role");
+    return IA_OK;
+}
+
+/*
  * Leavers: one row per (leaver, role whose trust names them), from the leaver-present and
  * leaver-trusted-by-role findings; remaining access from the run's users, keys and MFA
  * devices. With team, only roles in that team's accounts (the team lead's clean-up list).
@@ -404,6 +432,9 @@ write_leavers(struct book *b, struct ia_report_ctx *ctx, const char *sheet, cons
         } else {
             ia_buf_addstr(&access, "user deleted; only role trusts remain");
         }
+        if (present && (rc = add_leaver_paths(ctx, ia_db_col_text(st, 1), team, &access, err)) !=
+                           IA_OK)
+            goto out;
         if ((rc = put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
             (rc = put_str(b, ws, row, 1, ia_db_col_text(st, 1), NULL, err)) != IA_OK ||
             (rc = put_str(b, ws, row, 2, ia_db_col_text(st, 2), NULL, err)) != IA_OK ||
@@ -980,6 +1011,7 @@ ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err)
         (rc = write_summary(&b, ctx, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leavers", NULL, err)) == IA_OK &&
+        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_changes(&b, ctx, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_users_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_roles_table, NULL, NULL, err)) == IA_OK)
@@ -1023,7 +1055,8 @@ ia_report_xlsx_team_write(struct ia_report_ctx *ctx, const char *team, const cha
     if ((rc = book_open(&b, ctx, &file, name.buf, title.buf, err)) == IA_OK &&
         (rc = write_summary(&b, ctx, team, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, team, err)) == IA_OK &&
-        (rc = write_leavers(&b, ctx, "Leaver clean-up", team, err)) == IA_OK)
+        (rc = write_leavers(&b, ctx, "Leaver clean-up", team, err)) == IA_OK &&
+        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, team, err)) == IA_OK)
         rc = write_table_sheet(&b, ctx, &s_bootstrap_table, NULL, team, err);
     rc = book_close(&b, rc, err);
     if (rc == IA_OK)

@@ -17,7 +17,7 @@ static int
 skipped(const char *table)
 {
     static const char *const s[] = { "accounts", "findings", "analyses", "runs",
-                                      "managed_policies" };
+                                      "managed_policies", "access_paths" };
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
         if (strcmp(table, s[i]) == 0)
             return 1;

@@ -96,8 +96,8 @@ struct ia_db_carried {
 /*
  * For a run collected for some accounts only: copy every other account of the latest
  * earlier complete or partial run into run_id, with all its rows (every table with run_id
- * and account_id, found from the schema; findings and analyses excepted) and the AWS-managed
- * policies, so the run holds the whole estate. accounts.data_run_id of a carried account is
+ * and account_id, found from the schema; findings, analyses and access_paths excepted) and
+ * the AWS-managed policies, so the run holds the whole estate. accounts.data_run_id of a carried account is
  * the run that really read it, collected_at when. Runs inside the caller's transaction
  * (call it between ia_db_begin and ia_db_commit). *out is filled on success.
  */

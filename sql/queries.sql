@@ -593,3 +593,89 @@ WHERE run_id = :run_id AND account_id = :account_id
            (SELECT group_name FROM group_members WHERE run_id = :run_id
             AND account_id = :account_id AND user_name = :name)))
 ORDER BY principal_kind, kind, policy_name;
+
+-- access
+-- Effective access paths (analyser/rule_access.c, cli/cmd_access.c, reports; migration 0009).
+
+-- name: access_users
+SELECT user_name, arn, user_id FROM users
+WHERE run_id = :run_id AND account_id = :account_id ORDER BY user_name;
+
+-- name: access_policies
+-- Every policy of the base account's users and groups with its document: inline ones as
+-- stored, attached ones from the account's customer-managed policies or AWS's managed ones.
+SELECT p.principal_kind, p.principal_name, p.kind, p.policy_name, p.policy_arn,
+       COALESCE(p.document, cp.document, mp.document) AS document
+FROM principal_policies p
+LEFT JOIN policies cp ON p.kind = 'attached' AND cp.run_id = p.run_id
+     AND cp.account_id = p.account_id AND cp.arn = p.policy_arn
+LEFT JOIN managed_policies mp ON p.kind = 'attached' AND mp.run_id = p.run_id
+     AND mp.arn = p.policy_arn
+WHERE p.run_id = :run_id AND p.account_id = :account_id AND p.principal_kind IN ('user', 'group')
+ORDER BY p.principal_kind, p.principal_name, p.kind, p.policy_name;
+
+-- name: access_memberships
+SELECT user_name, group_name FROM group_members
+WHERE run_id = :run_id AND account_id = :account_id ORDER BY user_name, group_name;
+
+-- name: access_delete
+DELETE FROM access_paths WHERE run_id = :run_id;
+
+-- name: access_insert
+INSERT INTO access_paths (run_id, account_id, role_name, role_arn, user_name, user_arn, via,
+    trust_statement, identity_via, mfa_required, mfa_trust, mfa_identity, conditional,
+    conditions, role_kind)
+VALUES (:run_id, :account_id, :role_name, :role_arn, :user_name, :user_arn, :via,
+    :trust_statement, :identity_via, :mfa_required, :mfa_trust, :mfa_identity, :conditional,
+    :conditions, :role_kind);
+
+-- name: access_list
+-- `iam-audit access` and the reports: the paths of an analysed run, with names and teams.
+-- :team NULL: every team.
+SELECT p.user_name, p.user_arn, p.account_id, acc.name, acc.team, p.role_name, p.role_arn,
+       p.role_kind, p.via, p.identity_via, p.mfa_required, p.conditional, p.conditions,
+       r.last_used_at
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+LEFT JOIN roles r ON r.run_id = p.run_id AND r.account_id = p.account_id
+     AND r.role_name = p.role_name
+WHERE p.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY p.user_name, acc.name, p.account_id, p.role_name;
+
+-- name: report_access
+-- access.csv and the Access sheets: one row per (person, role) path of the run; with :team,
+-- only roles in that team's accounts ("who can get into your accounts").
+SELECT p.user_name, p.account_id, acc.name, acc.team, p.role_name, p.role_arn, p.role_kind,
+       p.via, p.identity_via, p.mfa_required, p.conditional, p.conditions, r.last_used_at
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+LEFT JOIN roles r ON r.run_id = p.run_id AND r.account_id = p.account_id
+     AND r.role_name = p.role_name
+WHERE p.run_id = :run_id AND (:team IS NULL OR acc.team = :team)
+ORDER BY p.user_name, acc.name, p.account_id, p.role_name;
+
+-- name: report_leaver_paths
+-- The roles a leaver (user name or ARN) can still assume, for the Leavers sheet's remaining
+-- access; with :team, only that team's accounts.
+SELECT p.role_name, COALESCE(acc.name, p.account_id), p.mfa_required
+FROM access_paths p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+WHERE p.run_id = :run_id AND (p.user_name = :user COLLATE NOCASE OR p.user_arn = :user)
+  AND (:team IS NULL OR acc.team = :team)
+ORDER BY acc.name, p.account_id, p.role_name;
+
+-- name: report_access_by_account
+-- The Access sheets: one row per (person, account) with the roles they can assume there
+-- (' (no MFA)' after a role whose path needs none, ' (conditional)' after a conditional one)
+-- and an MFA flag; with :team, only that team's accounts.
+SELECT p.user_name, p.account_id, acc.name, acc.team,
+       group_concat(p.role_name ||
+                    CASE WHEN p.mfa_required THEN '' ELSE ' (no MFA)' END ||
+                    CASE WHEN p.conditional THEN ' (conditional)' ELSE '' END, ', '),
+       count(*), max(p.role_kind = 'admin'), min(p.mfa_required), sum(p.mfa_required = 0),
+       max(p.conditional)
+FROM (SELECT * FROM access_paths WHERE run_id = :run_id ORDER BY role_name) p
+LEFT JOIN accounts acc ON acc.run_id = p.run_id AND acc.account_id = p.account_id
+WHERE :team IS NULL OR acc.team = :team
+GROUP BY p.user_name, p.account_id
+ORDER BY p.user_name, acc.name, p.account_id;

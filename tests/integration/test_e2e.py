@@ -6,6 +6,8 @@ manifest's negatives raised, and history (a second run: all persisting, first_se
 
 usage: test_e2e.py IAM_AUDIT_BINARY [MOTO_PORT_FILE]
 """
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -53,6 +55,10 @@ def main():
             p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet"],
                                env=env, capture_output=True, text=True)
             check(p.returncode == 0, f"collect exits 0 ({p.stderr[-300:]})")
+            p = subprocess.run([binary, "access", "--db", db], capture_output=True, text=True)
+            check(p.returncode == 3 and "no analysed run" in p.stderr and "iam-audit analyse"
+                  in p.stderr, f"access before any analysis: exit 3 and the fix ({p.returncode}:"
+                               f" {p.stderr[-200:]})")
             p = subprocess.run(analyse + ["--fail-on", "high"], env=env, capture_output=True,
                                text=True)
             check(p.returncode == 1, f"analyse --fail-on high exits 1 (got {p.returncode}: "
@@ -95,7 +101,51 @@ def main():
             print(f"precision/recall: {len(found) - len(unmatched)}/{len(found)} found were "
                   f"planted, {len(planted)} planted", flush=True)
             first = {f[7]: f[8] for f in found}
+
+            # Access paths (issue 14): latest_access row for row against the estate's own
+            # reading of the planted policies (build_estate.access_paths), then the CLI.
+            got = [dict(zip(("person", "account_id", "role_arn", "via", "mfa_required",
+                             "conditional"), r)) for r in con.execute(
+                "SELECT person, account_id, role_arn, via, mfa_required, conditional "
+                "FROM latest_access ORDER BY person, role_arn")]
+            want = m["access"]
+            check(got == want, f"latest_access = the planted paths ({len(got)} rows, "
+                               f"{len(want)} planted)",
+                  f"only in latest_access: {[r for r in got if r not in want]}\n  "
+                  f"only planted: {[r for r in want if r not in got]}")
+            check(any(r["mfa_required"] for r in want) and
+                  any(not r["mfa_required"] for r in want),
+                  "the estate has paths with and without MFA")
             con.close()
+            erin = next(r for r in want if r["person"].startswith("erin.") and
+                        not r["mfa_required"])
+            p = subprocess.run([binary, "access", "--db", db, "--person", "erin.nomfa",
+                                "--no-mfa", "--format", "json"], capture_output=True, text=True)
+            rows = json.loads(p.stdout) if p.returncode == 0 else None
+            check(rows is not None and [(r["person"], r["role_arn"], r["mfa_required"])
+                                        for r in rows] ==
+                  [(erin["person"], erin["role_arn"], False)],
+                  f"access --person (local part) --no-mfa --format json: erin's path "
+                  f"({p.returncode}: {p.stdout[:300]} {p.stderr[-200:]})")
+            p = subprocess.run([binary, "access", "--db", db, "--format", "csv"],
+                               capture_output=True, text=True)
+            lines = list(csv.reader(io.StringIO(p.stdout)))
+            check(p.returncode == 0 and lines and lines[0][:3] == ["person", "account_id",
+                                                                   "account_name"] and
+                  len(lines) == len(want) + 1, f"access --format csv: header and one line a "
+                                               f"path ({len(lines)} lines, {len(want)} paths)")
+            acct = want[0]["account_id"]
+            p = subprocess.run([binary, "access", "--db", db, "--account", acct, "--role",
+                                "*admin*"], capture_output=True, text=True)
+            n_want = len([r for r in want if r["account_id"] == acct and
+                          "admin" in r["role_arn"].rsplit("/", 1)[-1].lower()])
+            check(p.returncode == 0 and len(p.stdout.splitlines()) == n_want + 1,
+                  f"access --account --role: a header and {n_want} rows "
+                  f"({p.stdout[-300:]})")
+            p = subprocess.run([binary, "access", "--db", db, "--format", "yaml"],
+                               capture_output=True, text=True)
+            check(p.returncode == 64 and "table, csv or json" in p.stderr,
+                  "access --format yaml: usage error naming the formats")
 
             # A second night: the same findings persist, first_seen is kept, diff shows no change.
             p = subprocess.run([binary, "collect", "--config", conf, "--db", db, "--quiet"],

@@ -42,7 +42,7 @@ from harness import tool_env as estate_env
 
 AUDIT = "iam-audit"  # the audit user and role: their own last-used data moves every run
 MAX_ATTEMPTS = 6
-SNAPSHOT_SKIP = {"runs", "analyses", "findings", "sqlite_sequence",
+SNAPSHOT_SKIP = {"runs", "analyses", "findings", "access_paths", "sqlite_sequence",
                  "deliveries", "securityhub_findings"}  # written by deliver, not collect
 IGNORED_COLUMNS = {"run_id", "collected_at", "api_calls", "retries", "throttles", "generated_at",
                    "first_seen_run", "last_seen_run"}

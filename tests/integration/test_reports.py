@@ -43,8 +43,13 @@ BOB_ARN = f"arn:aws:iam::{BASE}:user/bob@example.gov.uk"  # a leaver already del
 LONG = "x" * 40000
 FINDINGS_HEADER = ["rule_id", "severity", "account_id", "account_name", "team", "resource_arn",
                    "principal", "title", "first_seen", "status", "suppressed_by", "evidence"]
-SHEETS = ["Summary", "Findings", "Leavers", "Changes", "Users", "Roles", "Trusts"]
-TEAM_SHEETS = ["Summary", "Findings", "Leaver clean-up", "Bootstrap roles"]
+SHEETS = ["Summary", "Findings", "Leavers", "Access", "Changes", "Users", "Roles", "Trusts"]
+TEAM_SHEETS = ["Summary", "Findings", "Leaver clean-up", "Access", "Bootstrap roles"]
+ACCESS_SHEET_HEADER = ["person", "account_id", "account_name", "team", "roles", "paths", "admin",
+                       "mfa_on_every_path", "paths_without_mfa", "conditional"]
+ACCESS_HEADER = ["person", "account_id", "account_name", "team", "role_name", "role_arn",
+                 "role_kind", "via", "identity_via", "mfa_required", "conditional", "conditions",
+                 "role_last_used_at"]
 MARK = "[...truncated by iam-audit; the full text is in the CSV/JSONL reports]"
 
 passed = failed = 0
@@ -105,6 +110,18 @@ def make_db(path, src):
           " principal_type, actions) VALUES (2, ?, ?, ?, 0, 0, 'Allow', 0, 'AWS', ?, ?, 'user',"
           " '[\"sts:AssumeRole\"]')", (acc, name, f"arn:aws:iam::{acc}:role/{name}", principal,
                                        BASE))
+    # Access paths (issue 14): the leaver alice can still become alice-admin without MFA;
+    # +cmd reaches beta's bob-readonly with MFA, conditionally.
+    q("INSERT INTO access_paths VALUES (2, ?, 'alice-admin', ?, ?, ?, 'user', 0, "
+      "'group admins: inline assume', 0, 0, 0, 0, NULL, 'admin')",
+      (ALPHA, f"arn:aws:iam::{ALPHA}:role/alice-admin", ALICE, ALICE_ARN))
+    q("INSERT INTO access_paths VALUES (2, ?, 'bootstrap', ?, ?, ?, 'account', 0, "
+      "'group admins: inline assume', 1, 1, 0, 0, NULL, 'other')",
+      (ALPHA, f"arn:aws:iam::{ALPHA}:role/bootstrap", ALICE, ALICE_ARN))
+    q("INSERT INTO access_paths VALUES (2, ?, 'bob-readonly', ?, ?, ?, 'account', 0, "
+      "'user inline x', 1, 1, 0, 1, '[{\"StringEquals\":{\"aws:PrincipalTag/team\":\"b\"}}]',"
+      " 'readonly')", (BETA, f"arn:aws:iam::{BETA}:role/bob-readonly", CMD,
+                       f"arn:aws:iam::{BASE}:user/{CMD}"))
     q("INSERT INTO analyses (run_id, analysed_at, tool_version) VALUES "
       "(1, '2026-11-20T03:00:00Z', 't'), (2, '2026-11-27T03:00:00Z', 't')")
     # Run 2 was analysed without a roster (issue 19.2): its roster finding of run 1 is not
@@ -302,6 +319,16 @@ def test_xlsx(book, n_findings):
           f"Leavers: alice {alice}")
     check(alice and "2 active access keys" in alice[0][9] and "1 MFA device" in alice[0][9],
           "Leavers: remaining access")
+    check(alice and "can assume alice-admin (alpha-prod, no MFA), bootstrap (alpha-prod)" in
+          alice[0][9],
+          f"Leavers: remaining access from the access paths {alice and alice[0][9]}")
+    acc = book.rows("Access")
+    paths = [values(r, "ABCDEFGHIJ") for n, r in sorted(acc.items()) if n > 1]
+    check([values(acc[1], "ABCDEFGHIJ")] == [ACCESS_SHEET_HEADER] and paths == [
+        [CMD, BETA, "beta-dev", "beta", "bob-readonly (conditional)", 1, "no", "yes", 0, "yes"],
+        [ALICE, ALPHA, "alpha-prod", "alpha", "alice-admin (no MFA), bootstrap", 2, "yes", "no",
+         1, "no"]],
+        f"Access sheet: one row a person and account, roles and MFA flag ({paths})")
     bob = [b for b in body if b[0] == BOB_ARN]
     check(bob and bob[0][5] == "no" and bob[0][4] == 87, f"Leavers: deleted leaver {bob}")
 
@@ -316,7 +343,7 @@ def test_xlsx(book, n_findings):
     check("_x005F_x003D_" in book.xml("Users"),
           "a literal _xHHHH_ name is escaped so Excel shows it as written")
     check(len(book.rows("Roles")) == 5 and len(book.rows("Trusts")) == 3, "Roles/Trusts rows")
-    for name in ("Users", "Roles", "Trusts", "Leavers", "Changes"):
+    for name in ("Users", "Roles", "Trusts", "Leavers", "Changes", "Access"):
         check("<autoFilter" in book.xml(name), f"{name} autofilter")
 
 
@@ -350,7 +377,8 @@ def main():
     rc, stdout, err = run(binary, "report", "--db", dbp, "--out", out, "--per-team")
     check(rc == 0, f"report exit {rc}: {err}")
     files = stdout.split()
-    expect = ["findings.csv", "users.csv", "roles.csv", "trusts.csv", "findings.jsonl",
+    expect = ["findings.csv", "users.csv", "roles.csv", "trusts.csv", "access.csv",
+              "findings.jsonl",
               "iam-audit-2026-11-27.xlsx", "team-alpha.xlsx", "team-beta.xlsx", "team-gamma.xlsx"]
     check([os.path.basename(x) for x in files] == expect, f"files printed {files}")
     for x in files:
@@ -379,6 +407,13 @@ def main():
             r = list(csv.reader(fh))
         check(all(len(x) == cols for x in r), f"{name}: {cols} columns")
 
+    with open(os.path.join(out, "access.csv"), newline="", encoding="utf-8") as fh:
+        r = list(csv.reader(fh))
+    check(r[0] == ACCESS_HEADER and len(r) == 4 and r[1][0] == "'" + CMD and
+          r[1][9:11] == ["true", "true"] and r[2][0] == ALICE and r[2][9] == "false" and
+          r[3][4:7] == ["bootstrap", f"arn:aws:iam::{ALPHA}:role/bootstrap", "other"],
+          f"access.csv: header, one row a path, names inert ({r})")
+
     test_xlsx(Book(os.path.join(out, "iam-audit-2026-11-27.xlsx")), n)
     alpha = test_team(os.path.join(out, "team-alpha.xlsx"), "alpha", [ALPHA])
     lc = alpha.rows("Leaver clean-up")
@@ -387,7 +422,13 @@ def main():
     boot = alpha.rows("Bootstrap roles")
     check(len(boot) == 2 and boot[2]["D"][1] == f"arn:aws:iam::{ALPHA}:role/bootstrap",
           "team-alpha: bootstrap roles")
+    acc = alpha.rows("Access")
+    check(len(acc) == 2 and acc[2]["A"][1] == ALICE and acc[2]["B"][1] == ALPHA,
+          "team-alpha: Access lists who can get into its accounts, nobody else's")
     beta = test_team(os.path.join(out, "team-beta.xlsx"), "beta", [BETA])
+    acc = beta.rows("Access")
+    check(len(acc) == 2 and acc[2]["A"][1] == CMD and acc[2]["B"][1] == BETA,
+          "team-beta: Access lists its own account's paths only")
     check(len(beta.rows("Leaver clean-up")) == 2, "team-beta: deleted leaver's role listed")
 
     # Issue 19.9: a team workbook of a team the run no longer has is removed (not left beside

@@ -287,6 +287,12 @@ struct rcase {
     USER(BASE, "a@digital.example.gov.uk", Q(OLD), "1", Q(RECENT), "1")                         \
     DEVICE(BASE, "a@digital.example.gov.uk", "a@digital.example.gov.uk-phone", "virtual")
 
+/* Issue 14: a user's inline policy allowing sts:AssumeRole on every role. */
+#define ASSUME_GRANT(user)                                                                       \
+    "INSERT INTO principal_policies VALUES (1, '" BASE "', 'user', '" user "', 'inline', "        \
+    "'assume', NULL, '{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\"," \
+    "\"Resource\":\"*\"}]}');"
+
 /* Issue 13 fixtures. */
 #define GH "token.actions.githubusercontent.com"
 #define GH_ARN "arn:aws:iam::" TEAM ":oidc-provider/" GH
@@ -524,6 +530,22 @@ static const struct rcase s_cases[] = {
       .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
       .leavers = "email,leaving_date\nb@x.gov.uk,2026-11-01\na@x.gov.uk,2027-01-01\n",
       .expect = "" },
+    /* ---- access-without-mfa ---- */
+    { .name = "path to an admin role without MFA: critical", .rule = "access-without-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1") ASSUME_GRANT("a@x.gov.uk"),
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")),
+      .expect = "critical " RARN " a@x.gov.uk\n" },
+    { .name = "path to a read-only role without MFA: high", .rule = "access-without-mfa",
+      .role_name = "ReadOnly",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1") ASSUME_GRANT("a@x.gov.uk"),
+      .trust = DOC(ALLOW(AWS(UARN("a@x.gov.uk")), "")),
+      .expect = "high arn:aws:iam::" TEAM ":role/ReadOnly a@x.gov.uk\n" },
+    { .name = "trust requires MFA", .rule = "access-without-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1") ASSUME_GRANT("a@x.gov.uk"),
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)), .expect = "" },
+    { .name = "no identity grant: no path", .rule = "access-without-mfa",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), "")), .expect = "" },
     /* ---- leaver-trusted-by-role ---- */
     { .name = "role trusts leaver (two statements: one finding)",
       .rule = "leaver-trusted-by-role",
@@ -555,6 +577,20 @@ static const struct rcase s_cases[] = {
       .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
       .trust = DOC(ALLOW(AWS(UARN("a@x.gov.uk")), MFA)),
       .leavers = "email,leaving_date\nb@x.gov.uk,2026-11-01\n", .expect = "" },
+    /* ---- leaver-has-access ---- */
+    { .name = "leaver with a path (account trust + own grant)", .rule = "leaver-has-access",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1") ASSUME_GRANT("a@x.gov.uk"),
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n",
+      .expect = "critical " UARN("a@x.gov.uk") " a@x.gov.uk\n" },
+    { .name = "leaver named in a trust but without a grant: no path", .rule = "leaver-has-access",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1"),
+      .trust = DOC(ALLOW(AWS(UARN("a@x.gov.uk")), MFA)),
+      .leavers = "email,leaving_date\na@x.gov.uk,2026-11-01\n", .expect = "" },
+    { .name = "leaving in the future: not yet", .rule = "leaver-has-access",
+      .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1") ASSUME_GRANT("a@x.gov.uk"),
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .leavers = "email,leaving_date\na@x.gov.uk,2027-01-01\n", .expect = "" },
     /* ---- user-not-in-roster ---- */
     { .name = "not in roster nor leavers", .rule = "user-not-in-roster",
       .sql = USER(BASE, "a@x.gov.uk", Q(OLD), "1", Q(RECENT), "1")
@@ -1878,6 +1914,7 @@ test_not_checked(void **state)
     /* Run 2: no leavers file, no roster. */
     assert_int_equal(analyse(&e, 2, NULL, NULL, NULL, &sum, &err), IA_OK);
     assert_non_null(strstr(sum.not_checked, "leaver-present, leaver-trusted-by-role"));
+    assert_non_null(strstr(sum.not_checked, "leaver-has-access"));
     assert_non_null(strstr(sum.not_checked, "no leavers file"));
     assert_non_null(strstr(sum.not_checked, "user-not-in-roster (no roster file"));
     s = query1(&e, "SELECT group_concat(json_extract(j.value, '$.rule'), ' ') FROM analyses a, "
@@ -1934,7 +1971,7 @@ test_rule_table(void **state)
     size_t n;
     const struct ia_rule *r = ia_rules_table(&n);
     enum ia_severity s;
-    assert_int_equal(n, 35);
+    assert_int_equal(n, 37);
     for (size_t i = 0; i < n; i++) {
         assert_ptr_equal(ia_rules_find(r[i].id), &r[i]);
         assert_true(strlen(r[i].title) > 10);

@@ -63,7 +63,11 @@ test_carry_forward(void **state)
              "(2, '111111111111', 'new-a', 'AIDA3', 'arn:aws:iam::111111111111:user/new-a');"
              "INSERT INTO managed_policies (run_id, arn, version_id) VALUES "
              "(1, 'arn:aws:iam::aws:policy/X', 'v1'), (1, 'arn:aws:iam::aws:policy/Y', 'v1'),"
-             "(2, 'arn:aws:iam::aws:policy/X', 'v2');");
+             "(2, 'arn:aws:iam::aws:policy/X', 'v2');"
+             /* An analysis's access paths (migration 0009) belong to their run only. */
+             "INSERT INTO access_paths VALUES (1, '222222222222', 'Admin', "
+             "'arn:aws:iam::222222222222:role/Admin', 'u', 'arn:aws:iam::111111111111:user/u', "
+             "'user', 0, 'inline p', 0, 0, 0, 0, NULL, 'admin');");
     assert_int_equal(ia_db_begin(db, &err), IA_OK);
     assert_int_equal(ia_db_carry_forward(db, 2, &c, &err), IA_OK);
     assert_int_equal(ia_db_commit(db, &err), IA_OK);
@@ -81,6 +85,10 @@ test_carry_forward(void **state)
     s = query1(db, "SELECT group_concat(user_name, ' ') FROM (SELECT user_name FROM users "
                    "WHERE run_id = 2 ORDER BY user_name)");
     assert_string_equal(s, "new-a u");
+    free(s);
+    /* Access paths are the analysis's, never carried: the next analysis writes them. */
+    s = query1(db, "SELECT count(*) FROM access_paths WHERE run_id = 2");
+    assert_string_equal(s, "0");
     free(s);
     /* This run's managed policy wins; the carried one it lacked is added. */
     s = query1(db, "SELECT group_concat(arn || '@' || version_id, ' ') FROM (SELECT * FROM "

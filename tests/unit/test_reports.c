@@ -251,11 +251,12 @@ test_findings_csv_exact(void **state)
     assert_int_equal(sum.previous_run, 1);
     assert_string_equal(sum.run_date, "2026-11-27");
     assert_int_equal(sum.findings, 5);
-    assert_int_equal(sum.n_files, 4);
+    assert_int_equal(sum.n_files, 5);
     assert_non_null(strstr(sum.files[0], "/out/findings.csv"));
     assert_non_null(strstr(sum.files[1], "/out/users.csv"));
     assert_non_null(strstr(sum.files[2], "/out/roles.csv"));
     assert_non_null(strstr(sum.files[3], "/out/trusts.csv"));
+    assert_non_null(strstr(sum.files[4], "/out/access.csv"));
     ia_report_summary_release(&sum);
 
     char *got = out_file(fx, "findings.csv");
@@ -368,11 +369,11 @@ test_modes_and_files(void **state)
 
     write_reports(fx, 0, IA_REPORT_ALL, 1, &sum);
     umask(old);
-    /* 4 CSV, 1 JSONL, the workbook, alpha and "beta team/x" sanitised. */
-    assert_int_equal(sum.n_files, 8);
-    assert_non_null(strstr(sum.files[5], "/out/iam-audit-2026-11-27.xlsx"));
-    assert_non_null(strstr(sum.files[6], "/out/team-alpha.xlsx"));
-    assert_non_null(strstr(sum.files[7], "/out/team-beta_team_x.xlsx"));
+    /* 5 CSV (access.csv included), 1 JSONL, the workbook, alpha and "beta team/x" sanitised. */
+    assert_int_equal(sum.n_files, 9);
+    assert_non_null(strstr(sum.files[6], "/out/iam-audit-2026-11-27.xlsx"));
+    assert_non_null(strstr(sum.files[7], "/out/team-alpha.xlsx"));
+    assert_non_null(strstr(sum.files[8], "/out/team-beta_team_x.xlsx"));
     for (size_t i = 0; i < sum.n_files; i++) {
         assert_int_equal(stat(sum.files[i], &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
@@ -392,7 +393,7 @@ test_modes_and_files(void **state)
         files++;
     }
     closedir(d);
-    assert_int_equal(files, 8);
+    assert_int_equal(files, 9);
 
     /* A workbook is a zip file. */
     char *x = out_file(fx, "iam-audit-2026-11-27.xlsx");
