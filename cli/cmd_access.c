@@ -198,12 +198,9 @@ cmd_access(int argc, char **argv)
     if (empty)
         return ia_cli_usage_error("access", "%s needs a value", empty);
     if (config) {
-        have_cfg = 1;
-        if (ia_config_load(config, &cfg, &err) != IA_OK) {
-            fprintf(stderr, "iam-audit access: %s\n", err.msg);
-            rc = IA_EXIT_CONFIG;
+        if ((rc = ia_cli_load_config("access", config, &cfg)) != IA_EXIT_OK)
             goto out;
-        }
+        have_cfg = 1;
         if (!dbpath)
             dbpath = cfg.database;
     }
@@ -211,7 +208,7 @@ cmd_access(int argc, char **argv)
         dbpath = "iam-audit.db";
     if (ia_db_open(dbpath, IA_DB_READONLY, &db, &err) != IA_OK) {
         fprintf(stderr, "iam-audit access: %s\n", err.msg);
-        rc = ia_cli_exit_of(err.code);
+        rc = ia_cli_exit_code(err.code);
         goto out;
     }
     if (ia_db_prepare(db, "analyser_latest_analysed", &st, &err) != IA_OK ||

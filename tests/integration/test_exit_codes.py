@@ -19,7 +19,7 @@ import tempfile
 from harness import check, finish
 
 CONFIG_COMMANDS = [["collect"], ["analyse"], ["report"], ["diff"], ["prune"], ["deliver"],
-                   ["run"], ["config", "get", "audit.database"]]
+                   ["run"], ["access"], ["config", "get", "audit.database"]]
 WRITERS = [["collect"], ["analyse"], ["prune", "--keep-days", "30"], ["run"]]
 
 
