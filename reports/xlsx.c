@@ -22,34 +22,25 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "reports/report_int.h"
+#include "reports/xlsx_int.h"
 
 /* Excel's cell limit, in UTF-16 code units. */
 #define CELL_MAX 32767
 /* Excel's rows per sheet. */
 #define SHEET_ROWS 1048576
 #define TRUNC_MARK " [...truncated by iam-audit; the full text is in the CSV/JSONL reports]"
-#define N_SEV 5
 
-static const char *const s_sev[N_SEV] = { "critical", "high", "medium", "low", "info" };
+const char *const ia_xlsx_sev[N_SEV] = { "critical", "high", "medium", "low", "info" };
 /* Fill and font colours per severity (Excel's "bad"/"neutral"/"good"-style palette). */
-static const lxw_color_t s_sev_fill[N_SEV] = { 0xC00000, 0xFFC7CE, 0xFFEB9C, 0xDDEBF7,
+const lxw_color_t ia_xlsx_sev_fill[N_SEV] = { 0xC00000, 0xFFC7CE, 0xFFEB9C, 0xDDEBF7,
                                                0xEDEDED };
-static const lxw_color_t s_sev_font[N_SEV] = { 0xFFFFFF, 0x9C0006, 0x9C5700, 0x1F4E78,
+const lxw_color_t ia_xlsx_sev_font[N_SEV] = { 0xFFFFFF, 0x9C0006, 0x9C5700, 0x1F4E78,
                                                0x404040 };
-static const lxw_color_t s_sev_chart[N_SEV] = { 0xC00000, 0xFF5050, 0xFFC000, 0x5B9BD5,
+const lxw_color_t ia_xlsx_sev_chart[N_SEV] = { 0xC00000, 0xFF5050, 0xFFC000, 0x5B9BD5,
                                                 0xA5A5A5 };
 
-struct book {
-    lxw_workbook *wb;
-    const char *name;          /* file name, for messages */
-    lxw_format *title, *section, *header, *label, *date, *datetime, *wrap, *num;
-    lxw_format *sev[N_SEV];
-    struct ia_buf cell;        /* scratch for sanitised cell text */
-    struct ia_buf ev;          /* scratch for rendered evidence */
-};
-
-static enum ia_code
-lxw_check(struct book *b, lxw_error e, const char *what, struct ia_err *err)
+enum ia_code
+ia_xlsx_lxw_check(struct book *b, lxw_error e, const char *what, struct ia_err *err)
 {
     if (e == LXW_NO_ERROR)
         return IA_OK;
@@ -57,11 +48,11 @@ lxw_check(struct book *b, lxw_error e, const char *what, struct ia_err *err)
                       b->name, what, lxw_strerror(e));
 }
 
-static int
-sev_index(const char *s)
+int
+ia_xlsx_sev_index(const char *s)
 {
     for (int i = 0; s && i < N_SEV; i++)
-        if (strcmp(s, s_sev[i]) == 0)
+        if (strcmp(s, ia_xlsx_sev[i]) == 0)
             return i;
     return -1;
 }
@@ -115,42 +106,42 @@ cell_text(struct book *b, const char *s)
     return b->cell.buf;
 }
 
-static enum ia_code
-put_str(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s,
+enum ia_code
+ia_xlsx_put_str(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s,
         lxw_format *fmt, struct ia_err *err)
 {
     if (!s || !*s) {
         if (!fmt)
             return IA_OK;
-        return lxw_check(b, worksheet_write_blank(ws, row, col, fmt), "write_blank", err);
+        return ia_xlsx_lxw_check(b, worksheet_write_blank(ws, row, col, fmt), "write_blank", err);
     }
-    return lxw_check(b, worksheet_write_string(ws, row, col, cell_text(b, s), fmt),
+    return ia_xlsx_lxw_check(b, worksheet_write_string(ws, row, col, cell_text(b, s), fmt),
                      "write_string", err);
 }
 
-static enum ia_code
-put_num(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double v,
+enum ia_code
+ia_xlsx_put_num(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double v,
         lxw_format *fmt, struct ia_err *err)
 {
-    return lxw_check(b, worksheet_write_number(ws, row, col, v, fmt), "write_number", err);
+    return ia_xlsx_lxw_check(b, worksheet_write_number(ws, row, col, v, fmt), "write_number", err);
 }
 
-static enum ia_code
-put_time(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, time_t t,
+enum ia_code
+ia_xlsx_put_time(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, time_t t,
          int with_time, struct ia_err *err)
 {
     struct tm tm;
     lxw_datetime dt;
 
     if (!gmtime_r(&t, &tm))
-        return put_str(b, ws, row, col, "(date out of range)", NULL, err);
+        return ia_xlsx_put_str(b, ws, row, col, "(date out of range)", NULL, err);
     dt.year = tm.tm_year + 1900;
     dt.month = tm.tm_mon + 1;
     dt.day = tm.tm_mday;
     dt.hour = with_time ? tm.tm_hour : 0;
     dt.min = with_time ? tm.tm_min : 0;
     dt.sec = with_time ? tm.tm_sec : 0;
-    return lxw_check(b, worksheet_write_datetime(ws, row, col, &dt,
+    return ia_xlsx_lxw_check(b, worksheet_write_datetime(ws, row, col, &dt,
                                                  with_time ? b->datetime : b->date),
                      "write_datetime", err);
 }
@@ -164,8 +155,8 @@ put_date(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const 
     if (!iso || !*iso)
         return IA_OK;
     if (ia_time_parse_iso(iso, &t) != 0)
-        return put_str(b, ws, row, col, iso, NULL, err);
-    return put_time(b, ws, row, col, t, strchr(iso, 'T') != NULL, err);
+        return ia_xlsx_put_str(b, ws, row, col, iso, NULL, err);
+    return ia_xlsx_put_time(b, ws, row, col, t, strchr(iso, 'T') != NULL, err);
 }
 
 static void
@@ -231,25 +222,25 @@ put_cell(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
         return IA_OK;
     switch (kind) {
     case IA_RCOL_INT:
-        return put_num(b, ws, row, col, (double)ia_db_col_int(st, i), NULL, err);
+        return ia_xlsx_put_num(b, ws, row, col, (double)ia_db_col_int(st, i), NULL, err);
     case IA_RCOL_BOOL:
-        return put_str(b, ws, row, col, ia_db_col_int(st, i) ? "yes" : "no", NULL, err);
+        return ia_xlsx_put_str(b, ws, row, col, ia_db_col_int(st, i) ? "yes" : "no", NULL, err);
     case IA_RCOL_DATE:
         return put_date(b, ws, row, col, text, err);
     case IA_RCOL_SEVERITY:
-        sev = sev_index(text);
-        return put_str(b, ws, row, col, text, sev >= 0 ? b->sev[sev] : NULL, err);
+        sev = ia_xlsx_sev_index(text);
+        return ia_xlsx_put_str(b, ws, row, col, text, sev >= 0 ? b->sev[sev] : NULL, err);
     case IA_RCOL_JSON:
         render_evidence(b, text);
-        return put_str(b, ws, row, col, b->ev.buf, b->wrap, err);
+        return ia_xlsx_put_str(b, ws, row, col, b->ev.buf, b->wrap, err);
     case IA_RCOL_TEXT:
         break;
     }
-    return put_str(b, ws, row, col, text, NULL, err);
+    return ia_xlsx_put_str(b, ws, row, col, text, NULL, err);
 }
 
-static lxw_worksheet *
-add_sheet(struct book *b, const char *name, struct ia_err *err)
+lxw_worksheet *
+ia_xlsx_add_sheet(struct book *b, const char *name, struct ia_err *err)
 {
     lxw_worksheet *ws;
     IA_ASSERT(strlen(name) <= LXW_SHEETNAME_MAX);
@@ -267,18 +258,18 @@ put_header(struct book *b, lxw_worksheet *ws, const struct ia_report_col *cols, 
     enum ia_code rc;
     for (size_t i = 0; i < n; i++) {
         lxw_format *fmt = cols[i].kind == IA_RCOL_JSON ? b->wrap : NULL;
-        rc = lxw_check(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, cols[i].width, fmt),
+        rc = ia_xlsx_lxw_check(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, cols[i].width, fmt),
                        "set_column", err);
         if (rc != IA_OK)
             return rc;
-        if ((rc = put_str(b, ws, 0, (lxw_col_t)i, cols[i].name, b->header, err)) != IA_OK)
+        if ((rc = ia_xlsx_put_str(b, ws, 0, (lxw_col_t)i, cols[i].name, b->header, err)) != IA_OK)
             return rc;
     }
     worksheet_freeze_panes(ws, 1, 0);
     /* Printed (or exported to PDF): landscape, one page wide, the header on every page. */
     worksheet_set_landscape(ws);
     worksheet_fit_to_pages(ws, 1, 0);
-    return lxw_check(b, worksheet_repeat_rows(ws, 0, 0), "repeat_rows", err);
+    return ia_xlsx_lxw_check(b, worksheet_repeat_rows(ws, 0, 0), "repeat_rows", err);
 }
 
 /* Autofilter over the header and rows 1..last (just the header when there are none). */
@@ -286,7 +277,7 @@ static enum ia_code
 put_autofilter(struct book *b, lxw_worksheet *ws, lxw_row_t last, size_t n_cols,
                struct ia_err *err)
 {
-    return lxw_check(b, worksheet_autofilter(ws, 0, 0, last, (lxw_col_t)(n_cols - 1)),
+    return ia_xlsx_lxw_check(b, worksheet_autofilter(ws, 0, 0, last, (lxw_col_t)(n_cols - 1)),
                      "autofilter", err);
 }
 
@@ -295,7 +286,7 @@ static enum ia_code
 write_table_sheet(struct book *b, struct ia_report_ctx *ctx, const struct ia_report_table *t,
                   const char *sheet, const char *team, struct ia_err *err)
 {
-    lxw_worksheet *ws = add_sheet(b, sheet ? sheet : t->sheet, err);
+    lxw_worksheet *ws = ia_xlsx_add_sheet(b, sheet ? sheet : t->sheet, err);
     struct ia_db_stmt *st = NULL;
     lxw_row_t row = 0;
     enum ia_code rc;
@@ -311,7 +302,7 @@ write_table_sheet(struct book *b, struct ia_report_ctx *ctx, const struct ia_rep
         row++;
         /* Excel's last row: say where the rest is rather than fail the whole report. */
         if (row == SHEET_ROWS - 1) {
-            rc = put_str(b, ws, row, 0, "[...more rows than a sheet holds; see the CSV reports]",
+            rc = ia_xlsx_put_str(b, ws, row, 0, "[...more rows than a sheet holds; see the CSV reports]",
                          NULL, err);
             if (rc != IA_OK)
                 goto out;
@@ -323,7 +314,7 @@ write_table_sheet(struct book *b, struct ia_report_ctx *ctx, const struct ia_rep
                 int lines = render_evidence(b, ia_db_col_text(st, (int)i));
                 double h = 15.0 * (lines > 12 ? 12 : lines);
                 if (lines > 1 &&
-                    (rc = lxw_check(b, worksheet_set_row(ws, row, h, NULL), "set_row", err)) !=
+                    (rc = ia_xlsx_lxw_check(b, worksheet_set_row(ws, row, h, NULL), "set_row", err)) !=
                         IA_OK)
                     goto out;
             }
@@ -393,7 +384,7 @@ write_leavers(struct book *b, struct ia_report_ctx *ctx, const char *sheet, cons
               struct ia_err *err)
 {
     const size_t n_cols = IA_ARRAY_LEN(s_leaver_cols);
-    lxw_worksheet *ws = add_sheet(b, sheet, err);
+    lxw_worksheet *ws = ia_xlsx_add_sheet(b, sheet, err);
     struct ia_db_stmt *st = NULL;
     struct ia_buf access = IA_BUF_INIT;
     lxw_row_t row = 0;
@@ -435,23 +426,23 @@ write_leavers(struct book *b, struct ia_report_ctx *ctx, const char *sheet, cons
         if (present && (rc = add_leaver_paths(ctx, ia_db_col_text(st, 1), team, &access, err)) !=
                            IA_OK)
             goto out;
-        if ((rc = put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
-            (rc = put_str(b, ws, row, 1, ia_db_col_text(st, 1), NULL, err)) != IA_OK ||
-            (rc = put_str(b, ws, row, 2, ia_db_col_text(st, 2), NULL, err)) != IA_OK ||
+        if ((rc = ia_xlsx_put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
+            (rc = ia_xlsx_put_str(b, ws, row, 1, ia_db_col_text(st, 1), NULL, err)) != IA_OK ||
+            (rc = ia_xlsx_put_str(b, ws, row, 2, ia_db_col_text(st, 2), NULL, err)) != IA_OK ||
             (rc = put_date(b, ws, row, 3, lv.leaving_date, err)) != IA_OK)
             goto out;
-        if (lv.days >= 0 && (rc = put_num(b, ws, row, 4, (double)lv.days, NULL, err)) != IA_OK)
+        if (lv.days >= 0 && (rc = ia_xlsx_put_num(b, ws, row, 4, (double)lv.days, NULL, err)) != IA_OK)
             goto out;
-        if ((rc = put_str(b, ws, row, 5, present ? "yes" : "no", NULL, err)) != IA_OK)
+        if ((rc = ia_xlsx_put_str(b, ws, row, 5, present ? "yes" : "no", NULL, err)) != IA_OK)
             goto out;
-        if (present && ((rc = put_str(b, ws, row, 6, pw ? "yes" : "no", NULL, err)) != IA_OK ||
-                        (rc = put_num(b, ws, row, 7, (double)keys, NULL, err)) != IA_OK ||
-                        (rc = put_num(b, ws, row, 8, (double)mfa, NULL, err)) != IA_OK))
+        if (present && ((rc = ia_xlsx_put_str(b, ws, row, 6, pw ? "yes" : "no", NULL, err)) != IA_OK ||
+                        (rc = ia_xlsx_put_num(b, ws, row, 7, (double)keys, NULL, err)) != IA_OK ||
+                        (rc = ia_xlsx_put_num(b, ws, row, 8, (double)mfa, NULL, err)) != IA_OK))
             goto out;
-        if ((rc = put_str(b, ws, row, 9, access.buf, NULL, err)) != IA_OK)
+        if ((rc = ia_xlsx_put_str(b, ws, row, 9, access.buf, NULL, err)) != IA_OK)
             goto out;
         for (int i = 0; i < 4; i++)
-            if ((rc = put_str(b, ws, row, (lxw_col_t)(10 + i), ia_db_col_text(st, 8 + i), NULL,
+            if ((rc = ia_xlsx_put_str(b, ws, row, (lxw_col_t)(10 + i), ia_db_col_text(st, 8 + i), NULL,
                               err)) != IA_OK)
                 goto out;
     }
@@ -480,7 +471,7 @@ static enum ia_code
 write_changes(struct book *b, struct ia_report_ctx *ctx, struct ia_err *err)
 {
     const size_t n_cols = IA_ARRAY_LEN(s_change_cols);
-    lxw_worksheet *ws = add_sheet(b, "Changes", err);
+    lxw_worksheet *ws = ia_xlsx_add_sheet(b, "Changes", err);
     struct ia_db_stmt *st = NULL;
     lxw_row_t row = 0;
     enum ia_code rc;
@@ -491,7 +482,7 @@ write_changes(struct book *b, struct ia_report_ctx *ctx, struct ia_err *err)
     if ((rc = put_header(b, ws, s_change_cols, n_cols, err)) != IA_OK)
         goto out;
     if (!ctx->prev_run_id) {
-        rc = put_str(b, ws, 1, 0, "No earlier analysed run to compare with: this is the first.",
+        rc = ia_xlsx_put_str(b, ws, 1, 0, "No earlier analysed run to compare with: this is the first.",
                      NULL, err);
         goto out;
     }
@@ -516,388 +507,6 @@ out:
     return rc;
 }
 
-/* Summary figures gathered by SQL before the sheet is streamed. */
-struct summary {
-    int64_t accounts_ok, accounts_failed, accounts_other;
-    int64_t open[N_SEV], suppressed[N_SEV];
-    int64_t open_total, suppressed_total;
-    int64_t new_count, resolved_count;
-};
-
-static enum ia_code
-gather_summary(struct ia_report_ctx *ctx, const char *team, struct summary *s,
-               struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    enum ia_code rc;
-    int r;
-
-    memset(s, 0, sizeof(*s));
-    if ((rc = ia_report_query(ctx, "report_accounts", team, &st, err)) != IA_OK)
-        return rc;
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *status = ia_db_col_text(st, 3);
-        if (status && strcmp(status, "ok") == 0)
-            s->accounts_ok++;
-        else if (status && strcmp(status, "failed") == 0)
-            s->accounts_failed++;
-        else
-            s->accounts_other++;
-    }
-    ia_db_reset(st);
-    if (r < 0)
-        return IA_ERR_DB;
-    if ((rc = ia_report_query(ctx, "report_severity_counts", team, &st, err)) != IA_OK)
-        return rc;
-    while ((r = ia_db_step(st, err)) == 1) {
-        int i = sev_index(ia_db_col_text(st, 0));
-        if (i < 0)
-            continue;
-        s->open[i] = ia_db_col_int(st, 1);
-        s->suppressed[i] = ia_db_col_int(st, 2);
-        s->open_total += s->open[i];
-        s->suppressed_total += s->suppressed[i];
-    }
-    ia_db_reset(st);
-    if (r < 0)
-        return IA_ERR_DB;
-    if (!ctx->prev_run_id)
-        return IA_OK;
-    if ((rc = ia_report_query(ctx, "report_change_counts", team, &st, err)) != IA_OK)
-        return rc;
-    ia_db_bind_int(st, ":prev_id", ctx->prev_run_id);
-    r = ia_db_step(st, err);
-    if (r == 1) {
-        s->new_count = ia_db_col_int(st, 0);
-        s->resolved_count = ia_db_col_int(st, 1);
-    }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
-}
-
-/* A label in column A and a value in B (a number, or text when text is not NULL). */
-static enum ia_code
-put_fact(struct book *b, lxw_worksheet *ws, lxw_row_t row, const char *label, const char *text,
-         int64_t v, struct ia_err *err)
-{
-    enum ia_code rc = put_str(b, ws, row, 0, label, b->label, err);
-    if (rc != IA_OK)
-        return rc;
-    if (text)
-        return put_str(b, ws, row, 1, text, NULL, err);
-    return put_num(b, ws, row, 1, (double)v, b->num, err);
-}
-
-/* Row of headers starting at column 0. */
-static enum ia_code
-put_header_row(struct book *b, lxw_worksheet *ws, lxw_row_t row, const char *const *names,
-               size_t n, struct ia_err *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        enum ia_code rc = put_str(b, ws, row, (lxw_col_t)i, names[i], b->header, err);
-        if (rc != IA_OK)
-            return rc;
-    }
-    return IA_OK;
-}
-
-/* Open findings by team and severity, one stacked column per team, from the table at
- * rows first..last (columns B..F: critical..info). */
-static lxw_chart *
-team_chart(struct book *b, lxw_row_t header, lxw_row_t first, lxw_row_t last)
-{
-    lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_COLUMN_STACKED);
-    if (!chart)
-        return NULL;
-    for (int i = 0; i < N_SEV; i++) {
-        lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
-        lxw_chart_fill fill = { .color = s_sev_chart[i] };
-        if (!s)
-            return NULL;
-        chart_series_set_categories(s, "Summary", first, 0, last, 0);
-        chart_series_set_values(s, "Summary", first, (lxw_col_t)(1 + i), last,
-                                (lxw_col_t)(1 + i));
-        chart_series_set_name_range(s, "Summary", header, (lxw_col_t)(1 + i));
-        chart_series_set_fill(s, &fill);
-    }
-    chart_title_set_name(chart, "Open findings by team and severity");
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-    return chart;
-}
-
-/* Open findings by severity, one bar per severity in its colour, from rows first..last. */
-static lxw_chart *
-severity_chart(struct book *b, lxw_row_t first, lxw_row_t last)
-{
-    lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_COLUMN);
-    lxw_chart_fill fills[N_SEV];
-    lxw_chart_point pts[N_SEV];
-    lxw_chart_point *ptrs[N_SEV + 1];
-    lxw_chart_series *s;
-
-    if (!chart || !(s = chart_add_series(chart, NULL, NULL)))
-        return NULL;
-    chart_series_set_categories(s, "Summary", first, 0, last, 0);
-    chart_series_set_values(s, "Summary", first, 1, last, 1);
-    chart_series_set_name(s, "Open findings");
-    for (int i = 0; i < N_SEV; i++) {
-        memset(&fills[i], 0, sizeof(fills[i]));
-        memset(&pts[i], 0, sizeof(pts[i]));
-        fills[i].color = s_sev_chart[i];
-        pts[i].fill = &fills[i];
-        ptrs[i] = &pts[i];
-    }
-    ptrs[N_SEV] = NULL;
-    if (chart_series_set_points(s, ptrs) != LXW_NO_ERROR)
-        return NULL;
-    chart_title_set_name(chart, "Open findings by severity");
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
-    return chart;
-}
-
-/*
- * "Not checked" facts: one row per reason for the rules the analysis did not evaluate (no
- * leavers file, no roster), so nobody reads their absence as a clean bill (issue 19.2).
- */
-static enum ia_code
-put_not_checked(struct book *b, lxw_worksheet *ws, struct ia_report_ctx *ctx, const char *team,
-                lxw_row_t *row, struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    struct ia_buf text = IA_BUF_INIT;
-    enum ia_code rc;
-    int r;
-    if ((rc = ia_report_query(ctx, "report_not_checked", team, &st, err)) != IA_OK)
-        return rc;
-    while ((r = ia_db_step(st, err)) == 1) {
-        ia_buf_reset(&text);
-        ia_buf_addf(&text, "%s: %s", ia_db_col_text(st, 0) ? ia_db_col_text(st, 0) : "?",
-                    ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "?");
-        if ((rc = put_fact(b, ws, (*row)++, "NOT CHECKED", text.buf, 0, err)) != IA_OK)
-            break;
-    }
-    ia_db_reset(st);
-    ia_buf_release(&text);
-    if (rc != IA_OK)
-        return rc;
-    return r < 0 ? IA_ERR_DB : IA_OK;
-}
-
-/*
- * "Data carried forward" facts: accounts this run did not read itself (`collect --account`
- * for others), with the run that read them and when: the data's age (issue 19.3).
- */
-static enum ia_code
-put_carried(struct book *b, lxw_worksheet *ws, struct ia_report_ctx *ctx, const char *team,
-            lxw_row_t *row, struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    struct ia_buf text = IA_BUF_INIT;
-    enum ia_code rc;
-    int r;
-    if ((rc = ia_report_query(ctx, "report_carried", team, &st, err)) != IA_OK)
-        return rc;
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *at = ia_db_col_text(st, 3);
-        ia_buf_reset(&text);
-        ia_buf_addf(&text, "%s (%s): data of run %lld, read %s", ia_db_col_text(st, 0),
-                    ia_db_col_text(st, 1) ? ia_db_col_text(st, 1) : "",
-                    (long long)ia_db_col_int(st, 2), at ? at : "never (failed there)");
-        if ((rc = put_fact(b, ws, (*row)++, "Data carried forward", text.buf, 0, err)) != IA_OK)
-            break;
-    }
-    ia_db_reset(st);
-    ia_buf_release(&text);
-    if (rc != IA_OK)
-        return rc;
-    return r < 0 ? IA_ERR_DB : IA_OK;
-}
-
-/*
- * Summary: run facts, counts by severity, by team (workbook for everyone), by rule, the
- * accounts that could not be audited, and a chart. With team, only that team's accounts.
- */
-static enum ia_code
-write_summary(struct book *b, struct ia_report_ctx *ctx, const char *team, struct ia_err *err)
-{
-    static const char *const sev_head[] = { "Severity", "Open", "Suppressed" };
-    static const char *const team_head[] = { "Team", "critical", "high", "medium", "low", "info",
-                                             "Total open" };
-    static const char *const rule_head[] = { "Rule", "Highest severity", "Open", "Suppressed" };
-    static const char *const acct_head[] = { "Account", "Name", "Team", "Status", "Error code",
-                                             "Error message" };
-    lxw_worksheet *ws = add_sheet(b, "Summary", err);
-    struct ia_db_stmt *st = NULL;
-    struct summary s;
-    struct ia_buf text = IA_BUF_INIT;
-    lxw_row_t row = 0, sev_first, team_head_row = 0, team_first = 0, team_last = 0;
-    lxw_chart *chart = NULL;
-    lxw_chart_options chart_opt = { .x_offset = 10, .y_offset = 4, .x_scale = 1.6,
-                                    .y_scale = 1.4 };
-    enum ia_code rc;
-    int r = 0, n_teams = 0;
-
-    if (!ws)
-        return IA_ERR_IO;
-    if ((rc = gather_summary(ctx, team, &s, err)) != IA_OK)
-        goto out;
-    worksheet_set_landscape(ws);
-    worksheet_fit_to_pages(ws, 1, 0);
-    static const double widths[] = { 30, 18, 12, 12, 12, 12, 12 };
-    for (size_t i = 0; i < IA_ARRAY_LEN(widths); i++)
-        if ((rc = lxw_check(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i],
-                                                    NULL),
-                            "set_column", err)) != IA_OK)
-            goto out;
-    if (team)
-        ia_buf_addf(&text, "iam-audit: clean-up for team %s", team);
-    else
-        ia_buf_addstr(&text, "iam-audit: IAM audit report");
-    if ((rc = put_str(b, ws, row, 0, text.buf, b->title, err)) != IA_OK)
-        goto out;
-    row += 2;
-    if ((rc = put_fact(b, ws, row++, "Run", NULL, ctx->run_id, err)) != IA_OK ||
-        (rc = put_str(b, ws, row, 0, "Run date (UTC)", b->label, err)) != IA_OK ||
-        (rc = put_time(b, ws, row++, 1, ctx->run_time, 1, err)) != IA_OK ||
-        (rc = put_fact(b, ws, row++, "Run status", ctx->run_status, 0, err)) != IA_OK ||
-        (rc = put_fact(b, ws, row++, "Accounts audited", NULL, s.accounts_ok, err)) != IA_OK ||
-        (rc = put_fact(b, ws, row++, "Accounts failed", NULL, s.accounts_failed, err)) != IA_OK)
-        goto out;
-    if (ctx->prev_run_id) {
-        if ((rc = put_fact(b, ws, row++, "Compared with run", NULL, ctx->prev_run_id, err)) !=
-                IA_OK ||
-            (rc = put_fact(b, ws, row++, "New since that run", NULL, s.new_count, err)) !=
-                IA_OK ||
-            (rc = put_fact(b, ws, row++, "Resolved since that run", NULL, s.resolved_count,
-                           err)) != IA_OK)
-            goto out;
-    } else if ((rc = put_fact(b, ws, row++, "Compared with run",
-                              "none: this is the first analysed run", 0, err)) != IA_OK) {
-        goto out;
-    }
-    if ((rc = put_fact(b, ws, row++, "Open findings", NULL, s.open_total, err)) != IA_OK ||
-        (rc = put_fact(b, ws, row++, "Suppressed by exceptions", NULL, s.suppressed_total,
-                       err)) != IA_OK)
-        goto out;
-    if ((rc = put_not_checked(b, ws, ctx, team, &row, err)) != IA_OK ||
-        (rc = put_carried(b, ws, ctx, team, &row, err)) != IA_OK)
-        goto out;
-
-    row++;
-    if ((rc = put_str(b, ws, row++, 0, "Findings by severity", b->section, err)) != IA_OK ||
-        (rc = put_header_row(b, ws, row++, sev_head, 3, err)) != IA_OK)
-        goto out;
-    sev_first = row;
-    for (int i = 0; i < N_SEV; i++, row++)
-        if ((rc = put_str(b, ws, row, 0, s_sev[i], b->sev[i], err)) != IA_OK ||
-            (rc = put_num(b, ws, row, 1, (double)s.open[i], NULL, err)) != IA_OK ||
-            (rc = put_num(b, ws, row, 2, (double)s.suppressed[i], NULL, err)) != IA_OK)
-            goto out;
-
-    if (!team) {
-        row++;
-        if ((rc = put_str(b, ws, row++, 0, "Open findings by team", b->section, err)) != IA_OK)
-            goto out;
-        team_head_row = row;
-        if ((rc = put_header_row(b, ws, row++, team_head, IA_ARRAY_LEN(team_head), err)) !=
-            IA_OK)
-            goto out;
-        team_first = row;
-        if ((rc = ia_report_query(ctx, "report_team_counts", NULL, &st, err)) != IA_OK)
-            goto out;
-        while ((r = ia_db_step(st, err)) == 1) {
-            int64_t total = 0;
-            if ((rc = put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK)
-                goto out;
-            for (int i = 0; i < N_SEV; i++) {
-                total += ia_db_col_int(st, 1 + i);
-                if ((rc = put_num(b, ws, row, (lxw_col_t)(1 + i),
-                                  (double)ia_db_col_int(st, 1 + i), NULL, err)) != IA_OK)
-                    goto out;
-            }
-            if ((rc = put_num(b, ws, row, 6, (double)total, NULL, err)) != IA_OK)
-                goto out;
-            team_last = row++;
-            n_teams++;
-        }
-        ia_db_reset(st);
-        st = NULL;
-        if (r < 0) {
-            rc = IA_ERR_DB;
-            goto out;
-        }
-    }
-
-    row++;
-    if ((rc = put_str(b, ws, row++, 0, "Findings by rule", b->section, err)) != IA_OK ||
-        (rc = put_header_row(b, ws, row++, rule_head, IA_ARRAY_LEN(rule_head), err)) != IA_OK)
-        goto out;
-    if ((rc = ia_report_query(ctx, "report_rule_counts", team, &st, err)) != IA_OK)
-        goto out;
-    while ((r = ia_db_step(st, err)) == 1) {
-        int sev = sev_index(ia_db_col_text(st, 1));
-        if ((rc = put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
-            (rc = put_str(b, ws, row, 1, ia_db_col_text(st, 1), sev >= 0 ? b->sev[sev] : NULL,
-                          err)) != IA_OK ||
-            (rc = put_num(b, ws, row, 2, (double)ia_db_col_int(st, 2), NULL, err)) != IA_OK ||
-            (rc = put_num(b, ws, row, 3, (double)ia_db_col_int(st, 3), NULL, err)) != IA_OK)
-            goto out;
-        row++;
-    }
-    ia_db_reset(st);
-    st = NULL;
-    if (r < 0) {
-        rc = IA_ERR_DB;
-        goto out;
-    }
-
-    row++;
-    if ((rc = put_str(b, ws, row++, 0, "Accounts not audited", b->section, err)) != IA_OK)
-        goto out;
-    if (!s.accounts_failed && !s.accounts_other) {
-        if ((rc = put_str(b, ws, row++, 0, "none: every account was audited", NULL, err)) !=
-            IA_OK)
-            goto out;
-    } else {
-        if ((rc = put_header_row(b, ws, row++, acct_head, IA_ARRAY_LEN(acct_head), err)) !=
-            IA_OK)
-            goto out;
-        if ((rc = ia_report_query(ctx, "report_accounts", team, &st, err)) != IA_OK)
-            goto out;
-        while ((r = ia_db_step(st, err)) == 1) {
-            const char *status = ia_db_col_text(st, 3);
-            if (status && strcmp(status, "ok") == 0)
-                continue;
-            for (int i = 0; i < 6; i++)
-                if ((rc = put_str(b, ws, row, (lxw_col_t)i, ia_db_col_text(st, i), NULL,
-                                  err)) != IA_OK)
-                    goto out;
-            row++;
-        }
-        ia_db_reset(st);
-        st = NULL;
-        if (r < 0) {
-            rc = IA_ERR_DB;
-            goto out;
-        }
-    }
-
-    chart = n_teams > 0 ? team_chart(b, team_head_row, team_first, team_last)
-                        : severity_chart(b, sev_first, sev_first + N_SEV - 1);
-    if (!chart) {
-        rc = ia_err_set(err, IA_ERR_IO, "%s: cannot create the summary chart (out of memory?)",
-                        b->name);
-        goto out;
-    }
-    rc = lxw_check(b, worksheet_insert_chart_opt(ws, 2, 8, chart, &chart_opt), "insert_chart",
-                   err);
-out:
-    if (st)
-        ia_db_reset(st);
-    ia_buf_release(&text);
-    return rc;
-}
-
 /* libxlsxwriter returns NULL only when out of memory, which aborts here as everywhere. */
 static lxw_format *
 new_format(lxw_workbook *wb)
@@ -912,8 +521,8 @@ static lxw_format *
 sev_format(lxw_workbook *wb, int i)
 {
     lxw_format *f = new_format(wb);
-    format_set_bg_color(f, s_sev_fill[i]);
-    format_set_font_color(f, s_sev_font[i]);
+    format_set_bg_color(f, ia_xlsx_sev_fill[i]);
+    format_set_font_color(f, ia_xlsx_sev_font[i]);
     if (i == 0)
         format_set_bold(f);
     return f;
@@ -945,7 +554,7 @@ book_open(struct book *b, struct ia_report_ctx *ctx, const struct ia_report_file
     props.comments = "Generated by iam-audit report; see docs/reports.md";
     /* From the run, not the clock: the same run gives the same bytes. */
     props.created = ctx->run_time;
-    rc = lxw_check(b, workbook_set_properties(b->wb, &props), "set_properties", err);
+    rc = ia_xlsx_lxw_check(b, workbook_set_properties(b->wb, &props), "set_properties", err);
     ia_buf_release(&subject);
     if (rc != IA_OK)
         return rc;
@@ -991,7 +600,7 @@ book_close(struct book *b, enum ia_code rc, struct ia_err *err)
     ia_buf_release(&b->ev);
     if (rc != IA_OK)
         return rc;
-    return lxw_check(b, e, "close", err);
+    return ia_xlsx_lxw_check(b, e, "close", err);
 }
 
 enum ia_code
@@ -1008,7 +617,7 @@ ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err)
     if ((rc = ia_report_file_open(ctx, name.buf, 0, &file, err)) != IA_OK)
         goto out;
     if ((rc = book_open(&b, ctx, &file, name.buf, title.buf, err)) == IA_OK &&
-        (rc = write_summary(&b, ctx, NULL, err)) == IA_OK &&
+        (rc = ia_xlsx_write_summary(&b, ctx, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leavers", NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, NULL, err)) == IA_OK &&
@@ -1053,7 +662,7 @@ ia_report_xlsx_team_write(struct ia_report_ctx *ctx, const char *team, const cha
     if ((rc = ia_report_file_open(ctx, name.buf, 0, &file, err)) != IA_OK)
         goto out;
     if ((rc = book_open(&b, ctx, &file, name.buf, title.buf, err)) == IA_OK &&
-        (rc = write_summary(&b, ctx, team, err)) == IA_OK &&
+        (rc = ia_xlsx_write_summary(&b, ctx, team, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, team, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leaver clean-up", team, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, team, err)) == IA_OK)
