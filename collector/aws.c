@@ -47,6 +47,7 @@ ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
     ia_rate_limiter_init(&c->limiter);
     c->sleep_ms = ia_time_sleep_ms;
     snprintf(c->label, sizeof(c->label), "caller");
+    ia_sigv4_key_cache_init(&c->keys);
     return IA_OK;
 }
 
@@ -57,6 +58,7 @@ ia_aws_client_release(struct ia_aws_client *c)
         return;
     ia_retry_quota_release(&c->quota);
     ia_rate_limiter_release(&c->limiter);
+    ia_sigv4_key_cache_release(&c->keys);
 }
 
 struct call {
@@ -122,8 +124,12 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
     const char *method = call->method ? call->method : "POST";
     struct ia_sigv4_request sreq = { method, path.buf, NULL, sh, nh,
                                      call->body, call->body_len, 1 };
-    struct ia_sigv4_params sp = { cr.access_key_id, cr.secret_access_key, ep->signing_region,
-                                  ep->service, now };
+    struct ia_sigv4_params sp = { .access_key_id = cr.access_key_id,
+                                  .secret_access_key = cr.secret_access_key,
+                                  .region = ep->signing_region,
+                                  .service = ep->service,
+                                  .when = now,
+                                  .cache = &c->keys };
     size_t n_send = nh;
     if (c->creds) {
         rc = ia_sigv4_authorization(&sreq, &sp, &authz, &creq, &sts, err);
