@@ -105,7 +105,7 @@ struct ia_an_finding {
     char *resource;
     char *principal;      /* may be NULL */
     char *title;
-    json_t *evidence;     /* owned */
+    char *evidence;       /* owned: compact JSON, keys sorted (as written), built at emit */
     char fingerprint[33];
     const char *suppressed_by; /* borrowed from the exceptions */
     char first_seen[11];
@@ -113,6 +113,7 @@ struct ia_an_finding {
 };
 
 struct ia_an_allow;
+struct ia_an_strpool;
 
 /*
  * One row of analyser_users, read once per analysis for every user rule (the credential
@@ -162,6 +163,7 @@ struct ia_an_ctx {
     struct ia_people roster;
     struct ia_an_finding *findings;
     size_t n_findings, alloc_findings;
+    struct ia_an_strpool *pool; /* the strings of trusts, roles and users (analyse.c) */
 };
 
 /*

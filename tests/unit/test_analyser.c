@@ -1433,6 +1433,41 @@ test_exception_suppresses(void **state)
     s = query1(&e, "SELECT suppressed FROM analyses WHERE run_id = :run", 1);
     assert_string_equal(s, "2");
     free(s);
+    /* The exception is in the stored evidence, which stays compact with its keys sorted. */
+    s = query1(&e, "SELECT json_extract(evidence, '$.exception') FROM findings WHERE run_id = :run"
+                   " AND rule_id = 'trust-no-mfa'", 1);
+    assert_string_equal(s, "{\"expires\":\"2027-06-30\",\"name\":\"audit-role\","
+                           "\"owner\":\"security-team@example.gov.uk\",\"reason\":\"the nightly "
+                           "audit job assumes this role without MFA\",\"ticket\":\"SEC-1234\"}");
+    free(s);
+    s = query1(&e, "SELECT count(*) FROM findings WHERE run_id = :run AND evidence != json(evidence)",
+               1);
+    assert_string_equal(s, "0");
+    free(s);
+    env_close(&e);
+}
+
+/* Two statements reach the same (rule, resource, principal): one finding, the other's
+ * evidence under "also" (kept as text between the rules and the write since issue 16). */
+static void
+test_duplicate_findings_joined(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "") "," ALLOW(
+                 AWS("arn:aws:iam::" TEAM ":root"), ",\"Sid\":\"again\"")));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = query1(&e, "SELECT count(*) || ' ' || json_array_length(evidence, '$.also') || ' ' ||"
+                         " json_type(evidence, '$.also[0].statement_index') || ' ' ||"
+                         " (evidence = json(evidence)) FROM findings WHERE run_id = :run AND"
+                         " rule_id = 'trust-account-root'",
+                     1);
+    assert_string_equal(s, "1 1 integer 1");
+    free(s);
     env_close(&e);
 }
 
@@ -1994,6 +2029,7 @@ main(void)
         cmocka_unit_test(test_evidence),
         cmocka_unit_test(test_evidence_dates),
         cmocka_unit_test(test_exception_suppresses),
+        cmocka_unit_test(test_duplicate_findings_joined),
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_exception_limits_allowed),
