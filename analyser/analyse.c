@@ -231,6 +231,13 @@ ia_an_role_trusts(const struct ia_an_ctx *ctx, const char *account, const char *
 int
 ia_an_trust_assumes(const struct ia_an_trust *t)
 {
+    return t->assumes;
+}
+
+/* Whether the row's Action / NotAction admits sts:AssumeRole* (the JSON is parsed here). */
+static int
+trust_assumes(const struct ia_an_trust *t)
+{
     json_t *a = t->actions ? json_loads(t->actions, 0, NULL) : NULL;
     int yes;
     if (!json_is_array(a) || json_array_size(a) == 0) {
@@ -307,7 +314,11 @@ static enum ia_code
 load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
 {
     struct ia_db_stmt *st;
-    size_t alloc = 0;
+    size_t alloc = 0, n_memo = 0;
+    struct assumes_memo {
+        const char *actions; /* pooled: equal pointers, equal strings */
+        int not_action, assumes;
+    } memo[64];
     int r;
     if (ia_db_prepare(ctx->db, "analyser_trusts", &st, err) != IA_OK)
         return IA_ERR_DB;
@@ -331,6 +342,18 @@ load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
         t->conditions = dup_col(ctx, st, 13);
         t->path = dup_col(ctx, st, 14);
         t->role_last_used = dup_col(ctx, st, 15);
+        /* Action lists are pooled strings and a run has few: parse each (with its
+         * NotAction flag) once, not once per row and rule. */
+        size_t k = 0;
+        while (k < n_memo && (memo[k].actions != t->actions || memo[k].not_action != t->not_action))
+            k++;
+        if (k < n_memo) {
+            t->assumes = memo[k].assumes;
+        } else {
+            t->assumes = trust_assumes(t);
+            if (n_memo < IA_ARRAY_LEN(memo))
+                memo[n_memo++] = (struct assumes_memo){ t->actions, t->not_action, t->assumes };
+        }
     }
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;

@@ -96,6 +96,7 @@ struct ia_an_trust {
     char *account_id, *role_name, *role_arn, *sid, *effect, *principal_kind, *principal;
     char *principal_account, *principal_type, *actions, *conditions, *path, *role_last_used;
     int statement_index, not_principal, not_action;
+    int assumes; /* ia_an_trust_assumes, worked out once when the row is loaded */
 };
 
 struct ia_an_finding {

@@ -1447,6 +1447,30 @@ test_exception_suppresses(void **state)
     env_close(&e);
 }
 
+/* Whether a trust row admits sts:AssumeRole is worked out once per (action list, NotAction)
+ * when the run is loaded (issue 16): the same list under Action and under NotAction, in one
+ * run, must still give opposite answers. */
+static void
+test_trust_assumes_per_action_kind(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "tag-only", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:TagSession\"}"));
+    add_role(&e, 1, TEAM, "all-but-tag", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"NotAction\":\"sts:TagSession\"}"));
+    add_role(&e, 1, TEAM, "tag-only-2", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:TagSession\"}"));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = findings_of(&e, 1, "trust-wildcard-principal");
+    assert_string_equal(s, "critical arn:aws:iam::" TEAM ":role/all-but-tag *\n");
+    free(s);
+    env_close(&e);
+}
+
 /* Two statements reach the same (rule, resource, principal): one finding, the other's
  * evidence under "also" (kept as text between the rules and the write since issue 16). */
 static void
@@ -2030,6 +2054,7 @@ main(void)
         cmocka_unit_test(test_evidence_dates),
         cmocka_unit_test(test_exception_suppresses),
         cmocka_unit_test(test_duplicate_findings_joined),
+        cmocka_unit_test(test_trust_assumes_per_action_kind),
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_exception_limits_allowed),
