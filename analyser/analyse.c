@@ -484,6 +484,7 @@ ctx_release(struct ia_an_ctx *ctx)
     free(ctx->roles);
     free(ctx->users);
     strpool_free(ctx->pool);
+    ia_an_verdicts_free(ctx->verdicts);
     free(ctx->allows);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];

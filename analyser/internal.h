@@ -115,6 +115,9 @@ struct ia_an_finding {
 
 struct ia_an_allow;
 struct ia_an_strpool;
+struct ia_an_verdicts;
+/* Free the policy verdicts rule_roles.c kept for one analysis. NULL-safe. */
+void ia_an_verdicts_free(struct ia_an_verdicts *v);
 
 /*
  * One row of analyser_users, read once per analysis for every user rule (the credential
@@ -165,6 +168,7 @@ struct ia_an_ctx {
     struct ia_an_finding *findings;
     size_t n_findings, alloc_findings;
     struct ia_an_strpool *pool; /* the strings of trusts, roles and users (analyse.c) */
+    struct ia_an_verdicts *verdicts; /* policy verdicts per document set (rule_roles.c) */
 };
 
 /*

@@ -1471,6 +1471,48 @@ test_trust_assumes_per_action_kind(void **state)
     env_close(&e);
 }
 
+/* Policy verdicts are kept per document set for the analysis (issue 16): roles with the same
+ * documents share one, roles with other documents do not. */
+#define RO_INLINE(role, name, doc)                                                               \
+    "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', '" role "', 'inline', '" name \
+    "', NULL, '" doc "');"
+#define RO_DOC(action)                                                                           \
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"" action   \
+    "\",\"Resource\":\"*\"}}"
+
+static void
+test_policy_verdicts_per_document_set(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    const char *trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA));
+    env_open(&e);
+    add_role(&e, 1, TEAM, "ReadOnly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "jane.doe-readonly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "john.doe-readonly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "mary.doe-readonly", "/", OLD, RECENT, trust);
+    exec(&e, RO_INLINE("ReadOnly", "p", RO_DOC("ssm:GetParameter"))
+             RO_INLINE("jane.doe-readonly", "p", RO_DOC("ec2:DescribeInstances"))
+             RO_INLINE("john.doe-readonly", "p", RO_DOC("ssm:GetParameter"))
+             RO_INLINE("mary.doe-readonly", "p", RO_DOC("ec2:DescribeInstances"))
+             RO_INLINE("mary.doe-readonly", "q", RO_DOC("s3:PutObject")));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = findings_of(&e, 1, "readonly-role-side-effects");
+    assert_string_equal(s, "high arn:aws:iam::" TEAM ":role/ReadOnly -\n"
+                           "high arn:aws:iam::" TEAM ":role/john.doe-readonly -\n"
+                           "high arn:aws:iam::" TEAM ":role/mary.doe-readonly -\n");
+    free(s);
+    /* Each finding names its own role's policy, though the verdict was shared. */
+    s = query1(&e, "SELECT group_concat(json_extract(evidence, '$.role'), ' ') FROM (SELECT"
+                   " evidence FROM findings WHERE run_id = :run AND rule_id ="
+                   " 'readonly-role-side-effects' ORDER BY resource_arn)", 1);
+    assert_string_equal(s, "ReadOnly john.doe-readonly mary.doe-readonly");
+    free(s);
+    env_close(&e);
+}
+
 /* Two statements reach the same (rule, resource, principal): one finding, the other's
  * evidence under "also" (kept as text between the rules and the write since issue 16). */
 static void
@@ -2055,6 +2097,7 @@ main(void)
         cmocka_unit_test(test_exception_suppresses),
         cmocka_unit_test(test_duplicate_findings_joined),
         cmocka_unit_test(test_trust_assumes_per_action_kind),
+        cmocka_unit_test(test_policy_verdicts_per_document_set),
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_exception_limits_allowed),
