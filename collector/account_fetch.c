@@ -2,8 +2,9 @@
  * Reading one account: the bulk reads (generating the credential report, GAAD, ListRoles,
  * ListVirtualMFADevices, alias, password policy, GetAccountSummary) all at once, then the
  * credential report, then the per-user calls that the bulk data leaves a gap for. Both
- * batches share the account's connections: its own client and up to min(concurrency, 8) - 1
- * helpers (one connection each), under the account's one retry quota and rate limiter.
+ * batches share the account's connections: its own client and helpers (one connection
+ * each; at most 8 in all, see batch_connections), under the account's one retry quota and
+ * rate limiter.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -146,7 +147,7 @@ credential_report(struct ia_aws_client *c, struct job *j, struct ia_err *err)
 
 /*
  * IAM throttles per account: however many accounts run at once, one account is read over
- * at most this many connections (and at most `concurrency`), its own client's included.
+ * at most this many connections, its own client's included.
  */
 #define IA_ACCOUNT_MAX_CONNECTIONS 8
 
@@ -167,15 +168,31 @@ struct pool {
     struct run_ctx *rc;
     struct ia_aws_client *parent;
     size_t max;         /* connections, the account client's included */
-    struct conn *extra; /* max - 1 */
+    struct conn *extra; /* max - 1, opened on first use */
 };
 
+/*
+ * Connections the account may use for its next batch. The run's budget is c x min(c, 8)
+ * connections (c = concurrency), shared equally between the accounts in progress: each
+ * gets at least min(c, 8) and at most 8, so that a large account left running alone (a
+ * base account of thousands of people) takes over the connections the finished workers
+ * no longer use. With c = 1, one connection, always.
+ */
 static size_t
-account_connections(const struct run_ctx *rc)
+batch_connections(const struct pool *p)
 {
-    int c = rc->opts->concurrency > 0 ? rc->opts->concurrency : rc->cfg->concurrency;
-    size_t n = c > 0 ? (size_t)c : 1;
-    return n > IA_ACCOUNT_MAX_CONNECTIONS ? IA_ACCOUNT_MAX_CONNECTIONS : n;
+    const struct run_ctx *rc = p->rc;
+    int ci = rc->opts->concurrency > 0 ? rc->opts->concurrency : rc->cfg->concurrency;
+    size_t c = ci > 0 ? (size_t)ci : 1;
+    size_t floor_n = c < IA_ACCOUNT_MAX_CONNECTIONS ? c : IA_ACCOUNT_MAX_CONNECTIONS;
+    size_t taken = atomic_load(&rc->next), done = (size_t)atomic_load(&rc->done);
+    if (taken > rc->n_jobs)
+        taken = rc->n_jobs;
+    size_t active = taken > done ? taken - done : 1;
+    size_t share = c * floor_n / active;
+    if (share < floor_n)
+        share = floor_n;
+    return share < p->max ? share : p->max;
 }
 
 static void
@@ -184,8 +201,8 @@ pool_init(struct pool *p, struct run_ctx *rc, struct ia_aws_client *parent)
     memset(p, 0, sizeof(*p));
     p->rc = rc;
     p->parent = parent;
-    p->max = account_connections(rc);
-    p->extra = p->max > 1 ? ia_xcalloc(p->max - 1, sizeof(*p->extra)) : NULL;
+    p->max = IA_ACCOUNT_MAX_CONNECTIONS;
+    p->extra = ia_xcalloc(p->max - 1, sizeof(*p->extra));
 }
 
 /* Open helper k (0-based) if it is not yet; 0 when it cannot be (the others carry on). */
@@ -491,7 +508,7 @@ run_user_tasks(struct pool *p, struct job *j, const struct user_tasks *ut, struc
     for (size_t w = 1; w < n; w++)
         lists[w] = (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3],
                                         &own[w][4] };
-    enum ia_code r = pool_run(p, n, user_task_fn, &x, ut->n, err);
+    enum ia_code r = pool_run(p, batch_connections(p), user_task_fn, &x, ut->n, err);
     for (size_t w = 1; w < n; w++) {
         doclist_move(&j->user_mfa, &own[w][0]);
         doclist_move(&j->keys, &own[w][1]);
@@ -649,7 +666,7 @@ ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, str
 
     pool_init(&pool, rc, c);
     /* The bulk reads are independent of each other: all at once, over the pool. */
-    if ((r = pool_run(&pool, BULK_N, bulk_task, &bulk, BULK_N, err)) != IA_OK)
+    if ((r = pool_run(&pool, batch_connections(&pool), bulk_task, &bulk, BULK_N, err)) != IA_OK)
         goto out;
     /* Asked last: generated since the first task, the report is usually ready by now. */
     if ((r = credential_report(c, j, err)) != IA_OK)
