@@ -23,6 +23,26 @@
 
 /* ---- helpers shared by the rule families --------------------------------------------------- */
 
+/* Evidence as stored: compact, keys sorted (new; free with free()). */
+static char *
+evidence_text(const json_t *ev)
+{
+    char *text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        IA_BUG("evidence could not be serialised");
+    return text;
+}
+
+/* A finding's evidence back as JSON to edit (new reference). */
+static json_t *
+evidence_tree(const struct ia_an_finding *f)
+{
+    json_t *ev = json_loads(f->evidence, JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(ev))
+        IA_BUG("rule %s: stored evidence does not parse back", f->rule->id);
+    return ev;
+}
+
 void
 ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
            const char *account, const char *resource, const char *principal, json_t *evidence,
@@ -58,7 +78,10 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     f->resource = ia_xstrdup(resource);
     f->principal = principal ? ia_xstrdup(principal) : NULL;
     f->title = ia_buf_detach(&title, NULL);
-    f->evidence = evidence;
+    /* Kept as the text that will be written: a finding's JSON tree is ~10x its text, and a
+     * large run has tens of thousands (dedupe and exceptions edit the few they touch). */
+    f->evidence = evidence_text(evidence);
+    json_decref(evidence);
 }
 
 const struct ia_an_account *
@@ -103,11 +126,81 @@ ia_an_service_linked(const char *path)
     return path && strncmp(path, "/aws-service-role/", 18) == 0;
 }
 
-static char *
-dup_col(struct ia_db_stmt *st, int col)
+/*
+ * The run's rows repeat most of their strings (300,000 trust rows name a few hundred
+ * accounts, a handful of effects, kinds, action lists and MFA conditions, and each role's
+ * name and ARN on every row of its policy): each distinct string is kept once, in a pool
+ * freed with the context. The loaded rows borrow from it and must not free their strings.
+ */
+struct ia_an_strpool {
+    char **slots; /* open addressing; NULL: free */
+    size_t cap, n;
+};
+
+static uint64_t
+str_hash(const char *s)
 {
-    const char *s = ia_db_col_text(st, col);
-    return s ? ia_xstrdup(s) : NULL;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+static void
+pool_grow(struct ia_an_strpool *p)
+{
+    size_t cap = p->cap ? p->cap * 2 : 4096;
+    char **slots = ia_xcalloc(cap, sizeof(*slots));
+    for (size_t i = 0; i < p->cap; i++) {
+        if (!p->slots[i])
+            continue;
+        size_t j = (size_t)str_hash(p->slots[i]) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = p->slots[i];
+    }
+    free(p->slots);
+    p->slots = slots;
+    p->cap = cap;
+}
+
+/* The pool's copy of s (borrowed until strpool_free), or NULL for NULL. */
+static char *
+strpool_intern(struct ia_an_strpool *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    if (2 * (p->n + 1) > p->cap)
+        pool_grow(p);
+    size_t j = (size_t)str_hash(s) & (p->cap - 1);
+    while (p->slots[j]) {
+        if (strcmp(p->slots[j], s) == 0)
+            return p->slots[j];
+        j = (j + 1) & (p->cap - 1);
+    }
+    p->n++;
+    return p->slots[j] = ia_xstrdup(s);
+}
+
+static void
+strpool_free(struct ia_an_strpool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->cap; i++)
+        free(p->slots[i]);
+    free(p->slots);
+    free(p);
+}
+
+static char *
+dup_col(struct ia_an_ctx *ctx, struct ia_db_stmt *st, int col)
+{
+    if (!ctx->pool)
+        ctx->pool = ia_xcalloc(1, sizeof(*ctx->pool));
+    return strpool_intern(ctx->pool, ia_db_col_text(st, col));
 }
 
 static int
@@ -138,6 +231,13 @@ ia_an_role_trusts(const struct ia_an_ctx *ctx, const char *account, const char *
 
 int
 ia_an_trust_assumes(const struct ia_an_trust *t)
+{
+    return t->assumes;
+}
+
+/* Whether the row's Action / NotAction admits sts:AssumeRole* (the JSON is parsed here). */
+static int
+trust_assumes(const struct ia_an_trust *t)
 {
     json_t *a = t->actions ? json_loads(t->actions, 0, NULL) : NULL;
     int yes;
@@ -215,7 +315,11 @@ static enum ia_code
 load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
 {
     struct ia_db_stmt *st;
-    size_t alloc = 0;
+    size_t alloc = 0, n_memo = 0;
+    struct assumes_memo {
+        const char *actions; /* pooled: equal pointers, equal strings */
+        int not_action, assumes;
+    } memo[64];
     int r;
     if (ia_db_prepare(ctx->db, "analyser_trusts", &st, err) != IA_OK)
         return IA_ERR_DB;
@@ -223,22 +327,34 @@ load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
     while ((r = ia_db_step(st, err)) == 1) {
         ctx->trusts = ia_xgrow(ctx->trusts, ctx->n_trusts + 1, &alloc, sizeof(*ctx->trusts));
         struct ia_an_trust *t = &ctx->trusts[ctx->n_trusts++];
-        t->account_id = dup_col(st, 0);
-        t->role_name = dup_col(st, 1);
-        t->role_arn = dup_col(st, 2);
+        t->account_id = dup_col(ctx, st, 0);
+        t->role_name = dup_col(ctx, st, 1);
+        t->role_arn = dup_col(ctx, st, 2);
         t->statement_index = (int)ia_db_col_int(st, 3);
-        t->sid = dup_col(st, 4);
-        t->effect = dup_col(st, 5);
+        t->sid = dup_col(ctx, st, 4);
+        t->effect = dup_col(ctx, st, 5);
         t->not_principal = (int)ia_db_col_int(st, 6);
-        t->principal_kind = dup_col(st, 7);
-        t->principal = dup_col(st, 8);
-        t->principal_account = dup_col(st, 9);
-        t->principal_type = dup_col(st, 10);
-        t->actions = dup_col(st, 11);
+        t->principal_kind = dup_col(ctx, st, 7);
+        t->principal = dup_col(ctx, st, 8);
+        t->principal_account = dup_col(ctx, st, 9);
+        t->principal_type = dup_col(ctx, st, 10);
+        t->actions = dup_col(ctx, st, 11);
         t->not_action = (int)ia_db_col_int(st, 12);
-        t->conditions = dup_col(st, 13);
-        t->path = dup_col(st, 14);
-        t->role_last_used = dup_col(st, 15);
+        t->conditions = dup_col(ctx, st, 13);
+        t->path = dup_col(ctx, st, 14);
+        t->role_last_used = dup_col(ctx, st, 15);
+        /* Action lists are pooled strings and a run has few: parse each (with its
+         * NotAction flag) once, not once per row and rule. */
+        size_t k = 0;
+        while (k < n_memo && (memo[k].actions != t->actions || memo[k].not_action != t->not_action))
+            k++;
+        if (k < n_memo) {
+            t->assumes = memo[k].assumes;
+        } else {
+            t->assumes = trust_assumes(t);
+            if (n_memo < IA_ARRAY_LEN(memo))
+                memo[n_memo++] = (struct assumes_memo){ t->actions, t->not_action, t->assumes };
+        }
     }
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
@@ -256,13 +372,13 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
     while ((r = ia_db_step(st, err)) == 1) {
         ctx->roles = ia_xgrow(ctx->roles, ctx->n_roles + 1, &alloc, sizeof(*ctx->roles));
         struct ia_an_role *ro = &ctx->roles[ctx->n_roles++];
-        ro->account = dup_col(st, 0);
-        ro->name = dup_col(st, 1);
-        ro->arn = dup_col(st, 2);
-        ro->path = dup_col(st, 3);
-        ro->created = dup_col(st, 4);
-        ro->last_used = dup_col(st, 5);
-        ro->trust_error = dup_col(st, 7);
+        ro->account = dup_col(ctx, st, 0);
+        ro->name = dup_col(ctx, st, 1);
+        ro->arn = dup_col(ctx, st, 2);
+        ro->path = dup_col(ctx, st, 3);
+        ro->created = dup_col(ctx, st, 4);
+        ro->last_used = dup_col(ctx, st, 5);
+        ro->trust_error = dup_col(ctx, st, 7);
         ro->n_trust_rows = ia_db_col_int(st, 8);
     }
     ia_db_reset(st);
@@ -287,12 +403,12 @@ load_users(struct ia_an_ctx *ctx, struct ia_err *err)
             continue;
         ctx->users = ia_xgrow(ctx->users, ctx->n_users + 1, &alloc, sizeof(*ctx->users));
         struct ia_an_user *u = &ctx->users[ctx->n_users++];
-        u->account = dup_col(st, U_ACCOUNT);
-        u->name = dup_col(st, U_NAME);
-        u->arn = dup_col(st, U_ARN);
-        u->created = dup_col(st, U_CREATED);
-        u->pw_used = dup_col(st, U_PW_USED);
-        u->key_used = dup_col(st, U_KEY_USED);
+        u->account = dup_col(ctx, st, U_ACCOUNT);
+        u->name = dup_col(ctx, st, U_NAME);
+        u->arn = dup_col(ctx, st, U_ARN);
+        u->created = dup_col(ctx, st, U_CREATED);
+        u->pw_used = dup_col(ctx, st, U_PW_USED);
+        u->key_used = dup_col(ctx, st, U_KEY_USED);
         u->password = ia_db_col_int(st, U_PASSWORD) == 1;
         u->password_unknown = ia_db_col_is_null(st, U_PASSWORD);
         u->mfa_active = ia_db_col_int(st, U_MFA_ACTIVE) == 1;
@@ -364,31 +480,12 @@ ctx_release(struct ia_an_ctx *ctx)
         free(ctx->accounts[i].status);
     }
     free(ctx->accounts);
-    for (size_t i = 0; i < ctx->n_trusts; i++) {
-        struct ia_an_trust *t = &ctx->trusts[i];
-        char *strs[] = { t->account_id, t->role_name, t->role_arn, t->sid, t->effect,
-                         t->principal_kind, t->principal, t->principal_account,
-                         t->principal_type, t->actions, t->conditions, t->path,
-                         t->role_last_used };
-        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
-            free(strs[k]);
-    }
+    /* The trusts', roles' and users' strings are the pool's. */
     free(ctx->trusts);
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        struct ia_an_role *ro = &ctx->roles[i];
-        char *strs[] = { ro->account, ro->name, ro->arn, ro->path, ro->created, ro->last_used,
-                         ro->trust_error };
-        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
-            free(strs[k]);
-    }
     free(ctx->roles);
-    for (size_t i = 0; i < ctx->n_users; i++) {
-        struct ia_an_user *u = &ctx->users[i];
-        char *strs[] = { u->account, u->name, u->arn, u->created, u->pw_used, u->key_used };
-        for (size_t k = 0; k < IA_ARRAY_LEN(strs); k++)
-            free(strs[k]);
-    }
     free(ctx->users);
+    strpool_free(ctx->pool);
+    ia_an_verdicts_free(ctx->verdicts);
     free(ctx->allows);
     ia_an_access_free(ctx->access);
     for (size_t i = 0; i < ctx->n_findings; i++) {
@@ -397,7 +494,7 @@ ctx_release(struct ia_an_ctx *ctx)
         free(f->resource);
         free(f->principal);
         free(f->title);
-        json_decref(f->evidence);
+        free(f->evidence);
     }
     free(ctx->findings);
     ia_people_release(&ctx->leavers);
@@ -506,26 +603,34 @@ static void
 dedupe(struct ia_an_ctx *ctx)
 {
     size_t w = 0;
+    json_t *keep_ev = NULL; /* the kept finding's evidence while duplicates join it */
     if (ctx->n_findings == 0)
         return;
     qsort(ctx->findings, ctx->n_findings, sizeof(*ctx->findings), cmp_finding);
-    for (size_t i = 1; i < ctx->n_findings; i++) {
-        struct ia_an_finding *keep = &ctx->findings[w], *f = &ctx->findings[i];
-        if (strcmp(keep->fingerprint, f->fingerprint) == 0) {
-            json_t *also = json_object_get(keep->evidence, "also");
-            if (!also) {
-                also = json_array();
-                json_object_set_new(keep->evidence, "also", also);
+    for (size_t i = 1; i <= ctx->n_findings; i++) {
+        struct ia_an_finding *keep = &ctx->findings[w];
+        struct ia_an_finding *f = i < ctx->n_findings ? &ctx->findings[i] : NULL;
+        if (f && strcmp(keep->fingerprint, f->fingerprint) == 0) {
+            if (!keep_ev) {
+                keep_ev = evidence_tree(keep);
+                json_object_set_new(keep_ev, "also", json_array());
             }
-            json_array_append(also, f->evidence);
+            json_array_append_new(json_object_get(keep_ev, "also"), evidence_tree(f));
             free(f->account_id);
             free(f->resource);
             free(f->principal);
             free(f->title);
-            json_decref(f->evidence);
+            free(f->evidence);
             continue;
         }
-        ctx->findings[++w] = *f;
+        if (keep_ev) {
+            free(keep->evidence);
+            keep->evidence = evidence_text(keep_ev);
+            json_decref(keep_ev);
+            keep_ev = NULL;
+        }
+        if (f)
+            ctx->findings[++w] = *f;
     }
     ctx->n_findings = w + 1;
 }
@@ -545,7 +650,11 @@ apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x)
             json_t *ex = json_pack("{s:s, s:s, s:o, s:o, s:s}", "name", e->name, "reason",
                                    e->reason, "owner", ia_an_jstr(e->owner), "ticket",
                                    ia_an_jstr(e->ticket), "expires", e->expires);
-            json_object_set_new(f->evidence, "exception", ex);
+            json_t *ev = evidence_tree(f);
+            json_object_set_new(ev, "exception", ex);
+            free(f->evidence);
+            f->evidence = evidence_text(ev);
+            json_decref(ev);
         }
     }
 }
@@ -771,11 +880,8 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
         goto out;
     for (size_t i = 0; i < ctx->n_findings; i++) {
         const struct ia_an_finding *f = &ctx->findings[i];
-        char *ev = json_dumps(f->evidence, JSON_COMPACT | JSON_SORT_KEYS);
-        if (ia_db_prepare(ctx->db, "analyser_finding_insert", &st, err) != IA_OK) {
-            free(ev);
+        if (ia_db_prepare(ctx->db, "analyser_finding_insert", &st, err) != IA_OK)
             goto out;
-        }
         ia_db_bind_int(st, ":run_id", ctx->run_id);
         ia_db_bind_text(st, ":fingerprint", f->fingerprint);
         ia_db_bind_text(st, ":rule_id", f->rule->id);
@@ -784,12 +890,11 @@ write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *w
         ia_db_bind_text(st, ":resource_arn", f->resource);
         ia_db_bind_text(st, ":principal", f->principal);
         ia_db_bind_text(st, ":title", f->title);
-        ia_db_bind_text(st, ":evidence", ev ? ev : "{}");
+        ia_db_bind_text(st, ":evidence", f->evidence);
         ia_db_bind_text(st, ":first_seen", f->first_seen);
         ia_db_bind_text(st, ":status", f->persisting ? "persisting" : "new");
         ia_db_bind_text(st, ":suppressed_by", f->suppressed_by);
         rc = ia_db_run(st, err);
-        free(ev);
         if (rc != IA_OK) {
             rc = IA_ERR_DB;
             goto out;

@@ -96,6 +96,7 @@ struct ia_an_trust {
     char *account_id, *role_name, *role_arn, *sid, *effect, *principal_kind, *principal;
     char *principal_account, *principal_type, *actions, *conditions, *path, *role_last_used;
     int statement_index, not_principal, not_action;
+    int assumes; /* ia_an_trust_assumes, worked out once when the row is loaded */
 };
 
 struct ia_an_finding {
@@ -105,7 +106,7 @@ struct ia_an_finding {
     char *resource;
     char *principal;      /* may be NULL */
     char *title;
-    json_t *evidence;     /* owned */
+    char *evidence;       /* owned: compact JSON, keys sorted (as written), built at emit */
     char fingerprint[33];
     const char *suppressed_by; /* borrowed from the exceptions */
     char first_seen[11];
@@ -113,6 +114,10 @@ struct ia_an_finding {
 };
 
 struct ia_an_allow;
+struct ia_an_strpool;
+struct ia_an_verdicts;
+/* Free the policy verdicts rule_roles.c kept for one analysis. NULL-safe. */
+void ia_an_verdicts_free(struct ia_an_verdicts *v);
 
 /*
  * One row of analyser_users, read once per analysis for every user rule (the credential
@@ -163,6 +168,8 @@ struct ia_an_ctx {
     struct ia_people roster;
     struct ia_an_finding *findings;
     size_t n_findings, alloc_findings;
+    struct ia_an_strpool *pool; /* the strings of trusts, roles and users (analyse.c) */
+    struct ia_an_verdicts *verdicts; /* policy verdicts per document set (rule_roles.c) */
 };
 
 /*

@@ -4,6 +4,7 @@
  * run's roles); role-privilege-escalation is in rule_escalation.c.
  * Service-linked roles (path /aws-service-role/) belong to AWS and are left out of every rule.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -195,6 +196,132 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
     return IA_OK;
 }
 
+/*
+ * Policy verdicts kept per (question, ordered document set) for one analysis: thousands of
+ * roles attach the same documents (an AWS-managed ReadOnlyAccess, a shared inline policy),
+ * and evaluating a set against the action catalogue is the costly part of these rules.
+ */
+struct verdict {
+    uint64_t hash;
+    char *key; /* question, then each document's length and bytes */
+    size_t key_len;
+    enum ia_code rc;
+    struct ia_err err; /* when rc is not IA_OK */
+    struct ia_side_effect_report rep;
+};
+
+struct ia_an_verdicts {
+    struct verdict *v;
+    size_t n, alloc;
+    size_t *slots; /* index + 1 into v; 0: free */
+    size_t cap;
+};
+
+static void
+report_copy(struct ia_side_effect_report *to, const struct ia_side_effect_report *from)
+{
+    *to = *from;
+    to->items = from->n_items ? ia_xcalloc(from->n_items, sizeof(*to->items)) : NULL;
+    for (size_t i = 0; i < from->n_items; i++) {
+        to->items[i] = from->items[i];
+        to->items[i].pattern = dup_or_null(from->items[i].pattern);
+        to->items[i].matched = dup_or_null(from->items[i].matched);
+    }
+}
+
+void
+ia_an_verdicts_free(struct ia_an_verdicts *vs)
+{
+    if (!vs)
+        return;
+    for (size_t i = 0; i < vs->n; i++) {
+        free(vs->v[i].key);
+        ia_policy_side_effect_report_release(&vs->v[i].rep);
+    }
+    free(vs->v);
+    free(vs->slots);
+    free(vs);
+}
+
+static void
+verdicts_grow(struct ia_an_verdicts *vs)
+{
+    size_t cap = vs->cap ? vs->cap * 2 : 256;
+    size_t *slots = ia_xcalloc(cap, sizeof(*slots));
+    for (size_t i = 0; i < vs->n; i++) {
+        size_t j = (size_t)vs->v[i].hash & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = i + 1;
+    }
+    free(vs->slots);
+    vs->slots = slots;
+    vs->cap = cap;
+}
+
+/*
+ * What ia_policy_grants_matching(docs, pred) (pred NULL: ia_policy_side_effects) says of
+ * these documents, from the analysis's
+ * verdicts when the same question was asked of the same documents before. out is the
+ * caller's own copy (release it as usual); err is set when the answer is not IA_OK.
+ */
+static enum ia_code
+grants_matching(struct ia_an_ctx *ctx, char question, char *const *docs, size_t n,
+                ia_policy_action_pred pred, struct ia_side_effect_report *out,
+                struct ia_err *err)
+{
+    struct ia_an_verdicts *vs = ctx->verdicts;
+    struct ia_buf key = IA_BUF_INIT;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+    if (!vs)
+        vs = ctx->verdicts = ia_xcalloc(1, sizeof(*vs));
+    ia_buf_addch(&key, question);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(docs[i]);
+        ia_buf_add(&key, &len, sizeof(len));
+        ia_buf_add(&key, docs[i], len);
+    }
+    for (size_t i = 0; i < key.len; i++) {
+        h ^= (unsigned char)key.buf[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    if (2 * (vs->n + 1) > vs->cap)
+        verdicts_grow(vs);
+    size_t j = (size_t)h & (vs->cap - 1);
+    for (; vs->slots[j]; j = (j + 1) & (vs->cap - 1)) {
+        struct verdict *v = &vs->v[vs->slots[j] - 1];
+        if (v->hash == h && v->key_len == key.len && !memcmp(v->key, key.buf, key.len)) {
+            ia_buf_release(&key);
+            if (v->rc != IA_OK) {
+                if (err)
+                    *err = v->err;
+                return v->rc;
+            }
+            report_copy(out, &v->rep);
+            return IA_OK;
+        }
+    }
+    vs->v = ia_xgrow(vs->v, vs->n + 1, &vs->alloc, sizeof(*vs->v));
+    struct verdict *v = &vs->v[vs->n];
+    memset(v, 0, sizeof(*v));
+    v->hash = h;
+    v->key_len = key.len;
+    v->key = ia_buf_detach(&key, NULL);
+    ia_err_clear(&v->err);
+    v->rc = pred ? ia_policy_grants_matching((const char *const *)docs, n, pred, NULL, &v->rep,
+                                             &v->err)
+                 : ia_policy_side_effects((const char *const *)docs, n, &v->rep, &v->err);
+    vs->slots[j] = ++vs->n;
+    if (v->rc != IA_OK) {
+        if (err)
+            *err = v->err;
+        return v->rc;
+    }
+    report_copy(out, &v->rep);
+    return IA_OK;
+}
+
 static enum ia_code
 readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
          struct ia_err *err)
@@ -209,7 +336,8 @@ readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_r
     rc = IA_OK;
     if (pd.n == 0)
         goto out;
-    if (ia_policy_side_effects((const char *const *)pd.docs, pd.n, &rep, &perr) != IA_OK) {
+    if (grants_matching(ctx, 'S', pd.docs, pd.n, NULL, &rep, &perr) !=
+        IA_OK) {
         /* An unreadable policy is not a finding here; say so in the log and move on. */
         IA_LOG_WARN("analyser", "msg=\"policy unreadable: side effects unknown\" role=%s "
                     "detail=\"%s\"", ro->arn, perr.msg);
@@ -273,8 +401,7 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     rc = IA_OK;
     if (pd.n == 0)
         goto out;
-    if (ia_policy_grants_matching((const char *const *)pd.docs, pd.n, pred_iam_admin, NULL, &rep,
-                                  &perr) != IA_OK) {
+    if (grants_matching(ctx, 'A', pd.docs, pd.n, pred_iam_admin, &rep, &perr) != IA_OK) {
         IA_LOG_WARN("analyser", "msg=\"policy unreadable: IAM administration unknown\" role=%s "
                     "detail=\"%s\"", ro->arn, perr.msg);
         goto out;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What people write instead of iam-audit, (b): boto3 with a thread pool (bench/versus.sh).
 
-    boto3_baseline.py --role ROLE_NAME --concurrency N ACCOUNT_ID... > out.jsonl
+    boto3_baseline.py --role ROLE_NAME --concurrency N [--same-reads] ACCOUNT_ID... > out.jsonl
 
 Written the way a careful engineer would: one worker per account from a pool of N threads;
 in each account the bulk calls where they exist: the credential report is started first,
@@ -11,6 +11,12 @@ report is fetched (key last-used dates by slot, MFA flags); ListAccessKeys is ca
 users the report shows with keys (for the key ids), ListMFADevices only for users whose MFA
 is on but who have no virtual device. Caller credentials come from the environment
 (AWS_ENDPOINT_URL for a local stand-in). One JSON object per account on stdout.
+
+With --same-reads it also makes the reads iam-audit makes and the plain script skips, so
+that both do the same work (issue 16): ListRoles (the only call that returns
+MaxSessionDuration), GetAccountPasswordPolicy, ListAccountAliases and GetAccountSummary
+(MFADevicesInUse), and GetCallerIdentity once per run. They are sequential in each account,
+as the rest of the script is.
 """
 import argparse
 import concurrent.futures
@@ -35,13 +41,32 @@ def client(service, **creds):
         return SESSION.client(service, config=CONFIG, **creds)
 
 
-def audit_account(account, role):
+def same_reads(iam):
+    """The account-level reads iam-audit makes that the plain script skips."""
+    roles = []
+    for page in iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": 1000}):
+        roles += [{"role": r["RoleName"], "max_session": r.get("MaxSessionDuration")}
+                  for r in page["Roles"]]
+    try:
+        policy = iam.get_account_password_policy()["PasswordPolicy"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        policy = None
+    aliases = iam.list_account_aliases()["AccountAliases"]
+    summary = iam.get_account_summary()["SummaryMap"]
+    return {"list_roles": roles, "password_policy": policy, "aliases": aliases,
+            "mfa_devices_in_use": summary.get("MFADevicesInUse")}
+
+
+def audit_account(account, role, same=False):
     sts = client("sts")
     c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
                         RoleSessionName="boto3-audit")["Credentials"]
     iam = client("iam", aws_access_key_id=c["AccessKeyId"],
                  aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
     iam.generate_credential_report()
+    extra = same_reads(iam) if same else {}
     users, roles = [], []
     for page in iam.get_paginator("get_account_authorization_details").paginate(
             Filter=["User", "Role"], PaginationConfig={"PageSize": 1000}):
@@ -83,18 +108,23 @@ def audit_account(account, role):
     out_roles = [{"role": r["RoleName"], "trust": r["AssumeRolePolicyDocument"],
                   "last_used": str(r.get("RoleLastUsed", {}).get("LastUsedDate", ""))}
                  for r in roles]
-    return {"account": account, "users": out_users, "roles": out_roles}
+    return {"account": account, "users": out_users, "roles": out_roles, **extra}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--role", required=True)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--same-reads", action="store_true",
+                    help="also read what iam-audit reads and the plain script skips")
     ap.add_argument("accounts", nargs="+")
     a = ap.parse_args()
     failed = 0
+    if a.same_reads:
+        client("sts").get_caller_identity()   # iam-audit's whoami, once per run
     with concurrent.futures.ThreadPoolExecutor(a.concurrency) as pool:
-        futs = {pool.submit(audit_account, acct, a.role): acct for acct in a.accounts}
+        futs = {pool.submit(audit_account, acct, a.role, a.same_reads): acct
+                for acct in a.accounts}
         for f in concurrent.futures.as_completed(futs):
             try:
                 print(json.dumps(f.result(), default=str))

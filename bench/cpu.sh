@@ -61,7 +61,10 @@ echo
 printf '%-44s %14s %s\n' operation instructions note
 s=$(per_op 10 1010 sign)
 printf '%-44s %14s %s\n' "sign one request (SigV4, session token)" "$s" \
-    "canonical request, string to sign, 4 HMACs to derive the key, 1 to sign"
+    "as collector/aws.c: the signing key cached, 1 HMAC"
+s=$(per_op 10 1010 sign-uncached)
+printf '%-44s %14s %s\n' "sign one request, no key cache" "$s" \
+    "4 HMACs to derive the key, 1 to sign"
 for p in base team; do
     f=$BENCH_WORK/gaad-$p.xml
     bytes=$(wc -c <"$f")

@@ -2,6 +2,7 @@
  * bench/cpu_driver.c: a tiny driver for bench/cpu.sh, run under valgrind --tool=callgrind.
  *
  *   cpu_driver sign N         sign N IAM requests as collector/aws.c does (session token,
+ *                             through a SigV4 key cache; sign-uncached N: without one,
  *                             form body of a paged ListRoles), with collector/sigv4.h
  *   cpu_driver parse FILE N   parse FILE (a captured response page) N times with
  *                             collector/xml.h and walk every member as the collector does
@@ -31,7 +32,7 @@ count_arg(const char *s)
 }
 
 static int
-sign(long n)
+sign(long n, int cached)
 {
     static const char token[] =
         "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDbench0token0of0a0realistic0"
@@ -49,8 +50,14 @@ sign(long n)
         {"X-Amz-Security-Token", token},
     };
     struct ia_sigv4_request req = {"POST", "/", NULL, h, 4, body, sizeof(body) - 1, 1};
-    struct ia_sigv4_params p = {"ASIAEXAMPLEBENCHKEY1", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-                                "us-east-1", "iam", 1795744801};
+    struct ia_sigv4_key_cache cache;
+    struct ia_sigv4_params p = { .access_key_id = "ASIAEXAMPLEBENCHKEY1",
+                                 .secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                 .region = "us-east-1",
+                                 .service = "iam",
+                                 .when = 1795744801,
+                                 .cache = cached ? &cache : NULL };
+    ia_sigv4_key_cache_init(&cache);
     struct ia_buf authz = IA_BUF_INIT, creq = IA_BUF_INIT, sts = IA_BUF_INIT;
     unsigned long check = 0;
     for (long i = 0; i < n; i++) {
@@ -69,6 +76,7 @@ sign(long n)
     ia_buf_release(&authz);
     ia_buf_release(&creq);
     ia_buf_release(&sts);
+    ia_sigv4_key_cache_release(&cache);
     return 0;
 }
 
@@ -140,9 +148,11 @@ int
 main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "sign") == 0)
-        return sign(count_arg(argv[2]));
+        return sign(count_arg(argv[2]), 1);
+    if (argc == 3 && strcmp(argv[1], "sign-uncached") == 0)
+        return sign(count_arg(argv[2]), 0);
     if (argc == 4 && strcmp(argv[1], "parse") == 0)
         return parse(argv[2], count_arg(argv[3]));
-    fprintf(stderr, "usage: cpu_driver sign N | cpu_driver parse FILE N\n");
+    fprintf(stderr, "usage: cpu_driver sign|sign-uncached N | cpu_driver parse FILE N\n");
     return 64;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # iam-audit against what people write instead, on the same estate and proxy, in the same run
-# (issue 8, #3): (a) bench/awscli_baseline.sh, (b) bench/boto3_baseline.py.
+# (issue 8, #3): (a) bench/awscli_baseline.sh, (b) bench/boto3_baseline.py, and (b') the same
+# with --same-reads (issue 16: also the reads iam-audit makes that (b) skips).
 #
 #   bench/versus.sh [USERS:ACCOUNTS:ROLES]       (default 100:10:20, the issue's estate)
 #
@@ -64,6 +65,15 @@ timed boto3
 t_b=$secs
 echo "boto3:     $t_b s, $(requests boto3) requests"
 
+bench_proxy boto3same "$delay"
+bench_env "$BENCH_WORK/estate" "$PROXY_URL"
+# shellcheck disable=SC2086
+boto3same() { python3 "$BENCH_ROOT/bench/boto3_baseline.py" --role "$role" --concurrency "$conc" \
+    --same-reads $accounts; }
+timed boto3same
+t_bs=$secs
+echo "boto3 --same-reads: $t_bs s, $(requests boto3same) requests"
+
 if [ "${BENCH_AWSCLI:-1}" != 0 ]; then
     bench_proxy awscli "$delay"
     bench_env "$BENCH_WORK/estate" "$PROXY_URL"
@@ -80,6 +90,9 @@ printf '%-26s %9.2f %9s %12s\n' "iam-audit collect" "$t_ia" "$(requests ia)" 1.0
 r_b=$(echo "scale=2; $t_b / $t_ia" | bc)
 printf '%-26s %9.2f %9s %11sx %s\n' "boto3 + thread pool" "$t_b" "$(requests boto3)" "$r_b" \
     "$(echo "$r_b >= 2" | bc | sed 's/1/>=2x: MET/;s/^0$/>=2x: NOT MET/')"
+r_bs=$(echo "scale=2; $t_bs / $t_ia" | bc)
+printf '%-26s %9.2f %9s %11sx %s\n' "boto3, same reads" "$t_bs" "$(requests boto3same)" "$r_bs" \
+    "$(echo "$r_bs >= 2" | bc | sed 's/1/>=2x: MET/;s/^0$/>=2x: NOT MET/')"
 if [ "${BENCH_AWSCLI:-1}" != 0 ]; then
     r_a=$(echo "scale=1; $t_a / $t_ia" | bc)
     printf '%-26s %9.2f %9s %11sx %s\n' "awscli shell script" "$t_a" "$(requests awscli)" \

@@ -1,7 +1,10 @@
 /*
- * Reading one account: the bulk listings (GAAD, ListRoles, ListVirtualMFADevices), the
- * credential report cycle, GetAccountSummary, and the per-user calls that the bulk data
- * leaves a gap for, shared between helpers (one connection each) in large accounts.
+ * Reading one account: the bulk reads (generating the credential report, GAAD, ListRoles,
+ * ListVirtualMFADevices, alias, password policy, GetAccountSummary) all at once, then the
+ * credential report, then the per-user calls that the bulk data leaves a gap for. Both
+ * batches share the account's connections: its own client and helpers (one connection
+ * each; at most 8 in all, see batch_connections), under the account's one retry quota and
+ * rate limiter.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -140,25 +143,285 @@ credential_report(struct ia_aws_client *c, struct job *j, struct ia_err *err)
     }
 }
 
-/* ---- per-user calls, in parallel for large accounts ---- */
+/* ---- one account's connections ---- */
 
-/* Fan out only when there is enough to share; each helper has its own connection. */
-#define IA_USER_TASKS_PER_HELPER 16
+/*
+ * IAM throttles per account: however many accounts run at once, one account is read over
+ * at most this many connections, its own client's included.
+ */
+#define IA_ACCOUNT_MAX_CONNECTIONS 8
 
-struct user_helper {
-    struct run_ctx *rc;
-    struct ia_aws_client *parent;
-    const struct user_tasks *ut;
-    _Atomic size_t *next;
-    _Atomic int *failed;
-    struct doclist mfa, keys, login, user, key_used;
-    struct ia_err err;
-    enum ia_code r;
+/* A helper connection of one account: its own HTTP handle, a client like the account's. */
+struct conn {
+    struct ia_http *http;
+    struct ia_aws_client c;
+    int ok;
 };
 
-/* Where one client's per-user answers go (a helper's own, or the account's). */
+/*
+ * The connections one account is read over: the account's client (the worker's) and up to
+ * max - 1 helpers, opened when first needed and kept for the rest of the account. Helper
+ * clients share the account client's credentials, endpoints, retry policy, retry quota,
+ * rate limiter and response byte budget, so the account is retried and throttled as one.
+ */
+struct pool {
+    struct run_ctx *rc;
+    struct ia_aws_client *parent;
+    size_t max;         /* connections, the account client's included */
+    struct conn *extra; /* max - 1, opened on first use */
+};
+
+/*
+ * Connections the account may use for its next batch. The run's budget is c x min(c, 8)
+ * connections (c = concurrency), shared equally between the accounts in progress: each
+ * gets at least min(c, 8) and at most 8, so that a large account left running alone (a
+ * base account of thousands of people) takes over the connections the finished workers
+ * no longer use. With c = 1, one connection, always.
+ */
+static size_t
+batch_connections(const struct pool *p)
+{
+    const struct run_ctx *rc = p->rc;
+    int ci = rc->opts->concurrency > 0 ? rc->opts->concurrency : rc->cfg->concurrency;
+    size_t c = ci > 0 ? (size_t)ci : 1;
+    size_t floor_n = c < IA_ACCOUNT_MAX_CONNECTIONS ? c : IA_ACCOUNT_MAX_CONNECTIONS;
+    size_t taken = atomic_load(&rc->next), done = (size_t)atomic_load(&rc->done);
+    if (taken > rc->n_jobs)
+        taken = rc->n_jobs;
+    size_t active = taken > done ? taken - done : 1;
+    size_t share = c * floor_n / active;
+    if (share < floor_n)
+        share = floor_n;
+    return share < p->max ? share : p->max;
+}
+
+static void
+pool_init(struct pool *p, struct run_ctx *rc, struct ia_aws_client *parent)
+{
+    memset(p, 0, sizeof(*p));
+    p->rc = rc;
+    p->parent = parent;
+    p->max = IA_ACCOUNT_MAX_CONNECTIONS;
+    p->extra = ia_xcalloc(p->max - 1, sizeof(*p->extra));
+}
+
+/* Open helper k (0-based) if it is not yet; 0 when it cannot be (the others carry on). */
+static int
+pool_open(struct pool *p, size_t k)
+{
+    struct conn *x = &p->extra[k];
+    struct ia_aws_client *parent = p->parent;
+    struct ia_err e;
+    if (x->ok)
+        return 1;
+    if (x->http)
+        return 0; /* tried, failed */
+    struct ia_http_options hopts = { .timeout_ms = (long)p->rc->cfg->request_timeout_s * 1000,
+                                     .ca_bundle = p->rc->cfg->ca_bundle };
+    x->http = ia_http_new(&hopts);
+    ia_err_clear(&e);
+    if (ia_aws_client_init(&x->c, ia_http_ops_of(x->http), parent->creds,
+                           parent->ep[IA_SVC_STS].signing_region, NULL, &e) != IA_OK) {
+        IA_LOG_WARN("collect", "msg=\"helper connection not opened\" account=%s error=\"%s\"",
+                    parent->label, e.msg);
+        return 0;
+    }
+    /* The parent's endpoints (overrides included), retry policy, label and budgets. */
+    memcpy(x->c.ep, parent->ep, sizeof(x->c.ep));
+    x->c.retry = parent->retry;
+    x->c.sleep_ms = parent->sleep_ms;
+    x->c.bytes = parent->bytes;
+    x->c.max_bytes = parent->max_bytes;
+    x->c.shared_quota = parent->shared_quota ? parent->shared_quota : &parent->quota;
+    x->c.shared_limiter = parent->shared_limiter ? parent->shared_limiter : &parent->limiter;
+    memcpy(x->c.label, parent->label, sizeof(x->c.label));
+    x->ok = 1;
+    return 1;
+}
+
+/* Count the helpers' calls as the account's, close them. */
+static void
+pool_release(struct pool *p)
+{
+    for (size_t k = 0; p->extra && k + 1 < p->max; k++) {
+        struct conn *x = &p->extra[k];
+        if (x->ok) {
+            atomic_fetch_add(&p->parent->stats.calls, atomic_load(&x->c.stats.calls));
+            atomic_fetch_add(&p->parent->stats.retries, atomic_load(&x->c.stats.retries));
+            atomic_fetch_add(&p->parent->stats.throttles, atomic_load(&x->c.stats.throttles));
+            ia_aws_client_release(&x->c);
+        }
+        ia_http_free(x->http);
+    }
+    free(p->extra);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Task i of a batch, on connection `worker` (0: the account's client) with client c. */
+typedef enum ia_code (*task_fn)(struct ia_aws_client *c, void *ctx, size_t i, size_t worker,
+                                struct ia_err *err);
+
+struct batch {
+    task_fn fn;
+    void *ctx;
+    size_t n_tasks;
+    _Atomic size_t next;
+    _Atomic int failed;
+};
+
+/* A worker's first failure: the batch reports the one of the lowest task index. */
+struct worker_result {
+    enum ia_code r;
+    size_t task;
+    struct ia_err err;
+};
+
+struct helper_arg {
+    struct batch *b;
+    struct ia_aws_client *c;
+    size_t worker;
+    struct worker_result res;
+};
+
+static void
+batch_work(struct batch *b, struct ia_aws_client *c, size_t worker, struct worker_result *res)
+{
+    res->r = IA_OK;
+    for (;;) {
+        if (atomic_load(&b->failed))
+            return;
+        size_t i = atomic_fetch_add(&b->next, 1);
+        if (i >= b->n_tasks)
+            return;
+        ia_err_clear(&res->err);
+        enum ia_code r = b->fn(c, b->ctx, i, worker, &res->err);
+        if (r != IA_OK) {
+            res->r = r;
+            res->task = i;
+            /* Tasks not started are not started; those under way finish. */
+            atomic_store(&b->failed, 1);
+            return;
+        }
+    }
+}
+
+static void *
+helper_main(void *arg)
+{
+    struct helper_arg *h = arg;
+    batch_work(h->b, h->c, h->worker, &h->res);
+    return NULL;
+}
+
+/*
+ * Run tasks 0..n_tasks-1 over up to `workers` of the pool's connections (taken in order;
+ * the calling thread works on the account's client). Returns IA_OK, or the error of the
+ * failed task of the lowest index (tasks after a failure are not started).
+ */
+static enum ia_code
+pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks,
+         struct ia_err *err)
+{
+    struct batch b = { .fn = fn, .ctx = ctx, .n_tasks = n_tasks };
+    struct helper_arg *hs = NULL;
+    pthread_t *th = NULL;
+    size_t n_helpers = 0;
+    struct worker_result mine;
+
+    if (workers > p->max)
+        workers = p->max;
+    if (workers > n_tasks)
+        workers = n_tasks;
+    if (workers > 1) {
+        hs = ia_xcalloc(workers - 1, sizeof(*hs));
+        th = ia_xcalloc(workers - 1, sizeof(*th));
+        for (size_t k = 0; k + 1 < workers; k++) {
+            if (!pool_open(p, k))
+                continue;
+            hs[n_helpers] = (struct helper_arg){ .b = &b, .c = &p->extra[k].c, .worker = k + 1 };
+            if (pthread_create(&th[n_helpers], NULL, helper_main, &hs[n_helpers]) != 0)
+                IA_BUG("pthread_create failed");
+            n_helpers++;
+        }
+    }
+    memset(&mine, 0, sizeof(mine));
+    batch_work(&b, p->parent, 0, &mine);
+    struct worker_result *first = mine.r != IA_OK ? &mine : NULL;
+    for (size_t k = 0; k < n_helpers; k++) {
+        pthread_join(th[k], NULL);
+        if (hs[k].res.r != IA_OK && (!first || hs[k].res.task < first->task))
+            first = &hs[k].res;
+    }
+    enum ia_code r = IA_OK;
+    if (first) {
+        r = first->r;
+        if (err)
+            *err = first->err;
+    }
+    free(hs);
+    free(th);
+    return r;
+}
+
+/* ---- the bulk reads, concurrently ---- */
+
+struct bulk_ctx {
+    struct run_ctx *rc;
+    struct job *j;
+};
+
+/*
+ * The account's independent bulk reads, as tasks. Generating the credential report comes
+ * first (AWS builds it while the others run) and the longest listing (GAAD, with the
+ * AWS-managed policies its pages attach) second.
+ */
+enum { BULK_GENERATE, BULK_GAAD, BULK_ROLES, BULK_VMFA, BULK_ALIAS, BULK_POLICY, BULK_SUMMARY,
+       BULK_N };
+
+static enum ia_code
+bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
+{
+    struct bulk_ctx *x = ctx;
+    struct job *j = x->j;
+    char state[32];
+    enum ia_code r;
+    (void)worker;
+
+    switch (i) {
+    case BULK_GENERATE:
+        return ia_iam_generate_credential_report(c, state, sizeof(state), err);
+    case BULK_GAAD:
+        r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err);
+        /* Once per run, whichever account meets one first; failures are recorded there. */
+        for (size_t d = 0; r == IA_OK && d < j->gaad.n; d++)
+            ia_managed_fetch_page(x->rc, c, j->gaad.docs[d]);
+        return r;
+    case BULK_ROLES:
+        return all_pages(c, "ListRoles", roles_fn, NULL, &j->roles, err);
+    case BULK_VMFA:
+        return all_pages(c, "ListVirtualMFADevices", vmfa_fn, NULL, &j->vmfa, err);
+    case BULK_ALIAS:
+        return ia_iam_account_alias(c, j->alias, sizeof(j->alias), err);
+    case BULK_POLICY:
+        return ia_iam_password_policy(c, &j->password_policy, err);
+    case BULK_SUMMARY:
+        return ia_iam_mfa_devices_in_use(c, &j->mfa_in_use, err);
+    }
+    IA_BUG("no bulk task %zu", i);
+}
+
+/* ---- per-user calls, shared between the account's connections ---- */
+
+/* Where one connection's per-user answers go (a helper's own, or the account's). */
 struct user_lists {
     struct doclist *mfa, *keys, *login, *user, *key_used;
+};
+
+/* Per-connection answers of the per-user batch; [0] is the account's own lists. */
+struct user_ctx {
+    const struct user_tasks *ut;
+    struct user_lists *lists;
+    struct doclist (*own)[5]; /* helpers' lists, moved into the job at the end */
 };
 
 /* GetAccessKeyLastUsed for every key of the last ListAccessKeys pages, from `first` on. */
@@ -209,44 +472,11 @@ do_user_task(struct ia_aws_client *c, const struct user_task *t, const struct us
     return r;
 }
 
-static void *
-user_helper_main(void *arg)
+static enum ia_code
+user_task_fn(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
 {
-    struct user_helper *h = arg;
-    struct ia_http_options hopts = { .timeout_ms = (long)h->rc->cfg->request_timeout_s * 1000,
-                                     .ca_bundle = h->rc->cfg->ca_bundle };
-    struct ia_http *http = ia_http_new(&hopts);
-    struct ia_aws_client c;
-    h->r = ia_aws_client_init(&c, ia_http_ops_of(http), h->parent->creds,
-                              h->parent->ep[IA_SVC_STS].signing_region, NULL, &h->err);
-    if (h->r == IA_OK) {
-        /* The parent's endpoints (overrides included), retry policy and label. */
-        memcpy(c.ep, h->parent->ep, sizeof(c.ep));
-        c.retry = h->parent->retry;
-        c.sleep_ms = h->parent->sleep_ms;
-        c.bytes = h->parent->bytes;
-        c.max_bytes = h->parent->max_bytes;
-        memcpy(c.label, h->parent->label, sizeof(c.label));
-        for (;;) {
-            if (atomic_load(h->failed))
-                break;
-            size_t i = atomic_fetch_add(h->next, 1);
-            if (i >= h->ut->n)
-                break;
-            struct user_lists l = { &h->mfa, &h->keys, &h->login, &h->user, &h->key_used };
-            h->r = do_user_task(&c, &h->ut->tasks[i], &l, &h->err);
-            if (h->r != IA_OK) {
-                atomic_store(h->failed, 1);
-                break;
-            }
-        }
-        atomic_fetch_add(&h->parent->stats.calls, atomic_load(&c.stats.calls));
-        atomic_fetch_add(&h->parent->stats.retries, atomic_load(&c.stats.retries));
-        atomic_fetch_add(&h->parent->stats.throttles, atomic_load(&c.stats.throttles));
-        ia_aws_client_release(&c);
-    }
-    ia_http_free(http);
-    return NULL;
+    struct user_ctx *x = ctx;
+    return do_user_task(c, &x->ut->tasks[i], &x->lists[worker], err);
 }
 
 static void
@@ -262,54 +492,32 @@ doclist_move(struct doclist *to, struct doclist *from)
 }
 
 /*
- * ListMFADevices / ListAccessKeys for the users that need them. A base account of
- * thousands of people is hundreds of these: they are shared between up to `concurrency`
- * helpers (one connection each), so one big account does not serialise the run.
+ * ListMFADevices / ListAccessKeys (and the direct reads) for the users that need them. A
+ * base account of thousands of people is hundreds of these: they are shared between the
+ * account's connections, so one big account does not serialise the run.
  */
 static enum ia_code
-run_user_tasks(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
-               const struct user_tasks *ut, struct ia_err *err)
+run_user_tasks(struct pool *p, struct job *j, const struct user_tasks *ut, struct ia_err *err)
 {
-    size_t helpers = ut->n / IA_USER_TASKS_PER_HELPER;
-    size_t max = (size_t)(rc->opts->concurrency > 0 ? rc->opts->concurrency
-                                                    : rc->cfg->concurrency);
-    if (helpers > max)
-        helpers = max;
-    if (helpers < 2) {
-        struct user_lists l = { &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
-        for (size_t i = 0; i < ut->n; i++) {
-            enum ia_code r = do_user_task(c, &ut->tasks[i], &l, err);
-            if (r != IA_OK)
-                return r;
-        }
-        return IA_OK;
+    size_t n = p->max;
+    struct user_lists *lists = ia_xcalloc(n, sizeof(*lists));
+    struct doclist (*own)[5] = ia_xcalloc(n, sizeof(*own));
+    struct user_ctx x = { .ut = ut, .lists = lists, .own = own };
+
+    lists[0] = (struct user_lists){ &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
+    for (size_t w = 1; w < n; w++)
+        lists[w] = (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3],
+                                        &own[w][4] };
+    enum ia_code r = pool_run(p, batch_connections(p), user_task_fn, &x, ut->n, err);
+    for (size_t w = 1; w < n; w++) {
+        doclist_move(&j->user_mfa, &own[w][0]);
+        doclist_move(&j->keys, &own[w][1]);
+        doclist_move(&j->login, &own[w][2]);
+        doclist_move(&j->user, &own[w][3]);
+        doclist_move(&j->key_used, &own[w][4]);
     }
-    _Atomic size_t next = 0;
-    _Atomic int failed = 0;
-    struct user_helper *hs = ia_xcalloc(helpers, sizeof(*hs));
-    pthread_t *th = ia_xcalloc(helpers, sizeof(*th));
-    for (size_t i = 0; i < helpers; i++) {
-        hs[i] = (struct user_helper){ .rc = rc, .parent = c, .ut = ut, .next = &next,
-                                      .failed = &failed };
-        if (pthread_create(&th[i], NULL, user_helper_main, &hs[i]) != 0)
-            IA_BUG("pthread_create failed");
-    }
-    enum ia_code r = IA_OK;
-    for (size_t i = 0; i < helpers; i++) {
-        pthread_join(th[i], NULL);
-        if (hs[i].r != IA_OK && r == IA_OK) {
-            r = hs[i].r;
-            if (err)
-                *err = hs[i].err;
-        }
-        doclist_move(&j->user_mfa, &hs[i].mfa);
-        doclist_move(&j->keys, &hs[i].keys);
-        doclist_move(&j->login, &hs[i].login);
-        doclist_move(&j->user, &hs[i].user);
-        doclist_move(&j->key_used, &hs[i].key_used);
-    }
-    free(hs);
-    free(th);
+    free(lists);
+    free(own);
     return r;
 }
 
@@ -450,33 +658,24 @@ enum ia_code
 ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, struct ia_err *err)
 {
     enum ia_code r;
-    char state[32];
-
-    /* Start the credential report first: AWS builds it while we page through the rest. */
-    if ((r = ia_iam_generate_credential_report(c, state, sizeof(state), err)) != IA_OK)
-        return r;
-    if ((r = ia_iam_account_alias(c, j->alias, sizeof(j->alias), err)) != IA_OK)
-        return r;
-    if ((r = ia_iam_password_policy(c, &j->password_policy, err)) != IA_OK)
-        return r;
-    if ((r = ia_iam_mfa_devices_in_use(c, &j->mfa_in_use, err)) != IA_OK)
-        return r;
-    if ((r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err)) !=
-        IA_OK)
-        return r;
-    if ((r = all_pages(c, "ListRoles", roles_fn, NULL, &j->roles, err)) != IA_OK)
-        return r;
-    if ((r = all_pages(c, "ListVirtualMFADevices", vmfa_fn, NULL, &j->vmfa, err)) != IA_OK)
-        return r;
-    if ((r = credential_report(c, j, err)) != IA_OK)
-        return r;
-
+    struct pool pool;
+    struct bulk_ctx bulk = { .rc = rc, .j = j };
     struct ia_csv_table t;
     struct cred_cols cols;
+    int have_table = 0;
+
+    pool_init(&pool, rc, c);
+    /* The bulk reads are independent of each other: all at once, over the pool. */
+    if ((r = pool_run(&pool, batch_connections(&pool), bulk_task, &bulk, BULK_N, err)) != IA_OK)
+        goto out;
+    /* Asked last: generated since the first task, the report is usually ready by now. */
+    if ((r = credential_report(c, j, err)) != IA_OK)
+        goto out;
     if ((r = ia_csv_parse(j->cred_csv.buf, j->cred_csv.len, &t, err)) != IA_OK) {
         ia_err_prefix(err, "%s credential report: ", c->label);
-        return r;
+        goto out;
     }
+    have_table = 1;
     if ((r = ia_cred_header(&t, &cols, err)) != IA_OK)
         goto out;
     struct user_tasks ut;
@@ -485,18 +684,14 @@ ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, str
     memset(&ut, 0, sizeof(ut));
     r = ia_account_plan_user_tasks(j, &t, &cols, &ut, &names, &n_names);
     if (r == IA_OK)
-        r = run_user_tasks(rc, c, j, &ut, err);
+        r = run_user_tasks(&pool, j, &ut, err);
     free(ut.tasks);
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);
     free(names);
-    if (r != IA_OK)
-        goto out;
-    for (size_t i = 0; i < j->gaad.n; i++)
-        ia_managed_fetch_page(rc, c, j->gaad.docs[i]);
-    r = IA_OK;
 out:
-    ia_csv_table_release(&t);
+    if (have_table)
+        ia_csv_table_release(&t);
+    pool_release(&pool);
     return r;
 }
-

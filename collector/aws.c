@@ -47,6 +47,7 @@ ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
     ia_rate_limiter_init(&c->limiter);
     c->sleep_ms = ia_time_sleep_ms;
     snprintf(c->label, sizeof(c->label), "caller");
+    ia_sigv4_key_cache_init(&c->keys);
     return IA_OK;
 }
 
@@ -57,6 +58,7 @@ ia_aws_client_release(struct ia_aws_client *c)
         return;
     ia_retry_quota_release(&c->quota);
     ia_rate_limiter_release(&c->limiter);
+    ia_sigv4_key_cache_release(&c->keys);
 }
 
 struct call {
@@ -122,8 +124,12 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
     const char *method = call->method ? call->method : "POST";
     struct ia_sigv4_request sreq = { method, path.buf, NULL, sh, nh,
                                      call->body, call->body_len, 1 };
-    struct ia_sigv4_params sp = { cr.access_key_id, cr.secret_access_key, ep->signing_region,
-                                  ep->service, now };
+    struct ia_sigv4_params sp = { .access_key_id = cr.access_key_id,
+                                  .secret_access_key = cr.secret_access_key,
+                                  .region = ep->signing_region,
+                                  .service = ep->service,
+                                  .when = now,
+                                  .cache = &c->keys };
     size_t n_send = nh;
     if (c->creds) {
         rc = ia_sigv4_authorization(&sreq, &sp, &authz, &creq, &sts, err);
@@ -230,6 +236,19 @@ expect_document(struct ia_aws_client *c, const struct call *call,
                       resp->content_type);
 }
 
+/* The retry quota and rate limiter this client's calls count against. */
+static struct ia_retry_quota *
+quota_of(struct ia_aws_client *c)
+{
+    return c->shared_quota ? c->shared_quota : &c->quota;
+}
+
+static struct ia_rate_limiter *
+limiter_of(struct ia_aws_client *c)
+{
+    return c->shared_limiter ? c->shared_limiter : &c->limiter;
+}
+
 static enum ia_code
 call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xml_doc **xml_out,
                   struct ia_buf *body_out, struct ia_err *err)
@@ -246,7 +265,7 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
         ia_err_clear(&e);
         if (c->on_call)
             c->on_call(c->on_call_ctx, call->action, attempt);
-        uint64_t wait = ia_rate_limiter_reserve(&c->limiter, ia_time_mono_ms());
+        uint64_t wait = ia_rate_limiter_reserve(limiter_of(c), ia_time_mono_ms());
         if (wait)
             c->sleep_ms(wait);
         rc = attempt_once(c, call, &resp, &e);
@@ -285,8 +304,8 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
                 ia_buf_add(body_out, resp.body.buf, resp.body.len);
             }
             if (rc == IA_OK) {
-                ia_retry_quota_success(&c->quota, last_cost);
-                ia_rate_limiter_on_success(&c->limiter);
+                ia_retry_quota_success(quota_of(c), last_cost);
+                ia_rate_limiter_on_success(limiter_of(c));
                 goto out;
             }
         } else if (rc == IA_OK) {
@@ -319,7 +338,7 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
             atomic_fetch_add(&c->stats.throttles, 1);
             double secs = (double)(ia_time_mono_ms() - started) / 1000.0;
             long done = atomic_load(&c->stats.calls) - calls_before;
-            ia_rate_limiter_on_throttle(&c->limiter, secs > 0.1 ? (double)done / secs : 0);
+            ia_rate_limiter_on_throttle(limiter_of(c), secs > 0.1 ? (double)done / secs : 0);
         }
         if (kind == IA_RETRY_NO) {
             if (err)
@@ -333,7 +352,7 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
             }
             goto out;
         }
-        last_cost = ia_retry_quota_acquire(&c->quota, kind);
+        last_cost = ia_retry_quota_acquire(quota_of(c), kind);
         if (!last_cost) {
             if (err) {
                 *err = e;

@@ -14,6 +14,7 @@
 #include "collector/endpoints.h"
 #include "collector/http.h"
 #include "collector/retry.h"
+#include "collector/sigv4.h"
 #include "collector/xml.h"
 #include "core/buf.h"
 #include "core/err.h"
@@ -45,6 +46,12 @@ struct ia_aws_client {
      * that takes the total past max_bytes fails with IA_ERR_TOO_LARGE. NULL: no bound. */
     _Atomic uint64_t *bytes;
     uint64_t max_bytes;
+    /* Borrowed: another client's retry quota and rate limiter to use instead of this one's
+     * (a helper connection working on the same account). NULL: this client's own. */
+    struct ia_retry_quota *shared_quota;
+    struct ia_rate_limiter *shared_limiter;
+    /* Signing keys per (credentials, date, region, service), kept between calls. */
+    struct ia_sigv4_key_cache keys;
 };
 
 /* One Query parameter (borrowed). */

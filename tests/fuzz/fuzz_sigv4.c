@@ -159,14 +159,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         IA_ASSERT(ia_sigv4_canonical_request(&req, &creq2, &sh2, &err) == IA_OK);
         IA_ASSERT(strcmp(creq.buf, creq2.buf) == 0 && strcmp(sh.buf, sh2.buf) == 0);
         check_redaction(creq.buf);
-        struct ia_sigv4_params prm = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                                      "us-east-1", "iam", WHEN};
+        struct ia_sigv4_params prm = { .access_key_id = "AKIDEXAMPLE",
+                                       .secret_access_key =
+                                           "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                       .region = "us-east-1",
+                                       .service = "iam",
+                                       .when = WHEN };
         if (ia_sigv4_authorization(&req, &prm, &authz, NULL, NULL, &err) == IA_OK) {
             static const char prefix[] = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/"
                                          "us-east-1/iam/aws4_request, SignedHeaders=";
             IA_ASSERT(strncmp(authz.buf, prefix, sizeof(prefix) - 1) == 0);
             IA_ASSERT(authz.len > 64 && is_hex64(authz.buf + authz.len - 64));
             IA_ASSERT(!strstr(authz.buf, prm.secret_access_key));
+            /* Through a key cache: the same header, byte for byte, twice (miss, then hit). */
+            struct ia_sigv4_key_cache kc;
+            ia_sigv4_key_cache_init(&kc);
+            prm.cache = &kc;
+            for (int pass = 0; pass < 2; pass++) {
+                struct ia_buf a2 = IA_BUF_INIT;
+                IA_ASSERT(ia_sigv4_authorization(&req, &prm, &a2, NULL, NULL, &err) == IA_OK);
+                IA_ASSERT(strcmp(a2.buf, authz.buf) == 0);
+                ia_buf_release(&a2);
+            }
+            IA_ASSERT(kc.derivations == 1);
+            ia_sigv4_key_cache_release(&kc);
         }
     } else {
         IA_ASSERT(err.code == IA_ERR_INVALID && err.msg[0] && creq.len == 0 && sh.len == 0);

@@ -193,8 +193,10 @@ def main():
                       open(rules, "w"))
             pport = os.path.join(work, "proxy.port")
             stats = os.path.join(work, "stats.json")
+            inflight = os.path.join(work, "inflight.json")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
-                                      "--port-file", pport, "--stats", stats])
+                                      "--port-file", pport, "--stats", stats,
+                                      "--inflight", inflight])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -220,9 +222,31 @@ def main():
             check(view == ("failed",), "latest_accounts shows the failed account")
             con.close()
 
+            # 2b. One account's reads run concurrently (issue 16), over its share of the run's
+            # c x min(c, 8) connections, never more than 8: every assumed-role session (one
+            # per team account) had 2 to 8 requests in flight at once at 100 ms a request
+            # with --concurrency 3, and exactly 1 with --concurrency 1.
+            json.dump({"delay_ms": 100, "rules": []}, open(rules, "w"))
+            def new_peaks(extra):
+                seen = set(json.load(open(inflight))) if os.path.exists(inflight) else set()
+                p = run_collect(binary, conf, penv, db, extra)
+                check(p.returncode == 0, f"collect {extra} exits 0 ({p.returncode}: {p.stderr[-300:]})")
+                return {k: v for k, v in json.load(open(inflight)).items()
+                        if k not in seen and k not in ("-", env["AWS_ACCESS_KEY_ID"])}
+            peaks = new_peaks(("--concurrency", "3"))
+            check(len(peaks) >= 2, f"the team accounts' sessions were seen ({peaks})")
+            check(all(2 <= v <= 8 for v in peaks.values()),
+                  f"each account read over 2-8 connections at once with --concurrency 3 ({peaks})")
+            json.dump({"delay_ms": 20, "rules": []}, open(rules, "w"))
+            peaks = new_peaks(("--concurrency", "1"))
+            check(len(peaks) >= 2 and all(v == 1 for v in peaks.values()),
+                  f"--concurrency 1 reads each account over one connection ({peaks})")
+
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
-            json.dump({"delay_ms": 40, "rules": []}, open(rules, "w"))
             # two collects on one database: the second refuses at once, the first completes
+            # (200 ms a call: an account's reads run concurrently, so the first collect must
+            # be slowed down to be still running when the second starts)
+            json.dump({"delay_ms": 200, "rules": []}, open(rules, "w"))
             a = subprocess.Popen([binary, "collect", "--config", conf, "--db", db, "--quiet"],
                                  env=penv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                  text=True)
@@ -238,6 +262,7 @@ def main():
                   == "complete", "the first collect's run is complete")
             before = con.execute("SELECT count(*) FROM users WHERE run_id=1").fetchone()[0]
             con.close()
+            json.dump({"delay_ms": 40, "rules": []}, open(rules, "w"))
             def calls_so_far():
                 try:
                     return sum(json.load(open(stats)).values())

@@ -10,13 +10,16 @@ A rule matches when the request's Action (form body or X-Amz-Target) equals "act
 requests it hits (-1: all). "kind": "xml" (IAM/STS error), "json" (JSON 1.1 error),
 "reset" (drop the connection), "stall" (sleep stall_ms then answer normally),
 "truncate" (cut the body in half), "garbage" (200 with a malformed body).
-Counts of requests per action go to the stats file as JSON.
+Counts of requests per action go to the stats file as JSON. With --inflight FILE, the
+most requests ever in flight at once per access key id (one per assumed role session, so
+per account) go there as JSON: {"ASIA...": 3}.
 Only 127.0.0.1 is ever bound or forwarded to.
 """
 import argparse
 import http.client
 import http.server
 import json
+import os
 import socket
 import sys
 import threading
@@ -26,6 +29,15 @@ import urllib.parse
 LOCK = threading.Lock()
 HITS = {}
 COUNTS = {}
+INFLIGHT = {}
+MAX_INFLIGHT = {}
+
+
+def key_of(headers):
+    """The access key id of a signed request's Authorization header, or "-"."""
+    auth = headers.get("Authorization") or ""
+    i = auth.find("Credential=")
+    return auth[i + 11:].split("/", 1)[0] if i >= 0 else "-"
 
 
 def action_of(headers, body):
@@ -59,6 +71,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.connection.close()
 
     def do_POST(self):
+        key = key_of(self.headers)
+        with LOCK:
+            INFLIGHT[key] = INFLIGHT.get(key, 0) + 1
+            if INFLIGHT[key] > MAX_INFLIGHT.get(key, 0):
+                MAX_INFLIGHT[key] = INFLIGHT[key]
+                self.server.save_inflight()
+        try:
+            self._post()
+        finally:
+            with LOCK:
+                INFLIGHT[key] -= 1
+
+    def _post(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         action = action_of(self.headers, body)
@@ -153,6 +178,12 @@ class Server(http.server.ThreadingHTTPServer):
         except FileNotFoundError:
             return {}
 
+    def save_inflight(self):
+        if self.inflight_path:
+            with open(self.inflight_path + ".tmp", "w") as f:
+                json.dump(MAX_INFLIGHT, f)
+            os.replace(self.inflight_path + ".tmp", self.inflight_path)
+
     def save_stats(self):
         if self.stats_path:
             with open(self.stats_path, "w") as f:
@@ -165,14 +196,15 @@ def main():
     ap.add_argument("--rules")
     ap.add_argument("--stats")
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--inflight")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream_port
     srv.rules_path = a.rules
     srv.stats_path = a.stats
+    srv.inflight_path = a.inflight
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.replace(a.port_file + ".tmp", a.port_file)
     srv.serve_forever()
 

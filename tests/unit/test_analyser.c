@@ -1469,6 +1469,107 @@ test_exception_suppresses(void **state)
     s = query1(&e, "SELECT suppressed FROM analyses WHERE run_id = :run", 1);
     assert_string_equal(s, "2");
     free(s);
+    /* The exception is in the stored evidence, which stays compact with its keys sorted. */
+    s = query1(&e, "SELECT json_extract(evidence, '$.exception') FROM findings WHERE run_id = :run"
+                   " AND rule_id = 'trust-no-mfa'", 1);
+    assert_string_equal(s, "{\"expires\":\"2027-06-30\",\"name\":\"audit-role\","
+                           "\"owner\":\"security-team@example.gov.uk\",\"reason\":\"the nightly "
+                           "audit job assumes this role without MFA\",\"ticket\":\"SEC-1234\"}");
+    free(s);
+    s = query1(&e, "SELECT count(*) FROM findings WHERE run_id = :run AND evidence != json(evidence)",
+               1);
+    assert_string_equal(s, "0");
+    free(s);
+    env_close(&e);
+}
+
+/* Whether a trust row admits sts:AssumeRole is worked out once per (action list, NotAction)
+ * when the run is loaded (issue 16): the same list under Action and under NotAction, in one
+ * run, must still give opposite answers. */
+static void
+test_trust_assumes_per_action_kind(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "tag-only", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:TagSession\"}"));
+    add_role(&e, 1, TEAM, "all-but-tag", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"NotAction\":\"sts:TagSession\"}"));
+    add_role(&e, 1, TEAM, "tag-only-2", "/", OLD, RECENT,
+             DOC("{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:TagSession\"}"));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = findings_of(&e, 1, "trust-wildcard-principal");
+    assert_string_equal(s, "critical arn:aws:iam::" TEAM ":role/all-but-tag *\n");
+    free(s);
+    env_close(&e);
+}
+
+/* Policy verdicts are kept per document set for the analysis (issue 16): roles with the same
+ * documents share one, roles with other documents do not. */
+#define RO_INLINE(role, name, doc)                                                               \
+    "INSERT INTO principal_policies VALUES (1, '" TEAM "', 'role', '" role "', 'inline', '" name \
+    "', NULL, '" doc "');"
+#define RO_DOC(action)                                                                           \
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"" action   \
+    "\",\"Resource\":\"*\"}}"
+
+static void
+test_policy_verdicts_per_document_set(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    const char *trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA));
+    env_open(&e);
+    add_role(&e, 1, TEAM, "ReadOnly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "jane.doe-readonly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "john.doe-readonly", "/", OLD, RECENT, trust);
+    add_role(&e, 1, TEAM, "mary.doe-readonly", "/", OLD, RECENT, trust);
+    exec(&e, RO_INLINE("ReadOnly", "p", RO_DOC("ssm:GetParameter"))
+             RO_INLINE("jane.doe-readonly", "p", RO_DOC("ec2:DescribeInstances"))
+             RO_INLINE("john.doe-readonly", "p", RO_DOC("ssm:GetParameter"))
+             RO_INLINE("mary.doe-readonly", "p", RO_DOC("ec2:DescribeInstances"))
+             RO_INLINE("mary.doe-readonly", "q", RO_DOC("s3:PutObject")));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = findings_of(&e, 1, "readonly-role-side-effects");
+    assert_string_equal(s, "high arn:aws:iam::" TEAM ":role/ReadOnly -\n"
+                           "high arn:aws:iam::" TEAM ":role/john.doe-readonly -\n"
+                           "high arn:aws:iam::" TEAM ":role/mary.doe-readonly -\n");
+    free(s);
+    /* Each finding names its own role's policy, though the verdict was shared. */
+    s = query1(&e, "SELECT group_concat(json_extract(evidence, '$.role'), ' ') FROM (SELECT"
+                   " evidence FROM findings WHERE run_id = :run AND rule_id ="
+                   " 'readonly-role-side-effects' ORDER BY resource_arn)", 1);
+    assert_string_equal(s, "ReadOnly john.doe-readonly mary.doe-readonly");
+    free(s);
+    env_close(&e);
+}
+
+/* Two statements reach the same (rule, resource, principal): one finding, the other's
+ * evidence under "also" (kept as text between the rules and the write since issue 16). */
+static void
+test_duplicate_findings_joined(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "") "," ALLOW(
+                 AWS("arn:aws:iam::" TEAM ":root"), ",\"Sid\":\"again\"")));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    char *s = query1(&e, "SELECT count(*) || ' ' || json_array_length(evidence, '$.also') || ' ' ||"
+                         " json_type(evidence, '$.also[0].statement_index') || ' ' ||"
+                         " (evidence = json(evidence)) FROM findings WHERE run_id = :run AND"
+                         " rule_id = 'trust-account-root'",
+                     1);
+    assert_string_equal(s, "1 1 integer 1");
+    free(s);
     env_close(&e);
 }
 
@@ -2031,6 +2132,9 @@ main(void)
         cmocka_unit_test(test_evidence),
         cmocka_unit_test(test_evidence_dates),
         cmocka_unit_test(test_exception_suppresses),
+        cmocka_unit_test(test_duplicate_findings_joined),
+        cmocka_unit_test(test_trust_assumes_per_action_kind),
+        cmocka_unit_test(test_policy_verdicts_per_document_set),
         cmocka_unit_test(test_exception_expired_and_unused),
         cmocka_unit_test(test_exception_file_errors),
         cmocka_unit_test(test_exception_limits_allowed),

@@ -157,6 +157,37 @@ test_throttle_then_success(void **state)
     rig_release(&r);
 }
 
+/* A helper connection of an account retries and throttles against the account's quota and
+ * limiter, not its own (issue 16: an account read over several connections). */
+static void
+test_shared_quota_and_limiter(void **state)
+{
+    (void)state;
+    struct rig acct, helper;
+    struct ia_caller_identity id;
+    struct ia_err err;
+    rig_init(&acct);
+    rig_init(&helper);
+    helper.c.shared_quota = &acct.c.quota;
+    helper.c.shared_limiter = &acct.c.limiter;
+    /* The account's quota is spent: the helper's throttled call is not retried. */
+    while (ia_retry_quota_acquire(&acct.c.quota, IA_RETRY_TRANSIENT))
+        ;
+    helper.f.steps[0] = (struct step){ IA_OK, 400, s_throttle, NULL, 0 };
+    helper.f.steps[1] = (struct step){ IA_OK, 200, s_ok_identity, NULL, 0 };
+    helper.f.n = 2;
+    ia_err_clear(&err);
+    assert_int_equal(ia_sts_get_caller_identity(&helper.c, &id, &err), IA_ERR_AWS);
+    assert_non_null(strstr(err.msg, "retry quota exhausted"));
+    assert_int_equal(helper.f.at, 1);
+    /* The throttle slowed the account's limiter, which every connection reserves from. */
+    assert_true(acct.c.limiter.active);
+    assert_false(helper.c.limiter.active);
+    assert_int_equal(helper.c.quota.tokens, IA_RETRY_QUOTA_MAX);
+    rig_release(&helper);
+    rig_release(&acct);
+}
+
 static void
 test_not_retried(void **state)
 {
@@ -526,6 +557,7 @@ main(void)
         cmocka_unit_test(test_org_state),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_backoff_and_quota),
+        cmocka_unit_test(test_shared_quota_and_limiter),
         cmocka_unit_test(test_endpoints),
         cmocka_unit_test(test_loopback_rule),
         cmocka_unit_test(test_xml_safety),

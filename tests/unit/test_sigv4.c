@@ -285,6 +285,37 @@ classic_has_case(const char *dir, const char *name)
 }
 
 /* Runs one classic case; returns 0 if every step matched, else appends why to report. */
+/* One key cache across every case of both suites: keys are found again (same secret, date,
+ * region, service) and evicted (more than IA_SIGV4_CACHE_SLOTS of them). */
+static struct ia_sigv4_key_cache s_suite_cache;
+
+/* Signing through s_suite_cache gives exactly the texts signed without it; 1 if not. */
+static int
+cached_differs(struct ia_buf *report, const struct ia_sigv4_request *req,
+               const struct ia_sigv4_params *p, const struct ia_buf *creq,
+               const struct ia_buf *sts, const struct ia_buf *authz)
+{
+    struct ia_sigv4_params pc = *p;
+    struct ia_buf c = IA_BUF_INIT, t = IA_BUF_INIT, a = IA_BUF_INIT;
+    struct ia_err err;
+    int bad = 1;
+
+    pc.cache = &s_suite_cache;
+    ia_err_clear(&err);
+    if (ia_sigv4_authorization(req, &pc, &a, &c, &t, &err) != IA_OK) {
+        ia_buf_addf(report, "  signing with the key cache failed: %s\n", err.msg);
+        goto out;
+    }
+    bad = differs(report, "canonical request (cached key)", creq->buf, creq->len, c.buf, c.len);
+    bad |= differs(report, "string to sign (cached key)", sts->buf, sts->len, t.buf, t.len);
+    bad |= differs(report, "authorization (cached key)", authz->buf, authz->len, a.buf, a.len);
+out:
+    ia_buf_release(&c);
+    ia_buf_release(&t);
+    ia_buf_release(&a);
+    return bad;
+}
+
 static int
 run_classic_case(const char *dir, struct ia_buf *report)
 {
@@ -336,6 +367,7 @@ run_classic_case(const char *dir, struct ia_buf *report)
     bad = differs(report, "canonical request", file[1].buf, file[1].len, creq.buf, creq.len);
     bad |= differs(report, "string to sign", file[2].buf, file[2].len, sts.buf, sts.len);
     bad |= differs(report, "authorization", file[3].buf, file[3].len, authz.buf, authz.len);
+    bad |= cached_differs(report, &req, &p, &creq, &sts, &authz);
 out:
     for (size_t i = 0; i < 4; i++)
         ia_buf_release(&file[i]);
@@ -506,6 +538,7 @@ run_crt_case(const char *dir, struct ia_buf *report)
     bad |= differs(report, "string to sign", file[2].buf, file[2].len, sts.buf, sts.len);
     bad |= differs(report, "signature", file[3].buf, file[3].len, sig, strlen(sig));
     bad |= differs(report, "authorization", want_authz.buf, want_authz.len, authz.buf, authz.len);
+    bad |= cached_differs(report, &req, &p, &creq, &sts, &authz);
 out:
     json_decref(ctx);
     for (size_t i = 0; i < 5; i++)
@@ -811,6 +844,94 @@ test_authorization_checks(void **state)
     ia_buf_release(&creq);
 }
 
+/* Sign req with p through cache and without; both must agree. Returns the derivations. */
+static unsigned long
+sign_both(const struct ia_sigv4_request *req, struct ia_sigv4_params p,
+          struct ia_sigv4_key_cache *cache)
+{
+    struct ia_buf plain = IA_BUF_INIT, cached = IA_BUF_INIT;
+    struct ia_err err;
+
+    ia_err_clear(&err);
+    assert_int_equal(ia_sigv4_authorization(req, &p, &plain, NULL, NULL, &err), IA_OK);
+    p.cache = cache;
+    assert_int_equal(ia_sigv4_authorization(req, &p, &cached, NULL, NULL, &err), IA_OK);
+    assert_string_equal(plain.buf, cached.buf);
+    ia_buf_release(&plain);
+    ia_buf_release(&cached);
+    return cache->derivations;
+}
+
+static void
+test_key_cache(void **state)
+{
+    char date[IA_TIME_AMZ_LEN];
+    struct ia_sigv4_header h[] = { { "Host", "iam.amazonaws.com" }, { "X-Amz-Date", date } };
+    struct ia_sigv4_request req = {
+        .method = "POST", .path = "/", .headers = h, .n_headers = 2, .normalize_path = 1
+    };
+    struct ia_sigv4_params p = s_params;
+    struct ia_sigv4_key_cache cache;
+    char long_secret[300];
+
+    (void)state;
+    ia_sigv4_key_cache_init(&cache);
+    ia_time_format_amz(p.when, date);
+    /* The first signature derives the key; the next ones, that day, do not. */
+    assert_int_equal(sign_both(&req, p, &cache), 1);
+    assert_int_equal(sign_both(&req, p, &cache), 1);
+    p.when += 3600;
+    ia_time_format_amz(p.when, date);
+    assert_int_equal(sign_both(&req, p, &cache), 1);
+    /* Another access key id with the same secret signs with the same key. */
+    p.access_key_id = "AKIDOTHER";
+    assert_int_equal(sign_both(&req, p, &cache), 1);
+    /* A new day, another service, another region: each its own key. */
+    p.when += 86400;
+    ia_time_format_amz(p.when, date);
+    assert_int_equal(sign_both(&req, p, &cache), 2);
+    p.service = "sts";
+    assert_int_equal(sign_both(&req, p, &cache), 3);
+    p.region = "eu-west-2";
+    assert_int_equal(sign_both(&req, p, &cache), 4);
+    /* A refreshed credential under the same key id: the new secret, not the cached key. */
+    p.secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ";
+    assert_int_equal(sign_both(&req, p, &cache), 5);
+    /* Back to the first secret (same length, one byte apart): its key is still kept. */
+    p.secret_access_key = s_params.secret_access_key;
+    assert_int_equal(sign_both(&req, p, &cache), 5);
+    /* Five keys in four slots: the least recently used (the first day's) was evicted. */
+    p = s_params;
+    p.when += 3600;
+    ia_time_format_amz(p.when, date);
+    assert_int_equal(sign_both(&req, p, &cache), 6);
+    /* A secret too long to keep is signed correctly, uncached. */
+    memset(long_secret, 'k', sizeof(long_secret) - 1);
+    long_secret[sizeof(long_secret) - 1] = '\0';
+    p.secret_access_key = long_secret;
+    assert_int_equal(sign_both(&req, p, &cache), 6);
+    assert_int_equal(sign_both(&req, p, &cache), 6);
+    /* A refused request leaves the cache usable. */
+    p = s_params;
+    h[1].value = "20150830T000000Z";
+    struct ia_buf authz = IA_BUF_INIT;
+    struct ia_err err;
+    p.cache = &cache;
+    ia_err_clear(&err);
+    assert_int_equal(ia_sigv4_authorization(&req, &p, &authz, NULL, NULL, &err), IA_ERR_INVALID);
+    assert_int_equal(authz.len, 0);
+    h[1].value = date;
+    ia_time_format_amz(p.when, date);
+    p.cache = NULL;
+    assert_int_equal(sign_both(&req, p, &cache), 6);
+    ia_sigv4_key_cache_release(&cache);
+    /* Released: nothing of the secret is left in the structure. */
+    const unsigned char *raw = (const unsigned char *)&cache;
+    for (size_t i = 0; i + 10 <= sizeof(cache); i++)
+        assert_false(memcmp(raw + i, "EXAMPLEKEY", 10) == 0);
+    ia_sigv4_key_cache_release(NULL);
+}
+
 int
 main(void)
 {
@@ -821,6 +942,7 @@ main(void)
         cmocka_unit_test(test_malformed_escapes),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_authorization_checks),
+        cmocka_unit_test(test_key_cache),
     };
     const struct CMUnitTest suites[] = {
         cmocka_unit_test(test_classic_suite),
@@ -833,5 +955,10 @@ main(void)
         printf("skipped: ../shared/testdata absent (no %s)\n", SUITE_DIR);
         return 77;
     }
-    return cmocka_run_group_tests_name("sigv4 published suites", suites, NULL, NULL) ? 1 : 0;
+    ia_sigv4_key_cache_init(&s_suite_cache);
+    int failed = cmocka_run_group_tests_name("sigv4 published suites", suites, NULL, NULL);
+    /* Keys were derived and found again (cases share the suite's secret, date and scope). */
+    printf("key cache: %lu keys derived for the suites\n", s_suite_cache.derivations);
+    ia_sigv4_key_cache_release(&s_suite_cache);
+    return failed ? 1 : 0;
 }
