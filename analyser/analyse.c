@@ -236,8 +236,8 @@ ia_an_trust_assumes(const struct ia_an_trust *t)
 }
 
 /* Whether the row's Action / NotAction admits sts:AssumeRole* (the JSON is parsed here). */
-static int
-trust_assumes(const struct ia_an_trust *t)
+int
+ia_an_trust_compute_assumes(const struct ia_an_trust *t)
 {
     json_t *a = t->actions ? json_loads(t->actions, 0, NULL) : NULL;
     int yes;
@@ -351,7 +351,7 @@ load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
         if (k < n_memo) {
             t->assumes = memo[k].assumes;
         } else {
-            t->assumes = trust_assumes(t);
+            t->assumes = ia_an_trust_compute_assumes(t);
             if (n_memo < IA_ARRAY_LEN(memo))
                 memo[n_memo++] = (struct assumes_memo){ t->actions, t->not_action, t->assumes };
         }

@@ -191,6 +191,9 @@ const struct ia_an_trust *ia_an_role_trusts(const struct ia_an_ctx *ctx, const c
                                             const char *role, size_t *n);
 /* Whether a trust row's Action (or NotAction) lets the principal call sts:AssumeRole*. */
 int ia_an_trust_assumes(const struct ia_an_trust *t);
+/* Work out whether a trust row's Action / NotAction admits sts:AssumeRole* (what
+ * ia_an_trust_assumes returns once the row is loaded; rows built by hand call this). */
+int ia_an_trust_compute_assumes(const struct ia_an_trust *t);
 /*
  * The audited account a "*" principal is pinned to: an Allow with Principal "*" (or
  * {"AWS": "*"}) whose condition requires aws:PrincipalAccount to be one literal account id of

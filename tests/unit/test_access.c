@@ -69,6 +69,7 @@ add_trust(struct built *b, const char *account, const char *name, const char *do
         t->statement_index = (int)r->statement_index;
         t->not_principal = r->not_principal;
         t->not_action = r->not_action;
+        t->assumes = ia_an_trust_compute_assumes(t);
     }
     ia_policy_trust_rows_release(&rows);
 }
