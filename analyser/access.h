@@ -102,14 +102,14 @@ struct ia_an_access; /* the loaded input and its paths, built once per analysis 
  * their groups' policies, every role and trust row). *out borrowed from ctx until it is
  * released. IA_ERR_DB on a read failure.
  */
-enum ia_code ia_an_access_get(struct ia_an_ctx *ctx, const struct ia_an_access **out,
+IA_MUST_USE enum ia_code ia_an_access_get(struct ia_an_ctx *ctx, const struct ia_an_access **out,
                               struct ia_err *err);
 /* The input and the paths of a built ia_an_access (borrowed). */
 const struct ia_access_input *ia_an_access_input(const struct ia_an_access *a);
 const struct ia_access_paths *ia_an_access_paths(const struct ia_an_access *a);
 /* Write the run's paths into access_paths, replacing earlier ones (inside the caller's
  * transaction). */
-enum ia_code ia_an_access_write(struct ia_an_ctx *ctx, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_an_access_write(struct ia_an_ctx *ctx, struct ia_err *err);
 /* NULL-safe. */
 void ia_an_access_free(struct ia_an_access *a);
 

@@ -271,10 +271,23 @@ struct ia_an_policy_docs {
 
 /* The role's policies (inline, attached: customer- and AWS-managed), with their documents when
  * with_docs; *out is the caller's (release with ia_an_policy_docs_release). */
-enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
+IA_MUST_USE enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
                                  struct ia_an_policy_docs *out, struct ia_err *err);
 void ia_an_policy_docs_release(struct ia_an_policy_docs *p);
 /* Whether the role's name matches [rules] bootstrap_role_pattern. */
 int ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro);
+
+
+/* ---- analyse.c / history.c ---- */
+
+/* Evidence as stored: compact, keys sorted (new string); and back as JSON (new reference). */
+char *ia_an_evidence_text(const json_t *ev);
+json_t *ia_an_evidence_tree(const struct ia_an_finding *f);
+void ia_an_dedupe(struct ia_an_ctx *ctx);
+void ia_an_apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x);
+IA_MUST_USE enum ia_code ia_an_link_history(struct ia_an_ctx *ctx, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_an_write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths,
+                             json_t *warnings, json_t *not_checked, size_t n_suppressed,
+                             struct ia_err *err);
 
 #endif
