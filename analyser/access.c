@@ -18,12 +18,9 @@ const char *
 ia_access_via_name(enum ia_access_via via)
 {
     switch (via) {
-    case IA_ACCESS_VIA_USER:
-        return "user";
-    case IA_ACCESS_VIA_ACCOUNT:
-        return "account";
-    case IA_ACCESS_VIA_WILDCARD:
-        return "wildcard";
+    case IA_ACCESS_VIA_USER: return "user";
+    case IA_ACCESS_VIA_ACCOUNT: return "account";
+    case IA_ACCESS_VIA_WILDCARD: return "wildcard";
     }
     return "wildcard";
 }
@@ -31,12 +28,11 @@ ia_access_via_name(enum ia_access_via via)
 const char *
 ia_access_role_kind(const struct ia_config_rules *rules, const char *name)
 {
-    const char *admin = rules && rules->admin_role_pattern ? rules->admin_role_pattern
-                                                           : "*admin*";
-    const char *trusted = rules && rules->trusted_role_pattern ? rules->trusted_role_pattern
-                                                               : "*trusted*";
-    const char *ro = rules && rules->readonly_role_pattern ? rules->readonly_role_pattern
-                                                           : "*read*only*";
+    const char *admin = rules && rules->admin_role_pattern ? rules->admin_role_pattern : "*admin*";
+    const char *trusted =
+        rules && rules->trusted_role_pattern ? rules->trusted_role_pattern : "*trusted*";
+    const char *ro =
+        rules && rules->readonly_role_pattern ? rules->readonly_role_pattern : "*read*only*";
     if (ia_glob_match(admin, name))
         return "admin";
     if (ia_glob_match(trusted, name))
@@ -90,7 +86,8 @@ names_user(const struct ia_access_input *in, const struct ia_an_trust *t,
 static int
 decided_key(const char *key, int pin_decided)
 {
-    if (!strcasecmp(key, "aws:MultiFactorAuthPresent") || !strcasecmp(key, "aws:MultiFactorAuthAge"))
+    if (!strcasecmp(key, "aws:MultiFactorAuthPresent") ||
+        !strcasecmp(key, "aws:MultiFactorAuthAge"))
         return 1;
     return pin_decided &&
            (!strcasecmp(key, "aws:PrincipalAccount") || !strcasecmp(key, "aws:PrincipalOrgID"));
@@ -109,12 +106,14 @@ undecided_condition(const char *cond, int pin_decided)
     } else {
         const char *op, *key;
         json_t *keys, *v;
-        json_object_foreach(c, op, keys) {
+        json_object_foreach(c, op, keys)
+        {
             if (!json_is_object(keys)) {
                 found = 1;
                 continue;
             }
-            json_object_foreach(keys, key, v) {
+            json_object_foreach(keys, key, v)
+            {
                 if (!decided_key(key, pin_decided))
                     found = 1;
             }
@@ -167,18 +166,17 @@ wildcard_admits(const struct ia_access_input *in, const struct ia_an_trust *t, i
  * actions and conditions is parsed here, not once per (person, role).
  */
 struct row_facts {
-    unsigned char assumes;     /* its actions cover sts:AssumeRole */
-    unsigned char mfa_allow;   /* as an Allow, its condition requires MFA */
-    unsigned char mfa_deny;    /* as a Deny, it applies exactly when MFA is missing */
-    unsigned char undecided;   /* a condition key the evaluation cannot decide */
-    unsigned char wild;        /* "*" rows: wildcard_admits() */
+    unsigned char assumes;        /* its actions cover sts:AssumeRole */
+    unsigned char mfa_allow;      /* as an Allow, its condition requires MFA */
+    unsigned char mfa_deny;       /* as a Deny, it applies exactly when MFA is missing */
+    unsigned char undecided;      /* a condition key the evaluation cannot decide */
+    unsigned char wild;           /* "*" rows: wildcard_admits() */
     unsigned char wild_undecided; /* undecided, with the account pin decided as wildcard_admits
                                      said */
 };
 
 static void
-row_facts_of(const struct ia_access_input *in, const struct ia_an_trust *t,
-             struct row_facts *f)
+row_facts_of(const struct ia_access_input *in, const struct ia_an_trust *t, struct row_facts *f)
 {
     int decided = 0;
     memset(f, 0, sizeof(*f));
@@ -199,9 +197,9 @@ struct trust_side {
     int admitted;
     enum ia_access_via via;
     int statement;
-    int mfa;         /* required on the chosen admission */
+    int mfa; /* required on the chosen admission */
     int conditional;
-    json_t *conds;   /* array of the conditions that make it conditional */
+    json_t *conds; /* array of the conditions that make it conditional */
 };
 
 /* Better admission: without MFA, unconditional, then the most specific principal. */
@@ -384,10 +382,10 @@ resource_matches(const struct ia_policy_statement *s, const char *arn)
 
 struct identity_side {
     int denied;
-    const char *grant;       /* label of a grant without MFA, else one with */
+    const char *grant; /* label of a grant without MFA, else one with */
     int grant_no_mfa;
-    int force_mfa;           /* a Deny without MFA covers it */
-    json_t *conds;           /* conditional Denies (and conditional Allows) */
+    int force_mfa; /* a Deny without MFA covers it */
+    json_t *conds; /* conditional Denies (and conditional Allows) */
     int conditional;
 };
 
@@ -545,8 +543,8 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
                      t->principal_account && !strcmp(t->principal_account, in->base))) {
                     is_broad = 1;
                 } else if (!strcmp(ty, "user") || !strcmp(ty, "unique-id")) {
-                    char *key = !strcmp(ty, "user") ? lower_dup(t->principal)
-                                                    : ia_xstrdup(t->principal);
+                    char *key =
+                        !strcmp(ty, "user") ? lower_dup(t->principal) : ia_xstrdup(t->principal);
                     owned = ia_xgrow(owned, n_owned + 1, &alloc_owned, sizeof(*owned));
                     owned[n_owned++] = key;
                     idx = ia_xgrow(idx, n_idx + 1, &alloc_idx, sizeof(*idx));
@@ -594,10 +592,10 @@ ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out
                 const struct ia_policy_statement *ps = &pol->statements[s];
                 rel[n_rel].s = ps;
                 rel[n_rel].label = u->pols[p].label;
-                rel[n_rel].mfa = ia_policy_condition_requires_mfa(ps->condition) ==
-                                 IA_POLICY_MFA_REQUIRED;
-                rel[n_rel].mfa_deny = ia_policy_deny_requires_mfa(ps->condition) ==
-                                      IA_POLICY_MFA_REQUIRED;
+                rel[n_rel].mfa =
+                    ia_policy_condition_requires_mfa(ps->condition) == IA_POLICY_MFA_REQUIRED;
+                rel[n_rel].mfa_deny =
+                    ia_policy_deny_requires_mfa(ps->condition) == IA_POLICY_MFA_REQUIRED;
                 rel[n_rel++].undecided = (unsigned char)undecided_condition(ps->condition, 0);
             }
         }

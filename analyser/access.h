@@ -15,8 +15,8 @@
 
 /* One identity policy of a person (their own or one of their groups'). Borrowed. */
 struct ia_access_policy {
-    const char *label;               /* e.g. "group admins: inline assume" */
-    const struct ia_policy *policy;  /* parsed permission policy */
+    const char *label;              /* e.g. "group admins: inline assume" */
+    const struct ia_policy *policy; /* parsed permission policy */
 };
 
 /* A person: a user of the base account. Every pointer borrowed. */
@@ -37,7 +37,7 @@ struct ia_access_role {
  * that is not in roles are ignored. org_id ([rules] organization_id) may be NULL.
  */
 struct ia_access_input {
-    const char *base;   /* the base account id; NULL: no person, no path */
+    const char *base; /* the base account id; NULL: no person, no path */
     const char *org_id;
     const struct ia_access_user *users;
     size_t n_users;
@@ -57,14 +57,14 @@ enum ia_access_via {
 struct ia_access_path {
     size_t user, role;
     enum ia_access_via via;
-    int trust_statement;  /* the admitting Allow's statement index */
-    char *identity_via;   /* the identity policy granting sts:AssumeRole, or "trust policy
-                             (same account)" when the trust naming the user suffices */
-    int mfa_required;     /* mfa_trust || mfa_identity */
-    int mfa_trust;        /* the trust requires MFA (Allow condition or a Deny without MFA) */
-    int mfa_identity;     /* the person's policies require MFA for sts:AssumeRole */
-    int conditional;      /* a condition we cannot evaluate narrows the path */
-    char *conditions;     /* those conditions, a JSON array of condition objects, or NULL */
+    int trust_statement; /* the admitting Allow's statement index */
+    char *identity_via;  /* the identity policy granting sts:AssumeRole, or "trust policy
+                            (same account)" when the trust naming the user suffices */
+    int mfa_required;    /* mfa_trust || mfa_identity */
+    int mfa_trust;       /* the trust requires MFA (Allow condition or a Deny without MFA) */
+    int mfa_identity;    /* the person's policies require MFA for sts:AssumeRole */
+    int conditional;     /* a condition we cannot evaluate narrows the path */
+    char *conditions;    /* those conditions, a JSON array of condition objects, or NULL */
 };
 
 struct ia_access_paths {
@@ -103,7 +103,7 @@ struct ia_an_access; /* the loaded input and its paths, built once per analysis 
  * released. IA_ERR_DB on a read failure.
  */
 IA_MUST_USE enum ia_code ia_an_access_get(struct ia_an_ctx *ctx, const struct ia_an_access **out,
-                              struct ia_err *err);
+                                          struct ia_err *err);
 /* The input and the paths of a built ia_an_access (borrowed). */
 const struct ia_access_input *ia_an_access_input(const struct ia_an_access *a);
 const struct ia_access_paths *ia_an_access_paths(const struct ia_an_access *a);

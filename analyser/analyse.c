@@ -68,8 +68,8 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
-    ctx->findings = ia_xgrow(ctx->findings, ctx->n_findings + 1, &ctx->alloc_findings,
-                             sizeof(*ctx->findings));
+    ctx->findings =
+        ia_xgrow(ctx->findings, ctx->n_findings + 1, &ctx->alloc_findings, sizeof(*ctx->findings));
     struct ia_an_finding *f = &ctx->findings[ctx->n_findings++];
     memset(f, 0, sizeof(*f));
     f->rule = rule;
@@ -247,7 +247,8 @@ ia_an_trust_compute_assumes(const struct ia_an_trust *t)
         size_t i;
         json_t *v;
         int any = 0;
-        json_array_foreach(a, i, v) {
+        json_array_foreach(a, i, v)
+        {
             const char *p = json_string_value(v);
             if (!p)
                 continue;
@@ -293,8 +294,7 @@ ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const ch
     size_t n;
     const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
     for (size_t i = 0; i < n; i++) {
-        if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal ||
-            !ia_an_trust_assumes(&t[i]))
+        if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal || !ia_an_trust_assumes(&t[i]))
             continue;
         const char *pinned = ia_an_trust_pinned_account(ctx, &t[i]);
         if (pinned && ctx->base && strcmp(pinned, ctx->base) == 0)
@@ -386,8 +386,19 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
 }
 
 /* Columns of analyser_users. */
-enum { U_ACCOUNT, U_NAME, U_ARN, U_CREATED, U_PASSWORD, U_PW_USED, U_MFA_ACTIVE, U_ID, U_N_MFA,
-       U_N_KEYS, U_KEY_USED };
+enum {
+    U_ACCOUNT,
+    U_NAME,
+    U_ARN,
+    U_CREATED,
+    U_PASSWORD,
+    U_PW_USED,
+    U_MFA_ACTIVE,
+    U_ID,
+    U_N_MFA,
+    U_N_KEYS,
+    U_KEY_USED
+};
 
 static enum ia_code
 load_users(struct ia_an_ctx *ctx, struct ia_err *err)
@@ -516,7 +527,8 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
             return IA_ERR_DB;
         if (r == 0) {
             ia_db_reset(st);
-            return ia_err_set(err, IA_ERR_NOT_FOUND, "the database has no complete or partial "
+            return ia_err_set(err, IA_ERR_NOT_FOUND,
+                              "the database has no complete or partial "
                               "run to analyse; run 'iam-audit collect' first");
         }
         run_id = ia_db_col_int(st, 0);
@@ -530,14 +542,17 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
         return IA_ERR_DB;
     if (r == 0) {
         ia_db_reset(st);
-        return ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld does not exist; list runs with "
-                          "'SELECT id, status FROM runs'", (long long)run_id);
+        return ia_err_set(err, IA_ERR_NOT_FOUND,
+                          "run %lld does not exist; list runs with "
+                          "'SELECT id, status FROM runs'",
+                          (long long)run_id);
     }
     const char *status = ia_db_col_text(st, 1);
     if (!status || (strcmp(status, "complete") != 0 && strcmp(status, "partial") != 0)) {
-        ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld is '%s', not complete or partial: its "
-                   "snapshot is not whole; analyse another run with --run", (long long)run_id,
-                   status ? status : "?");
+        ia_err_set(err, IA_ERR_NOT_FOUND,
+                   "run %lld is '%s', not complete or partial: its "
+                   "snapshot is not whole; analyse another run with --run",
+                   (long long)run_id, status ? status : "?");
         ia_db_reset(st);
         return IA_ERR_NOT_FOUND;
     }
@@ -549,8 +564,8 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
     ia_db_bind_int(st, ":run_id", run_id);
     size_t alloc = 0;
     while ((r = ia_db_step(st, err)) == 1) {
-        ctx->accounts = ia_xgrow(ctx->accounts, ctx->n_accounts + 1, &alloc,
-                                 sizeof(*ctx->accounts));
+        ctx->accounts =
+            ia_xgrow(ctx->accounts, ctx->n_accounts + 1, &alloc, sizeof(*ctx->accounts));
         struct ia_an_account *a = &ctx->accounts[ctx->n_accounts++];
         a->id = ia_xstrdup(ia_db_col_text(st, 0));
         a->name = ia_xstrdup(ia_db_col_text(st, 1));
@@ -574,7 +589,8 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
         }
     }
     if (!ctx->base)
-        IA_LOG_WARN("analyser", "msg=\"run has no base account: base-account rules are off\" "
+        IA_LOG_WARN("analyser",
+                    "msg=\"run has no base account: base-account rules are off\" "
                     "run=%lld fix=\"set [audit] base_account and collect again\"",
                     (long long)run_id);
     if (load_trusts(ctx, err) != IA_OK || load_users(ctx, err) != IA_OK)
@@ -592,8 +608,7 @@ run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
         if ((strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
             continue;
         if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
-            ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id,
-                          rules[i].id);
+            ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id, rules[i].id);
             return IA_ERR_DB;
         }
     }
@@ -609,8 +624,7 @@ static json_t *
 not_checked_rules(const struct ia_analyse_paths *paths)
 {
     static const char *const leaver_rules[] = { "leaver-present", "leaver-trusted-by-role",
-                                                "leavers-matched-nobody",
-                                                "leaver-has-access" };
+                                                "leavers-matched-nobody", "leaver-has-access" };
     json_t *a = json_array();
     if (!paths || !paths->leavers)
         for (size_t i = 0; i < IA_ARRAY_LEN(leaver_rules); i++)
@@ -634,9 +648,9 @@ not_checked_text(json_t *nc, char *out, size_t size)
     for (size_t i = 0; i < n; i++) {
         const char *rule = json_string_value(json_object_get(json_array_get(nc, i), "rule"));
         const char *why = json_string_value(json_object_get(json_array_get(nc, i), "reason"));
-        const char *next = i + 1 < n ? json_string_value(json_object_get(
-                                           json_array_get(nc, i + 1), "reason"))
-                                     : NULL;
+        const char *next =
+            i + 1 < n ? json_string_value(json_object_get(json_array_get(nc, i + 1), "reason"))
+                      : NULL;
         ia_buf_addstr(&b, rule);
         if (next && strcmp(next, why) == 0)
             ia_buf_addstr(&b, ", ");
@@ -680,8 +694,7 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     }
     if (paths && paths->exceptions &&
         ((rc = ia_exceptions_load(paths->exceptions, &exc, err)) != IA_OK ||
-         (rc = ia_exceptions_check(&exc, ctx.today, cfg->rules.max_exception_days, err)) !=
-             IA_OK))
+         (rc = ia_exceptions_check(&exc, ctx.today, cfg->rules.max_exception_days, err)) != IA_OK))
         goto out;
 
     not_checked = not_checked_rules(paths);

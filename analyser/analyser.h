@@ -49,12 +49,12 @@ typedef enum ia_code ia_rule_fn(struct ia_an_ctx *ctx, const struct ia_rule *rul
 
 /* One entry of the rule table. Every string is static. */
 struct ia_rule {
-    const char *id;           /* stable id, e.g. "trust-no-mfa" */
+    const char *id;            /* stable id, e.g. "trust-no-mfa" */
     enum ia_severity severity; /* default severity; a finding that differs says why in its
                                   evidence's severity_reason */
-    const char *family;       /* "mfa", "leavers", "roles", "trust", "own", "exceptions" */
-    const char *title;        /* one line */
-    ia_rule_fn *fn;           /* evaluates this rule and nothing else */
+    const char *family;        /* "mfa", "leavers", "roles", "trust", "own", "exceptions" */
+    const char *title;         /* one line */
+    ia_rule_fn *fn;            /* evaluates this rule and nothing else */
 };
 
 /* The rule table, in documentation order (borrowed, static); *n set to its length. */
@@ -72,13 +72,13 @@ struct ia_analyse_paths {
 /* What one analysis produced. Caller's storage; plain values only. */
 struct ia_analyse_summary {
     int64_t run_id;
-    size_t total;                          /* findings written, suppressed included */
-    size_t by_severity[IA_SEV_COUNT];      /* unsuppressed findings per severity */
-    size_t n_new, n_persisting;            /* unsuppressed, by status */
+    size_t total;                     /* findings written, suppressed included */
+    size_t by_severity[IA_SEV_COUNT]; /* unsuppressed findings per severity */
+    size_t n_new, n_persisting;       /* unsuppressed, by status */
     size_t n_suppressed;
-    size_t n_input_warnings;               /* input warnings recorded (none since rows that
-                                              cannot be read are errors) */
-    int worst;                             /* worst unsuppressed severity, or -1 when none */
+    size_t n_input_warnings; /* input warnings recorded (none since rows that
+                                cannot be read are errors) */
+    int worst;               /* worst unsuppressed severity, or -1 when none */
     /* Rules not evaluated for want of an input, "rule (reason); ..." ("" when every rule
      * ran): also in analyses.not_checked, the workbook's Summary and `diff`. */
     char not_checked[512];
@@ -91,12 +91,13 @@ struct ia_analyse_summary {
  * come from the most recent earlier analysed run, matched by fingerprint; for a rule that run
  * did not evaluate (summary->not_checked), from the latest earlier run that did.
  * Returns IA_OK and fills *summary; IA_ERR_CONFIG for an unreadable or invalid leavers,
- * roster or exceptions file, a leaver/roster row included (message "FILE:LINE: problem; fix"); IA_ERR_NOT_FOUND when the
- * run does not exist or is not analysable; IA_ERR_DB on a database failure (nothing written).
+ * roster or exceptions file, a leaver/roster row included (message "FILE:LINE: problem; fix");
+ * IA_ERR_NOT_FOUND when the run does not exist or is not analysable; IA_ERR_DB on a database
+ * failure (nothing written).
  */
-IA_MUST_USE enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
-                            const struct ia_analyse_paths *paths,
-                            struct ia_analyse_summary *summary, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_analyse_run(struct ia_db *db, const struct ia_config *cfg,
+                                        int64_t run_id, const struct ia_analyse_paths *paths,
+                                        struct ia_analyse_summary *summary, struct ia_err *err);
 
 /*
  * The fingerprint of a finding: 32 lower-case hex digits, a pure function of (rule id,
@@ -142,7 +143,7 @@ struct ia_diff {
  * IA_ERR_NOT_FOUND (with the fix: run `iam-audit analyse --run N`) when a run has no analysis.
  */
 IA_MUST_USE enum ia_code ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run,
-                             struct ia_diff *out, struct ia_err *err);
+                                         struct ia_diff *out, struct ia_err *err);
 /* NULL-safe; zeroes d. */
 void ia_diff_release(struct ia_diff *d);
 

@@ -145,7 +145,8 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
         if (single_int(db, "analyser_latest_analysed", 0, &to_run, err) != IA_OK)
             goto out;
         if (!to_run) {
-            rc = ia_err_set(err, IA_ERR_NOT_FOUND, "no run has been analysed yet; run "
+            rc = ia_err_set(err, IA_ERR_NOT_FOUND,
+                            "no run has been analysed yet; run "
                             "'iam-audit analyse' first");
             goto out;
         }
@@ -153,9 +154,10 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
         if (single_int(db, "analyser_has_analysis", to_run, &have, err) != IA_OK)
             goto out;
         if (!have) {
-            rc = ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld has not been analysed; run "
-                            "'iam-audit analyse --run %lld' first", (long long)to_run,
-                            (long long)to_run);
+            rc = ia_err_set(err, IA_ERR_NOT_FOUND,
+                            "run %lld has not been analysed; run "
+                            "'iam-audit analyse --run %lld' first",
+                            (long long)to_run, (long long)to_run);
             goto out;
         }
     }
@@ -163,18 +165,21 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
         if (single_int(db, "analyser_prev_analysis", to_run, &from_run, err) != IA_OK)
             goto out;
         if (!from_run) {
-            rc = ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld is the first analysed run: "
+            rc = ia_err_set(err, IA_ERR_NOT_FOUND,
+                            "run %lld is the first analysed run: "
                             "nothing to compare it with; analyse an earlier run or give "
-                            "--from", (long long)to_run);
+                            "--from",
+                            (long long)to_run);
             goto out;
         }
     } else {
         if (single_int(db, "analyser_has_analysis", from_run, &have, err) != IA_OK)
             goto out;
         if (!have) {
-            rc = ia_err_set(err, IA_ERR_NOT_FOUND, "run %lld has not been analysed; run "
-                            "'iam-audit analyse --run %lld' first", (long long)from_run,
-                            (long long)from_run);
+            rc = ia_err_set(err, IA_ERR_NOT_FOUND,
+                            "run %lld has not been analysed; run "
+                            "'iam-audit analyse --run %lld' first",
+                            (long long)from_run, (long long)from_run);
             goto out;
         }
     }
@@ -183,8 +188,9 @@ ia_analyse_diff(struct ia_db *db, int64_t from_run, int64_t to_run, struct ia_di
     /* Merge two fingerprint-sorted lists; entries move into d (fields handed over). */
     size_t i = 0, j = 0;
     while (i < a.n || j < b.n) {
-        int c = i >= a.n ? 1 : j >= b.n ? -1 : strcmp(a.items[i].fingerprint,
-                                                      b.items[j].fingerprint);
+        int c = i >= a.n   ? 1
+                : j >= b.n ? -1
+                           : strcmp(a.items[i].fingerprint, b.items[j].fingerprint);
         d.entries = ia_xgrow(d.entries, d.n_entries + 1, &alloc, sizeof(*d.entries));
         struct ia_diff_entry *e = &d.entries[d.n_entries++];
         if (c < 0) {

@@ -20,7 +20,7 @@ struct parse {
     int line;         /* line just read */
     int section_line; /* line of the latest section header */
     int too_long;
-    int header_line;  /* section_line of the section being filled */
+    int header_line; /* section_line of the section being filled */
     char section[256];
     int failed;
 };
@@ -44,8 +44,7 @@ reader(char *str, int num, void *stream)
     return str;
 }
 
-static int
-fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct parse *p, const char *fmt, ...)
@@ -153,8 +152,10 @@ on_key(void *user, const char *section, const char *name, const char *value)
         memcpy(e->expires, value, 11);
         e->expires_line = p->line;
     } else {
-        return fail(p, "unknown key '%s' in [%s]; keys are rule, resource, reason, owner, "
-                       "ticket, expires", name, section);
+        return fail(p,
+                    "unknown key '%s' in [%s]; keys are rule, resource, reason, owner, "
+                    "ticket, expires",
+                    name, section);
     }
     return 1;
 }
@@ -172,25 +173,33 @@ ia_exceptions_load(const char *path, struct ia_exceptions *out, struct ia_err *e
     p.path = path;
     p.f = fopen(path, "r");
     if (!p.f) {
-        ia_err_set(err, IA_ERR_CONFIG, "cannot read exceptions file %s: %s; fix [audit] "
-                   "exceptions or --exceptions", path, strerror(errno));
+        ia_err_set(err, IA_ERR_CONFIG,
+                   "cannot read exceptions file %s: %s; fix [audit] "
+                   "exceptions or --exceptions",
+                   path, strerror(errno));
         goto out;
     }
     int line = ini_parse_stream(reader, &p, on_key, &p);
     if (line != 0 || p.failed) {
         if (!p.failed)
-            ia_err_set(err, IA_ERR_CONFIG, "%s:%d: cannot parse this line; write 'key = value' "
-                       "under an [exception NAME] section", path, line);
+            ia_err_set(err, IA_ERR_CONFIG,
+                       "%s:%d: cannot parse this line; write 'key = value' "
+                       "under an [exception NAME] section",
+                       path, line);
         goto out;
     }
     for (size_t i = 0; i < x.n; i++) {
         const struct ia_exception *e = &x.items[i];
-        const char *missing = !e->rules ? "rule" : !e->resource ? "resource"
-                              : !e->reason ? "reason" : !e->expires[0] ? "expires" : NULL;
+        const char *missing = !e->rules        ? "rule"
+                              : !e->resource   ? "resource"
+                              : !e->reason     ? "reason"
+                              : !e->expires[0] ? "expires"
+                                               : NULL;
         if (missing) {
-            ia_err_set(err, IA_ERR_CONFIG, "%s:%d: [exception %s] has no %s; every exception "
-                       "needs rule, resource, reason and expires (YYYY-MM-DD)", path, e->line,
-                       e->name, missing);
+            ia_err_set(err, IA_ERR_CONFIG,
+                       "%s:%d: [exception %s] has no %s; every exception "
+                       "needs rule, resource, reason and expires (YYYY-MM-DD)",
+                       path, e->line, e->name, missing);
             goto out;
         }
     }

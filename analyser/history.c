@@ -208,7 +208,10 @@ link_history_with(struct ia_an_ctx *ctx, struct nc_cache *nc, struct ia_err *err
      * that account comes back: compare with the latest earlier analysed run in which the
      * finding's account was collected (cached per account; there are few).
      */
-    struct { const char *account; int64_t run; } cache[64];
+    struct {
+        const char *account;
+        int64_t run;
+    } cache[64];
     size_t n_cache = 0;
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
@@ -222,8 +225,7 @@ link_history_with(struct ia_an_ctx *ctx, struct nc_cache *nc, struct ia_err *err
             if (c < n_cache) {
                 from = cache[c].run;
             } else {
-                if (ia_db_prepare(ctx->db, "analyser_prev_analysis_for_account", &st, err) !=
-                    IA_OK)
+                if (ia_db_prepare(ctx->db, "analyser_prev_analysis_for_account", &st, err) != IA_OK)
                     return IA_ERR_DB;
                 ia_db_bind_int(st, ":run_id", ctx->run_id);
                 ia_db_bind_text(st, ":account_id", f->account_id);
@@ -276,7 +278,7 @@ link_history_with(struct ia_an_ctx *ctx, struct nc_cache *nc, struct ia_err *err
 
 enum ia_code
 ia_an_write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths, json_t *warnings,
-          json_t *not_checked, size_t n_suppressed, struct ia_err *err)
+                json_t *not_checked, size_t n_suppressed, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     char now[IA_TIME_ISO_LEN];
@@ -348,4 +350,3 @@ out:
     free(nctext);
     return rc;
 }
-

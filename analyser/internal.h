@@ -18,10 +18,10 @@
 /* ---- leavers and roster (leavers.c) -------------------------------------------------------- */
 
 struct ia_leaver {
-    char *id;           /* e-mail or user name, trimmed and lower-cased */
-    char date[11];      /* YYYY-MM-DD */
-    time_t when;        /* midnight UTC of that date */
-    int line;           /* line in the file */
+    char *id;      /* e-mail or user name, trimmed and lower-cased */
+    char date[11]; /* YYYY-MM-DD */
+    time_t when;   /* midnight UTC of that date */
+    int line;      /* line in the file */
 };
 
 struct ia_people {
@@ -39,7 +39,7 @@ struct ia_people {
  * be read (no id, a date that is neither form): a row is never skipped. warnings is unused.
  */
 IA_MUST_USE enum ia_code ia_people_load(const char *path, int with_date, struct ia_people *out,
-                            json_t *warnings, struct ia_err *err);
+                                        json_t *warnings, struct ia_err *err);
 void ia_people_release(struct ia_people *p);
 /* The entry whose id equals name case-insensitively (after trimming), or NULL. */
 const struct ia_leaver *ia_people_find(const struct ia_people *p, const char *name);
@@ -48,15 +48,15 @@ const struct ia_leaver *ia_people_find(const struct ia_people *p, const char *na
 
 struct ia_exception {
     char *name;
-    char **rules;       /* NULL-terminated rule ids, or a single "*" */
-    char *resource;     /* glob over the resource ARN */
+    char **rules;   /* NULL-terminated rule ids, or a single "*" */
+    char *resource; /* glob over the resource ARN */
     char *reason, *owner, *ticket;
-    char expires[11];   /* YYYY-MM-DD, the last day it applies */
-    int line;           /* line of the section header */
-    int resource_line;  /* line of resource = */
-    int expires_line;   /* line of expires = */
-    int expired;        /* set by the analyser against now */
-    size_t matched;     /* findings it matched (suppressed) */
+    char expires[11];  /* YYYY-MM-DD, the last day it applies */
+    int line;          /* line of the section header */
+    int resource_line; /* line of resource = */
+    int expires_line;  /* line of expires = */
+    int expired;       /* set by the analyser against now */
+    size_t matched;    /* findings it matched (suppressed) */
 };
 
 struct ia_exceptions {
@@ -71,14 +71,14 @@ struct ia_exceptions {
  * *out is caller's storage (ia_exceptions_release).
  */
 IA_MUST_USE enum ia_code ia_exceptions_load(const char *path, struct ia_exceptions *out,
-                                struct ia_err *err);
+                                            struct ia_err *err);
 /*
  * Refuse exceptions that would hide too much (IA_ERR_CONFIG "FILE:LINE: problem; fix"): a
  * rule list of * together with a resource glob that matches every IAM ARN (it would
  * suppress every finding), and an expires more than max_days after today (YYYY-MM-DD).
  */
-IA_MUST_USE enum ia_code ia_exceptions_check(const struct ia_exceptions *x, const char *today, int max_days,
-                                 struct ia_err *err);
+IA_MUST_USE enum ia_code ia_exceptions_check(const struct ia_exceptions *x, const char *today,
+                                             int max_days, struct ia_err *err);
 void ia_exceptions_release(struct ia_exceptions *x);
 /* The first unexpired exception covering (rule_id, resource), or NULL. */
 struct ia_exception *ia_exceptions_match(struct ia_exceptions *x, const char *rule_id,
@@ -102,11 +102,11 @@ struct ia_an_trust {
 struct ia_an_finding {
     const struct ia_rule *rule;
     enum ia_severity severity;
-    char *account_id;     /* may be NULL */
+    char *account_id; /* may be NULL */
     char *resource;
-    char *principal;      /* may be NULL */
+    char *principal; /* may be NULL */
     char *title;
-    char *evidence;       /* owned: compact JSON, keys sorted (as written), built at emit */
+    char *evidence; /* owned: compact JSON, keys sorted (as written), built at emit */
     char fingerprint[33];
     const char *suppressed_by; /* borrowed from the exceptions */
     char first_seen[11];
@@ -126,11 +126,11 @@ void ia_an_verdicts_free(struct ia_an_verdicts *v);
  */
 struct ia_an_user {
     char *account, *name, *arn, *created, *pw_used, *key_used;
-    int password;   /* a console password is enabled */
+    int password;         /* a console password is enabled */
     int password_unknown; /* NULL in the snapshot: unknown, never read as "no password" */
-    int mfa_active; /* the credential report says mfa_active */
-    int64_t n_mfa;  /* MFA devices listed */
-    int64_t n_keys; /* active access keys */
+    int mfa_active;       /* the credential report says mfa_active */
+    int64_t n_mfa;        /* MFA devices listed */
+    int64_t n_keys;       /* active access keys */
 };
 
 /* One row of the roles table (analyser_roles). Strings owned by the context. */
@@ -148,17 +148,17 @@ struct ia_an_ctx {
     char today[11];
     struct ia_an_account *accounts;
     size_t n_accounts;
-    const char *base;     /* base account id (borrowed), or NULL when the run has none */
-    int base_ok;          /* the base account was collected (status ok) in this run */
+    const char *base;           /* base account id (borrowed), or NULL when the run has none */
+    int base_ok;                /* the base account was collected (status ok) in this run */
     struct ia_an_trust *trusts; /* every trust row of the run, by (account, role, stmt) */
     size_t n_trusts;
-    struct ia_an_role *roles;   /* every role of the run, by (account, name) */
+    struct ia_an_role *roles; /* every role of the run, by (account, name) */
     size_t n_roles;
-    struct ia_an_user *users;   /* every user of the run, by (account, name) */
+    struct ia_an_user *users; /* every user of the run, by (account, name) */
     size_t n_users;
     struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
-    struct ia_an_allow *allows; /* the trust rules' Allow rows (rule_trust.c), built on first
-                                   use; owns nothing else: freed with free() */
+    struct ia_an_allow *allows;       /* the trust rules' Allow rows (rule_trust.c), built on first
+                                         use; owns nothing else: freed with free() */
     size_t n_allows;
     int allows_built;
     struct ia_an_access *access; /* access paths (analyser/access.h), built on first use */
@@ -168,7 +168,7 @@ struct ia_an_ctx {
     struct ia_people roster;
     struct ia_an_finding *findings;
     size_t n_findings, alloc_findings;
-    struct ia_an_strpool *pool; /* the strings of trusts, roles and users (analyse.c) */
+    struct ia_an_strpool *pool;      /* the strings of trusts, roles and users (analyse.c) */
     struct ia_an_verdicts *verdicts; /* policy verdicts per document set (rule_roles.c) */
 };
 
@@ -179,9 +179,8 @@ struct ia_an_ctx {
  * principal may be NULL.
  */
 void ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
-                const char *account, const char *resource, const char *principal,
-                json_t *evidence, const char *title_fmt, ...)
-    __attribute__((format(printf, 8, 9)));
+                const char *account, const char *resource, const char *principal, json_t *evidence,
+                const char *title_fmt, ...) __attribute__((format(printf, 8, 9)));
 
 /* The account with this id in the run, or NULL. */
 const struct ia_an_account *ia_an_account(const struct ia_an_ctx *ctx, const char *id);
@@ -253,30 +252,28 @@ ia_rule_fn ia_rule_trust_wildcard_principal, ia_rule_trust_account_root, ia_rule
     ia_rule_trust_not_principal, ia_rule_trust_federated_unscoped;
 ia_rule_fn ia_rule_exception_expired, ia_rule_exception_unused;
 ia_rule_fn ia_rule_trusted_role_iam_admin, ia_rule_policy_unknown_action;
-ia_rule_fn ia_rule_leavers_matched_nobody, ia_rule_audit_role_broader,
-    ia_rule_audit_runner_broader;
+ia_rule_fn ia_rule_leavers_matched_nobody, ia_rule_audit_role_broader, ia_rule_audit_runner_broader;
 ia_rule_fn ia_rule_access_without_mfa, ia_rule_leaver_has_access; /* rule_access.c */
-
 
 /* ---- role helpers shared by rule_roles.c and rule_escalation.c ---- */
 
 /* The role's policies, as evidence ([{kind, name, arn}]) and, with docs, their documents. */
 struct ia_an_policy_docs {
-    char **docs;   /* NUL-terminated documents, for ia_policy_side_effects */
-    char **names;  /* the policy each document came from */
+    char **docs;  /* NUL-terminated documents, for ia_policy_side_effects */
+    char **names; /* the policy each document came from */
     size_t n, alloc_docs, alloc_names;
-    json_t *list;    /* [{kind, name, arn}] */
-    json_t *unread;  /* attached policies whose document the run does not hold */
+    json_t *list;   /* [{kind, name, arn}] */
+    json_t *unread; /* attached policies whose document the run does not hold */
 };
 
 /* The role's policies (inline, attached: customer- and AWS-managed), with their documents when
  * with_docs; *out is the caller's (release with ia_an_policy_docs_release). */
-IA_MUST_USE enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
-                                 struct ia_an_policy_docs *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro,
+                                             int with_docs, struct ia_an_policy_docs *out,
+                                             struct ia_err *err);
 void ia_an_policy_docs_release(struct ia_an_policy_docs *p);
 /* Whether the role's name matches [rules] bootstrap_role_pattern. */
 int ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro);
-
 
 /* ---- analyse.c / history.c ---- */
 
@@ -286,8 +283,9 @@ json_t *ia_an_evidence_tree(const struct ia_an_finding *f);
 void ia_an_dedupe(struct ia_an_ctx *ctx);
 void ia_an_apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x);
 IA_MUST_USE enum ia_code ia_an_link_history(struct ia_an_ctx *ctx, struct ia_err *err);
-IA_MUST_USE enum ia_code ia_an_write_all(struct ia_an_ctx *ctx, const struct ia_analyse_paths *paths,
-                             json_t *warnings, json_t *not_checked, size_t n_suppressed,
-                             struct ia_err *err);
+IA_MUST_USE enum ia_code ia_an_write_all(struct ia_an_ctx *ctx,
+                                         const struct ia_analyse_paths *paths, json_t *warnings,
+                                         json_t *not_checked, size_t n_suppressed,
+                                         struct ia_err *err);
 
 #endif

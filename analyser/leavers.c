@@ -56,8 +56,8 @@ header_col(const struct ia_csv_row *h, const char *const *names)
 /* Accepted header names, in header_key form (docs/rules.md, "Inputs"). */
 static const char *const s_email_names[] = { "email", "emailaddress", "mail", NULL };
 static const char *const s_user_names[] = { "username", "user", "login", NULL };
-static const char *const s_date_names[] = { "leavingdate", "leavedate", "dateleft",
-                                            "lastday", NULL };
+static const char *const s_date_names[] = { "leavingdate", "leavedate", "dateleft", "lastday",
+                                            NULL };
 
 /* The header as found, delimiter and all, for error messages: "Username;Leaving Date". */
 static void
@@ -163,8 +163,10 @@ ia_people_load(const char *path, int with_date, struct ia_people *out, json_t *w
         goto out;
     }
     if (t.n_rows == 0) {
-        ia_err_set(err, IA_ERR_CONFIG, "%s: the %s file is empty; it needs a header line with "
-                   "%s", path, what, with_date ? "email (or username) and leaving_date" : "email");
+        ia_err_set(err, IA_ERR_CONFIG,
+                   "%s: the %s file is empty; it needs a header line with "
+                   "%s",
+                   path, what, with_date ? "email (or username) and leaving_date" : "email");
         goto out;
     }
     header_text(&t.rows[0], delim, &head);
@@ -205,8 +207,10 @@ ia_people_load(const char *path, int with_date, struct ia_people *out, json_t *w
          * (and their finding) with only a warning nobody reads (issue 12.8).
          */
         if (!id) {
-            ia_err_set(err, IA_ERR_CONFIG, "%s:%d: this row has no email or username; fill "
-                       "it in or delete the row (header found: %s)", path, row->line, head.buf);
+            ia_err_set(err, IA_ERR_CONFIG,
+                       "%s:%d: this row has no email or username; fill "
+                       "it in or delete the row (header found: %s)",
+                       path, row->line, head.buf);
             goto out;
         }
         time_t when = 0;
@@ -214,7 +218,8 @@ ia_people_load(const char *path, int with_date, struct ia_people *out, json_t *w
         if (with_date) {
             char *d = (size_t)c_date < row->n ? normalise(row->fields[c_date]) : ia_xstrdup("");
             if (parse_date(d, &when, date) != 0) {
-                ia_err_set(err, IA_ERR_CONFIG, "%s:%d: leaving date '%.40s' for %.100s is not a "
+                ia_err_set(err, IA_ERR_CONFIG,
+                           "%s:%d: leaving date '%.40s' for %.100s is not a "
                            "date; write YYYY-MM-DD or DD/MM/YYYY (day first) (header found: %s)",
                            path, row->line, d, id, head.buf);
                 free(d);

@@ -2,8 +2,8 @@
  * iam-audit's own identities (issue 19.1): the audit role of every account and the runner
  * that assumes it are machinery, not people or human roles. ia_an_own decides, from the
  * configuration alone, whether an ARN is one of them; ia_an_emit drops the people/human-role
- * findings about them; audit-role-broader and audit-runner-broader check instead that they are no broader than the
- * least-privilege policy and trust of docs/permissions.md (audit-role-broader,
+ * findings about them; audit-role-broader and audit-runner-broader check instead that they are no
+ * broader than the least-privilege policy and trust of docs/permissions.md (audit-role-broader,
  * audit-runner-broader).
  */
 #include <stdlib.h>
@@ -18,23 +18,32 @@
 
 /* docs/permissions.md, "Permissions policy (least privilege)". Keep the two in step. */
 static const char *const s_audit_actions[] = {
-    "iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:ListAccountAliases",
-    "iam:GetAccountPasswordPolicy", "iam:GenerateCredentialReport", "iam:GetCredentialReport",
-    "iam:ListVirtualMFADevices", "iam:ListMFADevices", "iam:ListAccessKeys", "iam:GetPolicy",
-    "iam:GetPolicyVersion", NULL,
+    "iam:GetAccountAuthorizationDetails",
+    "iam:ListRoles",
+    "iam:ListAccountAliases",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:ListVirtualMFADevices",
+    "iam:ListMFADevices",
+    "iam:ListAccessKeys",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    NULL,
 };
 /* The audit role's trust may let its runner do these, and nothing else. */
 static const char *const s_trust_actions[] = { "sts:AssumeRole", "sts:TagSession",
                                                "sts:SetSourceIdentity", NULL };
 
 /* Findings that treat a principal as a person or a role as a human role. */
-static const char *const s_role_exempt[] = { "trust-no-mfa", "trust-mfa-if-exists",
-                                             "role-name-nonstandard", "role-unused",
-                                             "readonly-role-side-effects", NULL };
-static const char *const s_user_exempt[] = { "user-no-mfa", "mfa-device-name-prefix",
+static const char *const s_role_exempt[] = {
+    "trust-no-mfa", "trust-mfa-if-exists",        "role-name-nonstandard",
+    "role-unused",  "readonly-role-side-effects", NULL
+};
+static const char *const s_user_exempt[] = { "user-no-mfa",         "mfa-device-name-prefix",
                                              "user-name-not-email", "user-not-in-group",
-                                             "team-account-user", "user-not-in-roster",
-                                             "user-inactive", NULL };
+                                             "team-account-user",   "user-not-in-roster",
+                                             "user-inactive",       NULL };
 
 static int
 in_list(const char *const *list, const char *s)
@@ -107,20 +116,22 @@ ia_an_own_exempt(const struct ia_an_ctx *ctx, const char *rule_id, const char *r
     if (!role_rule && !user_rule)
         return 0;
     enum ia_own_kind k = ia_an_own(ctx, resource);
-    return k != IA_OWN_NONE && ((role_rule && strstr(resource, ":role/")) ||
-                                (user_rule && strstr(resource, ":user/")));
+    return k != IA_OWN_NONE &&
+           ((role_rule && strstr(resource, ":role/")) || (user_rule && strstr(resource, ":user/")));
 }
 
 /* ---- least privilege ----------------------------------------------------------------------- */
 
 /* The documents of a role's or user's policies (a user's groups included). */
 static enum ia_code
-policy_docs(struct ia_an_ctx *ctx, const char *account, char kind, const char *name,
-            json_t *docs, json_t *problems, struct ia_err *err)
+policy_docs(struct ia_an_ctx *ctx, const char *account, char kind, const char *name, json_t *docs,
+            json_t *problems, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
-    struct { char *kind, *name, *arn, *doc; } *rows = NULL;
+    struct {
+        char *kind, *name, *arn, *doc;
+    } *rows = NULL;
     size_t n = 0, alloc = 0;
     enum ia_code rc = IA_ERR_DB;
     if (ia_db_prepare(ctx->db, "own_policies", &st, err) != IA_OK)
@@ -148,7 +159,7 @@ policy_docs(struct ia_an_ctx *ctx, const char *account, char kind, const char *n
         char *fetched = NULL;
         if (!doc && rows[i].arn) {
             const char *q = strstr(rows[i].arn, ":iam::aws:policy/") ? "analyser_managed_doc"
-                                                                    : "analyser_policy_doc";
+                                                                     : "analyser_policy_doc";
             if (ia_db_prepare(ctx->db, q, &st, err) != IA_OK)
                 goto out;
             ia_db_bind_int(st, ":run_id", ctx->run_id);
@@ -191,8 +202,7 @@ audit_role_resource(const struct ia_an_ctx *ctx, const char *pattern)
         return 0;
     const char *name = strrchr(r, '/') + 1;
     return !strchr(name, '*') && !strchr(name, '?') &&
-           (strcmp(name, ctx->cfg->role_name) == 0 ||
-            ia_an_own(ctx, pattern) == IA_OWN_AUDIT_ROLE);
+           (strcmp(name, ctx->cfg->role_name) == 0 || ia_an_own(ctx, pattern) == IA_OWN_AUDIT_ROLE);
 }
 
 /* Every Allow statement of docs checked against what the identity may do; into problems. */
@@ -201,14 +211,15 @@ check_permissions(struct ia_an_ctx *ctx, json_t *docs, int runner, json_t *probl
 {
     size_t i;
     json_t *d;
-    json_array_foreach(docs, i, d) {
+    json_array_foreach(docs, i, d)
+    {
         const char *label = json_string_value(json_object_get(d, "policy"));
         const char *doc = json_string_value(json_object_get(d, "doc"));
         struct ia_policy *pol = NULL;
         struct ia_err perr;
         if (ia_policy_parse(doc, strlen(doc), &pol, &perr) != IA_OK) {
-            json_array_append_new(problems, json_pack("{s:s, s:s}", "policy", label, "problem",
-                                                      "unreadable policy"));
+            json_array_append_new(
+                problems, json_pack("{s:s, s:s}", "policy", label, "problem", "unreadable policy"));
             continue;
         }
         for (size_t s = 0; s < pol->n_statements; s++) {
@@ -276,18 +287,18 @@ check_trust(struct ia_an_ctx *ctx, const char *account, const char *role, json_t
             json_t *v;
             if (t[i].not_action || !json_is_array(acts))
                 why = "trust Action is NotAction or unreadable";
-            json_array_foreach(acts, k, v) {
-                if (!why && (!json_string_value(v) ||
-                             !in_list(s_trust_actions, json_string_value(v))))
+            json_array_foreach(acts, k, v)
+            {
+                if (!why &&
+                    (!json_string_value(v) || !in_list(s_trust_actions, json_string_value(v))))
                     why = "trust allows more than sts:AssumeRole";
             }
             json_decref(acts);
         }
         if (why)
-            json_array_append_new(problems,
-                                  json_pack("{s:I, s:s, s:s}", "statement",
-                                            (json_int_t)t[i].statement_index, "principal",
-                                            t[i].principal, "problem", why));
+            json_array_append_new(problems, json_pack("{s:I, s:s, s:s}", "statement",
+                                                      (json_int_t)t[i].statement_index, "principal",
+                                                      t[i].principal, "problem", why));
     }
 }
 
@@ -314,11 +325,13 @@ check_identity(struct ia_an_ctx *ctx, const struct ia_rule *rule, const char *ac
         if (own == IA_OWN_AUDIT_ROLE)
             ia_an_emit(ctx, rule, rule->severity, account, arn, NULL, ev,
                        "iam-audit's audit role %s is broader than docs/permissions.md (%zu "
-                       "problem%s)", name, n, n == 1 ? "" : "s");
+                       "problem%s)",
+                       name, n, n == 1 ? "" : "s");
         else
             ia_an_emit(ctx, rule, rule->severity, account, arn, NULL, ev,
                        "iam-audit's runner %s is broader than docs/permissions.md (%zu "
-                       "problem%s)", name, n, n == 1 ? "" : "s");
+                       "problem%s)",
+                       name, n, n == 1 ? "" : "s");
     }
 out:
     json_decref(docs);
@@ -333,8 +346,12 @@ own_rule(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_own_kind onl
 {
     struct ia_db_stmt *st;
     int r;
-    struct { char *account, *arn, *name; char kind; enum ia_own_kind own; int password; } *ids =
-        NULL;
+    struct {
+        char *account, *arn, *name;
+        char kind;
+        enum ia_own_kind own;
+        int password;
+    } *ids = NULL;
     size_t n = 0, alloc = 0;
     enum ia_code rc = IA_ERR_DB;
 
@@ -362,8 +379,8 @@ own_rule(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_own_kind onl
             goto out;
     }
     for (size_t i = 0; i < n; i++)
-        if ((rc = check_identity(ctx, rule, ids[i].account, ids[i].arn, ids[i].kind,
-                                 ids[i].name, ids[i].own, ids[i].password, err)) != IA_OK)
+        if ((rc = check_identity(ctx, rule, ids[i].account, ids[i].arn, ids[i].kind, ids[i].name,
+                                 ids[i].own, ids[i].password, err)) != IA_OK)
             goto out;
     rc = IA_OK;
 out:
@@ -383,8 +400,7 @@ ia_rule_audit_role_broader(struct ia_an_ctx *ctx, const struct ia_rule *rule, st
 }
 
 enum ia_code
-ia_rule_audit_runner_broader(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                             struct ia_err *err)
+ia_rule_audit_runner_broader(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return own_rule(ctx, rule, IA_OWN_RUNNER, err);
 }

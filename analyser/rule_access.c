@@ -74,8 +74,7 @@ keep(struct ia_an_access *a, size_t *alloc, const char *s)
 
 /* The range [*lo, *hi) of a->pols with (kind, owner); pols are sorted by them. */
 static void
-pol_range(const struct ia_an_access *a, const char *kind, const char *owner, size_t *lo,
-          size_t *hi)
+pol_range(const struct ia_an_access *a, const char *kind, const char *owner, size_t *lo, size_t *hi)
 {
     size_t l = 0, h = a->n_pols;
     while (l < h) {
@@ -129,15 +128,17 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
         struct ia_policy *pol = NULL;
         struct ia_err perr;
         if (!doc) {
-            IA_LOG_WARN("access", "msg=\"policy document missing: not counted for access "
-                        "paths\" %s=%s policy=%s fix=\"collect again\"", kind, owner,
-                        parn ? parn : pname);
+            IA_LOG_WARN("access",
+                        "msg=\"policy document missing: not counted for access "
+                        "paths\" %s=%s policy=%s fix=\"collect again\"",
+                        kind, owner, parn ? parn : pname);
             continue;
         }
         if (ia_policy_parse(doc, strlen(doc), &pol, &perr) != IA_OK) {
-            IA_LOG_WARN("access", "msg=\"policy unreadable: not counted for access paths\" "
-                        "%s=%s policy=%s error=\"%s\"", kind, owner, parn ? parn : pname,
-                        perr.msg);
+            IA_LOG_WARN("access",
+                        "msg=\"policy unreadable: not counted for access paths\" "
+                        "%s=%s policy=%s error=\"%s\"",
+                        kind, owner, parn ? parn : pname, perr.msg);
             continue;
         }
         a->pols = ia_xgrow(a->pols, a->n_pols + 1, &alloc, sizeof(*a->pols));
@@ -156,7 +157,9 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
         return IA_ERR_DB;
 
     /* Users, and their groups (both sorted by user name). */
-    struct { char *user, *group; } *mem = NULL;
+    struct {
+        char *user, *group;
+    } *mem = NULL;
     size_t n_mem = 0, alloc_mem = 0;
     if (ia_db_prepare(ctx->db, "access_memberships", &st, err) != IA_OK)
         return IA_ERR_DB;
@@ -177,7 +180,9 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
     ia_db_bind_text(st, ":account_id", ctx->base);
     size_t alloc_u = 0, alloc_p = 0, n_up = 0, m = 0;
     /* Two passes would need the counts first; record (start, count) and fix pointers after. */
-    struct { size_t start, n; } *span = NULL;
+    struct {
+        size_t start, n;
+    } *span = NULL;
     size_t alloc_span = 0;
     while ((r = ia_db_step(st, err)) == 1) {
         a->users = ia_xgrow(a->users, a->in.n_users + 1, &alloc_u, sizeof(*a->users));
@@ -284,21 +289,20 @@ ia_an_access_write(struct ia_an_ctx *ctx, struct ia_err *err)
     return IA_OK;
 }
 
-/* ---- rules ------------------------------------------------------------------------------------ */
+/* ---- rules ------------------------------------------------------------------------------------
+ */
 
 static json_t *
-path_json(const struct ia_an_ctx *ctx, const struct ia_an_access *a,
-          const struct ia_access_path *p)
+path_json(const struct ia_an_ctx *ctx, const struct ia_an_access *a, const struct ia_access_path *p)
 {
     const struct ia_access_role *ro = &a->in.roles[p->role];
     json_t *cond = p->conditions ? json_loads(p->conditions, 0, NULL) : NULL;
-    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b, s:b, s:b, s:o}", "account_id",
-                     ro->account, "role_arn", ro->arn, "role_kind",
-                     ia_access_role_kind(ctx->rules, ro->name), "via",
-                     ia_access_via_name(p->via), "trust_statement", p->trust_statement,
-                     "identity_via", p->identity_via, "mfa_required", p->mfa_required,
-                     "mfa_trust", p->mfa_trust, "mfa_identity", p->mfa_identity,
-                     "conditional", p->conditional, "conditions", cond ? cond : json_null());
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b, s:b, s:b, s:o}", "account_id", ro->account,
+        "role_arn", ro->arn, "role_kind", ia_access_role_kind(ctx->rules, ro->name), "via",
+        ia_access_via_name(p->via), "trust_statement", p->trust_statement, "identity_via",
+        p->identity_via, "mfa_required", p->mfa_required, "mfa_trust", p->mfa_trust, "mfa_identity",
+        p->mfa_identity, "conditional", p->conditional, "conditions", cond ? cond : json_null());
 }
 
 enum ia_code
@@ -352,12 +356,12 @@ ia_rule_leaver_has_access(struct ia_an_ctx *ctx, const struct ia_rule *rule, str
             json_t *paths = json_array();
             for (size_t k = i; k < j; k++)
                 json_array_append_new(paths, path_json(ctx, a, &a->paths.items[k]));
-            json_t *ev = json_pack("{s:s, s:s, s:s, s:i, s:o}", "person", u->name, "user_arn",
-                                   u->arn, "leaving_date", lv->date, "leavers_line", lv->line,
-                                   "paths", paths);
+            json_t *ev =
+                json_pack("{s:s, s:s, s:s, s:i, s:o}", "person", u->name, "user_arn", u->arn,
+                          "leaving_date", lv->date, "leavers_line", lv->line, "paths", paths);
             ia_an_emit(ctx, rule, rule->severity, a->in.base, u->arn, u->name, ev,
-                       "leaver %s (left %s) can still assume %zu role%s", u->name, lv->date,
-                       j - i, j - i == 1 ? "" : "s");
+                       "leaver %s (left %s) can still assume %zu role%s", u->name, lv->date, j - i,
+                       j - i == 1 ? "" : "s");
         }
         i = j;
     }

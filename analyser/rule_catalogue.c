@@ -31,22 +31,21 @@ check_document(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_s
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_string(unknown[i]));
-    json_t *ev = json_pack("{s:s, s:s, s:o, s:o, s:s}", "policy", name, "kind",
-                           ia_db_col_text(st, P_KIND), "attached_to",
-                           ia_an_jstr(ia_db_col_text(st, P_OWNER)), "unknown_actions", list,
-                           "action_catalogue", ia_actions_version());
-    ia_an_emit(ctx, rule, rule->severity, ia_db_col_text(st, P_ACCOUNT),
-               resource, NULL, ev,
+    json_t *ev =
+        json_pack("{s:s, s:s, s:o, s:o, s:s}", "policy", name, "kind", ia_db_col_text(st, P_KIND),
+                  "attached_to", ia_an_jstr(ia_db_col_text(st, P_OWNER)), "unknown_actions", list,
+                  "action_catalogue", ia_actions_version());
+    ia_an_emit(ctx, rule, rule->severity, ia_db_col_text(st, P_ACCOUNT), resource, NULL, ev,
                "policy %s allows %s, which is not an AWS action (catalogue %s): it grants "
-               "nothing", name, unknown[0], ia_actions_version());
+               "nothing",
+               name, unknown[0], ia_actions_version());
     for (size_t i = 0; i < n; i++)
         free(unknown[i]);
     free(unknown);
 }
 
 enum ia_code
-ia_rule_policy_unknown_action(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                              struct ia_err *err)
+ia_rule_policy_unknown_action(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;

@@ -12,7 +12,6 @@
 #include "core/mem.h"
 #include "core/policy.h"
 
-
 /*
  * Known ways from IAM permissions to admin: the one list, so that a fuller catalogue (AWS's
  * action list, PMapper's or Prowler's) can replace it in one place. Every action of an entry
@@ -38,14 +37,12 @@ static const struct escalation {
     { "iam:AttachRolePolicy", "iam:AttachRolePolicy", NULL,
       "attach AdministratorAccess to a role, itself included" },
     { "iam:PutUserPolicy", "iam:PutUserPolicy", NULL, "write an admin inline policy on a user" },
-    { "iam:PutGroupPolicy", "iam:PutGroupPolicy", NULL,
-      "write an admin inline policy on a group" },
+    { "iam:PutGroupPolicy", "iam:PutGroupPolicy", NULL, "write an admin inline policy on a group" },
     { "iam:PutRolePolicy", "iam:PutRolePolicy", NULL,
       "write an admin inline policy on a role, itself included" },
     { "iam:UpdateAssumeRolePolicy", "iam:UpdateAssumeRolePolicy", NULL,
       "let itself assume an admin role by rewriting its trust" },
-    { "iam:CreateAccessKey", "iam:CreateAccessKey", NULL,
-      "create keys for another (admin) user" },
+    { "iam:CreateAccessKey", "iam:CreateAccessKey", NULL, "create keys for another (admin) user" },
     { "iam:CreateLoginProfile", "iam:CreateLoginProfile", NULL,
       "set a console password for another (admin) user" },
     { "iam:UpdateLoginProfile", "iam:UpdateLoginProfile", NULL,
@@ -62,8 +59,8 @@ static const struct escalation {
       "run code as an admin-capable role on a Glue endpoint" },
     { "iam:PassRole+ecs:RunTask", "ecs:RunTask", "ecs-tasks.amazonaws.com",
       "run a container as an admin-capable role" },
-    { "iam:PassRole+codebuild:CreateProject", "codebuild:CreateProject",
-      "codebuild.amazonaws.com", "run a build as an admin-capable role" },
+    { "iam:PassRole+codebuild:CreateProject", "codebuild:CreateProject", "codebuild.amazonaws.com",
+      "run a build as an admin-capable role" },
     { "iam:PassRole+sagemaker:CreateNotebookInstance", "sagemaker:CreateNotebookInstance",
       "sagemaker.amazonaws.com", "run a notebook as an admin-capable role" },
 };
@@ -71,16 +68,16 @@ static const struct escalation {
 /* What the escalation checks share across roles: computed once per analysis. */
 struct esc_state {
     const char *admin_pat;
-    int *capable;         /* per role: -1 not yet known, 0/1 admin-capable */
+    int *capable; /* per role: -1 not yet known, 0/1 admin-capable */
     struct svc_trust {
-        size_t role;          /* index into ctx->roles */
-        const char *service;  /* borrowed from the trust row */
-    } *svc;                   /* every role's Allow for a Service, by (account, role) */
+        size_t role;         /* index into ctx->roles */
+        const char *service; /* borrowed from the trust row */
+    } * svc;                 /* every role's Allow for a Service, by (account, role) */
     size_t n_svc;
     struct admin_trust {
-        const char *key;      /* who the admin role lets in: an account id, an ARN, or "*" */
-        size_t admin;         /* index into ctx->roles */
-    } *in;                    /* sorted by key (case-insensitive) */
+        const char *key; /* who the admin role lets in: an account id, an ARN, or "*" */
+        size_t admin;    /* index into ctx->roles */
+    } * in;              /* sorted by key (case-insensitive) */
     size_t n_in;
 };
 
@@ -120,8 +117,8 @@ parse_role(struct ia_an_ctx *ctx, const struct ia_an_role *ro, struct parsed *ou
     for (size_t i = 0; i < out->pd.n; i++) {
         struct ia_err perr;
         /* A policy that cannot be parsed is unread: its grants are unknown. */
-        if (ia_policy_parse(out->pd.docs[i], strlen(out->pd.docs[i]), &out->pols[out->n],
-                            &perr) != IA_OK) {
+        if (ia_policy_parse(out->pd.docs[i], strlen(out->pd.docs[i]), &out->pols[out->n], &perr) !=
+            IA_OK) {
             json_array_append_new(out->pd.unread, json_string(out->pd.names[i]));
             continue;
         }
@@ -162,9 +159,8 @@ grants_json(const struct ia_policy_grants *g, const struct parsed *p, int *every
         *every_resource |= all;
         json_array_append_new(a, json_pack("{s:s, s:I, s:s, s:b, s:b}", "policy",
                                            p->pd.names[it->doc_index], "statement",
-                                           (json_int_t)it->statement_index, "pattern",
-                                           it->pattern, "not_action", it->not_action,
-                                           "every_resource", all));
+                                           (json_int_t)it->statement_index, "pattern", it->pattern,
+                                           "not_action", it->not_action, "every_resource", all));
     }
     return a;
 }
@@ -172,8 +168,7 @@ grants_json(const struct ia_policy_grants *g, const struct parsed *p, int *every
 /* Admin-capable: named as an admin role, or its own policies let it attach any policy to a
  * role (AdministratorAccess and "*" included). */
 static enum ia_code
-admin_capable(struct ia_an_ctx *ctx, struct esc_state *es, size_t idx, int *out,
-              struct ia_err *err)
+admin_capable(struct ia_an_ctx *ctx, struct esc_state *es, size_t idx, int *out, struct ia_err *err)
 {
     const struct ia_an_role *t = &ctx->roles[idx];
     struct parsed p;
@@ -255,7 +250,8 @@ reached(json_t *found, const char *arn)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(found, i, v) {
+    json_array_foreach(found, i, v)
+    {
         const char *a = json_string_value(json_object_get(v, "admin_role"));
         if (a && strcmp(a, arn) == 0)
             return 1;
@@ -288,8 +284,7 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *
         json_t *roles = NULL;
         int on_all = 0;
         ia_policy_grants(cpols(&p), p.n, x->action, NULL, &g);
-        if (g.n && x->service &&
-            passable(ctx, es, ro, &p, x->service, &roles, err) != IA_OK) {
+        if (g.n && x->service && passable(ctx, es, ro, &p, x->service, &roles, err) != IA_OK) {
             ia_policy_grants_release(&g);
             rc = IA_ERR_DB;
             goto out;
@@ -339,17 +334,16 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *
                 json_array_append_new(found, json_pack("{s:s, s:s, s:s, s:o}", "escalation",
                                                        "sts:AssumeRole", "how",
                                                        "assume an admin role that trusts it",
-                                                       "admin_role", adm->arn, "allowed_by",
-                                                       by));
+                                                       "admin_role", adm->arn, "allowed_by", by));
             }
             ia_policy_grants_release(&g);
         }
     }
     if (json_array_size(found) == 0)
         goto out;
-    json_t *ev = json_pack("{s:s, s:s, s:O, s:O, s:O}", "role", ro->name, "admin_role_pattern",
-                           admin_pat, "escalations", found, "policies", p.pd.list,
-                           "unread_policies", p.pd.unread);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:O, s:O, s:O}", "role", ro->name, "admin_role_pattern", admin_pat,
+                  "escalations", found, "policies", p.pd.list, "unread_policies", p.pd.unread);
     enum ia_severity sev = rule->severity;
     if (every) {
         sev = IA_SEV_CRITICAL;
@@ -358,8 +352,7 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *
                                         "or reaches an admin-capable role, so the role can "
                                         "give itself *:*"));
     }
-    const char *first = json_string_value(json_object_get(json_array_get(found, 0),
-                                                          "escalation"));
+    const char *first = json_string_value(json_object_get(json_array_get(found, 0), "escalation"));
     ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
                "role %s, which people assume, can escalate to admin (%s%s)", ro->name, first,
                json_array_size(found) > 1 ? " and more" : "");

@@ -9,8 +9,7 @@
 
 /* Decides one rule for one exception. */
 typedef void exception_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                                const struct ia_exception *e, const char *resource,
-                                json_t *ev);
+                                const struct ia_exception *e, const char *resource, json_t *ev);
 
 static enum ia_code
 walk_exceptions(struct ia_an_ctx *ctx, const struct ia_rule *rule, exception_check_fn *check)
@@ -23,10 +22,10 @@ walk_exceptions(struct ia_an_ctx *ctx, const struct ia_rule *rule, exception_che
         json_t *rules = json_array();
         for (size_t r = 0; e->rules[r]; r++)
             json_array_append_new(rules, json_string(e->rules[r]));
-        json_t *ev = json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:o}", "file", x->path,
-                               "line", e->line, "exception", e->name, "rules", rules,
-                               "resource", e->resource, "expires", e->expires, "owner",
-                               ia_an_jstr(e->owner), "ticket", ia_an_jstr(e->ticket));
+        json_t *ev =
+            json_pack("{s:s, s:i, s:s, s:o, s:s, s:s, s:o, s:o}", "file", x->path, "line", e->line,
+                      "exception", e->name, "rules", rules, "resource", e->resource, "expires",
+                      e->expires, "owner", ia_an_jstr(e->owner), "ticket", ia_an_jstr(e->ticket));
         check(ctx, rule, e, res.buf, ev);
         ia_buf_release(&res);
     }
@@ -44,7 +43,8 @@ expired(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_excep
     json_object_set_new(ev, "days_expired", json_integer(ia_an_days_since(ctx, e->expires)));
     ia_an_emit(ctx, rule, rule->severity, NULL, resource, NULL, ev,
                "exception %s expired on %s and no longer suppresses anything; renew or remove "
-               "it", e->name, e->expires);
+               "it",
+               e->name, e->expires);
 }
 
 static void

@@ -152,8 +152,7 @@ ia_rule_leaver_present(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct
 }
 
 enum ia_code
-ia_rule_user_not_in_roster(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                           struct ia_err *err)
+ia_rule_user_not_in_roster(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_people(ctx, rule, user_not_in_roster, err);
 }
@@ -186,10 +185,9 @@ ia_rule_leavers_matched_nobody(struct ia_an_ctx *ctx, const struct ia_rule *rule
     }
     if (!n_users || n_matched)
         return IA_OK;
-    json_t *ev = json_pack("{s:o, s:I, s:I, s:s}", "leavers_file",
-                           ia_an_jstr(ctx->leavers_path), "leavers", (json_int_t)ctx->leavers.n,
-                           "base_account_users", (json_int_t)n_users, "first_leaver",
-                           ctx->leavers.items[0].id);
+    json_t *ev = json_pack("{s:o, s:I, s:I, s:s}", "leavers_file", ia_an_jstr(ctx->leavers_path),
+                           "leavers", (json_int_t)ctx->leavers.n, "base_account_users",
+                           (json_int_t)n_users, "first_leaver", ctx->leavers.items[0].id);
     ia_an_emit(ctx, rule, rule->severity, ctx->base, "iam-audit:leavers-file", NULL, ev,
                "leavers file matched nobody: none of its %zu leavers is a user of the base "
                "account (%zu users); check the column holds the IAM user names or e-mails",
@@ -204,8 +202,7 @@ struct key {
     json_t *ev;
 };
 
-typedef void key_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                          const struct key *k);
+typedef void key_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct key *k);
 
 static enum ia_code
 walk_keys(struct ia_an_ctx *ctx, const struct ia_rule *rule, key_check_fn *check,
@@ -232,12 +229,12 @@ walk_keys(struct ia_an_ctx *ctx, const struct ia_rule *rule, key_check_fn *check
         k.arn = arn.buf;
         k.age = ia_an_days_since(ctx, created);
         k.since = ia_an_days_since(ctx, used);
-        k.ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", k.user,
-                         "access_key_id", k.id, "created_at", ia_an_jstr(created), "age_days",
+        k.ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", k.user, "access_key_id",
+                         k.id, "created_at", ia_an_jstr(created), "age_days",
                          k.age >= 0 ? json_integer(k.age) : json_null(), "last_used_at",
                          ia_an_jstr(used), "days_since_use",
-                         k.since >= 0 ? json_integer(k.since) : json_null(),
-                         "last_used_service", ia_an_jstr(service));
+                         k.since >= 0 ? json_integer(k.since) : json_null(), "last_used_service",
+                         ia_an_jstr(service));
         check(ctx, rule, &k);
         json_decref(k.ev);
         ia_buf_release(&arn);
@@ -260,8 +257,7 @@ access_key_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
                    "access key %s of %s unused for %ld days", k->id, k->user, k->since);
     else
         ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
-                   "access key %s of %s never used (created %ld days ago)", k->id, k->user,
-                   k->age);
+                   "access key %s of %s never used (created %ld days ago)", k->id, k->user, k->age);
 }
 
 static void
@@ -273,8 +269,7 @@ access_key_old(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct k
     json_t *e = json_deep_copy(k->ev);
     json_object_set_new(e, "max_key_age_days", json_integer(max_age));
     ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
-               "access key %s of %s is %ld days old (limit %ld)", k->id, k->user, k->age,
-               max_age);
+               "access key %s of %s is %ld days old (limit %ld)", k->id, k->user, k->age, max_age);
 }
 
 enum ia_code

@@ -16,9 +16,9 @@ user_evidence(const struct ia_an_ctx *ctx, const struct ia_an_user *u)
     long key = ia_an_days_since(ctx, u->key_used);
     json_t *ev = json_pack("{s:s, s:s, s:o, s:b, s:o, s:I, s:I, s:o}", "user", u->name, "arn",
                            u->arn, "created_at", ia_an_jstr(u->created), "password_enabled",
-                           u->password, "password_last_used", ia_an_jstr(u->pw_used),
-                           "mfa_devices", (json_int_t)u->n_mfa, "active_access_keys",
-                           (json_int_t)u->n_keys, "key_last_used", ia_an_jstr(u->key_used));
+                           u->password, "password_last_used", ia_an_jstr(u->pw_used), "mfa_devices",
+                           (json_int_t)u->n_mfa, "active_access_keys", (json_int_t)u->n_keys,
+                           "key_last_used", ia_an_jstr(u->key_used));
     if (ev) {
         json_object_set_new(ev, "days_since_password_use",
                             pw >= 0 ? json_integer(pw) : json_null());
@@ -94,8 +94,9 @@ team_account_user(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     json_object_set_new(ev, "base_account", json_string(ctx->base));
     ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
                "IAM user %s in team account %s has %s%s%s; people belong in the base "
-               "account", name, acct, password ? "a console password" : "",
-               password && keys ? " and " : "", keys ? "active access keys" : "");
+               "account",
+               name, acct, password ? "a console password" : "", password && keys ? " and " : "",
+               keys ? "active access keys" : "");
     return IA_OK;
 }
 
@@ -107,8 +108,7 @@ user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
     int password = u->password;
     int64_t keys = u->n_keys;
     (void)err;
-    if (!in_base(ctx, u) || u->n_mfa != 0 ||
-        u->mfa_active)
+    if (!in_base(ctx, u) || u->n_mfa != 0 || u->mfa_active)
         return IA_OK;
     json_t *ev = user_evidence(ctx, u);
     enum ia_severity sev = rule->severity;
@@ -124,8 +124,7 @@ user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
                             json_string("no console password and no active access key: "
                                         "the user cannot sign in today"));
     }
-    ia_an_emit(ctx, rule, sev, u->account, u->arn, name,
-               ev, "user %s has no MFA device%s", name,
+    ia_an_emit(ctx, rule, sev, u->account, u->arn, name, ev, "user %s has no MFA device%s", name,
                sev == IA_SEV_CRITICAL ? " but can sign in" : "");
     return IA_OK;
 }
@@ -145,8 +144,7 @@ user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, const str
     for (size_t i = 0; ctx->rules->allowed_email_domains[i]; i++)
         json_array_append_new(d, json_string(ctx->rules->allowed_email_domains[i]));
     json_object_set_new(ev, "allowed_email_domains", d);
-    ia_an_emit(ctx, rule, rule->severity, u->account,
-               u->arn, name, ev,
+    ia_an_emit(ctx, rule, rule->severity, u->account, u->arn, name, ev,
                "user %s is not named by an e-mail address in an allowed domain", name);
     return IA_OK;
 }
@@ -171,8 +169,8 @@ user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     json_t *ev = user_evidence(ctx, u);
     json_object_set_new(ev, "groups", groups);
     json_object_set_new(ev, "required_group", json_string(ctx->rules->required_group));
-    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev,
-               "user %s is not in group %s", name, ctx->rules->required_group);
+    ia_an_emit(ctx, rule, rule->severity, acct, u->arn, name, ev, "user %s is not in group %s",
+               name, ctx->rules->required_group);
     return IA_OK;
 }
 
@@ -189,8 +187,7 @@ ia_rule_user_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia
 }
 
 enum ia_code
-ia_rule_user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                            struct ia_err *err)
+ia_rule_user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_users(ctx, rule, user_name_not_email, err);
 }
@@ -239,8 +236,8 @@ report_true(const char *v)
 }
 
 /* Decides one rule for one root row of an account collected in this run. */
-typedef void root_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                           struct ia_db_stmt *st, const struct ia_an_account *a);
+typedef void root_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_stmt *st,
+                           const struct ia_an_account *a);
 
 static enum ia_code
 walk_roots(struct ia_an_ctx *ctx, const struct ia_rule *rule, root_check_fn *check,
@@ -287,9 +284,8 @@ root_devices(struct ia_an_ctx *ctx, const char *acct)
     ia_db_bind_text(st, ":account_id", acct);
     while ((r = ia_db_step(st, &err)) == 1)
         json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "serial_number",
-                                             ia_db_col_text(st, 0), "kind",
-                                             ia_db_col_text(st, 1), "enabled_at",
-                                             ia_an_jstr(ia_db_col_text(st, 2))));
+                                             ia_db_col_text(st, 0), "kind", ia_db_col_text(st, 1),
+                                             "enabled_at", ia_an_jstr(ia_db_col_text(st, 2))));
     ia_db_reset(st);
     if (r < 0) {
         json_decref(out);
@@ -324,8 +320,8 @@ root_access_key(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_db_
 {
     if (report_true(ia_db_col_text(st, 3)) || report_true(ia_db_col_text(st, 4)))
         ia_an_emit(ctx, rule, rule->severity, a->id, ia_db_col_text(st, 1), "<root_account>",
-                   root_evidence(st), "root user of account %s (%s) has active access keys",
-                   a->id, a->name);
+                   root_evidence(st), "root user of account %s (%s) has active access keys", a->id,
+                   a->name);
 }
 
 enum ia_code
@@ -341,8 +337,7 @@ ia_rule_root_access_key(struct ia_an_ctx *ctx, const struct ia_rule *rule, struc
 }
 
 enum ia_code
-ia_rule_password_policy_weak(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                             struct ia_err *err)
+ia_rule_password_policy_weak(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -372,8 +367,8 @@ ia_rule_password_policy_weak(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                  has_len ? json_integer(len) : json_null(),
                                  "required_minimum_length", min, IA_EV_SEVERITY_REASON,
                                  "a policy exists; only its minimum length is short"),
-                       "base account %s password policy minimum length %lld is under %d",
-                       ctx->base, (long long)(has_len ? len : 0), min);
+                       "base account %s password policy minimum length %lld is under %d", ctx->base,
+                       (long long)(has_len ? len : 0), min);
         }
         ia_buf_release(&res);
     }

@@ -52,8 +52,8 @@ attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *
     struct ia_db_stmt *st;
     int r;
     /* AWS-managed policies (arn:aws:iam::aws:policy/...) are stored once per run. */
-    const char *q = strstr(arn, ":iam::aws:policy/") ? "analyser_managed_doc"
-                                                     : "analyser_policy_doc";
+    const char *q =
+        strstr(arn, ":iam::aws:policy/") ? "analyser_managed_doc" : "analyser_policy_doc";
     *out = NULL;
     if (ia_db_prepare(ctx->db, q, &st, err) != IA_OK)
         return IA_ERR_DB;
@@ -68,12 +68,14 @@ attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *
 
 enum ia_code
 ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with_docs,
-              struct ia_an_policy_docs *out, struct ia_err *err)
+                    struct ia_an_policy_docs *out, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
     enum ia_code rc = IA_ERR_DB;
-    struct { char *kind, *name, *arn, *doc; } *rows = NULL;
+    struct {
+        char *kind, *name, *arn, *doc;
+    } *rows = NULL;
     size_t n = 0, alloc = 0;
 
     out->list = json_array();
@@ -95,9 +97,8 @@ ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with
     if (r < 0)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(out->list, json_pack("{s:s, s:s, s:o}", "kind", rows[i].kind,
-                                                   "name", rows[i].name, "arn",
-                                                   ia_an_jstr(rows[i].arn)));
+        json_array_append_new(out->list, json_pack("{s:s, s:s, s:o}", "kind", rows[i].kind, "name",
+                                                   rows[i].name, "arn", ia_an_jstr(rows[i].arn)));
         if (!with_docs)
             continue;
         if (strcmp(rows[i].kind, "inline") == 0) {
@@ -141,8 +142,8 @@ static enum ia_code
 bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_role *ro,
           struct ia_err *err)
 {
-    const char *admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern
-                                                           : "*admin*";
+    const char *admin_pat =
+        ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
     long age = ia_an_days_since(ctx, ro->created);
     long grace = ctx->rules->bootstrap_grace_days;
     struct ia_an_policy_docs pd = { 0 };
@@ -160,8 +161,7 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
         else
             hi = mid;
     }
-    for (size_t i = lo; i < ctx->n_roles && strcmp(ctx->roles[i].account, ro->account) == 0;
-         i++) {
+    for (size_t i = lo; i < ctx->n_roles && strcmp(ctx->roles[i].account, ro->account) == 0; i++) {
         const struct ia_an_role *o = &ctx->roles[i];
         if (o == ro || ia_an_service_linked(o->path) ||
             ia_glob_match(ctx->rules->bootstrap_role_pattern, o->name))
@@ -176,12 +176,11 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
     }
     long since = ia_an_days_since(ctx, ro->last_used);
     int have_admin = json_array_size(admins) > 0;
-    json_t *ev = json_pack("{s:s, s:o, s:o, s:i, s:o, s:o, s:O, s:o}", "role", ro->name,
-                           "created_at", ia_an_jstr(ro->created), "age_days",
-                           age >= 0 ? json_integer(age) : json_null(), "grace_days", (int)grace,
-                           "last_used_at", ia_an_jstr(ro->last_used), "days_since_use",
-                           since >= 0 ? json_integer(since) : json_null(), "policies", pd.list,
-                           "admin_roles", admins);
+    json_t *ev = json_pack(
+        "{s:s, s:o, s:o, s:i, s:o, s:o, s:O, s:o}", "role", ro->name, "created_at",
+        ia_an_jstr(ro->created), "age_days", age >= 0 ? json_integer(age) : json_null(),
+        "grace_days", (int)grace, "last_used_at", ia_an_jstr(ro->last_used), "days_since_use",
+        since >= 0 ? json_integer(since) : json_null(), "policies", pd.list, "admin_roles", admins);
     enum ia_severity sev = rule->severity;
     if (have_admin) {
         sev = IA_SEV_HIGH;
@@ -190,8 +189,8 @@ bootstrap(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_
                                         "is no longer needed"));
     }
     ia_an_emit(ctx, rule, sev, ro->account, ro->arn, NULL, ev,
-               "bootstrap role %s in %s is still present%s",
-               ro->name, ro->account, have_admin ? " although an admin role exists" : "");
+               "bootstrap role %s in %s is still present%s", ro->name, ro->account,
+               have_admin ? " although an admin role exists" : "");
     ia_an_policy_docs_release(&pd);
     return IA_OK;
 }
@@ -267,8 +266,7 @@ verdicts_grow(struct ia_an_verdicts *vs)
  */
 static enum ia_code
 grants_matching(struct ia_an_ctx *ctx, char question, char *const *docs, size_t n,
-                ia_policy_action_pred pred, struct ia_side_effect_report *out,
-                struct ia_err *err)
+                ia_policy_action_pred pred, struct ia_side_effect_report *out, struct ia_err *err)
 {
     struct ia_an_verdicts *vs = ctx->verdicts;
     struct ia_buf key = IA_BUF_INIT;
@@ -309,9 +307,9 @@ grants_matching(struct ia_an_ctx *ctx, char question, char *const *docs, size_t 
     v->key_len = key.len;
     v->key = ia_buf_detach(&key, NULL);
     ia_err_clear(&v->err);
-    v->rc = pred ? ia_policy_grants_matching((const char *const *)docs, n, pred, NULL, &v->rep,
-                                             &v->err)
-                 : ia_policy_side_effects((const char *const *)docs, n, &v->rep, &v->err);
+    v->rc =
+        pred ? ia_policy_grants_matching((const char *const *)docs, n, pred, NULL, &v->rep, &v->err)
+             : ia_policy_side_effects((const char *const *)docs, n, &v->rep, &v->err);
     vs->slots[j] = ++vs->n;
     if (v->rc != IA_OK) {
         if (err)
@@ -336,11 +334,12 @@ readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_r
     rc = IA_OK;
     if (pd.n == 0)
         goto out;
-    if (grants_matching(ctx, 'S', pd.docs, pd.n, NULL, &rep, &perr) !=
-        IA_OK) {
+    if (grants_matching(ctx, 'S', pd.docs, pd.n, NULL, &rep, &perr) != IA_OK) {
         /* An unreadable policy is not a finding here; say so in the log and move on. */
-        IA_LOG_WARN("analyser", "msg=\"policy unreadable: side effects unknown\" role=%s "
-                    "detail=\"%s\"", ro->arn, perr.msg);
+        IA_LOG_WARN("analyser",
+                    "msg=\"policy unreadable: side effects unknown\" role=%s "
+                    "detail=\"%s\"",
+                    ro->arn, perr.msg);
         goto out;
     }
     if (rep.n_total == 0)
@@ -348,19 +347,18 @@ readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_r
     json_t *items = json_array();
     for (size_t i = 0; i < rep.n_items; i++) {
         const struct ia_side_effect *s = &rep.items[i];
-        json_array_append_new(items, json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:b}", "policy",
-                                               pd.names[s->doc_index], "statement",
-                                               (json_int_t)s->statement_index, "kind",
-                                               s->kind == IA_SIDE_EFFECT_WRITE ? "side effect"
-                                                                               : "sensitive read",
-                                               "pattern", s->pattern, "action", s->matched,
-                                               "access_level", s->level, "not_action",
-                                               s->not_action));
+        json_array_append_new(
+            items,
+            json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:b}", "policy", pd.names[s->doc_index],
+                      "statement", (json_int_t)s->statement_index, "kind",
+                      s->kind == IA_SIDE_EFFECT_WRITE ? "side effect" : "sensitive read", "pattern",
+                      s->pattern, "action", s->matched, "access_level", s->level, "not_action",
+                      s->not_action));
     }
-    json_t *ev = json_pack("{s:s, s:s, s:O, s:o, s:I, s:O}", "role", ro->name, "pattern",
-                           ctx->rules->readonly_role_pattern, "policies", pd.list,
-                           "side_effects", items, "side_effects_total",
-                           (json_int_t)rep.n_total, "unread_policies", pd.unread);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:O, s:o, s:I, s:O}", "role", ro->name, "pattern",
+                  ctx->rules->readonly_role_pattern, "policies", pd.list, "side_effects", items,
+                  "side_effects_total", (json_int_t)rep.n_total, "unread_policies", pd.unread);
     json_object_set_new(ev, "action_catalogue", json_string(ia_actions_version()));
     ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
                "read-only role %s allows %s (AWS access level %s%s)", ro->name,
@@ -402,8 +400,10 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     if (pd.n == 0)
         goto out;
     if (grants_matching(ctx, 'A', pd.docs, pd.n, pred_iam_admin, &rep, &perr) != IA_OK) {
-        IA_LOG_WARN("analyser", "msg=\"policy unreadable: IAM administration unknown\" role=%s "
-                    "detail=\"%s\"", ro->arn, perr.msg);
+        IA_LOG_WARN("analyser",
+                    "msg=\"policy unreadable: IAM administration unknown\" role=%s "
+                    "detail=\"%s\"",
+                    ro->arn, perr.msg);
         goto out;
     }
     if (rep.n_total == 0)
@@ -417,11 +417,11 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
                                                s->pattern, "action", s->matched, "access_level",
                                                s->level, "not_action", s->not_action));
     }
-    json_t *ev = json_pack("{s:s, s:s, s:O, s:o, s:I, s:O, s:s}", "role", ro->name, "pattern",
-                           ctx->rules->trusted_role_pattern, "policies", pd.list,
-                           "iam_administration", items, "iam_administration_total",
-                           (json_int_t)rep.n_total, "unread_policies", pd.unread,
-                           "action_catalogue", ia_actions_version());
+    json_t *ev =
+        json_pack("{s:s, s:s, s:O, s:o, s:I, s:O, s:s}", "role", ro->name, "pattern",
+                  ctx->rules->trusted_role_pattern, "policies", pd.list, "iam_administration",
+                  items, "iam_administration_total", (json_int_t)rep.n_total, "unread_policies",
+                  pd.unread, "action_catalogue", ia_actions_version());
     ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
                "trusted-user role %s can administer IAM: %s (AWS access level %s)%s", ro->name,
                rep.items[0].matched, rep.items[0].level, rep.n_total > 1 ? " and more" : "");
@@ -504,9 +504,9 @@ trust_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
         return IA_OK;
     if (raw_wildcard(ctx, ro, &star, err) != IA_OK)
         return IA_ERR_DB;
-    json_t *ev = json_pack("{s:s, s:s, s:I, s:b}", "role", ro->name, "trust_error",
-                           ro->trust_error, "trust_rows", (json_int_t)ro->n_trust_rows,
-                           "raw_wildcard_principal", star);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:I, s:b}", "role", ro->name, "trust_error", ro->trust_error,
+                  "trust_rows", (json_int_t)ro->n_trust_rows, "raw_wildcard_principal", star);
     enum ia_severity sev = rule->severity;
     if (star && !(ro->n_trust_rows && read_wildcard(ctx, ro))) {
         sev = IA_SEV_CRITICAL;
@@ -555,11 +555,11 @@ role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
     /* A role created less than stale_days ago has not had the chance to be used. */
     if (!((since >= 0 && since >= stale) || (since < 0 && age >= stale)))
         return IA_OK;
-    json_t *ev = json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "role", ro->name, "created_at",
-                           ia_an_jstr(ro->created), "last_used_at", ia_an_jstr(ro->last_used),
-                           "days_since_use", since >= 0 ? json_integer(since) : json_null(),
-                           "age_days", age >= 0 ? json_integer(age) : json_null(),
-                           "stale_days", (int)stale);
+    json_t *ev =
+        json_pack("{s:s, s:o, s:o, s:o, s:o, s:i}", "role", ro->name, "created_at",
+                  ia_an_jstr(ro->created), "last_used_at", ia_an_jstr(ro->last_used),
+                  "days_since_use", since >= 0 ? json_integer(since) : json_null(), "age_days",
+                  age >= 0 ? json_integer(age) : json_null(), "stale_days", (int)stale);
     if (since >= 0) {
         ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
                    "role %s not used for %ld days", ro->name, since);
@@ -569,7 +569,8 @@ role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
                             json_string("not used within AWS's 400-day tracking window"));
         ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL, ev,
                    "role %s not used within AWS's 400-day tracking window (created %ld days "
-                   "ago)", ro->name, age);
+                   "ago)",
+                   ro->name, age);
     }
     return IA_OK;
 }
@@ -583,8 +584,7 @@ name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
         !ia_an_human_assumable(ctx, ro->account, ro->name))
         return IA_OK;
     json_t *pats = json_array();
-    for (size_t p = 0; ctx->rules->human_role_patterns && ctx->rules->human_role_patterns[p];
-         p++)
+    for (size_t p = 0; ctx->rules->human_role_patterns && ctx->rules->human_role_patterns[p]; p++)
         json_array_append_new(pats, json_string(ctx->rules->human_role_patterns[p]));
     ia_an_emit(ctx, rule, rule->severity, ro->account, ro->arn, NULL,
                json_pack("{s:s, s:o}", "role", ro->name, "human_role_patterns", pats),
@@ -628,9 +628,7 @@ ia_rule_role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia
 }
 
 enum ia_code
-ia_rule_role_name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                              struct ia_err *err)
+ia_rule_role_name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_roles(ctx, rule, name_nonstandard, err);
 }
-

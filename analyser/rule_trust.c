@@ -2,8 +2,8 @@
  * Trust policies, one role at a time (so Deny statements can be weighed against Allows):
  * trust-wildcard-principal, trust-account-root, trust-no-mfa, trust-mfa-if-exists,
  * trust-external-account, trust-dangling-principal, trust-federated-unscoped,
- * trust-not-principal, and leaver-trusted-by-role (a leavers rule, but it walks the same rows). One function per rule;
- * walk_allows hands each of them every Allow row with the role's Denies weighed.
+ * trust-not-principal, and leaver-trusted-by-role (a leavers rule, but it walks the same rows). One
+ * function per rule; walk_allows hands each of them every Allow row with the role's Denies weighed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,20 +57,21 @@ deny_pins(const char *cond_json)
     json_t *clause;
     if (!json_is_object(c) || json_object_size(c) != 1)
         goto out;
-    json_object_foreach(c, op, clause) {
+    json_object_foreach(c, op, clause)
+    {
         size_t oplen = strlen(op);
         int ok = 0;
         for (size_t i = 0; i < IA_ARRAY_LEN(negated); i++) {
             size_t n = strlen(negated[i]);
-            if (strncmp(op, negated[i], n) == 0 &&
-                (oplen == n || strcmp(op + n, "IfExists") == 0))
+            if (strncmp(op, negated[i], n) == 0 && (oplen == n || strcmp(op + n, "IfExists") == 0))
                 ok = 1;
         }
         if (!ok || !json_is_object(clause) || json_object_size(clause) != 1)
             goto out;
         const char *key;
         json_t *v;
-        json_object_foreach(clause, key, v) {
+        json_object_foreach(clause, key, v)
+        {
             int concrete = json_is_string(v) && json_string_length(v) > 0;
             if (json_is_array(v) && json_array_size(v) > 0) {
                 size_t i;
@@ -118,7 +119,8 @@ deny_assumes(const struct ia_an_trust *d)
         json_decref(a);
         return 0;
     }
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         const char *p = json_string_value(v);
         if (p && ia_glob_match(p, "sts:AssumeRole"))
             any = 1;
@@ -155,10 +157,9 @@ trust_evidence(const struct ia_an_ctx *ctx, const struct ia_an_trust *t)
                      "not_principal", t->not_principal, "principal_kind", t->principal_kind,
                      "principal", t->principal, "principal_type", t->principal_type,
                      "principal_account", ia_an_jstr(t->principal_account), "actions",
-                     actions ? actions : json_null(), "not_action", t->not_action,
-                     "conditions", cond ? cond : json_null(), "role_last_used_at",
-                     ia_an_jstr(t->role_last_used), "role_days_since_use",
-                     since >= 0 ? json_integer(since) : json_null());
+                     actions ? actions : json_null(), "not_action", t->not_action, "conditions",
+                     cond ? cond : json_null(), "role_last_used_at", ia_an_jstr(t->role_last_used),
+                     "role_days_since_use", since >= 0 ? json_integer(since) : json_null());
 }
 
 /* Who a unique id was, from the earliest run that saw it; NULL when never seen. */
@@ -194,9 +195,9 @@ who_was_arn(struct ia_an_ctx *ctx, const char *arn, json_t **out, struct ia_err 
     r = ia_db_step(st, err);
     if (r == 1)
         *out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "unique_id", ia_db_col_text(st, 0),
-                         "kind", ia_db_col_text(st, 1), "name", ia_db_col_text(st, 2), "arn",
-                         arn, "first_seen_run", (json_int_t)ia_db_col_int(st, 3),
-                         "last_seen_run", (json_int_t)ia_db_col_int(st, 4));
+                         "kind", ia_db_col_text(st, 1), "name", ia_db_col_text(st, 2), "arn", arn,
+                         "first_seen_run", (json_int_t)ia_db_col_int(st, 3), "last_seen_run",
+                         (json_int_t)ia_db_col_int(st, 4));
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
@@ -274,7 +275,8 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
     json_t *ev = trust_evidence(ctx, t);
     json_object_set_new(ev, "leaver", json_string(user_name));
     json_object_set_new(ev, IA_EV_LEAVING_DATE, json_string(lv->date));
-    json_object_set_new(ev, IA_EV_DAYS_SINCE_LEAVING, json_integer(ia_an_days_since(ctx, lv->date)));
+    json_object_set_new(ev, IA_EV_DAYS_SINCE_LEAVING,
+                        json_integer(ia_an_days_since(ctx, lv->date)));
     if (who)
         json_object_set(ev, "was", who);
     ia_an_emit(ctx, rule, rule->severity, t->account_id, t->role_arn, user_arn, ev,
@@ -287,8 +289,7 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
  * leaver listed there is as much a leftover as one in Principal.
  */
 static void
-leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                     const struct ia_an_trust *t)
+leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_trust *t)
 {
     json_t *c = t->conditions ? json_loads(t->conditions, 0, NULL) : NULL;
     const char *op, *key;
@@ -297,10 +298,12 @@ leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_rule *rule,
     if (!json_is_object(c) || !ctx->base || ctx->leavers.n == 0)
         goto out;
     ia_buf_addf(&prefix, "arn:aws:iam::%s:user/", ctx->base);
-    json_object_foreach(c, op, clause) {
+    json_object_foreach(c, op, clause)
+    {
         if (strstr(op, "Not") || !json_is_object(clause))
             continue;
-        json_object_foreach(clause, key, v) {
+        json_object_foreach(clause, key, v)
+        {
             if (strcasecmp(key, "aws:PrincipalArn") != 0)
                 continue;
             size_t n = json_is_array(v) ? json_array_size(v) : 1;
@@ -325,15 +328,15 @@ out:
 struct ia_an_allow {
     const struct ia_an_trust *rows; /* every row of the role */
     size_t n;
-    const struct ia_an_trust *t;    /* the Allow row */
-    unsigned pins;                  /* from its condition and from narrowing Denies */
-    unsigned dpins;                 /* from narrowing Denies alone */
-    int aws;                        /* an AWS principal (or a bare "*") */
-    int whole;                      /* a whole account: :root, a bare id, or a pinned "*" */
-    const char *account;            /* the principal's account, or NULL */
-    int pinned;                     /* "*" pinned to one audited account (account) by
-                                       aws:PrincipalAccount or aws:PrincipalOrgID */
-    int in_base;                    /* the principal is in the base account */
+    const struct ia_an_trust *t; /* the Allow row */
+    unsigned pins;               /* from its condition and from narrowing Denies */
+    unsigned dpins;              /* from narrowing Denies alone */
+    int aws;                     /* an AWS principal (or a bare "*") */
+    int whole;                   /* a whole account: :root, a bare id, or a pinned "*" */
+    const char *account;         /* the principal's account, or NULL */
+    int pinned;                  /* "*" pinned to one audited account (account) by
+                                    aws:PrincipalAccount or aws:PrincipalOrgID */
+    int in_base;                 /* the principal is in the base account */
 };
 
 /* Decides one rule for one Allow row; arg is the rule's own state (or NULL). */
@@ -384,8 +387,7 @@ build_allows(struct ia_an_ctx *ctx)
                 a.account = pinned;
             }
             a.in_base = ctx->base && a.account && !strcmp(a.account, ctx->base);
-            ctx->allows = ia_xgrow(ctx->allows, ctx->n_allows + 1, &alloc,
-                                   sizeof(*ctx->allows));
+            ctx->allows = ia_xgrow(ctx->allows, ctx->n_allows + 1, &alloc, sizeof(*ctx->allows));
             ctx->allows[ctx->n_allows++] = a;
         }
     }
@@ -588,8 +590,8 @@ external_account(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
                             json_string("lowered: sts:ExternalId is required"));
     }
     ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, t->principal, ev,
-               "role %s trusts %s in account %s, which is neither audited nor known",
-               t->role_name, t->principal, a->account);
+               "role %s trusts %s in account %s, which is neither audited nor known", t->role_name,
+               t->principal, a->account);
     return IA_OK;
 }
 
@@ -645,10 +647,8 @@ leaver_trusted(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct i
         const char *name = who ? json_string_value(json_object_get(who, "name")) : NULL;
         const char *acct = who ? json_string_value(json_object_get(who, "account_id")) : NULL;
         const char *kind = who ? json_string_value(json_object_get(who, "kind")) : NULL;
-        if (name && kind && !strcmp(kind, "user") && acct && ctx->base &&
-            !strcmp(acct, ctx->base))
-            leaver_check(ctx, rule, t, name, json_string_value(json_object_get(who, "arn")),
-                         who);
+        if (name && kind && !strcmp(kind, "user") && acct && ctx->base && !strcmp(acct, ctx->base))
+            leaver_check(ctx, rule, t, name, json_string_value(json_object_get(who, "arn")), who);
         json_decref(who);
     }
     if (is_type(t, "user") && a->in_base)
@@ -753,11 +753,9 @@ federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
     if (strcasecmp(host, "cognito-identity.amazonaws.com") == 0) {
         kind = "cognito";
         json_object_set_new(found, "cognito-identity.amazonaws.com:aud",
-                            values_json(t->conditions, "cognito-identity.amazonaws.com:aud",
-                                        &aud));
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:aud", &aud));
         json_object_set_new(found, "cognito-identity.amazonaws.com:amr",
-                            values_json(t->conditions, "cognito-identity.amazonaws.com:amr",
-                                        &amr));
+                            values_json(t->conditions, "cognito-identity.amazonaws.com:amr", &amr));
         if (!pinned_values(aud, 0)) {
             report = 1;
             admits = "identities of any Cognito identity pool, in any AWS account";
@@ -818,8 +816,8 @@ emit:
         json_object_set_new(ev, "admits", json_string(admits));
         if (reason)
             json_object_set_new(ev, IA_EV_SEVERITY_REASON, json_string(reason));
-        ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, p, ev,
-                   "role %s trusts %s for %s", t->role_name, p, admits);
+        ia_an_emit(ctx, rule, sev, t->account_id, t->role_arn, p, ev, "role %s trusts %s for %s",
+                   t->role_name, p, admits);
     }
 out:
     json_decref(found);
@@ -838,8 +836,7 @@ ia_rule_trust_federated_unscoped(struct ia_an_ctx *ctx, const struct ia_rule *ru
 }
 
 enum ia_code
-ia_rule_trust_not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                            struct ia_err *err)
+ia_rule_trust_not_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_allows(ctx, rule, not_principal, NULL, err);
 }
@@ -852,8 +849,7 @@ ia_rule_trust_wildcard_principal(struct ia_an_ctx *ctx, const struct ia_rule *ru
 }
 
 enum ia_code
-ia_rule_trust_account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                           struct ia_err *err)
+ia_rule_trust_account_root(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_allows(ctx, rule, account_root, NULL, err);
 }
@@ -865,8 +861,7 @@ ia_rule_trust_no_mfa(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct i
 }
 
 enum ia_code
-ia_rule_trust_mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule,
-                            struct ia_err *err)
+ia_rule_trust_mfa_if_exists(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
     return walk_allows(ctx, rule, mfa_if_exists, NULL, err);
 }

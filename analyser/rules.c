@@ -15,10 +15,8 @@ static const struct ia_rule s_rules[] = {
       "base-account user without an MFA device (low when it has neither password nor keys)",
       ia_rule_user_no_mfa },
     { "mfa-device-name-prefix", IA_SEV_LOW, "mfa",
-      "MFA device whose name does not start with its user's name",
-      ia_rule_mfa_device_name_prefix },
-    { "root-no-mfa", IA_SEV_CRITICAL, "mfa", "account root user without MFA",
-      ia_rule_root_no_mfa },
+      "MFA device whose name does not start with its user's name", ia_rule_mfa_device_name_prefix },
+    { "root-no-mfa", IA_SEV_CRITICAL, "mfa", "account root user without MFA", ia_rule_root_no_mfa },
     { "root-access-key", IA_SEV_CRITICAL, "mfa", "account root user with active access keys",
       ia_rule_root_access_key },
     { "password-policy-weak", IA_SEV_HIGH, "mfa",
@@ -27,35 +25,29 @@ static const struct ia_rule s_rules[] = {
     { "user-name-not-email", IA_SEV_MEDIUM, "mfa",
       "base-account user not named by an e-mail address in allowed_email_domains",
       ia_rule_user_name_not_email },
-    { "user-not-in-group", IA_SEV_MEDIUM, "mfa",
-      "base-account user outside required_group",
+    { "user-not-in-group", IA_SEV_MEDIUM, "mfa", "base-account user outside required_group",
       ia_rule_user_not_in_group },
     { "team-account-user", IA_SEV_HIGH, "mfa",
-      "IAM user with a password or active keys in a team account",
-      ia_rule_team_account_user },
+      "IAM user with a password or active keys in a team account", ia_rule_team_account_user },
     /* Leavers and inactive people */
     { "leaver-present", IA_SEV_HIGH, "leavers",
       "leaver still has a user in the base account (critical with password or keys)",
       ia_rule_leaver_present },
     { "leaver-trusted-by-role", IA_SEV_HIGH, "leavers",
-      "role whose trust policy still names a leaver",
-      ia_rule_leaver_trusted_by_role },
+      "role whose trust policy still names a leaver", ia_rule_leaver_trusted_by_role },
     { "leaver-has-access", IA_SEV_CRITICAL, "leavers",
       "leaver who can still assume a role (trust and own policies both allow it)",
       ia_rule_leaver_has_access },
     { "user-not-in-roster", IA_SEV_MEDIUM, "leavers",
-      "base-account user in neither the roster nor the leavers file",
-      ia_rule_user_not_in_roster },
+      "base-account user in neither the roster nor the leavers file", ia_rule_user_not_in_roster },
     { "leavers-matched-nobody", IA_SEV_MEDIUM, "leavers",
       "leavers file names nobody who has a user in the base account: check its column",
       ia_rule_leavers_matched_nobody },
-    { "user-inactive", IA_SEV_MEDIUM, "leavers",
-      "user with no password or key use for stale_days",
+    { "user-inactive", IA_SEV_MEDIUM, "leavers", "user with no password or key use for stale_days",
       ia_rule_user_inactive },
     { "access-key-unused", IA_SEV_MEDIUM, "leavers", "active access key unused for stale_days",
       ia_rule_access_key_unused },
-    { "access-key-old", IA_SEV_MEDIUM, "leavers",
-      "active access key older than max_key_age_days",
+    { "access-key-old", IA_SEV_MEDIUM, "leavers", "active access key older than max_key_age_days",
       ia_rule_access_key_old },
     /* Roles and trust */
     { "bootstrap-role-present", IA_SEV_MEDIUM, "roles",
@@ -127,7 +119,7 @@ static const struct ia_rule s_rules[] = {
 };
 
 static const char *const s_sev_names[IA_SEV_COUNT] = { "info", "low", "medium", "high",
-                                                        "critical" };
+                                                       "critical" };
 
 const char *
 ia_severity_name(enum ia_severity sev)

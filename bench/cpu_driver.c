@@ -44,12 +44,12 @@ sign(long n, int cached)
         "Action=ListRoles&Version=2010-05-08&MaxItems=1000&Marker="
         "AAEAAAbenchmarkmarkerQmFzZTY0IGVuY29kZWQgbWFya2VyIG9mIGEgcGFnZWQgbGlzdA%3D%3D";
     struct ia_sigv4_header h[] = {
-        {"Host", "iam.amazonaws.com"},
-        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-        {"X-Amz-Date", "20261127T020001Z"},
-        {"X-Amz-Security-Token", token},
+        { "Host", "iam.amazonaws.com" },
+        { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" },
+        { "X-Amz-Date", "20261127T020001Z" },
+        { "X-Amz-Security-Token", token },
     };
-    struct ia_sigv4_request req = {"POST", "/", NULL, h, 4, body, sizeof(body) - 1, 1};
+    struct ia_sigv4_request req = { "POST", "/", NULL, h, 4, body, sizeof(body) - 1, 1 };
     struct ia_sigv4_key_cache cache;
     struct ia_sigv4_params p = { .access_key_id = "ASIAEXAMPLEBENCHKEY1",
                                  .secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -84,11 +84,11 @@ sign(long n, int cached)
 static size_t
 walk(const struct ia_xml_node *n)
 {
-    static const char *const lists[] = {"UserDetailList",   "GroupDetailList", "RoleDetailList",
-                                        "Policies",         "Roles",           "Users",
-                                        "VirtualMFADevices"};
-    static const char *const names[] = {"UserName", "GroupName", "RoleName",    "PolicyName",
-                                        "RoleName", "UserName",  "SerialNumber"};
+    static const char *const lists[] = { "UserDetailList",   "GroupDetailList", "RoleDetailList",
+                                         "Policies",         "Roles",           "Users",
+                                         "VirtualMFADevices" };
+    static const char *const names[] = { "UserName", "GroupName", "RoleName",    "PolicyName",
+                                         "RoleName", "UserName",  "SerialNumber" };
     size_t members = 0;
     for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
         for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(n, lists[l]), "member"); m;

@@ -4,14 +4,14 @@
 
 /* One exit-code table for every subcommand (docs/exit-codes.md). */
 enum ia_exit {
-    IA_EXIT_OK = 0,         /* done; no finding at or above --fail-on */
-    IA_EXIT_FINDINGS = 1,   /* analyse/run: an unsuppressed finding at or above --fail-on */
-    IA_EXIT_PARTIAL = 2,    /* collection finished but some accounts failed */
-    IA_EXIT_FAILED = 3,     /* the step failed: nothing usable was produced */
-    IA_EXIT_DELIVERY = 4,   /* deliver/run: some delivery failed (the run itself is intact) */
-    IA_EXIT_USAGE = 64,     /* EX_USAGE: bad command line */
-    IA_EXIT_CONFIG = 78,    /* EX_CONFIG: bad configuration file or credentials setup */
-    IA_EXIT_TEMPFAIL = 75,  /* EX_TEMPFAIL: another run holds the database lock; retry later */
+    IA_EXIT_OK = 0,        /* done; no finding at or above --fail-on */
+    IA_EXIT_FINDINGS = 1,  /* analyse/run: an unsuppressed finding at or above --fail-on */
+    IA_EXIT_PARTIAL = 2,   /* collection finished but some accounts failed */
+    IA_EXIT_FAILED = 3,    /* the step failed: nothing usable was produced */
+    IA_EXIT_DELIVERY = 4,  /* deliver/run: some delivery failed (the run itself is intact) */
+    IA_EXIT_USAGE = 64,    /* EX_USAGE: bad command line */
+    IA_EXIT_CONFIG = 78,   /* EX_CONFIG: bad configuration file or credentials setup */
+    IA_EXIT_TEMPFAIL = 75, /* EX_TEMPFAIL: another run holds the database lock; retry later */
 };
 
 struct ia_cmd {

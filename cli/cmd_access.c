@@ -39,16 +39,33 @@ static const char s_usage[] =
     "Exit: 0 (also when no path matches), 3 failed (e.g. no analysed run), 64 usage,\n"
     "78 configuration.\n";
 
-enum { C_PERSON, C_ARN, C_ACCOUNT, C_ACCOUNT_NAME, C_TEAM, C_ROLE, C_ROLE_ARN, C_KIND, C_VIA,
-       C_IDENTITY, C_MFA, C_COND, C_CONDS, C_LAST_USED, C_N };
+enum {
+    C_PERSON,
+    C_ARN,
+    C_ACCOUNT,
+    C_ACCOUNT_NAME,
+    C_TEAM,
+    C_ROLE,
+    C_ROLE_ARN,
+    C_KIND,
+    C_VIA,
+    C_IDENTITY,
+    C_MFA,
+    C_COND,
+    C_CONDS,
+    C_LAST_USED,
+    C_N
+};
 
 /* Output names of the columns shown (C_ARN is not shown). */
-static const int s_shown[] = { C_PERSON, C_ACCOUNT, C_ACCOUNT_NAME, C_TEAM, C_ROLE, C_ROLE_ARN,
-                               C_KIND, C_VIA, C_IDENTITY, C_MFA, C_COND, C_CONDS, C_LAST_USED };
-static const char *const s_names[C_N] = { "person", "user_arn", "account_id", "account_name",
-                                          "team", "role_name", "role_arn", "role_kind", "via",
-                                          "identity_via", "mfa_required", "conditional",
-                                          "conditions", "role_last_used_at" };
+static const int s_shown[] = { C_PERSON,   C_ACCOUNT, C_ACCOUNT_NAME, C_TEAM,     C_ROLE,
+                               C_ROLE_ARN, C_KIND,    C_VIA,          C_IDENTITY, C_MFA,
+                               C_COND,     C_CONDS,   C_LAST_USED };
+static const char *const s_names[C_N] = {
+    "person",     "user_arn",         "account_id", "account_name", "team",         "role_name",
+    "role_arn",   "role_kind",        "via",        "identity_via", "mfa_required", "conditional",
+    "conditions", "role_last_used_at"
+};
 
 struct filter {
     const char *person, *account, *role;
@@ -123,10 +140,10 @@ print_json(char ***rows, size_t n)
 static void
 print_table(char ***rows, size_t n)
 {
-    static const int cols[] = { C_PERSON, C_ACCOUNT_NAME, C_ROLE, C_KIND, C_VIA, C_MFA, C_COND,
-                                C_IDENTITY };
-    static const char *const heads[] = { "PERSON", "ACCOUNT", "ROLE", "KIND", "VIA", "MFA",
-                                         "COND", "IDENTITY_VIA" };
+    static const int cols[] = { C_PERSON, C_ACCOUNT_NAME, C_ROLE, C_KIND,
+                                C_VIA,    C_MFA,          C_COND, C_IDENTITY };
+    static const char *const heads[] = { "PERSON", "ACCOUNT", "ROLE", "KIND",
+                                         "VIA",    "MFA",     "COND", "IDENTITY_VIA" };
     size_t w[IA_ARRAY_LEN(cols)];
     for (size_t k = 0; k < IA_ARRAY_LEN(cols); k++) {
         w[k] = strlen(heads[k]);
@@ -156,10 +173,14 @@ int
 cmd_access(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "db", required_argument, NULL, 'd' },      { "config", required_argument, NULL, 'c' },
-        { "person", required_argument, NULL, 'p' },  { "account", required_argument, NULL, 'a' },
-        { "role", required_argument, NULL, 'r' },    { "no-mfa", no_argument, NULL, 'n' },
-        { "format", required_argument, NULL, 'f' },  { "help", no_argument, NULL, 'h' },
+        { "db", required_argument, NULL, 'd' },
+        { "config", required_argument, NULL, 'c' },
+        { "person", required_argument, NULL, 'p' },
+        { "account", required_argument, NULL, 'a' },
+        { "role", required_argument, NULL, 'r' },
+        { "no-mfa", no_argument, NULL, 'n' },
+        { "format", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dbpath = NULL, *config = NULL, *format = "table";
@@ -218,8 +239,10 @@ cmd_access(int argc, char **argv)
     }
     if (r == 0) {
         ia_db_reset(st);
-        fprintf(stderr, "iam-audit access: %s has no analysed run; run 'iam-audit analyse' "
-                        "(or 'iam-audit run') first\n", dbpath);
+        fprintf(stderr,
+                "iam-audit access: %s has no analysed run; run 'iam-audit analyse' "
+                "(or 'iam-audit run') first\n",
+                dbpath);
         goto out;
     }
     int64_t run = ia_db_col_int(st, 0);

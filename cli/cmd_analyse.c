@@ -50,11 +50,14 @@ int
 cmd_analyse(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' },  { "db", required_argument, NULL, 'd' },
-        { "run", required_argument, NULL, 'r' },     { "leavers", required_argument, NULL, 'l' },
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "run", required_argument, NULL, 'r' },
+        { "leavers", required_argument, NULL, 'l' },
         { "roster", required_argument, NULL, 'R' },
         { "exceptions", required_argument, NULL, 'x' },
-        { "fail-on", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
+        { "fail-on", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *dbpath = NULL;
@@ -74,8 +77,10 @@ cmd_analyse(int argc, char **argv)
             char *end;
             long long v = strtoll(optarg, &end, 10);
             if (*end || end == optarg || v < 1)
-                return ia_cli_usage_error("analyse", "--run needs a run id (a positive "
-                                          "number), not '%s'", optarg);
+                return ia_cli_usage_error("analyse",
+                                          "--run needs a run id (a positive "
+                                          "number), not '%s'",
+                                          optarg);
             run = (int64_t)v;
             break;
         }
@@ -84,8 +89,10 @@ cmd_analyse(int argc, char **argv)
         case 'x': paths.exceptions = optarg; break;
         case 'f':
             if (ia_severity_parse(optarg, &fail_on) != 0)
-                return ia_cli_usage_error("analyse", "--fail-on must be info, low, medium, "
-                                          "high or critical, not '%s'", optarg);
+                return ia_cli_usage_error("analyse",
+                                          "--fail-on must be info, low, medium, "
+                                          "high or critical, not '%s'",
+                                          optarg);
             have_fail = 1;
             break;
         case 'h': fputs(s_usage, stdout); return IA_EXIT_OK;
@@ -98,13 +105,19 @@ cmd_analyse(int argc, char **argv)
         return ia_cli_usage_error("analyse", "--config FILE is required");
     if ((rc = ia_cli_load_config("analyse", config, &cfg)) != IA_EXIT_OK)
         return rc;
-    struct ia_step_analyse step = { .cfg = &cfg, .db = dbpath, .run = run, .paths = paths,
-                                    .have_fail_on = have_fail, .fail_on = fail_on };
+    struct ia_step_analyse step = { .cfg = &cfg,
+                                    .db = dbpath,
+                                    .run = run,
+                                    .paths = paths,
+                                    .have_fail_on = have_fail,
+                                    .fail_on = fail_on };
     const char *lock_path = dbpath ? dbpath : cfg.database;
     /* Analysing never creates a database: a missing one is a wrong path, not an empty estate. */
     if (access(lock_path, F_OK) != 0) {
-        fprintf(stderr, "iam-audit analyse: database %s does not exist; give --db or [audit] "
-                "database, or run 'iam-audit collect' first\n", lock_path);
+        fprintf(stderr,
+                "iam-audit analyse: database %s does not exist; give --db or [audit] "
+                "database, or run 'iam-audit collect' first\n",
+                lock_path);
         rc = IA_EXIT_FAILED;
     } else if ((rc = ia_cli_lock_db("analyse", lock_path, &lock_fd)) == IA_EXIT_OK) {
         rc = ia_step_analyse(&step);
@@ -143,15 +156,15 @@ ia_step_analyse(const struct ia_step_analyse *s)
         goto out;
     }
     if (sum.not_checked[0])
-        fprintf(stderr, "iam-audit analyse: NOT CHECKED in run %lld: %s\n",
-                (long long)sum.run_id, sum.not_checked);
+        fprintf(stderr, "iam-audit analyse: NOT CHECKED in run %lld: %s\n", (long long)sum.run_id,
+                sum.not_checked);
     fprintf(stderr,
             "iam-audit analyse: run %lld: %zu findings; unsuppressed: critical %zu, high %zu, "
             "medium %zu, low %zu, info %zu; new %zu, persisting %zu, suppressed %zu",
             (long long)sum.run_id, sum.total, sum.by_severity[IA_SEV_CRITICAL],
             sum.by_severity[IA_SEV_HIGH], sum.by_severity[IA_SEV_MEDIUM],
-            sum.by_severity[IA_SEV_LOW], sum.by_severity[IA_SEV_INFO], sum.n_new,
-            sum.n_persisting, sum.n_suppressed);
+            sum.by_severity[IA_SEV_LOW], sum.by_severity[IA_SEV_INFO], sum.n_new, sum.n_persisting,
+            sum.n_suppressed);
     if (sum.n_input_warnings)
         fprintf(stderr, "; %zu input rows skipped (see above)", sum.n_input_warnings);
     fputc('\n', stderr);

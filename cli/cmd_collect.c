@@ -48,8 +48,8 @@ void
 ia_cli_progress_line(void *ctx, const struct ia_collect_progress *p)
 {
     (void)ctx;
-    fprintf(stderr, "\rcollect: %d/%d accounts, %ld calls, %ld retries, %ld throttles   ",
-            p->done, p->total, p->calls, p->retries, p->throttles);
+    fprintf(stderr, "\rcollect: %d/%d accounts, %ld calls, %ld retries, %ld throttles   ", p->done,
+            p->total, p->calls, p->retries, p->throttles);
     fflush(stderr);
 }
 
@@ -57,12 +57,15 @@ int
 cmd_collect(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
         { "account", required_argument, NULL, 'a' },
         { "concurrency", required_argument, NULL, 'n' },
         { "profile", required_argument, NULL, 'p' },
-        { "mfa-token", required_argument, NULL, 'm' }, { "quiet", no_argument, NULL, 'q' },
-        { "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
+        { "mfa-token", required_argument, NULL, 'm' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db = NULL, *profile = NULL, *mfa = NULL;
@@ -108,9 +111,7 @@ cmd_collect(int argc, char **argv)
             fputs(s_usage, stdout);
             rc = IA_EXIT_OK;
             goto out;
-        default:
-            rc = ia_cli_usage_error("collect", "unknown option");
-            goto out;
+        default: rc = ia_cli_usage_error("collect", "unknown option"); goto out;
         }
     }
     if (optind < argc) {
@@ -126,9 +127,13 @@ cmd_collect(int argc, char **argv)
     const char *dbpath = db ? db : cfg.database;
     if ((rc = ia_cli_check_db_folder("collect", dbpath)) == IA_EXIT_OK &&
         (rc = ia_cli_lock_db("collect", dbpath, &lock_fd)) == IA_EXIT_OK) {
-        struct ia_step_collect step = { .cfg = &cfg, .db = db, .only = only,
-                                        .concurrency = concurrency, .profile = profile,
-                                        .mfa = mfa, .quiet = quiet };
+        struct ia_step_collect step = { .cfg = &cfg,
+                                        .db = db,
+                                        .only = only,
+                                        .concurrency = concurrency,
+                                        .profile = profile,
+                                        .mfa = mfa,
+                                        .quiet = quiet };
         rc = ia_step_collect(&step);
         ia_db_unlock(lock_fd);
     }

@@ -53,13 +53,16 @@ cmd_config(int argc, char **argv)
     int rc = ia_cli_load_config("config", config, &cfg);
     if (rc != IA_EXIT_OK)
         return rc;
-    struct { const char *name; const char *value; } keys[] = {
-        { "audit.database", cfg.database },     { "audit.base_account", cfg.base_account },
-        { "audit.base_name", cfg.base_name },   { "audit.role_name", cfg.role_name },
-        { "audit.runner", cfg.runner },         { "audit.profile", cfg.profile },
-        { "audit.region", cfg.region },         { "audit.leavers", cfg.leavers },
-        { "audit.roster", cfg.roster },         { "audit.exceptions", cfg.exceptions },
-        { "audit.reports", cfg.reports },       { "audit.on_failure", cfg.on_failure },
+    struct {
+        const char *name;
+        const char *value;
+    } keys[] = {
+        { "audit.database", cfg.database },   { "audit.base_account", cfg.base_account },
+        { "audit.base_name", cfg.base_name }, { "audit.role_name", cfg.role_name },
+        { "audit.runner", cfg.runner },       { "audit.profile", cfg.profile },
+        { "audit.region", cfg.region },       { "audit.leavers", cfg.leavers },
+        { "audit.roster", cfg.roster },       { "audit.exceptions", cfg.exceptions },
+        { "audit.reports", cfg.reports },     { "audit.on_failure", cfg.on_failure },
     };
     rc = -1;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -74,7 +77,8 @@ cmd_config(int argc, char **argv)
     }
     ia_config_release(&cfg);
     if (rc < 0)
-        return ia_cli_usage_error("config", "unknown key '%s'; keys: audit.database, "
+        return ia_cli_usage_error("config",
+                                  "unknown key '%s'; keys: audit.database, "
                                   "audit.base_account, audit.base_name, audit.role_name, "
                                   "audit.runner, audit.profile, audit.region, audit.leavers, "
                                   "audit.roster, audit.exceptions, audit.reports, "

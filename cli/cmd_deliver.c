@@ -46,13 +46,13 @@ int
 cmd_deliver(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"run", required_argument, NULL, 'r'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"profile", required_argument, NULL, 'p'},
-        {"mfa-token", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        { "config", required_argument, NULL, 'c' },
+        { "run", required_argument, NULL, 'r' },
+        { "dry-run", no_argument, NULL, 'n' },
+        { "profile", required_argument, NULL, 'p' },
+        { "mfa-token", required_argument, NULL, 'm' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *profile = NULL, *mfa = NULL;
     int64_t run_id = 0;
@@ -88,8 +88,12 @@ cmd_deliver(int argc, char **argv)
         return ia_cli_usage_error("deliver", "--config FILE is required");
     if ((rc = ia_cli_load_config("deliver", config, &cfg)) != IA_EXIT_OK)
         return rc;
-    struct ia_step_deliver step = { .cfg = &cfg, .config_path = config, .run = run_id,
-                                    .dry_run = dry_run, .profile = profile, .mfa = mfa };
+    struct ia_step_deliver step = { .cfg = &cfg,
+                                    .config_path = config,
+                                    .run = run_id,
+                                    .dry_run = dry_run,
+                                    .profile = profile,
+                                    .mfa = mfa };
     if (!ia_deliver_configured(&cfg) || dry_run)
         rc = ia_step_deliver(&step);
     else if ((rc = ia_cli_lock_db("deliver", cfg.database, &lock_fd)) == IA_EXIT_OK) {
@@ -127,8 +131,9 @@ ia_step_deliver(const struct ia_step_deliver *s)
     copts.profile = s->profile ? s->profile : c->profile;
     copts.region = c->region;
     copts.mfa_token = s->mfa;
-    struct ia_deliver_options o = { .cfg = c, .run_id = s->run, .dry_run = dry_run,
-                                    .creds = &copts, .out = stdout };
+    struct ia_deliver_options o = {
+        .cfg = c, .run_id = s->run, .dry_run = dry_run, .creds = &copts, .out = stdout
+    };
     struct ia_deliver_result res;
     enum ia_code r = ia_deliver_run(db, &o, &res, &err);
     fflush(stdout);

@@ -150,9 +150,9 @@ read_line(const char *path, char *out, size_t cap)
 static int
 demo_deliver(const char *py, const char *dir, const char *out, const char *conf)
 {
-    struct ia_buf ctl = IA_BUF_INIT, hubpy = IA_BUF_INIT, portf = IA_BUF_INIT,
-                  pidf = IA_BUF_INIT, dconf = IA_BUF_INIT, hub = IA_BUF_INIT,
-                  delivered = IA_BUF_INIT, text = IA_BUF_INIT;
+    struct ia_buf ctl = IA_BUF_INIT, hubpy = IA_BUF_INIT, portf = IA_BUF_INIT, pidf = IA_BUF_INIT,
+                  dconf = IA_BUF_INIT, hub = IA_BUF_INIT, delivered = IA_BUF_INIT,
+                  text = IA_BUF_INIT;
     struct ia_config cfg;
     struct ia_err err;
     int rc = IA_EXIT_FAILED, started = 0, loaded = 0;
@@ -164,16 +164,18 @@ demo_deliver(const char *py, const char *dir, const char *out, const char *conf)
     ia_buf_addf(&pidf, "%s/hub.pid", out);
     ia_buf_addf(&dconf, "%s/estate/delivery.conf", out);
     ia_buf_addf(&delivered, "%s/delivered", out);
-    char *start[] = { (char *)py, ctl.buf, "start", "--port-file", portf.buf, "--pid-file",
-                      pidf.buf, NULL };
+    char *start[] = { (char *)py, ctl.buf,      "start",  "--port-file",
+                      portf.buf,  "--pid-file", pidf.buf, NULL };
     if (run_child(start) != 0 || read_line(portf.buf, port, sizeof(port)) != 0) {
         fprintf(stderr, "iam-audit demo: the SES / Security Hub stand-in did not start\n");
         goto out;
     }
     started = 1;
     ia_buf_addf(&hub, "http://127.0.0.1:%s", port);
-    char *setup[] = { (char *)py, hubpy.buf, "setup", "--endpoint", hub.buf, "--region",
-                      "eu-west-2", "--sender", "iam-audit@example.gov.uk", NULL };
+    char *setup[] = { (char *)py,   hubpy.buf,  "setup",
+                      "--endpoint", hub.buf,    "--region",
+                      "eu-west-2",  "--sender", "iam-audit@example.gov.uk",
+                      NULL };
     if (run_child(setup) != 0) {
         fprintf(stderr, "iam-audit demo: cannot verify the sender in the SES stand-in\n");
         goto out;
@@ -221,8 +223,8 @@ demo_deliver(const char *py, const char *dir, const char *out, const char *conf)
         goto out;
     fprintf(stderr, "\nWhat the stand-in received:\n");
     fflush(stderr);
-    char *dump[] = { (char *)py, hubpy.buf, "dump", "--endpoint", hub.buf, "--region",
-                     "eu-west-2", "--out", delivered.buf, NULL };
+    char *dump[] = { (char *)py, hubpy.buf,   "dump",  "--endpoint",  hub.buf,
+                     "--region", "eu-west-2", "--out", delivered.buf, NULL };
     rc = run_child(dump) == 0 ? IA_EXIT_OK : IA_EXIT_FAILED;
 out:
     if (started) {
@@ -241,15 +243,16 @@ int
 cmd_demo(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "out", required_argument, NULL, 'o' }, { "help", no_argument, NULL, 'h' },
+        { "out", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *out = "iam-audit-demo";
     int opt, rc = IA_EXIT_FAILED, started = 0;
     struct ia_buf portf = IA_BUF_INIT, pidf = IA_BUF_INIT, est = IA_BUF_INIT, ctl = IA_BUF_INIT,
                   build = IA_BUF_INIT, envf = IA_BUF_INIT, conf = IA_BUF_INIT,
-                  endpoint = IA_BUF_INIT, reports = IA_BUF_INIT, f1 = IA_BUF_INIT,
-                  f2 = IA_BUF_INIT, f3 = IA_BUF_INIT, db = IA_BUF_INIT;
+                  endpoint = IA_BUF_INIT, reports = IA_BUF_INIT, f1 = IA_BUF_INIT, f2 = IA_BUF_INIT,
+                  f3 = IA_BUF_INIT, db = IA_BUF_INIT;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
@@ -263,10 +266,12 @@ cmd_demo(int argc, char **argv)
         return ia_cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
     const char *dir = estate_dir();
     if (!dir) {
-        fprintf(stderr, "iam-audit demo: cannot find the demo's estate tooling (build_estate.py) "
-                        "in PREFIX/share/iam-audit/demo beside this binary or in %s; reinstall "
-                        "(cmake --install) or set IA_ESTATE_DIR to the folder holding "
-                        "build_estate.py\n", IA_DATA_DEMO_DIR);
+        fprintf(stderr,
+                "iam-audit demo: cannot find the demo's estate tooling (build_estate.py) "
+                "in PREFIX/share/iam-audit/demo beside this binary or in %s; reinstall "
+                "(cmake --install) or set IA_ESTATE_DIR to the folder holding "
+                "build_estate.py\n",
+                IA_DATA_DEMO_DIR);
         return IA_EXIT_FAILED;
     }
     const char *py = getenv("PYTHON");
@@ -289,8 +294,8 @@ cmd_demo(int argc, char **argv)
     ia_buf_addf(&f2, "%s/estate/roster.csv", out);
     ia_buf_addf(&f3, "%s/estate/exceptions.ini", out);
 
-    char *start[] = { (char *)py, ctl.buf, "start", "--port-file", portf.buf, "--pid-file",
-                      pidf.buf, "--auth", NULL };
+    char *start[] = { (char *)py,   ctl.buf,  "start",  "--port-file", portf.buf,
+                      "--pid-file", pidf.buf, "--auth", NULL };
     if (run_child(start) != 0) {
         fprintf(stderr, "iam-audit demo: moto_server did not start (is moto installed? run "
                         "scripts/install-deps)\n");
@@ -310,8 +315,8 @@ cmd_demo(int argc, char **argv)
     ia_buf_addf(&endpoint, "http://127.0.0.1:%s", port);
     fprintf(stderr, "iam-audit demo: building a sample estate in moto at %s (tooling: %s)\n",
             endpoint.buf, dir);
-    char *mk[] = { (char *)py, build.buf, "--endpoint", endpoint.buf, "--spec", "demo",
-                   "--out-dir", est.buf, NULL };
+    char *mk[] = { (char *)py, build.buf,   "--endpoint", endpoint.buf, "--spec",
+                   "demo",     "--out-dir", est.buf,      NULL };
     if (run_child(mk) != 0) {
         fprintf(stderr, "iam-audit demo: building the estate failed\n");
         goto out;
@@ -331,8 +336,8 @@ cmd_demo(int argc, char **argv)
     if (rc != IA_EXIT_OK && rc != IA_EXIT_PARTIAL)
         goto out;
     fprintf(stderr, "\n== iam-audit analyse --leavers ... --roster ... --exceptions ...\n");
-    char *a[] = { "analyse", "--config", conf.buf, "--leavers", f1.buf, "--roster", f2.buf,
-                  "--exceptions", f3.buf, NULL };
+    char *a[] = { "analyse",  "--config", conf.buf,       "--leavers", f1.buf,
+                  "--roster", f2.buf,     "--exceptions", f3.buf,      NULL };
     rc = cmd_analyse(9, a);
     if (rc != IA_EXIT_OK && rc != IA_EXIT_FINDINGS)
         goto out;
@@ -356,11 +361,10 @@ out:
     if (started) {
         char *stop[] = { (char *)py, ctl.buf, "stop", "--pid-file", pidf.buf, NULL };
         if (run_child(stop) != 0)
-            fprintf(stderr, "iam-audit demo: could not stop moto_server (pid file %s)\n",
-                    pidf.buf);
+            fprintf(stderr, "iam-audit demo: could not stop moto_server (pid file %s)\n", pidf.buf);
     }
-    struct ia_buf *all[] = { &portf, &pidf, &est, &ctl, &build, &envf, &conf, &endpoint,
-                             &reports, &f1, &f2, &f3, &db };
+    struct ia_buf *all[] = { &portf,    &pidf,    &est, &ctl, &build, &envf, &conf,
+                             &endpoint, &reports, &f1,  &f2,  &f3,    &db };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         ia_buf_release(all[i]);
     return rc;

@@ -29,8 +29,10 @@ int
 cmd_prune(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "db", required_argument, NULL, 'd' },
-        { "keep-days", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+        { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "keep-days", required_argument, NULL, 'k' },
+        { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *config = NULL, *db_path = NULL;
@@ -50,7 +52,8 @@ cmd_prune(int argc, char **argv)
             char *end;
             keep = strtol(optarg, &end, 10);
             if (*end || end == optarg || keep < 0 || keep > 36500)
-                return ia_cli_usage_error("prune", "--keep-days must be 0 (keep every run) to "
+                return ia_cli_usage_error("prune",
+                                          "--keep-days must be 0 (keep every run) to "
                                           "36500, not '%s'",
                                           optarg);
             break;
@@ -99,8 +102,7 @@ cmd_prune(int argc, char **argv)
         rc = ia_cli_exit_code(err.code);
         goto out;
     }
-    printf("pruned %lld run(s) started before %s from %s\n", (long long)deleted, cutoff,
-           db_path);
+    printf("pruned %lld run(s) started before %s from %s\n", (long long)deleted, cutoff, db_path);
     rc = IA_EXIT_OK;
 out:
     ia_db_close(db);

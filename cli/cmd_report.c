@@ -68,11 +68,15 @@ int
 cmd_report(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "db", required_argument, NULL, 'd' },     { "out", required_argument, NULL, 'o' },
-        { "run", required_argument, NULL, 'r' },    { "format", required_argument, NULL, 'f' },
-        { "per-team", no_argument, NULL, 't' },     { "config", required_argument, NULL, 'c' },
+        { "db", required_argument, NULL, 'd' },
+        { "out", required_argument, NULL, 'o' },
+        { "run", required_argument, NULL, 'r' },
+        { "format", required_argument, NULL, 'f' },
+        { "per-team", no_argument, NULL, 't' },
+        { "config", required_argument, NULL, 'c' },
         { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     const char *db_path = NULL, *out_dir = NULL, *format = NULL, *config = NULL;
     int64_t run_id = 0;
@@ -92,8 +96,10 @@ cmd_report(int argc, char **argv)
             errno = 0;
             long long v = strtoll(optarg, &end, 10);
             if (errno || end == optarg || *end || v < 1) {
-                rc = ia_cli_usage_error("report", "--run needs a run id (a positive number "
-                                        "from the runs table), not '%s'", optarg);
+                rc = ia_cli_usage_error("report",
+                                        "--run needs a run id (a positive number "
+                                        "from the runs table), not '%s'",
+                                        optarg);
                 goto out;
             }
             run_id = (int64_t)v;
@@ -107,9 +113,7 @@ cmd_report(int argc, char **argv)
             fputs(s_usage, stdout);
             rc = IA_EXIT_OK;
             goto out;
-        default:
-            rc = ia_cli_usage_error("report", "unknown option");
-            goto out;
+        default: rc = ia_cli_usage_error("report", "unknown option"); goto out;
         }
     }
     if (optind < argc) {
@@ -131,17 +135,22 @@ cmd_report(int argc, char **argv)
     }
     if (!db_path) {
         rc = ia_cli_usage_error("report", "--db FILE is required (or --config FILE with "
-                                "[audit] database)");
+                                          "[audit] database)");
         goto out;
     }
     if (!out_dir) {
         rc = ia_cli_usage_error("report", "--out DIR is required (or --config FILE with "
-                                "[audit] reports)");
+                                          "[audit] reports)");
         goto out;
     }
-    struct ia_step_report step = { .cfg = have_cfg ? &cfg : NULL, .config_path = config,
-                                   .db = db_path, .out = out_dir, .formats = format ? formats : 0,
-                                   .per_team = per_team, .run = run_id, .quiet = quiet };
+    struct ia_step_report step = { .cfg = have_cfg ? &cfg : NULL,
+                                   .config_path = config,
+                                   .db = db_path,
+                                   .out = out_dir,
+                                   .formats = format ? formats : 0,
+                                   .per_team = per_team,
+                                   .run = run_id,
+                                   .quiet = quiet };
     rc = ia_step_report(&step);
 out:
     if (have_cfg)

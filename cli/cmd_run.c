@@ -65,10 +65,13 @@ int
 cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "fail-on", required_argument, NULL, 'f' },
+        { "config", required_argument, NULL, 'c' },
+        { "fail-on", required_argument, NULL, 'f' },
         { "profile", required_argument, NULL, 'p' },
-        { "mfa-token", required_argument, NULL, 'm' }, { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "mfa-token", required_argument, NULL, 'm' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     char *config = NULL, *fail_on = NULL, *profile = NULL, *mfa = NULL;
     int quiet = 0, opt;
@@ -92,8 +95,10 @@ cmd_run(int argc, char **argv)
 
     enum ia_severity fail_sev = IA_SEV_CRITICAL;
     if (fail_on && ia_severity_parse(fail_on, &fail_sev) != 0)
-        return ia_cli_usage_error("run", "--fail-on must be info, low, medium, high or "
-                                  "critical, not '%s'", fail_on);
+        return ia_cli_usage_error("run",
+                                  "--fail-on must be info, low, medium, high or "
+                                  "critical, not '%s'",
+                                  fail_on);
 
     /* One configuration and one database lock for every step: a second run refuses at once. */
     struct ia_config cfg;
@@ -113,13 +118,13 @@ static int
 run_steps(const struct ia_config *cfg, const char *config, int have_fail_on,
           enum ia_severity fail_on, const char *profile, const char *mfa, int quiet)
 {
-    struct ia_step_collect collect = { .cfg = cfg, .profile = profile, .mfa = mfa,
-                                       .quiet = quiet };
+    struct ia_step_collect collect = { .cfg = cfg, .profile = profile, .mfa = mfa, .quiet = quiet };
     int rc = ia_step_collect(&collect);
     if (rc != IA_EXIT_OK && rc != IA_EXIT_PARTIAL)
         return rc; /* nothing new to analyse */
 
-    struct ia_step_analyse analyse = { .cfg = cfg, .have_fail_on = have_fail_on,
+    struct ia_step_analyse analyse = { .cfg = cfg,
+                                       .have_fail_on = have_fail_on,
                                        .fail_on = fail_on };
     int arc = ia_step_analyse(&analyse);
     rc = worst(rc, arc);
@@ -128,8 +133,9 @@ run_steps(const struct ia_config *cfg, const char *config, int have_fail_on,
 
     /* Reports go to [audit] reports, else a reports folder beside the database (never the
      * current directory: cron's is $HOME, systemd's /). */
-    struct ia_step_report report = { .cfg = cfg, .config_path = config, .per_team = -1,
-                                     .quiet = quiet };
+    struct ia_step_report report = {
+        .cfg = cfg, .config_path = config, .per_team = -1, .quiet = quiet
+    };
     rc = worst(rc, ia_step_report(&report));
     if (!ia_deliver_configured(cfg))
         return rc;
@@ -140,8 +146,9 @@ run_steps(const struct ia_config *cfg, const char *config, int have_fail_on,
     struct ia_step_deliver deliver = { .cfg = cfg, .config_path = config, .profile = profile };
     int drc = ia_step_deliver(&deliver);
     if (drc != IA_EXIT_OK) {
-        fprintf(stderr, "iam-audit run: delivery failed (exit %d); the run and its reports are "
-                        "complete; see the deliveries table and 'iam-audit deliver --help'\n",
+        fprintf(stderr,
+                "iam-audit run: delivery failed (exit %d); the run and its reports are "
+                "complete; see the deliveries table and 'iam-audit deliver --help'\n",
                 drc);
         if (rc == IA_EXIT_OK)
             rc = IA_EXIT_DELIVERY;

@@ -35,24 +35,22 @@ static const struct ia_cmd s_cmds[] = {
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: iam-audit [--version] [--help] <command> [<args>]\n"
-            "\n"
-            "Audits AWS IAM across an estate of accounts: collects users, MFA devices, roles\n"
-            "and trust policies into a SQLite snapshot, flags what needs fixing, and writes\n"
-            "reports for the security team and team leads.\n"
-            "\n"
-            "Commands:\n");
+    fprintf(f, "usage: iam-audit [--version] [--help] <command> [<args>]\n"
+               "\n"
+               "Audits AWS IAM across an estate of accounts: collects users, MFA devices, roles\n"
+               "and trust policies into a SQLite snapshot, flags what needs fixing, and writes\n"
+               "reports for the security team and team leads.\n"
+               "\n"
+               "Commands:\n");
     for (size_t i = 0; i < sizeof(s_cmds) / sizeof(s_cmds[0]); i++)
         fprintf(f, "  %-10s %s\n", s_cmds[i].name, s_cmds[i].summary);
-    fprintf(f,
-            "\n"
-            "Run 'iam-audit <command> --help' for a command's options.\n"
-            "Global options (before the command): --log-level error|warn|info|debug\n"
-            "Exit codes: 0 ok, 1 findings at/above --fail-on, 2 partial collection,\n"
-            "3 failed, 4 a delivery failed, 64 usage error, 75 database busy,\n"
-            "78 configuration error.\n"
-            "Documentation: docs/ (getting-started.md, config.md, credentials.md, rules.md).\n");
+    fprintf(f, "\n"
+               "Run 'iam-audit <command> --help' for a command's options.\n"
+               "Global options (before the command): --log-level error|warn|info|debug\n"
+               "Exit codes: 0 ok, 1 findings at/above --fail-on, 2 partial collection,\n"
+               "3 failed, 4 a delivery failed, 64 usage error, 75 database busy,\n"
+               "78 configuration error.\n"
+               "Documentation: docs/ (getting-started.md, config.md, credentials.md, rules.md).\n");
 }
 
 int
@@ -171,8 +169,10 @@ main(int argc, char **argv)
             return IA_EXIT_OK;
         } else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
             if (ia_log_level_parse(argv[++i], &level) != 0)
-                return ia_cli_usage_error("", "unknown log level '%s'; use error, warn, info or "
-                                              "debug", argv[i]);
+                return ia_cli_usage_error("",
+                                          "unknown log level '%s'; use error, warn, info or "
+                                          "debug",
+                                          argv[i]);
             ia_log_set_level(level);
         } else {
             fprintf(stderr, "iam-audit: unknown option '%s'\n\n", argv[i]);

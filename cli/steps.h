@@ -31,7 +31,7 @@ struct ia_step_analyse {
     int64_t run;                   /* 0: the latest collected run */
     struct ia_analyse_paths paths; /* each NULL: the config's */
     int have_fail_on;
-    enum ia_severity fail_on;      /* with have_fail_on: exit 1 at or above it */
+    enum ia_severity fail_on; /* with have_fail_on: exit 1 at or above it */
 };
 int ia_step_analyse(const struct ia_step_analyse *s);
 
@@ -49,8 +49,8 @@ int ia_step_report(const struct ia_step_report *s);
 
 struct ia_step_deliver {
     const struct ia_config *cfg;
-    const char *config_path;     /* for messages */
-    int64_t run;                 /* 0: the latest analysed run */
+    const char *config_path; /* for messages */
+    int64_t run;             /* 0: the latest analysed run */
     int dry_run;
     const char *profile, *mfa;
 };

@@ -33,8 +33,8 @@ virtual_mfa_users(const struct job *j, size_t *n_out)
     size_t n = 0, alloc = 0;
     for (size_t d = 0; d < j->vmfa.n; d++) {
         const struct ia_xml_node *r = ia_iam_result(j->vmfa.docs[d], "ListVirtualMFADevices");
-        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "VirtualMFADevices"),
-                                                        "member");
+        for (const struct ia_xml_node *m =
+                 ia_xml_child(ia_xml_child(r, "VirtualMFADevices"), "member");
              m; m = ia_xml_next(m, "member")) {
             char *name = ia_xml_path_text(m, "User/UserName");
             if (!name || !*name) {
@@ -50,7 +50,6 @@ virtual_mfa_users(const struct job *j, size_t *n_out)
     *n_out = n;
     return names;
 }
-
 
 typedef enum ia_code (*page_fn)(struct ia_aws_client *c, const char *user, const char *marker,
                                 struct ia_xml_doc **out, struct ia_err *err);
@@ -319,8 +318,7 @@ helper_main(void *arg)
  * failed task of the lowest index (tasks after a failure are not started).
  */
 static enum ia_code
-pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks,
-         struct ia_err *err)
+pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks, struct ia_err *err)
 {
     struct batch b = { .fn = fn, .ctx = ctx, .n_tasks = n_tasks };
     struct helper_arg *hs = NULL;
@@ -375,8 +373,16 @@ struct bulk_ctx {
  * first (AWS builds it while the others run) and the longest listing (GAAD, with the
  * AWS-managed policies its pages attach) second.
  */
-enum { BULK_GENERATE, BULK_GAAD, BULK_ROLES, BULK_VMFA, BULK_ALIAS, BULK_POLICY, BULK_SUMMARY,
-       BULK_N };
+enum {
+    BULK_GENERATE,
+    BULK_GAAD,
+    BULK_ROLES,
+    BULK_VMFA,
+    BULK_ALIAS,
+    BULK_POLICY,
+    BULK_SUMMARY,
+    BULK_N
+};
 
 static enum ia_code
 bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
@@ -388,24 +394,18 @@ bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia
     (void)worker;
 
     switch (i) {
-    case BULK_GENERATE:
-        return ia_iam_generate_credential_report(c, state, sizeof(state), err);
+    case BULK_GENERATE: return ia_iam_generate_credential_report(c, state, sizeof(state), err);
     case BULK_GAAD:
         r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err);
         /* Once per run, whichever account meets one first; failures are recorded there. */
         for (size_t d = 0; r == IA_OK && d < j->gaad.n; d++)
             ia_managed_fetch_page(x->rc, c, j->gaad.docs[d]);
         return r;
-    case BULK_ROLES:
-        return all_pages(c, "ListRoles", roles_fn, NULL, &j->roles, err);
-    case BULK_VMFA:
-        return all_pages(c, "ListVirtualMFADevices", vmfa_fn, NULL, &j->vmfa, err);
-    case BULK_ALIAS:
-        return ia_iam_account_alias(c, j->alias, sizeof(j->alias), err);
-    case BULK_POLICY:
-        return ia_iam_password_policy(c, &j->password_policy, err);
-    case BULK_SUMMARY:
-        return ia_iam_mfa_devices_in_use(c, &j->mfa_in_use, err);
+    case BULK_ROLES: return all_pages(c, "ListRoles", roles_fn, NULL, &j->roles, err);
+    case BULK_VMFA: return all_pages(c, "ListVirtualMFADevices", vmfa_fn, NULL, &j->vmfa, err);
+    case BULK_ALIAS: return ia_iam_account_alias(c, j->alias, sizeof(j->alias), err);
+    case BULK_POLICY: return ia_iam_password_policy(c, &j->password_policy, err);
+    case BULK_SUMMARY: return ia_iam_mfa_devices_in_use(c, &j->mfa_in_use, err);
     }
     IA_BUG("no bulk task %zu", i);
 }
@@ -501,13 +501,13 @@ run_user_tasks(struct pool *p, struct job *j, const struct user_tasks *ut, struc
 {
     size_t n = p->max;
     struct user_lists *lists = ia_xcalloc(n, sizeof(*lists));
-    struct doclist (*own)[5] = ia_xcalloc(n, sizeof(*own));
+    struct doclist(*own)[5] = ia_xcalloc(n, sizeof(*own));
     struct user_ctx x = { .ut = ut, .lists = lists, .own = own };
 
     lists[0] = (struct user_lists){ &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
     for (size_t w = 1; w < n; w++)
-        lists[w] = (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3],
-                                        &own[w][4] };
+        lists[w] =
+            (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3], &own[w][4] };
     enum ia_code r = pool_run(p, batch_connections(p), user_task_fn, &x, ut->n, err);
     for (size_t w = 1; w < n; w++) {
         doclist_move(&j->user_mfa, &own[w][0]);
@@ -569,13 +569,14 @@ row_is_older_namesake(const char *row_created, const char *created)
  * Decide the per-user calls. The credential report (up to four hours old) and the bulk
  * listings answer most questions; a user is read directly (GetLoginProfile, ListMFADevices,
  * ListAccessKeys) when the report cannot speak for them: absent (created after the report,
- * or behind a row whose fields do not match the header), or present as an older namesake. ListMFADevices goes to MFA users
- * whose devices the virtual listing does not account for (hardware and FIDO devices are
- * only seen per user; GetAccountSummary's count says whether any exist).
+ * or behind a row whose fields do not match the header), or present as an older namesake.
+ * ListMFADevices goes to MFA users whose devices the virtual listing does not account for (hardware
+ * and FIDO devices are only seen per user; GetAccountSummary's count says whether any exist).
  */
 enum ia_code
-ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t, const struct cred_cols *cols,
-                struct user_tasks *ut, char ***names_out, size_t *n_names_out)
+ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t,
+                           const struct cred_cols *cols, struct user_tasks *ut, char ***names_out,
+                           size_t *n_names_out)
 {
     size_t header_n = t->rows[0].n, n_rows = 0, n_vmfa = 0, n_names = 0, alloc_names = 0;
     struct report_row *rows = ia_xcalloc(t->n_rows, sizeof(*rows));
@@ -586,10 +587,10 @@ ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t, const st
         if (row->n != header_n) {
             char *who = malformed_row_user(row, header_n);
             ia_job_warn(j, "credential-report-row", who,
-                     "credential report line %zu has %zu fields where the header has %zu "
-                     "(a user name with a comma, unquoted?): its values are not trusted and "
-                     "user '%s' is read directly",
-                     i + 1, row->n, header_n, who);
+                        "credential report line %zu has %zu fields where the header has %zu "
+                        "(a user name with a comma, unquoted?): its values are not trusted and "
+                        "user '%s' is read directly",
+                        i + 1, row->n, header_n, who);
             free(who);
             continue;
         }
@@ -604,18 +605,18 @@ ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t, const st
     int hidden_devices = j->mfa_in_use < 0 || (size_t)j->mfa_in_use != n_vmfa;
 
     for (size_t d = 0; d < j->gaad.n; d++) {
-        const struct ia_xml_node *r = ia_iam_result(j->gaad.docs[d],
-                                                    "GetAccountAuthorizationDetails");
-        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"),
-                                                        "member");
+        const struct ia_xml_node *r =
+            ia_iam_result(j->gaad.docs[d], "GetAccountAuthorizationDetails");
+        for (const struct ia_xml_node *m =
+                 ia_xml_child(ia_xml_child(r, "UserDetailList"), "member");
              m; m = ia_xml_next(m, "member")) {
             char *name = ia_xml_path_text(m, "UserName"), *arn = ia_xml_path_text(m, "Arn");
             char *created = ia_xml_path_text(m, "CreateDate");
             struct report_row key = { arn ? arn : "", NULL };
             const struct report_row *found =
                 n_rows ? bsearch(&key, rows, n_rows, sizeof(*rows), cmp_report_row) : NULL;
-            int direct = !found || row_is_older_namesake(ia_cred_field(found->row, cols, C_CREATED),
-                                                         created);
+            int direct = !found ||
+                         row_is_older_namesake(ia_cred_field(found->row, cols, C_CREATED), created);
             int mfa = 0, keys = 0;
             if (direct) {
                 mfa = keys = 1;
@@ -652,7 +653,6 @@ ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t, const st
     *n_names_out = n_names;
     return IA_OK;
 }
-
 
 enum ia_code
 ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, struct ia_err *err)

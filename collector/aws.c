@@ -35,8 +35,8 @@ ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
 {
     memset(c, 0, sizeof(*c));
     for (int s = 0; s < IA_SVC_COUNT; s++) {
-        enum ia_code rc = ia_endpoint_resolve((enum ia_service)s, region, profile_endpoint_url,
-                                              &c->ep[s], err);
+        enum ia_code rc =
+            ia_endpoint_resolve((enum ia_service)s, region, profile_endpoint_url, &c->ep[s], err);
         if (rc != IA_OK)
             return rc;
     }
@@ -63,14 +63,14 @@ ia_aws_client_release(struct ia_aws_client *c)
 
 struct call {
     enum ia_service svc;
-    const char *action;       /* for logs and errors */
+    const char *action; /* for logs and errors */
     const char *content_type;
-    const char *target;       /* X-Amz-Target or NULL */
+    const char *target; /* X-Amz-Target or NULL */
     const char *body;
     size_t body_len;
-    int json;                 /* error body is JSON rather than XML */
-    const char *method;       /* NULL: POST */
-    const char *rest_path;    /* REST-JSON: path after the endpoint's ("/findings/import") */
+    int json;              /* error body is JSON rather than XML */
+    const char *method;    /* NULL: POST */
+    const char *rest_path; /* REST-JSON: path after the endpoint's ("/findings/import") */
 };
 
 /* Sign and send one attempt. */
@@ -122,8 +122,9 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
         sh[nh++] = (struct ia_sigv4_header){ "X-Amz-Target", call->target };
 
     const char *method = call->method ? call->method : "POST";
-    struct ia_sigv4_request sreq = { method, path.buf, NULL, sh, nh,
-                                     call->body, call->body_len, 1 };
+    struct ia_sigv4_request sreq = {
+        method, path.buf, NULL, sh, nh, call->body, call->body_len, 1
+    };
     struct ia_sigv4_params sp = { .access_key_id = cr.access_key_id,
                                   .secret_access_key = cr.secret_access_key,
                                   .region = ep->signing_region,
@@ -154,8 +155,9 @@ attempt_once(struct ia_aws_client *c, const struct call *call, struct ia_http_re
         hdr_ptrs[i] = hdr[i].buf;
     }
 
-    struct ia_http_request req = { method, url.buf, hdr_ptrs, n_send,
-                                   call->body, call->body_len, 0 };
+    struct ia_http_request req = {
+        method, url.buf, hdr_ptrs, n_send, call->body, call->body_len, 0
+    };
     atomic_fetch_add(&c->stats.calls, 1);
     rc = c->http.send(c->http.ctx, &req, resp, err);
 out:
@@ -184,8 +186,8 @@ response_error(struct ia_aws_client *c, const struct call *call,
     int is_aws;
 
     if (call->json)
-        is_aws = ia_json_aws_error(resp->body.buf, resp->body.len, code, sizeof(code), msg,
-                                   sizeof(msg));
+        is_aws =
+            ia_json_aws_error(resp->body.buf, resp->body.len, code, sizeof(code), msg, sizeof(msg));
     else
         is_aws = ia_xml_aws_error(resp->body.buf, resp->body.len, code, sizeof(code), msg,
                                   sizeof(msg), type, sizeof(type), reqid, sizeof(reqid));
@@ -226,8 +228,7 @@ expect_document(struct ia_aws_client *c, const struct call *call,
         snprintf(result, sizeof(result), "%sResult", call->action);
         if (root && strcmp(ia_xml_name(root), want) == 0 && ia_xml_child(root, result))
             return IA_OK;
-        snprintf(want, sizeof(want), "<%sResponse> with <%sResult>", call->action,
-                 call->action);
+        snprintf(want, sizeof(want), "<%sResponse> with <%sResult>", call->action, call->action);
     }
     return ia_err_set(err, IA_ERR_PARSE,
                       "%s %s: HTTP %ld from %s is not an AWS answer (expected %s; "
@@ -283,15 +284,15 @@ call_with_retries(struct ia_aws_client *c, const struct call *call, struct ia_xm
                 rc = ia_err_set(err, IA_ERR_TOO_LARGE,
                                 "%s %s: the answers for this account passed %llu MiB "
                                 "([audit] max_account_mib); giving up on the account",
-                                c->label, call->action,
-                                (unsigned long long)(c->max_bytes >> 20));
+                                c->label, call->action, (unsigned long long)(c->max_bytes >> 20));
                 goto out;
             }
             if (xml_out) {
                 rc = ia_xml_parse(resp.body.buf, resp.body.len, xml_out, &e);
                 if (rc != IA_OK) {
-                    ia_err_prefix(&e, "%s %s: HTTP %ld from %s is not an AWS answer "
-                                      "(Content-Type '%s'): ",
+                    ia_err_prefix(&e,
+                                  "%s %s: HTTP %ld from %s is not an AWS answer "
+                                  "(Content-Type '%s'): ",
                                   c->label, call->action, resp.status, c->ep[call->svc].url,
                                   resp.content_type);
                     /* A DTD (an HTML page's DOCTYPE) is as retryable as a truncated body. */

@@ -36,10 +36,10 @@ struct ia_aws_client {
     struct ia_retry_policy retry;
     struct ia_retry_quota quota;
     struct ia_rate_limiter limiter;
-    _Atomic long skew_s;             /* server time minus ours, learnt from a skew error */
+    _Atomic long skew_s; /* server time minus ours, learnt from a skew error */
     struct ia_aws_stats stats;
-    char label[64];                  /* for logs: the account id or "caller" */
-    ia_aws_sleep_fn sleep_ms;        /* ia_time_sleep_ms; tests substitute */
+    char label[64];           /* for logs: the account id or "caller" */
+    ia_aws_sleep_fn sleep_ms; /* ia_time_sleep_ms; tests substitute */
     ia_aws_call_hook_fn on_call;
     void *on_call_ctx;
     /* Response bytes held for one account, shared by the clients working on it; a call
@@ -66,8 +66,8 @@ struct ia_aws_param {
  * outlive c. IA_ERR_CONFIG when an endpoint override is unusable.
  */
 IA_MUST_USE enum ia_code ia_aws_client_init(struct ia_aws_client *c, struct ia_http_ops http,
-                                struct ia_creds_provider *creds, const char *region,
-                                const char *profile_endpoint_url, struct ia_err *err);
+                                            struct ia_creds_provider *creds, const char *region,
+                                            const char *profile_endpoint_url, struct ia_err *err);
 void ia_aws_client_release(struct ia_aws_client *c);
 
 /*
@@ -75,17 +75,18 @@ void ia_aws_client_release(struct ia_aws_client *c);
  * parsed response (new: ia_xml_free). On an AWS error: IA_ERR_AWS with err->aws_code,
  * the message, err->request_id and err->http_status set.
  */
-IA_MUST_USE enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc, const char *action,
-                          const struct ia_aws_param *params, size_t n_params,
-                          struct ia_xml_doc **out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_aws_query(struct ia_aws_client *c, enum ia_service svc,
+                                      const char *action, const struct ia_aws_param *params,
+                                      size_t n_params, struct ia_xml_doc **out, struct ia_err *err);
 
 /*
  * AWS JSON 1.1: POST body with X-Amz-Target target (e.g.
  * "AWSOrganizationsV20161128.ListAccounts"), with retries. The response body is
  * appended to out. Errors as for ia_aws_query (the `__type` gives the code).
  */
-IA_MUST_USE enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc, const char *target,
-                         const char *body, struct ia_buf *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service svc,
+                                     const char *target, const char *body, struct ia_buf *out,
+                                     struct ia_err *err);
 
 /*
  * AWS REST-JSON (Security Hub): method ("POST", "PATCH") to the endpoint plus path
@@ -93,9 +94,9 @@ IA_MUST_USE enum ia_code ia_aws_json(struct ia_aws_client *c, enum ia_service sv
  * operation in logs and errors. The response body is appended to out. Errors as for
  * ia_aws_json (the body's "__type", "code" or "Code" gives the code).
  */
-IA_MUST_USE enum ia_code ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc, const char *action,
-                              const char *method, const char *path, const char *body,
-                              struct ia_buf *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_aws_rest_json(struct ia_aws_client *c, enum ia_service svc,
+                                          const char *action, const char *method, const char *path,
+                                          const char *body, struct ia_buf *out, struct ia_err *err);
 
 /* The API version string of a Query service ("2010-05-08" for IAM). */
 const char *ia_aws_query_version(enum ia_service svc);

@@ -108,10 +108,10 @@ run_job(struct worker *wk, struct job *j)
     if (have_client) {
         /* AssumeRole went through the worker's caller client: count it for this account. */
         j->calls = atomic_load(&c.stats.calls) + atomic_load(&wk->caller.stats.calls) - calls0;
-        j->retries = atomic_load(&c.stats.retries) + atomic_load(&wk->caller.stats.retries) -
-                     retries0;
-        j->throttles = atomic_load(&c.stats.throttles) +
-                       atomic_load(&wk->caller.stats.throttles) - throttles0;
+        j->retries =
+            atomic_load(&c.stats.retries) + atomic_load(&wk->caller.stats.retries) - retries0;
+        j->throttles =
+            atomic_load(&c.stats.throttles) + atomic_load(&wk->caller.stats.throttles) - throttles0;
         ia_aws_client_release(&c);
     }
     ia_creds_provider_free(prov);
@@ -142,10 +142,10 @@ run_job(struct worker *wk, struct job *j)
         if (j->rc == IA_OK)
             /* Without a terminal, one timestamped line per account, whatever the level. */
             ia_log_write(IA_LOG_INFO, "collect",
-                        "msg=\"account collected\" account=%s name=\"%s\" calls=%ld retries=%ld "
-                        "throttles=%ld ms=%llu",
-                        j->account_id, j->name, j->calls, j->retries, j->throttles,
-                        (unsigned long long)(ia_time_mono_ms() - t0));
+                         "msg=\"account collected\" account=%s name=\"%s\" calls=%ld retries=%ld "
+                         "throttles=%ld ms=%llu",
+                         j->account_id, j->name, j->calls, j->retries, j->throttles,
+                         (unsigned long long)(ia_time_mono_ms() - t0));
     }
     if (j->rc != IA_OK)
         IA_LOG_ERR("collect", "msg=\"account failed\" account=%s code=%s error=\"%s\"",
@@ -208,8 +208,8 @@ record_run_start(struct run_ctx *rc, const char *caller_arn, struct ia_err *err)
         if ((r = ia_db_run(st, err)) != IA_OK)
             goto fail;
     }
-    if (rc->n_skipped && (r = ia_db_prepare(rc->db, "account_not_audited_insert", &st, err)) !=
-                             IA_OK)
+    if (rc->n_skipped &&
+        (r = ia_db_prepare(rc->db, "account_not_audited_insert", &st, err)) != IA_OK)
         goto fail;
     for (size_t i = 0; i < rc->n_skipped; i++) {
         ia_db_bind_int(st, ":run_id", rc->run_id);
@@ -248,7 +248,9 @@ record_run_end(struct run_ctx *rc, struct ia_collect_result *res, struct ia_err 
         res->throttles += rc->jobs[i].throttles;
     }
     snprintf(res->status, sizeof(res->status), "%s",
-             res->failed == 0 ? "complete" : res->failed < res->accounts ? "partial" : "failed");
+             res->failed == 0              ? "complete"
+             : res->failed < res->accounts ? "partial"
+                                           : "failed");
     if ((r = ia_db_begin(rc->db, err)) != IA_OK)
         return r;
     if ((r = ia_managed_write(rc, err)) != IA_OK)
@@ -393,4 +395,3 @@ out:
     pthread_mutex_destroy(&rc.progress_mu);
     return r;
 }
-

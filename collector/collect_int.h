@@ -48,13 +48,13 @@ struct job {
     char alias[256];
     struct ia_xml_doc *password_policy; /* NULL: none set */
     struct doclist gaad, roles, vmfa, user_mfa, keys;
-    struct doclist login;   /* GetLoginProfile of users read directly; NULL doc: no password */
-    struct doclist user;    /* GetUser of users read directly (PasswordLastUsed) */
+    struct doclist login;    /* GetLoginProfile of users read directly; NULL doc: no password */
+    struct doclist user;     /* GetUser of users read directly (PasswordLastUsed) */
     struct doclist key_used; /* GetAccessKeyLastUsed of their keys, tagged by key id */
-    long mfa_in_use;        /* GetAccountSummary's MFADevicesInUse; -1 when not given */
+    long mfa_in_use;         /* GetAccountSummary's MFADevicesInUse; -1 when not given */
     struct ia_buf cred_csv;
     char cred_generated[32];
-    char **direct;          /* users read directly, not from the credential report (sorted) */
+    char **direct; /* users read directly, not from the credential report (sorted) */
     size_t n_direct;
     struct warning *warnings;
     size_t n_warnings, alloc_warnings;
@@ -99,10 +99,9 @@ struct run_ctx {
     struct managed *mp;
     size_t n_mp, alloc_mp;
     pthread_mutex_t progress_mu;
-    long caller_calls, caller_retries, caller_throttles; /* identity and discovery calls */
+    long caller_calls, caller_retries, caller_throttles;   /* identity and discovery calls */
     _Atomic long done_calls, done_retries, done_throttles; /* of finished accounts, for progress */
 };
-
 
 /* ---- credential report helpers ---- */
 
@@ -113,10 +112,26 @@ struct cred_cols {
 /* The credential report's 22 columns, in AWS's order. */
 extern const char *const ia_cred_cols[22];
 
-enum { C_USER, C_ARN, C_CREATED, C_PW_ENABLED, C_PW_USED, C_PW_CHANGED, C_PW_NEXT, C_MFA,
-       C_K1_ACTIVE, C_K1_ROTATED, C_K1_USED, C_K1_REGION, C_K1_SERVICE, C_K2_ACTIVE,
-       C_K2_ROTATED, C_K2_USED, C_K2_REGION, C_K2_SERVICE };
-
+enum {
+    C_USER,
+    C_ARN,
+    C_CREATED,
+    C_PW_ENABLED,
+    C_PW_USED,
+    C_PW_CHANGED,
+    C_PW_NEXT,
+    C_MFA,
+    C_K1_ACTIVE,
+    C_K1_ROTATED,
+    C_K1_USED,
+    C_K1_REGION,
+    C_K1_SERVICE,
+    C_K2_ACTIVE,
+    C_K2_ROTATED,
+    C_K2_USED,
+    C_K2_REGION,
+    C_K2_SERVICE
+};
 
 /* ---- job.c ---- */
 
@@ -132,7 +147,7 @@ void ia_job_warn(struct job *j, const char *kind, const char *subject, const cha
 /* Whether user is read directly (not from the credential report); j->direct is sorted. */
 int ia_job_is_direct(const struct job *j, const char *user);
 IA_MUST_USE enum ia_code ia_cred_header(const struct ia_csv_table *t, struct cred_cols *cols,
-                            struct ia_err *err);
+                                        struct ia_err *err);
 const char *ia_cred_field(const struct ia_csv_row *r, const struct cred_cols *cols, int c);
 int ia_cred_true(const char *s);
 /* A key slot is in use when active or when it has a rotation date (inactive keys). */
@@ -149,7 +164,7 @@ void ia_collect_plan_configured(struct run_ctx *rc);
 void ia_collect_plan_discovered(struct run_ctx *rc, const struct ia_org_account *accts, size_t n);
 /* Both, with discovery through caller when configured; IA_ERR_CONFIG when nothing is left. */
 IA_MUST_USE enum ia_code ia_collect_plan(struct run_ctx *rc, struct ia_aws_client *caller,
-                             struct ia_err *err);
+                                         struct ia_err *err);
 void ia_collect_plan_release(struct run_ctx *rc);
 
 /* ---- managed_policies.c ---- */
@@ -182,20 +197,21 @@ struct user_tasks {
  * The tasks borrow names from *names_out (new; free each and the array).
  */
 IA_MUST_USE enum ia_code ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t,
-                                        const struct cred_cols *cols, struct user_tasks *ut,
-                                        char ***names_out, size_t *n_names_out);
+                                                    const struct cred_cols *cols,
+                                                    struct user_tasks *ut, char ***names_out,
+                                                    size_t *n_names_out);
 
 /* Read one account with c into j: every answer the snapshot needs, nothing written. */
-IA_MUST_USE enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j,
-                              struct ia_err *err);
+IA_MUST_USE enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c,
+                                          struct job *j, struct ia_err *err);
 
 /* ---- snapshot_write.c ---- */
 
 /* Write j's answers as account j->account_id of run_id, in one transaction, and mark it ok. */
 IA_MUST_USE enum ia_code ia_snapshot_write_account(struct ia_db *db, int64_t run_id, struct job *j,
-                                       struct ia_err *err);
+                                                   struct ia_err *err);
 /* Mark the account failed with j->err. */
 IA_MUST_USE enum ia_code ia_snapshot_write_failure(struct ia_db *db, int64_t run_id, struct job *j,
-                                       struct ia_err *err);
+                                                   struct ia_err *err);
 
 #endif

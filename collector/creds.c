@@ -45,9 +45,9 @@ ia_creds_get(struct ia_creds_provider *p, struct ia_creds *out, struct ia_err *e
 {
     enum ia_code rc = IA_OK;
     pthread_mutex_lock(&p->mu);
-    int stale = !p->have_cached ||
-                (p->cached.expiration &&
-                 p->cached.expiration - IA_CREDS_REFRESH_MARGIN <= ia_time_now());
+    int stale =
+        !p->have_cached ||
+        (p->cached.expiration && p->cached.expiration - IA_CREDS_REFRESH_MARGIN <= ia_time_now());
     if (stale) {
         struct ia_creds fresh;
         memset(&fresh, 0, sizeof(fresh));

@@ -30,7 +30,7 @@ typedef void (*ia_creds_destroy_fn)(void *impl);
 #define IA_CREDS_REFRESH_MARGIN 300
 
 struct ia_creds_provider {
-    char name[64];             /* "environment", "assume-role", ... */
+    char name[64]; /* "environment", "assume-role", ... */
     ia_creds_fetch_fn fetch;
     ia_creds_destroy_fn destroy; /* frees impl; may be NULL */
     void *impl;
@@ -50,7 +50,8 @@ void ia_creds_provider_free(struct ia_creds_provider *p);
  * refreshing when none are cached or they expire within IA_CREDS_REFRESH_MARGIN.
  * Thread-safe.
  */
-IA_MUST_USE enum ia_code ia_creds_get(struct ia_creds_provider *p, struct ia_creds *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_get(struct ia_creds_provider *p, struct ia_creds *out,
+                                      struct ia_err *err);
 
 /* A provider that always returns a copy of c (for tests and static keys). */
 struct ia_creds_provider *ia_creds_static_new(const struct ia_creds *c);

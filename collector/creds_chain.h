@@ -40,8 +40,8 @@ typedef enum ia_code (*ia_creds_mfa_fn)(void *ctx, const char *mfa_serial, char 
  * IA_ERR_CREDS when there is no terminal (a batch job: pass --mfa-token instead),
  * IA_ERR_CONFIG when the answer is not six digits. ctx is unused.
  */
-IA_MUST_USE enum ia_code ia_creds_mfa_prompt_tty(void *ctx, const char *mfa_serial, char *code, size_t cap,
-                                     struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_mfa_prompt_tty(void *ctx, const char *mfa_serial, char *code,
+                                                 size_t cap, struct ia_err *err);
 
 /* ---- the chain ------------------------------------------------------------------- */
 
@@ -90,8 +90,8 @@ struct ia_profile_info {
  * profile that does not exist or is wrong; other codes from a source that failed.
  */
 IA_MUST_USE enum ia_code ia_creds_chain_resolve(const struct ia_creds_options *opts,
-                                    struct ia_creds_provider **out, struct ia_profile_info *info,
-                                    struct ia_err *err);
+                                                struct ia_creds_provider **out,
+                                                struct ia_profile_info *info, struct ia_err *err);
 
 /* ---- environment (creds_env.c) ----------------------------------------------------- */
 
@@ -140,8 +140,8 @@ const char *ia_creds_config_path(const struct ia_creds_config *c, enum ia_creds_
  * file has no key id for it; IA_ERR_CONFIG when one of the pair is missing.
  */
 IA_MUST_USE enum ia_code ia_creds_profile_new(const struct ia_creds_config *c, const char *profile,
-                                  enum ia_creds_file where, struct ia_creds_provider **out,
-                                  struct ia_err *err);
+                                              enum ia_creds_file where,
+                                              struct ia_creds_provider **out, struct ia_err *err);
 
 /*
  * Read the small file at path whole into out (reset first; sized once to max + 1 so no
@@ -149,8 +149,9 @@ IA_MUST_USE enum ia_code ia_creds_profile_new(const struct ia_creds_config *c, c
  * "the <what> <path> ...; <fix>": IA_ERR_NOT_FOUND when it does not exist, IA_ERR_IO,
  * IA_ERR_TOO_LARGE over max bytes. Shared by the providers that read token files.
  */
-IA_MUST_USE enum ia_code ia_creds_read_file(const char *path, size_t max, const char *what, const char *fix,
-                                struct ia_buf *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_read_file(const char *path, size_t max, const char *what,
+                                            const char *fix, struct ia_buf *out,
+                                            struct ia_err *err);
 
 /*
  * Overwrite every allocated byte of b (not only the first len: trimming and shrinking
@@ -171,7 +172,8 @@ void ia_creds_buf_wipe(struct ia_buf *b);
  * (ia_creds_process_argv_free); IA_ERR_CONFIG for an unclosed quote, a trailing
  * backslash or an empty command.
  */
-IA_MUST_USE enum ia_code ia_creds_process_split(const char *cmdline, char ***argv_out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_process_split(const char *cmdline, char ***argv_out,
+                                                struct ia_err *err);
 void ia_creds_process_argv_free(char **argv);
 
 /*
@@ -181,8 +183,9 @@ void ia_creds_process_argv_free(char **argv);
  * can prompt. profile names the profile in messages. The output is never echoed
  * into a message: it holds secrets. IA_ERR_CONFIG when command cannot be split.
  */
-IA_MUST_USE enum ia_code ia_creds_process_new(const char *command, const char *profile, long timeout_ms,
-                                  struct ia_creds_provider **out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_process_new(const char *command, const char *profile,
+                                              long timeout_ms, struct ia_creds_provider **out,
+                                              struct ia_err *err);
 
 /* The JSON documents credential sources answer with. */
 enum ia_creds_json_kind {
@@ -199,8 +202,9 @@ enum ia_creds_json_kind {
  * malformed JSON (line and column only: the text is never quoted), IA_ERR_CREDS for a
  * wrong Version, a missing field, a failure Code or an unreadable Expiration.
  */
-IA_MUST_USE enum ia_code ia_creds_parse_json(const char *data, size_t len, enum ia_creds_json_kind kind,
-                                 const char *what, struct ia_creds *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_parse_json(const char *data, size_t len,
+                                             enum ia_creds_json_kind kind, const char *what,
+                                             struct ia_creds *out, struct ia_err *err);
 
 /* ---- sts:AssumeRole (creds_assume.c) ----------------------------------------------- */
 
@@ -234,8 +238,9 @@ struct ia_creds_assume_config {
  * that is not six digits.
  */
 IA_MUST_USE enum ia_code ia_creds_assume_new(const struct ia_creds_assume_config *cfg,
-                                 struct ia_creds_provider *source, const struct ia_creds_sts *sts,
-                                 struct ia_creds_provider **out, struct ia_err *err);
+                                             struct ia_creds_provider *source,
+                                             const struct ia_creds_sts *sts,
+                                             struct ia_creds_provider **out, struct ia_err *err);
 
 /* ---- sts:AssumeRoleWithWebIdentity (creds_web_identity.c) --------------------------- */
 
@@ -246,8 +251,10 @@ IA_MUST_USE enum ia_code ia_creds_assume_new(const struct ia_creds_assume_config
  * empty.
  */
 IA_MUST_USE enum ia_code ia_creds_web_identity_new(const char *role_arn, const char *token_file,
-                                       const char *session_name, const struct ia_creds_sts *sts,
-                                       struct ia_creds_provider **out, struct ia_err *err);
+                                                   const char *session_name,
+                                                   const struct ia_creds_sts *sts,
+                                                   struct ia_creds_provider **out,
+                                                   struct ia_err *err);
 
 /* ---- ECS container credentials (creds_container.c) --------------------------------- */
 
@@ -258,8 +265,8 @@ IA_MUST_USE enum ia_code ia_creds_web_identity_new(const char *role_arn, const c
  * fetch) or AWS_CONTAINER_AUTHORIZATION_TOKEN. NOT_FOUND when neither URI is set;
  * IA_ERR_CONFIG for a URI that is not allowed.
  */
-IA_MUST_USE enum ia_code ia_creds_container_new(struct ia_http_ops http, struct ia_creds_provider **out,
-                                    struct ia_err *err);
+IA_MUST_USE enum ia_code ia_creds_container_new(struct ia_http_ops http,
+                                                struct ia_creds_provider **out, struct ia_err *err);
 
 /* ---- EC2 instance metadata, IMDSv2 (creds_imds.c) ----------------------------------- */
 
@@ -272,6 +279,6 @@ IA_MUST_USE enum ia_code ia_creds_container_new(struct ia_http_ops http, struct 
  * AWS_EC2_METADATA_DISABLED=true. Fetch errors are IA_ERR_CREDS.
  */
 IA_MUST_USE enum ia_code ia_creds_imds_new(struct ia_http_ops http, struct ia_creds_provider **out,
-                               struct ia_err *err);
+                                           struct ia_err *err);
 
 #endif

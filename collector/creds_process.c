@@ -306,4 +306,3 @@ ia_creds_process_new(const char *command, const char *profile, long timeout_ms,
     *out = ia_creds_provider_new("credential-process", process_fetch, process_destroy, pi);
     return IA_OK;
 }
-

@@ -68,8 +68,9 @@ ia_crypto_sha256_with(struct ia_crypto_sha256 *h, const void *data, size_t len,
         ia_crypto_sha256(data, len, out);
         return;
     }
-    if (EVP_DigestInit_ex(h->ctx, s_sha256, NULL) != 1 || EVP_DigestUpdate(h->ctx, data, len) != 1 ||
-        EVP_DigestFinal_ex(h->ctx, out, &n) != 1 || n != IA_SHA256_LEN)
+    if (EVP_DigestInit_ex(h->ctx, s_sha256, NULL) != 1 ||
+        EVP_DigestUpdate(h->ctx, data, len) != 1 || EVP_DigestFinal_ex(h->ctx, out, &n) != 1 ||
+        n != IA_SHA256_LEN)
         IA_BUG("EVP_Digest(sha256) failed");
 }
 
@@ -129,7 +130,8 @@ ia_crypto_hmac_sign(struct ia_crypto_hmac *h, const void *data, size_t len,
 {
     size_t n = 0;
     /* A NULL key re-uses the one set by ia_crypto_hmac_new (OpenSSL 3.0 and later). */
-    if ((!h->fresh && EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1) || EVP_MAC_update(h->ctx, data, len) != 1 ||
+    if ((!h->fresh && EVP_MAC_init(h->ctx, NULL, 0, NULL) != 1) ||
+        EVP_MAC_update(h->ctx, data, len) != 1 ||
         EVP_MAC_final(h->ctx, out, &n, IA_SHA256_LEN) != 1 || n != IA_SHA256_LEN)
         IA_BUG("HMAC(sha256) failed");
     h->fresh = 0;

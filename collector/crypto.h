@@ -44,7 +44,8 @@ void ia_crypto_hmac_free(struct ia_crypto_hmac *h);
 int ia_crypto_memcmp(const void *a, const void *b, size_t n);
 /* Overwrite n bytes at p in a way the compiler cannot elide (OPENSSL_cleanse). NULL-safe. */
 void ia_crypto_cleanse(void *p, size_t n);
-/* Uniform double in [0, 1) from OpenSSL's CSPRNG (falls back to rand() never: aborts on failure). */
+/* Uniform double in [0, 1) from OpenSSL's CSPRNG (falls back to rand() never: aborts on failure).
+ */
 double ia_crypto_random_unit(void);
 
 /*

@@ -109,8 +109,7 @@ ia_endpoint_resolve(enum ia_service svc, const char *region, const char *profile
         snprintf(ep.url, sizeof(ep.url), "https://securityhub.%s.%s", region, dns);
         set(ep.signing_region, sizeof(ep.signing_region), region);
         break;
-    case IA_SVC_COUNT:
-        return ia_err_set(err, IA_ERR_INVALID, "no such service");
+    case IA_SVC_COUNT: return ia_err_set(err, IA_ERR_INVALID, "no such service");
     }
 
     if ((override = getenv(env_names[svc])) && *override)
@@ -123,8 +122,8 @@ ia_endpoint_resolve(enum ia_service svc, const char *region, const char *profile
         struct ia_buf scheme = IA_BUF_INIT, host = IA_BUF_INIT, path = IA_BUF_INIT;
         struct ia_err e2;
         enum ia_code rc = ia_http_url_split(override, &scheme, &host, &path, &e2);
-        int http_ok = rc == IA_OK && (strcmp(scheme.buf, "https") == 0 ||
-                                      ia_http_url_is_loopback(override));
+        int http_ok =
+            rc == IA_OK && (strcmp(scheme.buf, "https") == 0 || ia_http_url_is_loopback(override));
         ia_buf_release(&scheme);
         ia_buf_release(&host);
         ia_buf_release(&path);

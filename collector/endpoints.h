@@ -30,13 +30,13 @@ const char *ia_endpoint_partition(const char *region);
 
 /*
  * Resolve svc for region (NULL or "" means us-east-1). Overrides, first found wins:
- * AWS_ENDPOINT_URL_<IAM|STS|ORGANIZATIONS|SES|SECURITYHUB>, AWS_ENDPOINT_URL, then profile_endpoint_url
- * (may be NULL). IA_ERR_CONFIG for an override that is not an http(s) URL, or http to a
- * host that is not loopback.
+ * AWS_ENDPOINT_URL_<IAM|STS|ORGANIZATIONS|SES|SECURITYHUB>, AWS_ENDPOINT_URL, then
+ * profile_endpoint_url (may be NULL). IA_ERR_CONFIG for an override that is not an http(s) URL, or
+ * http to a host that is not loopback.
  */
 IA_MUST_USE enum ia_code ia_endpoint_resolve(enum ia_service svc, const char *region,
-                                 const char *profile_endpoint_url, struct ia_endpoint *out,
-                                 struct ia_err *err);
+                                             const char *profile_endpoint_url,
+                                             struct ia_endpoint *out, struct ia_err *err);
 
 /* The region to use: AWS_REGION, AWS_DEFAULT_REGION, profile_region, else "us-east-1". */
 const char *ia_endpoint_default_region(const char *profile_region);

@@ -219,8 +219,8 @@ http_send(void *ctx, const struct ia_http_request *req, struct ia_http_response 
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
     if (sink.over) {
         rc = ia_err_set(err, IA_ERR_TOO_LARGE,
-                        "response from %s is larger than the %zu-byte limit; refusing it",
-                        req->url, h->opts.max_body);
+                        "response from %s is larger than the %zu-byte limit; refusing it", req->url,
+                        h->opts.max_body);
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
         rc = ia_err_set(err, IA_ERR_TIMEOUT, "request to %s timed out: %s", req->url, detail);
     } else if (cc == CURLE_UNSUPPORTED_PROTOCOL) {

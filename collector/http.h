@@ -13,23 +13,23 @@
 
 /* One request. All pointers borrowed for the duration of the send. */
 struct ia_http_request {
-    const char *method;              /* "GET", "POST", "PUT" */
-    const char *url;                 /* absolute http(s) URL */
-    const char *const *headers;      /* "Name: value" strings */
+    const char *method;         /* "GET", "POST", "PUT" */
+    const char *url;            /* absolute http(s) URL */
+    const char *const *headers; /* "Name: value" strings */
     size_t n_headers;
-    const void *body;                /* may be NULL when body_len is 0 */
+    const void *body; /* may be NULL when body_len is 0 */
     size_t body_len;
-    long timeout_ms;                 /* 0: the transport's default */
+    long timeout_ms; /* 0: the transport's default */
 };
 
 /* A response. The caller owns it: init with ia_http_response_init, free with _release. */
 struct ia_http_response {
-    long status;          /* HTTP status, 0 if none */
-    struct ia_buf body;   /* the body, bounded by the transport's max_body */
-    char request_id[96];  /* x-amzn-RequestId or x-amz-request-id, "" if absent */
-    char date[64];        /* Date header, "" if absent (clock-skew correction) */
+    long status;         /* HTTP status, 0 if none */
+    struct ia_buf body;  /* the body, bounded by the transport's max_body */
+    char request_id[96]; /* x-amzn-RequestId or x-amz-request-id, "" if absent */
+    char date[64];       /* Date header, "" if absent (clock-skew correction) */
     char content_type[128];
-    long retry_after_ms;  /* x-amz-retry-after, -1 if absent */
+    long retry_after_ms; /* x-amz-retry-after, -1 if absent */
 };
 
 void ia_http_response_init(struct ia_http_response *r);
@@ -87,7 +87,8 @@ int ia_http_url_is_metadata(const char *url);
  * Split an absolute URL into scheme ("https"), host (with :port when not default),
  * and path (at least "/"). Returns IA_ERR_INVALID for anything else.
  */
-IA_MUST_USE enum ia_code ia_http_url_split(const char *url, struct ia_buf *scheme, struct ia_buf *hostport,
-                               struct ia_buf *path, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_http_url_split(const char *url, struct ia_buf *scheme,
+                                           struct ia_buf *hostport, struct ia_buf *path,
+                                           struct ia_err *err);
 
 #endif

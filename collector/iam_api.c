@@ -66,9 +66,9 @@ ia_iam_gaad_page(struct ia_aws_client *c, const char *marker, struct ia_xml_doc 
                  struct ia_err *err)
 {
     struct ia_aws_param p[] = {
-        { "Filter.member.1", "User" },       { "Filter.member.2", "Role" },
-        { "Filter.member.3", "Group" },      { "Filter.member.4", "LocalManagedPolicy" },
-        { "MaxItems", IA_IAM_MAX_ITEMS },    { "Marker", marker },
+        { "Filter.member.1", "User" },    { "Filter.member.2", "Role" },
+        { "Filter.member.3", "Group" },   { "Filter.member.4", "LocalManagedPolicy" },
+        { "MaxItems", IA_IAM_MAX_ITEMS }, { "Marker", marker },
     };
     return ia_aws_query(c, IA_SVC_IAM, "GetAccountAuthorizationDetails", p, IA_ARRAY_LEN(p), out,
                         err);
@@ -94,8 +94,8 @@ ia_iam_list_roles_page(struct ia_aws_client *c, const char *marker, struct ia_xm
 }
 
 enum ia_code
-ia_iam_list_virtual_mfa_page(struct ia_aws_client *c, const char *marker,
-                             struct ia_xml_doc **out, struct ia_err *err)
+ia_iam_list_virtual_mfa_page(struct ia_aws_client *c, const char *marker, struct ia_xml_doc **out,
+                             struct ia_err *err)
 {
     struct ia_aws_param p[] = {
         { "AssignmentStatus", "Any" },
@@ -124,8 +124,7 @@ ia_iam_generate_credential_report(struct ia_aws_client *c, char *state, size_t c
                                   struct ia_err *err)
 {
     struct ia_xml_doc *doc = NULL;
-    enum ia_code rc =
-        ia_aws_query(c, IA_SVC_IAM, "GenerateCredentialReport", NULL, 0, &doc, err);
+    enum ia_code rc = ia_aws_query(c, IA_SVC_IAM, "GenerateCredentialReport", NULL, 0, &doc, err);
     if (rc != IA_OK)
         return rc;
     ia_xml_path_copy(ia_iam_result(doc, "GenerateCredentialReport"), "State", state, cap);
@@ -162,8 +161,8 @@ ia_iam_get_credential_report(struct ia_aws_client *c, struct ia_buf *csv, char *
 }
 
 enum ia_code
-ia_iam_policy_default_version(struct ia_aws_client *c, const char *arn, char *version,
-                              size_t cap, struct ia_err *err)
+ia_iam_policy_default_version(struct ia_aws_client *c, const char *arn, char *version, size_t cap,
+                              struct ia_err *err)
 {
     struct ia_xml_doc *doc = NULL;
     struct ia_aws_param p[] = { { "PolicyArn", arn } };
@@ -204,8 +203,8 @@ ia_iam_mfa_devices_in_use(struct ia_aws_client *c, long *out, struct ia_err *err
     if (rc != IA_OK)
         return rc;
     *out = -1;
-    const struct ia_xml_node *map = ia_xml_child(ia_iam_result(doc, "GetAccountSummary"),
-                                                 "SummaryMap");
+    const struct ia_xml_node *map =
+        ia_xml_child(ia_iam_result(doc, "GetAccountSummary"), "SummaryMap");
     for (const struct ia_xml_node *e = ia_xml_child(map, "entry"); e; e = ia_xml_next(e, "entry")) {
         char key[64], val[32], *end = NULL;
         ia_xml_path_copy(e, "key", key, sizeof(key));
@@ -246,8 +245,8 @@ ia_iam_get_user(struct ia_aws_client *c, const char *user, struct ia_xml_doc **o
 }
 
 enum ia_code
-ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id,
-                            struct ia_xml_doc **out, struct ia_err *err)
+ia_iam_access_key_last_used(struct ia_aws_client *c, const char *key_id, struct ia_xml_doc **out,
+                            struct ia_err *err)
 {
     struct ia_aws_param p[] = { { "AccessKeyId", key_id } };
     return ia_aws_query(c, IA_SVC_IAM, "GetAccessKeyLastUsed", p, 1, out, err);

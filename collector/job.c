@@ -11,12 +11,27 @@
 #include "core/mem.h"
 
 const char *const ia_cred_cols[22] = {
-    "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
-    "password_last_changed", "password_next_rotation", "mfa_active", "access_key_1_active",
-    "access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_1_last_used_region",
-    "access_key_1_last_used_service", "access_key_2_active", "access_key_2_last_rotated",
-    "access_key_2_last_used_date", "access_key_2_last_used_region",
-    "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated", "cert_2_active",
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
     "cert_2_last_rotated",
 };
 
@@ -88,15 +103,14 @@ ia_job_warn(struct job *j, const char *kind, const char *subject, const char *fm
     va_start(ap, fmt);
     ia_buf_vaddf(&b, fmt, ap);
     va_end(ap);
-    j->warnings = ia_xgrow(j->warnings, j->n_warnings + 1, &j->alloc_warnings,
-                           sizeof(*j->warnings));
+    j->warnings =
+        ia_xgrow(j->warnings, j->n_warnings + 1, &j->alloc_warnings, sizeof(*j->warnings));
     struct warning *w = &j->warnings[j->n_warnings++];
     w->kind = ia_xstrdup(kind);
     w->subject = subject ? ia_xstrdup(subject) : NULL;
     w->message = ia_buf_detach(&b, NULL);
     IA_LOG_WARN("collect", "msg=\"%s\" account=%s kind=%s", w->message, j->account_id, kind);
 }
-
 
 enum ia_code
 ia_cred_header(const struct ia_csv_table *t, struct cred_cols *cols, struct ia_err *err)
@@ -134,8 +148,10 @@ int
 ia_cred_has_key(const struct ia_csv_row *r, const struct cred_cols *cols)
 {
     time_t t;
-    const char *r1 = ia_cred_field(r, cols, C_K1_ROTATED), *r2 = ia_cred_field(r, cols, C_K2_ROTATED);
-    return ia_cred_true(ia_cred_field(r, cols, C_K1_ACTIVE)) || ia_cred_true(ia_cred_field(r, cols, C_K2_ACTIVE)) ||
+    const char *r1 = ia_cred_field(r, cols, C_K1_ROTATED),
+               *r2 = ia_cred_field(r, cols, C_K2_ROTATED);
+    return ia_cred_true(ia_cred_field(r, cols, C_K1_ACTIVE)) ||
+           ia_cred_true(ia_cred_field(r, cols, C_K2_ACTIVE)) ||
            (r1 && ia_time_parse_iso(r1, &t) == 0) || (r2 && ia_time_parse_iso(r2, &t) == 0);
 }
 
@@ -144,7 +160,6 @@ ia_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
-
 
 int
 ia_job_is_direct(const struct job *j, const char *user)

@@ -60,7 +60,8 @@ wipe_strings(json_t *root)
 {
     const char *key;
     json_t *v;
-    json_object_foreach (root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         if (json_is_string(v))
             ia_crypto_cleanse((char *)json_string_value(v), json_string_length(v));
     }
@@ -169,8 +170,8 @@ copy_member(json_t *obj, const char *key, char *dst, size_t cap)
 }
 
 int
-ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **accts,
-                          size_t *n, size_t *alloc, char **next_token)
+ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **accts, size_t *n,
+                          size_t *alloc, char **next_token)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);
@@ -183,7 +184,8 @@ ia_json_org_accounts_page(const char *body, size_t len, struct ia_org_account **
         json_decref(root);
         return -1;
     }
-    json_array_foreach (list, i, a) {
+    json_array_foreach(list, i, a)
+    {
         *accts = ia_xgrow(*accts, *n + 1, alloc, sizeof(**accts));
         struct ia_org_account *o = &(*accts)[*n];
         memset(o, 0, sizeof(*o));

@@ -85,7 +85,6 @@ ia_managed_fetch_page(struct run_ctx *rc, struct ia_aws_client *c, const struct 
     }
 }
 
-
 enum ia_code
 ia_managed_write(struct run_ctx *rc, struct ia_err *err)
 {

@@ -17,7 +17,6 @@ ia_org_accounts_free(struct ia_org_account *a, size_t n)
     free(a);
 }
 
-
 enum ia_code
 ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out, size_t *n_out,
                      struct ia_err *err)
@@ -35,8 +34,8 @@ ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out, size_
         free(req);
         free(token);
         token = NULL;
-        if (rc == IA_OK && ia_json_org_accounts_page(body.buf, body.len, &accts, &n, &alloc,
-                                                     &token) != 0)
+        if (rc == IA_OK &&
+            ia_json_org_accounts_page(body.buf, body.len, &accts, &n, &alloc, &token) != 0)
             rc = ia_err_set(err, IA_ERR_PARSE,
                             "Organizations ListAccounts page %d is not the expected JSON", page);
         ia_buf_release(&body);
@@ -82,8 +81,8 @@ ia_org_discover(struct ia_aws_client *caller, const char *role_arn, const char *
     struct org_impl impl = { caller, role_arn, external_id, session_name };
     struct ia_creds_provider *p = ia_creds_provider_new("organization", org_fetch, NULL, &impl);
     struct ia_aws_client c;
-    enum ia_code rc = ia_aws_client_init(&c, caller->http, p, caller->ep[IA_SVC_STS].signing_region,
-                                         NULL, err);
+    enum ia_code rc =
+        ia_aws_client_init(&c, caller->http, p, caller->ep[IA_SVC_STS].signing_region, NULL, err);
     if (rc == IA_OK) {
         /* The same endpoints as the caller's (overrides included). */
         memcpy(c.ep, caller->ep, sizeof(c.ep));

@@ -19,11 +19,12 @@ struct ia_org_account {
  * ia_org_accounts_free). IA_ERR_PARSE for a malformed page, with the page number.
  */
 IA_MUST_USE enum ia_code ia_org_list_accounts(struct ia_aws_client *c, struct ia_org_account **out,
-                                  size_t *n_out, struct ia_err *err);
+                                              size_t *n_out, struct ia_err *err);
 /* Assume role_arn with caller (external_id may be NULL), then list the accounts. */
 IA_MUST_USE enum ia_code ia_org_discover(struct ia_aws_client *caller, const char *role_arn,
-                             const char *external_id, const char *session_name,
-                             struct ia_org_account **out, size_t *n_out, struct ia_err *err);
+                                         const char *external_id, const char *session_name,
+                                         struct ia_org_account **out, size_t *n_out,
+                                         struct ia_err *err);
 void ia_org_accounts_free(struct ia_org_account *a, size_t n);
 
 #endif

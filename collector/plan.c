@@ -13,7 +13,6 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-
 static int
 wanted(const struct ia_collect_options *o, const char *id)
 {
@@ -108,8 +107,8 @@ skip_account(struct run_ctx *rc, const struct ia_org_account *a, int excluded)
         ia_buf_addstr(&why, "Organizations gave no State (nor the retired Status) for it");
     else
         ia_buf_addf(&why, "Organizations State is %s, not ACTIVE", a->state);
-    rc->skipped = ia_xgrow(rc->skipped, rc->n_skipped + 1, &rc->alloc_skipped,
-                           sizeof(*rc->skipped));
+    rc->skipped =
+        ia_xgrow(rc->skipped, rc->n_skipped + 1, &rc->alloc_skipped, sizeof(*rc->skipped));
     struct skipped *s = &rc->skipped[rc->n_skipped++];
     s->account_id = ia_xstrdup(a->id);
     s->name = ia_xstrdup(a->name);
@@ -177,8 +176,8 @@ ia_collect_plan(struct run_ctx *rc, struct ia_aws_client *caller, struct ia_err 
     if (cfg->org_discover) {
         struct ia_org_account *accts = NULL;
         size_t n = 0;
-        if ((r = ia_org_discover(caller, cfg->org_role_arn, cfg->org_external_id,
-                                 cfg->session_name, &accts, &n, err)) != IA_OK)
+        if ((r = ia_org_discover(caller, cfg->org_role_arn, cfg->org_external_id, cfg->session_name,
+                                 &accts, &n, err)) != IA_OK)
             return r;
         ia_collect_plan_discovered(rc, accts, n);
         ia_org_accounts_free(accts, n);

@@ -4,21 +4,30 @@
 
 /* botocore retryhandler/standard.py and Go v2 aws/retry: the same lists. */
 static const char *const s_throttle_codes[] = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException",
-    "TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-    "LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
     "EC2ThrottledException",
 };
 
 static const char *const s_transient_codes[] = {
-    "RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure",
-    "ServiceUnavailable", "IDPCommunicationError",
+    "RequestTimeout",  "RequestTimeoutException", "InternalError",
+    "InternalFailure", "ServiceUnavailable",      "IDPCommunicationError",
 };
 
 static const char *const s_skew_codes[] = {
-    "RequestTimeTooSkewed", "RequestExpired", "InvalidSignatureException",
-    "SignatureDoesNotMatch", "AuthFailure", "RequestInTheFuture",
+    "RequestTimeTooSkewed",  "RequestExpired", "InvalidSignatureException",
+    "SignatureDoesNotMatch", "AuthFailure",    "RequestInTheFuture",
 };
 
 static int
@@ -67,8 +76,7 @@ ia_retry_classify(enum ia_code rc, long status, const char *aws_code)
 }
 
 uint64_t
-ia_retry_backoff_ms(const struct ia_retry_policy *p, int attempt, double r01,
-                    long retry_after_ms)
+ia_retry_backoff_ms(const struct ia_retry_policy *p, int attempt, double r01, long retry_after_ms)
 {
     if (retry_after_ms >= 0)
         return (uint64_t)retry_after_ms < p->max_backoff_ms ? (uint64_t)retry_after_ms

@@ -26,7 +26,10 @@ struct ia_retry_policy {
     uint32_t max_backoff_ms; /* cap; botocore's 20000 */
 };
 
-#define IA_RETRY_POLICY_DEFAULT { 10, 1000, 20000 }
+#define IA_RETRY_POLICY_DEFAULT                                                                    \
+    {                                                                                              \
+        10, 1000, 20000                                                                            \
+    }
 
 /*
  * Classify one failed attempt. rc is the transport's result (IA_OK when an HTTP
@@ -71,9 +74,9 @@ void ia_retry_quota_success(struct ia_retry_quota *q, int cost);
 struct ia_rate_limiter {
     pthread_mutex_t mu;
     int active;
-    double rate;            /* requests per second allowed while active */
-    uint64_t next_slot_ms;  /* monotonic ms at which the next request may go */
-    double observed_rate;   /* successes per second before the last throttle */
+    double rate;           /* requests per second allowed while active */
+    uint64_t next_slot_ms; /* monotonic ms at which the next request may go */
+    double observed_rate;  /* successes per second before the last throttle */
 };
 
 void ia_rate_limiter_init(struct ia_rate_limiter *l);

@@ -692,10 +692,9 @@ ia_sigv4_authorization(const struct ia_sigv4_request *req, const struct ia_sigv4
 {
     enum ia_code rc = IA_ERR_INVALID;
     struct ia_sigv4_key_cache *kc = p->cache;
-    struct ia_buf lcreq = IA_BUF_INIT, lsh = IA_BUF_INIT, lscope = IA_BUF_INIT,
-                  lsts = IA_BUF_INIT, lscratch = IA_BUF_INIT;
-    struct ia_buf *creq = &lcreq, *sh = &lsh, *scope = &lscope, *sts = &lsts,
-                  *scratch = &lscratch;
+    struct ia_buf lcreq = IA_BUF_INIT, lsh = IA_BUF_INIT, lscope = IA_BUF_INIT, lsts = IA_BUF_INIT,
+                  lscratch = IA_BUF_INIT;
+    struct ia_buf *creq = &lcreq, *sh = &lsh, *scope = &lscope, *sts = &lsts, *scratch = &lscratch;
     struct ia_crypto_sha256 *sha = NULL;
     struct ia_crypto_hmac *key = NULL;
     char amz[IA_TIME_AMZ_LEN];

@@ -95,14 +95,15 @@ struct ia_sigv4_params {
  * header name that is not an RFC 7230 token, control character or bare line break in
  * a header value, no Host or no X-Amz-Date header. Messages never quote header values.
  */
-IA_MUST_USE enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req, struct ia_buf *creq,
-                                        struct ia_buf *signed_headers, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_sigv4_canonical_request(const struct ia_sigv4_request *req,
+                                                    struct ia_buf *creq,
+                                                    struct ia_buf *signed_headers,
+                                                    struct ia_err *err);
 
 /* Step 2. Credential scope "YYYYMMDD/region/service/aws4_request" appended to out. */
 void ia_sigv4_scope(time_t when, const char *region, const char *service, struct ia_buf *out);
 /* Step 2. String to sign for a canonical request, appended to sts. */
-void ia_sigv4_string_to_sign(time_t when, const char *scope, const char *creq,
-                             struct ia_buf *sts);
+void ia_sigv4_string_to_sign(time_t when, const char *scope, const char *creq, struct ia_buf *sts);
 /*
  * Step 3. Hex signature (64 chars + NUL) of sts. The derived keys are wiped before
  * returning. p is not validated here: ia_sigv4_authorization does that.
@@ -121,9 +122,9 @@ void ia_sigv4_signature(const struct ia_sigv4_params *p, const char *sts, char o
  * on failure.
  */
 IA_MUST_USE enum ia_code ia_sigv4_authorization(const struct ia_sigv4_request *req,
-                                    const struct ia_sigv4_params *p, struct ia_buf *authz,
-                                    struct ia_buf *creq_out, struct ia_buf *sts_out,
-                                    struct ia_err *err);
+                                                const struct ia_sigv4_params *p,
+                                                struct ia_buf *authz, struct ia_buf *creq_out,
+                                                struct ia_buf *sts_out, struct ia_err *err);
 
 /*
  * Appends creq to out with the value of every x-amz-security-token canonical header

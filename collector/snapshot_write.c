@@ -40,8 +40,7 @@ bind_time(struct ia_db_stmt *st, const char *param, const char *s)
 
 /* Bind the text at path under n (NULL when absent). */
 static void
-bind_path(struct ia_db_stmt *st, const char *param, const struct ia_xml_node *n,
-          const char *path)
+bind_path(struct ia_db_stmt *st, const char *param, const struct ia_xml_node *n, const char *path)
 {
     char *t = ia_xml_path_text(n, path);
     ia_db_bind_text(st, param, t);
@@ -92,7 +91,6 @@ tags_json(const struct ia_xml_node *n)
     return ia_buf_detach(&b, NULL);
 }
 
-
 /* ---- writing one account ---- */
 
 struct writer {
@@ -114,8 +112,8 @@ stmt(struct writer *w, const char *name, struct ia_err *err)
 }
 
 static enum ia_code
-write_policies_of(struct writer *w, const struct ia_xml_node *m, const char *kind,
-                  const char *name, const char *inline_list, struct ia_err *err)
+write_policies_of(struct writer *w, const struct ia_xml_node *m, const char *kind, const char *name,
+                  const char *inline_list, struct ia_err *err)
 {
     struct ia_db_stmt *st = stmt(w, "principal_policy_insert", err);
     if (!st)
@@ -158,8 +156,8 @@ write_policies_of(struct writer *w, const struct ia_xml_node *m, const char *kin
 }
 
 static enum ia_code
-remember_id(struct writer *w, const char *kind, const char *id, const char *name,
-            const char *arn, struct ia_err *err)
+remember_id(struct writer *w, const char *kind, const char *id, const char *name, const char *arn,
+            struct ia_err *err)
 {
     struct ia_db_stmt *st = stmt(w, "principal_id_upsert", err);
     if (!st)
@@ -234,8 +232,8 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
     if (!us)
 
         return IA_ERR_DB;
-    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"), "member");
-         m; m = ia_xml_next(m, "member")) {
+    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"), "member"); m;
+         m = ia_xml_next(m, "member")) {
         ia_xml_path_copy(m, "UserName", name, sizeof(name));
         ia_xml_path_copy(m, "UserId", id, sizeof(id));
         ia_xml_path_copy(m, "Arn", arn, sizeof(arn));
@@ -255,8 +253,8 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
         struct ia_db_stmt *gm = stmt(w, "group_member_insert", err);
         if (!gm)
             return IA_ERR_DB;
-        for (const struct ia_xml_node *g = ia_xml_child(ia_xml_child(m, "GroupList"), "member");
-             g; g = ia_xml_next(g, "member")) {
+        for (const struct ia_xml_node *g = ia_xml_child(ia_xml_child(m, "GroupList"), "member"); g;
+             g = ia_xml_next(g, "member")) {
             char *gname = ia_xml_text(g);
             ia_db_bind_int(gm, ":run_id", w->run_id);
             ia_db_bind_text(gm, ":account_id", w->account);
@@ -296,8 +294,8 @@ write_gaad_page(struct writer *w, const struct ia_xml_doc *page, struct ia_err *
     if (!rs)
 
         return IA_ERR_DB;
-    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "RoleDetailList"), "member");
-         m; m = ia_xml_next(m, "member")) {
+    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "RoleDetailList"), "member"); m;
+         m = ia_xml_next(m, "member")) {
         ia_xml_path_copy(m, "RoleName", name, sizeof(name));
         ia_xml_path_copy(m, "RoleId", id, sizeof(id));
         ia_xml_path_copy(m, "Arn", arn, sizeof(arn));
@@ -452,8 +450,8 @@ write_mfa(struct writer *w, const struct job *j, struct ia_err *err)
         return IA_ERR_DB;
     for (size_t d = 0; d < j->vmfa.n; d++) {
         const struct ia_xml_node *r = ia_iam_result(j->vmfa.docs[d], "ListVirtualMFADevices");
-        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "VirtualMFADevices"),
-                                                        "member");
+        for (const struct ia_xml_node *m =
+                 ia_xml_child(ia_xml_child(r, "VirtualMFADevices"), "member");
              m; m = ia_xml_next(m, "member")) {
             char serial[1024], user[512], uarn[2048];
             const char *kind;
@@ -479,8 +477,8 @@ write_mfa(struct writer *w, const struct job *j, struct ia_err *err)
     }
     for (size_t d = 0; d < j->user_mfa.n; d++) {
         const struct ia_xml_node *r = ia_iam_result(j->user_mfa.docs[d], "ListMFADevices");
-        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "MFADevices"), "member");
-             m; m = ia_xml_next(m, "member")) {
+        for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "MFADevices"), "member"); m;
+             m = ia_xml_next(m, "member")) {
             char serial[1024];
             const char *kind;
             ia_xml_path_copy(m, "SerialNumber", serial, sizeof(serial));
@@ -538,7 +536,8 @@ write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
             const char *used = NULL, *svc = NULL, *region = NULL;
             char kid[128];
             ia_xml_path_copy(m, "AccessKeyId", kid, sizeof(kid));
-            struct ia_xml_node const *klu = ia_job_is_direct(j, user) ? key_last_used_of(j, kid) : NULL;
+            struct ia_xml_node const *klu =
+                ia_job_is_direct(j, user) ? key_last_used_of(j, kid) : NULL;
             char *kused = ia_xml_path_text(klu, "LastUsedDate");
             char *ksvc = ia_xml_path_text(klu, "ServiceName");
             char *kregion = ia_xml_path_text(klu, "Region");
@@ -567,10 +566,9 @@ write_keys(struct writer *w, const struct job *j, const struct ia_csv_table *t,
             /* "N/A" and moto's "not_supported" are not a service or region. */
             ia_db_bind_text(st, ":last_used_service",
                             svc && strcmp(svc, "N/A") && strcmp(svc, "not_supported") ? svc : NULL);
-            ia_db_bind_text(st, ":last_used_region",
-                            region && strcmp(region, "N/A") && strcmp(region, "not_supported")
-                                ? region
-                                : NULL);
+            ia_db_bind_text(
+                st, ":last_used_region",
+                region && strcmp(region, "N/A") && strcmp(region, "not_supported") ? region : NULL);
             free(ncreated);
             free(kused);
             free(ksvc);
@@ -618,7 +616,8 @@ write_credential_report(struct writer *w, const struct job *j, struct ia_err *er
         ia_db_bind_int(us, ":run_id", w->run_id);
         ia_db_bind_text(us, ":account_id", w->account);
         ia_db_bind_text(us, ":arn", ia_cred_field(row, &cols, C_ARN));
-        ia_db_bind_bool(us, ":password_enabled", ia_cred_true(ia_cred_field(row, &cols, C_PW_ENABLED)));
+        ia_db_bind_bool(us, ":password_enabled",
+                        ia_cred_true(ia_cred_field(row, &cols, C_PW_ENABLED)));
         bind_time(us, ":password_last_used", ia_cred_field(row, &cols, C_PW_USED));
         bind_time(us, ":password_last_changed", ia_cred_field(row, &cols, C_PW_CHANGED));
         ia_db_bind_bool(us, ":mfa_active", ia_cred_true(ia_cred_field(row, &cols, C_MFA)));
@@ -656,8 +655,7 @@ write_direct(struct writer *w, const struct job *j, struct ia_err *err)
         const char *user = j->login.tags[i];
         const struct ia_xml_node *lp =
             j->login.docs[i]
-                ? ia_xml_child(ia_iam_result(j->login.docs[i], "GetLoginProfile"),
-                               "LoginProfile")
+                ? ia_xml_child(ia_iam_result(j->login.docs[i], "GetLoginProfile"), "LoginProfile")
                 : NULL;
         ia_db_bind_int(st, ":run_id", w->run_id);
         ia_db_bind_text(st, ":account_id", w->account);
@@ -682,15 +680,18 @@ write_password_policy(struct writer *w, const struct job *j, struct ia_err *err)
     if (!st)
         return IA_ERR_DB;
     static const char *const ints[][2] = {
-        { ":minimum_length", "MinimumPasswordLength" }, { ":max_password_age", "MaxPasswordAge" },
+        { ":minimum_length", "MinimumPasswordLength" },
+        { ":max_password_age", "MaxPasswordAge" },
         { ":password_reuse_prevention", "PasswordReusePrevention" },
     };
     static const char *const bools[][2] = {
-        { ":require_symbols", "RequireSymbols" }, { ":require_numbers", "RequireNumbers" },
+        { ":require_symbols", "RequireSymbols" },
+        { ":require_numbers", "RequireNumbers" },
         { ":require_uppercase", "RequireUppercaseCharacters" },
         { ":require_lowercase", "RequireLowercaseCharacters" },
         { ":allow_users_to_change", "AllowUsersToChangePassword" },
-        { ":expire_passwords", "ExpirePasswords" }, { ":hard_expiry", "HardExpiry" },
+        { ":expire_passwords", "ExpirePasswords" },
+        { ":hard_expiry", "HardExpiry" },
     };
     const struct ia_xml_node *p =
         j->password_policy
@@ -750,8 +751,10 @@ ia_snapshot_write_account(struct ia_db *db, int64_t run_id, struct job *j, struc
     for (size_t i = 0; i < j->roles.n; i++)
         if ((r = write_roles_details(&w, j->roles.docs[i], err)) != IA_OK)
             goto fail;
-    if ((r = write_mfa(&w, j, err)) != IA_OK || (r = write_credential_report(&w, j, err)) != IA_OK ||
-        (r = write_direct(&w, j, err)) != IA_OK || (r = write_password_policy(&w, j, err)) != IA_OK ||
+    if ((r = write_mfa(&w, j, err)) != IA_OK ||
+        (r = write_credential_report(&w, j, err)) != IA_OK ||
+        (r = write_direct(&w, j, err)) != IA_OK ||
+        (r = write_password_policy(&w, j, err)) != IA_OK ||
         (r = write_warnings(&w, j, err)) != IA_OK)
         goto fail;
     if (!(st = stmt(&w, "account_set_report_time", err))) {
@@ -800,7 +803,6 @@ ia_snapshot_write_failure(struct ia_db *db, int64_t run_id, struct job *j, struc
     ia_db_bind_int(st, ":throttles", j->throttles);
     return ia_db_run(st, err);
 }
-
 
 enum ia_code
 ia_snapshot_write_trust_rows(struct ia_db *db, int64_t run_id, const char *account,

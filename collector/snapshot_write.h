@@ -16,9 +16,9 @@
  * in run run_id. *trust_error gets a new string (free()) when the policy could not be read,
  * wholly or in part, else NULL. IA_ERR_DB on a write failure.
  */
-IA_MUST_USE enum ia_code ia_snapshot_write_trust_rows(struct ia_db *db, int64_t run_id, const char *account,
-                                          const char *role, const char *role_arn,
-                                          const char *doc, char **trust_error,
-                                          struct ia_err *err);
+IA_MUST_USE enum ia_code ia_snapshot_write_trust_rows(struct ia_db *db, int64_t run_id,
+                                                      const char *account, const char *role,
+                                                      const char *role_arn, const char *doc,
+                                                      char **trust_error, struct ia_err *err);
 
 #endif

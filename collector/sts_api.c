@@ -22,8 +22,7 @@ ia_sts_get_caller_identity(struct ia_aws_client *c, struct ia_caller_identity *o
     ia_xml_path_copy(r, "UserId", id.user_id, sizeof(id.user_id));
     ia_xml_free(doc);
     if (!id.account[0] || !id.arn[0])
-        return ia_err_set(err, IA_ERR_PARSE,
-                          "GetCallerIdentity answered without Account or Arn");
+        return ia_err_set(err, IA_ERR_PARSE, "GetCallerIdentity answered without Account or Arn");
     *out = id;
     return IA_OK;
 }
@@ -107,15 +106,14 @@ ia_sts_assume_role(struct ia_aws_client *c, const struct ia_assume_role_params *
         { "TokenCode", p->token_code },
         { "DurationSeconds", dur[0] ? dur : NULL },
     };
-    return assume_common(c, "AssumeRole", params, IA_ARRAY_LEN(params), p->role_arn,
-                         "assume-role", out, err);
+    return assume_common(c, "AssumeRole", params, IA_ARRAY_LEN(params), p->role_arn, "assume-role",
+                         out, err);
 }
 
 enum ia_code
 ia_sts_assume_role_with_web_identity(struct ia_aws_client *c, const char *role_arn,
                                      const char *session_name, const char *token,
-                                     int duration_seconds, struct ia_creds *out,
-                                     struct ia_err *err)
+                                     int duration_seconds, struct ia_creds *out, struct ia_err *err)
 {
     char dur[16] = "";
     if (duration_seconds)

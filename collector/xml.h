@@ -25,7 +25,7 @@ void ia_xml_global_cleanup(void);
  * declarations; IA_ERR_TOO_LARGE over IA_XML_MAX_BYTES.
  */
 IA_MUST_USE enum ia_code ia_xml_parse(const char *data, size_t len, struct ia_xml_doc **out,
-                          struct ia_err *err);
+                                      struct ia_err *err);
 void ia_xml_free(struct ia_xml_doc *doc);
 
 /* Navigation. All nodes are borrowed from their document; NULL when absent. */

@@ -39,8 +39,7 @@ ia_access_level_name(enum ia_access_level level)
 int
 ia_access_level_changes(enum ia_access_level level)
 {
-    return level == IA_ACCESS_WRITE || level == IA_ACCESS_PERMISSIONS ||
-           level == IA_ACCESS_TAGGING;
+    return level == IA_ACCESS_WRITE || level == IA_ACCESS_PERMISSIONS || level == IA_ACCESS_TAGGING;
 }
 
 /* First index whose lower-cased name is >= key (over its first n characters when n > 0). */

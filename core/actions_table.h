@@ -7,9 +7,9 @@
 #include "core/actions.h"
 
 struct ia_action_entry {
-    const char *name;             /* "iam:PassRole", as the reference spells it */
+    const char *name; /* "iam:PassRole", as the reference spells it */
     enum ia_access_level level;
-    unsigned char iam_admin;      /* IAM administration (see core/actions.h) */
+    unsigned char iam_admin; /* IAM administration (see core/actions.h) */
 };
 
 /* Sorted by the lower-case name. */

@@ -12,7 +12,10 @@ struct ia_buf {
 };
 
 extern char ia_buf_empty[];
-#define IA_BUF_INIT { ia_buf_empty, 0, 0 }
+#define IA_BUF_INIT                                                                                \
+    {                                                                                              \
+        ia_buf_empty, 0, 0                                                                         \
+    }
 
 void ia_buf_init(struct ia_buf *b);
 /* Free the storage and re-initialise. NULL-safe. */
@@ -29,7 +32,8 @@ void ia_buf_add(struct ia_buf *b, const void *data, size_t n);
 void ia_buf_addstr(struct ia_buf *b, const char *s);
 void ia_buf_addch(struct ia_buf *b, char c);
 void ia_buf_addf(struct ia_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ia_buf_vaddf(struct ia_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void ia_buf_vaddf(struct ia_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Lower-case hex of n bytes. */
 void ia_buf_addhex(struct ia_buf *b, const unsigned char *data, size_t n);

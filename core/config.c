@@ -22,10 +22,10 @@ struct parse_state {
     int line_hint;
     char **closed_sections;
     FILE *f;
-    int line;            /* the line just read */
-    int continuation;    /* it is indented: inih hands it over as more of the previous key */
-    char **seen_keys;    /* "section\nkey" of every key given so far */
-    int *seen_lines;     /* the line each was given on */
+    int line;         /* the line just read */
+    int continuation; /* it is indented: inih hands it over as more of the previous key */
+    char **seen_keys; /* "section\nkey" of every key given so far */
+    int *seen_lines;  /* the line each was given on */
 };
 
 size_t
@@ -81,9 +81,9 @@ ia_config_init(struct ia_config *c)
     c->rules.min_password_length = 16;
     c->rules.max_exception_days = 365;
     /* GDS naming: Admin / TrustedUser / ReadOnly and per-person first.last-admin etc. */
-    static const char *human[] = { "admin", "*-admin", "trusted*user", "*-trusted*user",
-                                   "*-trusted", "read*only", "*-read*only", "*-readonly",
-                                   "trusted", NULL };
+    static const char *human[] = { "admin",     "*-admin",   "trusted*user", "*-trusted*user",
+                                   "*-trusted", "read*only", "*-read*only",  "*-readonly",
+                                   "trusted",   NULL };
     for (int i = 0; human[i]; i++)
         strlist_add(&c->rules.human_role_patterns, human[i]);
     c->rules.readonly_role_pattern = ia_xstrdup("*read*only*");
@@ -102,12 +102,29 @@ ia_config_release(struct ia_config *c)
 {
     if (!c)
         return;
-    char **strs[] = { &c->path, &c->database, &c->base_account, &c->base_name, &c->role_name,
-                      &c->base_role_arn, &c->external_id, &c->profile, &c->region,
-                      &c->session_name, &c->leavers, &c->roster, &c->exceptions, &c->reports,
-                      &c->ca_bundle, &c->on_failure, &c->runner, &c->org_role_arn, &c->org_external_id,
-                      &c->rules.bootstrap_role_pattern, &c->rules.readonly_role_pattern,
-                      &c->rules.required_group, &c->rules.admin_role_pattern,
+    char **strs[] = { &c->path,
+                      &c->database,
+                      &c->base_account,
+                      &c->base_name,
+                      &c->role_name,
+                      &c->base_role_arn,
+                      &c->external_id,
+                      &c->profile,
+                      &c->region,
+                      &c->session_name,
+                      &c->leavers,
+                      &c->roster,
+                      &c->exceptions,
+                      &c->reports,
+                      &c->ca_bundle,
+                      &c->on_failure,
+                      &c->runner,
+                      &c->org_role_arn,
+                      &c->org_external_id,
+                      &c->rules.bootstrap_role_pattern,
+                      &c->rules.readonly_role_pattern,
+                      &c->rules.required_group,
+                      &c->rules.admin_role_pattern,
                       &c->rules.trusted_role_pattern };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         free(*strs[i]);
@@ -126,8 +143,13 @@ ia_config_release(struct ia_config *c)
     free(c->rules.organization_id);
     ia_strlist_free(c->report_formats);
     struct ia_config_delivery *d = &c->delivery;
-    char **dstrs[] = { &d->from, &d->ses_region, &d->sendmail, &d->securityhub_region,
-                       &d->securityhub_role_arn, &d->rules_url, &d->slack_webhook_file };
+    char **dstrs[] = { &d->from,
+                       &d->ses_region,
+                       &d->sendmail,
+                       &d->securityhub_region,
+                       &d->securityhub_role_arn,
+                       &d->rules_url,
+                       &d->slack_webhook_file };
     for (size_t i = 0; i < sizeof(dstrs) / sizeof(dstrs[0]); i++)
         free(*dstrs[i]);
     ia_strlist_free(d->security_email);
@@ -189,8 +211,7 @@ ia_config_valid_principal_arn(const char *s)
     return ok;
 }
 
-static int
-fail(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parse_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct parse_state *st, const char *fmt, ...)
@@ -269,13 +290,23 @@ static int
 audit_key(struct parse_state *st, const char *k, const char *v)
 {
     struct ia_config *c = st->c;
-    struct { const char *name; char **dst; } strs[] = {
-        { "database", &c->database }, { "base_name", &c->base_name },
-        { "role_name", &c->role_name }, { "external_id", &c->external_id },
-        { "profile", &c->profile }, { "region", &c->region },
-        { "session_name", &c->session_name }, { "leavers", &c->leavers },
-        { "roster", &c->roster }, { "exceptions", &c->exceptions }, { "reports", &c->reports },
-        { "ca_bundle", &c->ca_bundle }, { "on_failure", &c->on_failure },
+    struct {
+        const char *name;
+        char **dst;
+    } strs[] = {
+        { "database", &c->database },
+        { "base_name", &c->base_name },
+        { "role_name", &c->role_name },
+        { "external_id", &c->external_id },
+        { "profile", &c->profile },
+        { "region", &c->region },
+        { "session_name", &c->session_name },
+        { "leavers", &c->leavers },
+        { "roster", &c->roster },
+        { "exceptions", &c->exceptions },
+        { "reports", &c->reports },
+        { "ca_bundle", &c->ca_bundle },
+        { "on_failure", &c->on_failure },
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         if (strcmp(k, strs[i].name) == 0) {
@@ -295,9 +326,11 @@ audit_key(struct parse_state *st, const char *k, const char *v)
         setstr(&c->base_role_arn, v);
     } else if (!strcmp(k, "runner")) {
         if (!ia_config_valid_principal_arn(v))
-            return fail(st, "[audit] runner '%s' is not a user or role ARN like "
+            return fail(st,
+                        "[audit] runner '%s' is not a user or role ARN like "
                         "arn:aws:iam::123456789012:user/iam-audit (the identity that runs the "
-                        "job; docs/permissions.md)", v);
+                        "job; docs/permissions.md)",
+                        v);
         setstr(&c->runner, v);
     } else if (!strcmp(k, "concurrency")) {
         return parse_int(st, "[audit] concurrency", v, 1, 64, &c->concurrency);
@@ -348,8 +381,9 @@ account_key(struct parse_state *st, const char *name, const char *k, const char 
     } else if (!strcmp(k, "external_id")) {
         setstr(&a->external_id, v);
     } else {
-        return fail(st, "unknown key '%s' in [account %s]; known keys: id, team, role_arn, "
-                        "external_id",
+        return fail(st,
+                    "unknown key '%s' in [account %s]; known keys: id, team, role_arn, "
+                    "external_id",
                     k, a->name);
     }
     return 1;
@@ -401,9 +435,10 @@ rules_key(struct parse_state *st, const char *k, const char *v)
         for (size_t i = 2; ok && i < n; i++)
             ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9');
         if (!ok)
-            return fail(st, "[rules] organization_id '%s' is not an AWS organization id: write "
-                            "it as shown by 'aws organizations describe-organization', e.g. "
-                            "o-a1b2c3d4e5",
+            return fail(st,
+                        "[rules] organization_id '%s' is not an AWS organization id: write "
+                        "it as shown by 'aws organizations describe-organization', e.g. "
+                        "o-a1b2c3d4e5",
                         v);
         setstr(&r->organization_id, v);
     } else
@@ -436,8 +471,9 @@ org_key(struct parse_state *st, const char *k, const char *v)
             if (!check_account_id(st, "[organization] exclude entry", c->org_exclude[i]))
                 return 0;
     } else {
-        return fail(st, "unknown key '%s' in [organization]; known keys: discover, role_arn, "
-                        "external_id, exclude",
+        return fail(st,
+                    "unknown key '%s' in [organization]; known keys: discover, role_arn, "
+                    "external_id, exclude",
                     k);
     }
     return 1;
@@ -480,8 +516,8 @@ static int
 is_list_key(const char *section, const char *name)
 {
     static const char *const lists[] = {
-        "rules\nhuman_role_patterns", "rules\nallowed_email_domains",
-        "rules\nknown_accounts", "organization\nexclude", "delivery\nsecurity_email",
+        "rules\nhuman_role_patterns", "rules\nallowed_email_domains", "rules\nknown_accounts",
+        "organization\nexclude",      "delivery\nsecurity_email",
     };
     /* [team NAME] email is a list of addresses too. */
     if (!strncmp(section, "team ", 5) && !strcmp(name, "email"))
@@ -504,8 +540,9 @@ check_repeat(struct parse_state *st, const char *section, const char *name)
 {
     if (st->continuation) {
         if (!is_list_key(section, name))
-            return fail(st, "indented line continues [%s] %s, which takes one value; put the "
-                            "value on one line (only lists go on over indented lines)",
+            return fail(st,
+                        "indented line continues [%s] %s, which takes one value; put the "
+                        "value on one line (only lists go on over indented lines)",
                         section, name);
         return 1;
     }
@@ -515,8 +552,9 @@ check_repeat(struct parse_state *st, const char *section, const char *name)
     for (size_t i = 0; i < n; i++) {
         if (!strcmp(st->seen_keys[i], key.buf)) {
             ia_buf_release(&key);
-            return fail(st, "'%s' is given twice in [%s] (first on line %d); keep one: the "
-                            "later value would silently replace the earlier",
+            return fail(st,
+                        "'%s' is given twice in [%s] (first on line %d); keep one: the "
+                        "later value would silently replace the earlier",
                         name, section, st->seen_lines[i]);
         }
     }
@@ -560,9 +598,10 @@ parse_emails(struct parse_state *st, const char *key, char ***list, const char *
     parse_list(list, v);
     for (size_t i = before; *list && (*list)[i]; i++)
         if (!ia_config_valid_email((*list)[i]))
-            return fail(st, "%s: '%s' is not a plain e-mail address like "
-                            "paas-lead@example.gov.uk (no names or <>; separate several with "
-                            "commas)",
+            return fail(st,
+                        "%s: '%s' is not a plain e-mail address like "
+                        "paas-lead@example.gov.uk (no names or <>; separate several with "
+                        "commas)",
                         key, (*list)[i]);
     return 1;
 }
@@ -571,8 +610,12 @@ static int
 delivery_key(struct parse_state *st, const char *k, const char *v)
 {
     struct ia_config_delivery *d = &st->c->delivery;
-    struct { const char *name; char **dst; } strs[] = {
-        { "sendmail", &d->sendmail }, { "rules_url", &d->rules_url },
+    struct {
+        const char *name;
+        char **dst;
+    } strs[] = {
+        { "sendmail", &d->sendmail },
+        { "rules_url", &d->rules_url },
         { "slack_webhook_file", &d->slack_webhook_file },
     };
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -585,8 +628,9 @@ delivery_key(struct parse_state *st, const char *k, const char *v)
     }
     if (!strcmp(k, "from")) {
         if (!ia_config_valid_email(v))
-            return fail(st, "[delivery] from '%s' is not a plain e-mail address like "
-                            "iam-audit@example.gov.uk",
+            return fail(st,
+                        "[delivery] from '%s' is not a plain e-mail address like "
+                        "iam-audit@example.gov.uk",
                         v);
         setstr(&d->from, v);
     } else if (!strcmp(k, "email")) {
@@ -745,11 +789,12 @@ ia_config_load(const char *path, struct ia_config *c, struct ia_err *err)
     c->path = ia_xstrdup(path);
     f = fopen(path, "r");
     if (!f)
-        return ia_err_set(err, errno == ENOENT ? IA_ERR_CONFIG : IA_ERR_IO,
-                          "cannot read config %s: %s (start from iam-audit.conf.example, installed in "
-                          "PREFIX/share/iam-audit/examples, e.g. /usr/local/share/iam-audit/"
-                          "examples)",
-                          path, strerror(errno));
+        return ia_err_set(
+            err, errno == ENOENT ? IA_ERR_CONFIG : IA_ERR_IO,
+            "cannot read config %s: %s (start from iam-audit.conf.example, installed in "
+            "PREFIX/share/iam-audit/examples, e.g. /usr/local/share/iam-audit/"
+            "examples)",
+            path, strerror(errno));
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
         fclose(f);

@@ -20,38 +20,38 @@ struct ia_config_account {
 };
 
 struct ia_config_rules {
-    int stale_days;                /* 90 */
-    char *bootstrap_role_pattern;  /* "*bootstrap*" */
-    int bootstrap_grace_days;      /* 30 */
-    char **human_role_patterns;    /* NULL-terminated */
+    int stale_days;               /* 90 */
+    char *bootstrap_role_pattern; /* "*bootstrap*" */
+    int bootstrap_grace_days;     /* 30 */
+    char **human_role_patterns;   /* NULL-terminated */
     char *readonly_role_pattern;
-    char *trusted_role_pattern;    /* "*trusted*": GDS's Trusted user roles */
-    int max_key_age_days;          /* 90 */
-    int min_password_length;       /* 16 */
-    char **allowed_email_domains;  /* NULL-terminated; empty: rule off */
-    char *required_group;          /* NULL: rule off */
-    char **known_accounts;         /* NULL-terminated account ids */
+    char *trusted_role_pattern;   /* "*trusted*": GDS's Trusted user roles */
+    int max_key_age_days;         /* 90 */
+    int min_password_length;      /* 16 */
+    char **allowed_email_domains; /* NULL-terminated; empty: rule off */
+    char *required_group;         /* NULL: rule off */
+    char **known_accounts;        /* NULL-terminated account ids */
     char *admin_role_pattern;
-    int max_exception_days;        /* 365: furthest an exception's expires may lie ahead */
-    char *organization_id;         /* o-...: the base account's organisation, or NULL */
+    int max_exception_days; /* 365: furthest an exception's expires may lie ahead */
+    char *organization_id;  /* o-...: the base account's organisation, or NULL */
 };
 
 /* [delivery] (issue 17; docs/config.md). */
 enum ia_delivery_email { IA_EMAIL_OFF = 0, IA_EMAIL_SES, IA_EMAIL_SENDMAIL };
 
 struct ia_config_delivery {
-    char *from;                 /* sender address; required when email is not off */
+    char *from;                   /* sender address; required when email is not off */
     enum ia_delivery_email email; /* off */
-    char *ses_region;           /* NULL: [audit] region, else the default region */
-    char *sendmail;             /* "/usr/sbin/sendmail" */
-    char **security_email;      /* NULL-terminated; gets the whole workbook */
-    int email_when_clean;       /* 1: teams with nothing open get a short message */
-    int securityhub;            /* 0 */
-    char *securityhub_region;   /* NULL: as ses_region */
-    char *securityhub_role_arn; /* NULL: the caller's credentials */
-    int securityhub_workflow;   /* 1: BatchUpdateFindings sets Workflow.Status */
-    char *rules_url;            /* base URL of docs/rules.md for Remediation links; may be NULL */
-    char *slack_webhook_file;   /* path of a 0600 file holding the URL; NULL: no webhook */
+    char *ses_region;             /* NULL: [audit] region, else the default region */
+    char *sendmail;               /* "/usr/sbin/sendmail" */
+    char **security_email;        /* NULL-terminated; gets the whole workbook */
+    int email_when_clean;         /* 1: teams with nothing open get a short message */
+    int securityhub;              /* 0 */
+    char *securityhub_region;     /* NULL: as ses_region */
+    char *securityhub_role_arn;   /* NULL: the caller's credentials */
+    int securityhub_workflow;     /* 1: BatchUpdateFindings sets Workflow.Status */
+    char *rules_url;              /* base URL of docs/rules.md for Remediation links; may be NULL */
+    char *slack_webhook_file;     /* path of a 0600 file holding the URL; NULL: no webhook */
 };
 
 /* [team NAME]: who hears about a team's accounts. */
@@ -69,20 +69,20 @@ struct ia_config {
     char *role_name;     /* "iam-audit" (the audit role in every account) */
     char *base_role_arn; /* role to assume in the base account; NULL: use the caller */
     char *external_id;
-    int concurrency;     /* 8 */
+    int concurrency; /* 8 */
     char *profile;
     char *region;
-    char *session_name;  /* "iam-audit" */
+    char *session_name; /* "iam-audit" */
     char *leavers, *roster, *exceptions, *reports;
-    int keep_days;       /* 0: keep every run */
-    int max_attempts;    /* 10 */
-    int retry_base_ms;   /* 1000 */
+    int keep_days;         /* 0: keep every run */
+    int max_attempts;      /* 10 */
+    int retry_base_ms;     /* 1000 */
     int request_timeout_s; /* 60: whole-request time-out of each AWS call */
     int max_account_mib;   /* 1024: AWS answers held for one account before it fails */
     char *ca_bundle;
-    char *on_failure;    /* command run by cron/iam-audit-nightly on failure */
-    char *runner;        /* ARN of the user or role that runs the job (assumes the audit role);
-                            NULL: not declared */
+    char *on_failure; /* command run by cron/iam-audit-nightly on failure */
+    char *runner;     /* ARN of the user or role that runs the job (assumes the audit role);
+                         NULL: not declared */
     /* [account NAME] */
     struct ia_config_account *accounts;
     size_t n_accounts;
@@ -94,7 +94,7 @@ struct ia_config {
     /* [rules] */
     struct ia_config_rules rules;
     /* [reports] */
-    char **report_formats;  /* csv, xlsx, jsonl */
+    char **report_formats; /* csv, xlsx, jsonl */
     int report_per_team;
     /* [delivery] and [team NAME] */
     struct ia_config_delivery delivery;

@@ -12,8 +12,8 @@ struct collect {
     struct ia_csv_table *t;
     char **fields;
     size_t n, alloc;
-    int line;       /* current physical line (counted from newlines seen) */
-    int row_line;   /* line where the current row started */
+    int line;     /* current physical line (counted from newlines seen) */
+    int row_line; /* line where the current row started */
     int too_many;
 };
 
@@ -115,8 +115,8 @@ parse_delim(const char *data, size_t len, unsigned char delim, struct ia_csv_tab
     enum ia_code rc = IA_ERR_PARSE;
 
     if (len > IA_CSV_MAX_BYTES)
-        return ia_err_set(err, IA_ERR_TOO_LARGE, "CSV of %zu bytes is over the %zu-byte limit",
-                          len, IA_CSV_MAX_BYTES);
+        return ia_err_set(err, IA_ERR_TOO_LARGE, "CSV of %zu bytes is over the %zu-byte limit", len,
+                          IA_CSV_MAX_BYTES);
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         data += 3;
         len -= 3;
@@ -155,8 +155,8 @@ parse_delim(const char *data, size_t len, unsigned char delim, struct ia_csv_tab
             c.row_line = c.line;
     }
     if (csv_fini(&p, on_field, on_row, &c) != 0) {
-        ia_err_set(err, IA_ERR_PARSE, "line %d: %s (an opening quote is never closed)",
-                   c.row_line, csv_strerror(csv_error(&p)));
+        ia_err_set(err, IA_ERR_PARSE, "line %d: %s (an opening quote is never closed)", c.row_line,
+                   csv_strerror(csv_error(&p)));
         goto out;
     }
     *out = t;
@@ -178,8 +178,7 @@ ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err
 }
 
 enum ia_code
-ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
-                        struct ia_err *err)
+ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim, struct ia_err *err)
 {
     struct ia_buf b = IA_BUF_INIT;
     char chunk[65536];
@@ -218,8 +217,8 @@ int
 ia_csv_write_field(FILE *f, const char *value, int inert)
 {
     const char *v = value ? value : "";
-    int lead = inert && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' ||
-                         v[0] == '\t' || v[0] == '\r');
+    int lead = inert && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' ||
+                         v[0] == '\r');
     struct ia_buf b = IA_BUF_INIT;
     if (lead)
         ia_buf_addch(&b, '\'');

@@ -13,7 +13,7 @@
 struct ia_csv_row {
     char **fields; /* each NUL-terminated, owned by the table */
     size_t n;
-    int line;      /* 1-based line where the row starts */
+    int line; /* 1-based line where the row starts */
 };
 
 struct ia_csv_table {
@@ -30,11 +30,12 @@ struct ia_csv_table {
  * malformed quoting; IA_ERR_TOO_LARGE over the bounds.
  */
 IA_MUST_USE enum ia_code ia_csv_parse(const char *data, size_t len, struct ia_csv_table *out,
-                          struct ia_err *err);
+                                      struct ia_err *err);
 void ia_csv_table_release(struct ia_csv_table *t);
 
 /* Read a whole file and parse it (the error names the file). */
-IA_MUST_USE enum ia_code ia_csv_parse_file(const char *path, struct ia_csv_table *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_csv_parse_file(const char *path, struct ia_csv_table *out,
+                                           struct ia_err *err);
 
 /*
  * The delimiter of a spreadsheet export: whichever of ',' ';' and TAB occurs most often
@@ -45,8 +46,8 @@ char ia_csv_sniff_delim(const char *data, size_t len);
  * As ia_csv_parse_file, but with delim not NULL the delimiter is sniffed from the header
  * (ia_csv_sniff_delim) and stored in *delim; with NULL it is ','.
  */
-IA_MUST_USE enum ia_code ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out, char *delim,
-                                     struct ia_err *err);
+IA_MUST_USE enum ia_code ia_csv_parse_file_sniff(const char *path, struct ia_csv_table *out,
+                                                 char *delim, struct ia_err *err);
 
 /*
  * Write one field as RFC 4180 (quoted when needed). With inert, a value starting with

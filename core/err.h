@@ -38,9 +38,9 @@ enum ia_code {
  */
 struct ia_err {
     enum ia_code code;
-    long http_status;     /* 0 when no HTTP response was received */
-    char aws_code[96];    /* AWS error code, e.g. "AccessDenied"; "" if none */
-    char request_id[96];  /* x-amzn-RequestId or <RequestId>; "" if none */
+    long http_status;    /* 0 when no HTTP response was received */
+    char aws_code[96];   /* AWS error code, e.g. "AccessDenied"; "" if none */
+    char request_id[96]; /* x-amzn-RequestId or <RequestId>; "" if none */
     char msg[IA_ERR_MSG_MAX];
 };
 

@@ -20,10 +20,10 @@ void ia_log_write(enum ia_log_level level, const char *mod, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 
 /* The level is checked before any argument is formatted. */
-#define IA_LOG(level, mod, ...)                                                                   \
-    do {                                                                                          \
-        if ((level) <= ia_log_get_level())                                                        \
-            ia_log_write((level), (mod), __VA_ARGS__);                                            \
+#define IA_LOG(level, mod, ...)                                                                    \
+    do {                                                                                           \
+        if ((level) <= ia_log_get_level())                                                         \
+            ia_log_write((level), (mod), __VA_ARGS__);                                             \
     } while (0)
 #define IA_LOG_ERR(mod, ...) IA_LOG(IA_LOG_ERROR, mod, __VA_ARGS__)
 #define IA_LOG_WARN(mod, ...) IA_LOG(IA_LOG_WARN, mod, __VA_ARGS__)

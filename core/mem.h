@@ -18,10 +18,10 @@ _Noreturn void ia_bug(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Stay on in every build: an audit job must crash rather than report wrong data. */
-#define IA_ASSERT(cond)                                                                           \
-    do {                                                                                          \
-        if (!(cond))                                                                              \
-            ia_bug(__FILE__, __LINE__, "assertion failed: %s", #cond);                           \
+#define IA_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ia_bug(__FILE__, __LINE__, "assertion failed: %s", #cond);                             \
     } while (0)
 #define IA_BUG(...) ia_bug(__FILE__, __LINE__, __VA_ARGS__)
 

@@ -296,7 +296,7 @@ sanitise(char *s)
  */
 enum ia_code
 ia_pol_load_json(const char *text, size_t len, const char *what, json_t **out, struct problems *pl,
-          struct ia_err *err)
+                 struct ia_err *err)
 {
     json_error_t je;
     json_t *root = NULL;
@@ -355,7 +355,8 @@ elements(json_t *obj, const char *const *names, size_t n, json_t **found, size_t
     json_t *v;
     size_t i;
 
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         for (i = 0; i < n; i++)
             if (strcasecmp(key, names[i]) == 0)
                 break;
@@ -374,7 +375,7 @@ elements(json_t *obj, const char *const *names, size_t n, json_t **found, size_t
     }
 }
 
-static const char *const s_top_elems[] = {"Version", "Id", "Statement"};
+static const char *const s_top_elems[] = { "Version", "Id", "Statement" };
 enum { TOP_VERSION, TOP_ID, TOP_STATEMENT };
 
 /*
@@ -387,7 +388,7 @@ open_policy(const char *doc, size_t len, const char *what, json_t **root_out, js
 {
     char *text = NULL;
     size_t text_len = 0;
-    json_t *root = NULL, *stmts = NULL, *found[IA_ARRAY_LEN(s_top_elems)] = {NULL};
+    json_t *root = NULL, *stmts = NULL, *found[IA_ARRAY_LEN(s_top_elems)] = { NULL };
     enum ia_code rc;
 
     rc = ia_policy_decode(doc, len, &text, &text_len, err);
@@ -441,9 +442,9 @@ out:
 
 /* ---- statements ---------------------------------------------------------------------------- */
 
-static const char *const s_stmt_elems[] = {"Sid",          "Effect",      "Principal",
-                                           "NotPrincipal", "Action",      "NotAction",
-                                           "Resource",     "NotResource", "Condition"};
+static const char *const s_stmt_elems[] = { "Sid",          "Effect",      "Principal",
+                                            "NotPrincipal", "Action",      "NotAction",
+                                            "Resource",     "NotResource", "Condition" };
 enum {
     ST_SID,
     ST_EFFECT,
@@ -474,7 +475,7 @@ struct stmt {
 static int
 read_statement(json_t *st, size_t idx, struct stmt *s, struct problems *pl)
 {
-    json_t *f[IA_ARRAY_LEN(s_stmt_elems)] = {NULL};
+    json_t *f[IA_ARRAY_LEN(s_stmt_elems)] = { NULL };
     const char *eff;
 
     memset(s, 0, sizeof(*s));
@@ -555,7 +556,8 @@ strings_of(json_t *v, const char *label, size_t idx, struct strv *out, struct pr
     }
     if (json_array_size(v) == 0)
         problem_add(pl, idx, "%s is an empty array", label);
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
         if (json_is_string(item))
             ia_pol_strv_push(out, json_string_value(item));
         else
@@ -581,7 +583,7 @@ ia_pol_strv_json(const struct strv *sv)
 /* ---- trust rows ---------------------------------------------------------------------------- */
 
 enum kind { KIND_AWS, KIND_SERVICE, KIND_FEDERATED, KIND_CANONICAL, KIND_UNKNOWN };
-static const char *const s_kinds[] = {"AWS", "Service", "Federated", "CanonicalUser"};
+static const char *const s_kinds[] = { "AWS", "Service", "Federated", "CanonicalUser" };
 
 struct rowv {
     struct ia_trust_row *v;
@@ -710,8 +712,9 @@ principal_rows(json_t *p, const struct row_common *c, struct rowv *rows, struct 
     }
     if (json_object_size(p) == 0)
         problem_add(pl, idx, "%s is an empty object", elem);
-    json_object_foreach(p, key, val) {
-        struct strv vals = {0};
+    json_object_foreach(p, key, val)
+    {
+        struct strv vals = { 0 };
         char label[96];
         const char *kind_name = key;
         enum kind kind = KIND_UNKNOWN;
@@ -742,8 +745,8 @@ principal_rows(json_t *p, const struct row_common *c, struct rowv *rows, struct 
 enum ia_code
 ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out, struct ia_err *err)
 {
-    struct problems pl = {0};
-    struct rowv rows = {0};
+    struct problems pl = { 0 };
+    struct rowv rows = { 0 };
     json_t *root = NULL, *stmts = NULL, *st;
     enum ia_code rc;
     size_t i;
@@ -752,9 +755,10 @@ ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out, str
     rc = open_policy(doc, len, "trust policy", &root, &stmts, &pl, err);
     if (rc != IA_OK)
         goto out;
-    json_array_foreach(stmts, i, st) {
+    json_array_foreach(stmts, i, st)
+    {
         struct stmt s;
-        struct strv acts = {0};
+        struct strv acts = { 0 };
         struct row_common c;
         char *actions, *conditions;
 
@@ -865,7 +869,7 @@ strv_dup(const struct strv *sv)
 enum ia_code
 ia_policy_parse(const char *doc, size_t len, struct ia_policy **out, struct ia_err *err)
 {
-    struct problems pl = {0};
+    struct problems pl = { 0 };
     struct ia_policy *p = ia_xcalloc(1, sizeof(*p));
     size_t alloc = 0, i;
     json_t *root = NULL, *stmts = NULL, *st;
@@ -875,9 +879,10 @@ ia_policy_parse(const char *doc, size_t len, struct ia_policy **out, struct ia_e
     rc = open_policy(doc, len, "policy", &root, &stmts, &pl, err);
     if (rc != IA_OK)
         goto out;
-    json_array_foreach(stmts, i, st) {
+    json_array_foreach(stmts, i, st)
+    {
         struct stmt s;
-        struct strv acts = {0}, res = {0};
+        struct strv acts = { 0 }, res = { 0 };
         struct ia_policy_statement *ps;
 
         if (read_statement(st, i, &s, &pl) != 0)
@@ -929,4 +934,3 @@ ia_policy_free(struct ia_policy *policy)
     problems_free(policy->problems, policy->n_problems);
     free(policy);
 }
-

@@ -80,7 +80,7 @@ struct ia_policy_problem {
  * the decoded text would exceed IA_POLICY_MAX_BYTES. The result may still be invalid JSON.
  */
 IA_MUST_USE enum ia_code ia_policy_decode(const char *doc, size_t len, char **out, size_t *out_len,
-                              struct ia_err *err);
+                                          struct ia_err *err);
 
 /* ---- Trust policies ------------------------------------------------------------------------ */
 
@@ -121,8 +121,8 @@ struct ia_trust_rows {
  * returns IA_OK, even when problems were recorded. On failure returns IA_ERR_PARSE or
  * IA_ERR_TOO_LARGE with err set and *out untouched.
  */
-IA_MUST_USE enum ia_code ia_policy_trust_rows(const char *doc, size_t len, struct ia_trust_rows *out,
-                                  struct ia_err *err);
+IA_MUST_USE enum ia_code ia_policy_trust_rows(const char *doc, size_t len,
+                                              struct ia_trust_rows *out, struct ia_err *err);
 
 /* Free everything rows holds and zero it. NULL-safe; safe on a zeroed struct. */
 void ia_policy_trust_rows_release(struct ia_trust_rows *rows);
@@ -248,7 +248,7 @@ struct ia_policy {
  * A Principal/NotPrincipal element (resource policies) is accepted and ignored.
  */
 IA_MUST_USE enum ia_code ia_policy_parse(const char *doc, size_t len, struct ia_policy **out,
-                             struct ia_err *err);
+                                         struct ia_err *err);
 
 /* NULL-safe. */
 void ia_policy_free(struct ia_policy *policy);
@@ -265,10 +265,10 @@ struct ia_side_effect {
     size_t doc_index;       /* index into the docs array */
     size_t statement_index; /* 0-based position in that document's Statement list */
     enum ia_side_effect_kind kind;
-    int not_action; /* 1: the Allow used NotAction; pattern is then the compact JSON
-                       array of its NotAction patterns */
-    char *pattern;  /* the Allow's action pattern as written, e.g. "ssm:Describe*" */
-    char *matched;  /* the granted action as AWS spells it, e.g. "ssm:DescribeParameters" */
+    int not_action;    /* 1: the Allow used NotAction; pattern is then the compact JSON
+                          array of its NotAction patterns */
+    char *pattern;     /* the Allow's action pattern as written, e.g. "ssm:Describe*" */
+    char *matched;     /* the granted action as AWS spells it, e.g. "ssm:DescribeParameters" */
     const char *level; /* its AWS access level ("Write", "Read", ...); static */
 };
 
@@ -276,7 +276,7 @@ struct ia_side_effect_report {
     struct ia_side_effect *items; /* at most IA_POLICY_MAX_SIDE_EFFECTS: side effects first,
                                      then sensitive reads, each in document order */
     size_t n_items;
-    size_t n_total; /* items found; > n_items when the list was truncated */
+    size_t n_total;      /* items found; > n_items when the list was truncated */
     int deny_incomplete; /* always 0 since Denies are checked per catalogue action; kept
                             for readers of older evidence */
 };
@@ -312,7 +312,8 @@ struct ia_side_effect_report {
  * documents are ignored here (ia_policy_parse reports them).
  */
 IA_MUST_USE enum ia_code ia_policy_side_effects(const char *const *docs, size_t n_docs,
-                                    struct ia_side_effect_report *out, struct ia_err *err);
+                                                struct ia_side_effect_report *out,
+                                                struct ia_err *err);
 
 /* Whether an action is of the kind asked about (ia_policy_grants). */
 typedef int (*ia_policy_action_pred)(void *ctx, const char *action, enum ia_access_level level);
@@ -324,8 +325,9 @@ typedef int (*ia_policy_action_pred)(void *ctx, const char *action, enum ia_acce
  * ia_action_is_iam_admin.
  */
 IA_MUST_USE enum ia_code ia_policy_grants_matching(const char *const *docs, size_t n_docs,
-                                       ia_policy_action_pred pred, void *pred_ctx,
-                                       struct ia_side_effect_report *out, struct ia_err *err);
+                                                   ia_policy_action_pred pred, void *pred_ctx,
+                                                   struct ia_side_effect_report *out,
+                                                   struct ia_err *err);
 
 /*
  * The Allow action patterns of doc (raw or URL-encoded) that match no action in AWS's
@@ -333,7 +335,7 @@ IA_MUST_USE enum ia_code ia_policy_grants_matching(const char *const *docs, size
  * strings (free each, then the array), *n_out its length; IA_ERR_PARSE for a bad document.
  */
 IA_MUST_USE enum ia_code ia_policy_unknown_actions(const char *doc, char ***out, size_t *n_out,
-                                       struct ia_err *err);
+                                                   struct ia_err *err);
 
 /* Free everything report holds and zero it. NULL-safe; safe on a zeroed struct. */
 void ia_policy_side_effect_report_release(struct ia_side_effect_report *report);

@@ -111,14 +111,16 @@ ia_policy_condition_requires_mfa(const char *cond_json)
     const char *opname, *key;
     int required = 0, if_exists = 0;
 
-    json_object_foreach(c, opname, keys) {
+    json_object_foreach(c, opname, keys)
+    {
         struct op o;
         int weak;
 
         if (split_op(opname, &o) != 0 || !json_is_object(keys))
             continue;
         weak = o.if_exists || o.all;
-        json_object_foreach(keys, key, v) {
+        json_object_foreach(keys, key, v)
+        {
             int hit = 0;
             if (strcasecmp(key, MFA_PRESENT) == 0 && strcmp(o.base, "Bool") == 0)
                 hit = all_values(v, is_true_value);
@@ -188,19 +190,19 @@ static const struct {
     unsigned flag;
     enum pin_shape shape;
 } s_pins[] = {
-    {"aws:PrincipalOrgID", IA_POLICY_PIN_PRINCIPAL_ORG_ID, PIN_PLAIN},
-    {"aws:PrincipalAccount", IA_POLICY_PIN_PRINCIPAL_ACCOUNT, PIN_PLAIN},
-    {"aws:PrincipalArn", IA_POLICY_PIN_PRINCIPAL_ARN, PIN_ARN},
-    {"aws:SourceAccount", IA_POLICY_PIN_SOURCE_ACCOUNT, PIN_PLAIN},
-    {"aws:SourceArn", IA_POLICY_PIN_SOURCE_ARN, PIN_ARN},
-    {"sts:ExternalId", IA_POLICY_PIN_EXTERNAL_ID, PIN_PLAIN},
-    {"aws:PrincipalOrgPaths", IA_POLICY_PIN_PRINCIPAL_ORG_PATHS, PIN_ORG_PATHS},
-    {"aws:userid", IA_POLICY_PIN_USERID, PIN_USERID},
-    {"aws:username", IA_POLICY_PIN_USERNAME, PIN_PLAIN},
+    { "aws:PrincipalOrgID", IA_POLICY_PIN_PRINCIPAL_ORG_ID, PIN_PLAIN },
+    { "aws:PrincipalAccount", IA_POLICY_PIN_PRINCIPAL_ACCOUNT, PIN_PLAIN },
+    { "aws:PrincipalArn", IA_POLICY_PIN_PRINCIPAL_ARN, PIN_ARN },
+    { "aws:SourceAccount", IA_POLICY_PIN_SOURCE_ACCOUNT, PIN_PLAIN },
+    { "aws:SourceArn", IA_POLICY_PIN_SOURCE_ARN, PIN_ARN },
+    { "sts:ExternalId", IA_POLICY_PIN_EXTERNAL_ID, PIN_PLAIN },
+    { "aws:PrincipalOrgPaths", IA_POLICY_PIN_PRINCIPAL_ORG_PATHS, PIN_ORG_PATHS },
+    { "aws:userid", IA_POLICY_PIN_USERID, PIN_USERID },
+    { "aws:username", IA_POLICY_PIN_USERNAME, PIN_PLAIN },
 };
 
-static const char *const s_pin_ops[] = {"StringEquals", "StringEqualsIgnoreCase", "StringLike",
-                                        "ArnEquals", "ArnLike"};
+static const char *const s_pin_ops[] = { "StringEquals", "StringEqualsIgnoreCase", "StringLike",
+                                         "ArnEquals", "ArnLike" };
 
 static int
 concrete(const json_t *v, enum pin_shape shape)
@@ -263,7 +265,8 @@ ia_policy_condition_pins(const char *cond_json)
     unsigned flags = 0;
     size_t i;
 
-    json_object_foreach(c, opname, keys) {
+    json_object_foreach(c, opname, keys)
+    {
         struct op o;
         int positive = 0;
 
@@ -273,7 +276,8 @@ ia_policy_condition_pins(const char *cond_json)
             positive |= strcmp(o.base, s_pin_ops[i]) == 0;
         if (!positive)
             continue;
-        json_object_foreach(keys, key, v) {
+        json_object_foreach(keys, key, v)
+        {
             for (i = 0; i < IA_ARRAY_LEN(s_pins); i++)
                 if (strcasecmp(key, s_pins[i].key) == 0 && all_concrete(v, s_pins[i].shape))
                     flags |= s_pins[i].flag;
@@ -292,13 +296,15 @@ ia_policy_condition_values(const char *cond_json, const char *key)
     size_t n = 0, alloc = 0, i;
     int found = 0;
 
-    json_object_foreach(c, opname, keys) {
+    json_object_foreach(c, opname, keys)
+    {
         struct op o;
         if (split_op(opname, &o) != 0 || o.all || o.if_exists || !json_is_object(keys) ||
             (strcmp(o.base, "StringEquals") != 0 && strcmp(o.base, "StringEqualsIgnoreCase") != 0 &&
              strcmp(o.base, "StringLike") != 0))
             continue;
-        json_object_foreach(keys, k, v) {
+        json_object_foreach(keys, k, v)
+        {
             if (strcasecmp(k, key) != 0)
                 continue;
             found = 1;
@@ -335,4 +341,3 @@ ia_policy_strv_free(char **v)
         free(v[i]);
     free(v);
 }
-

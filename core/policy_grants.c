@@ -144,7 +144,7 @@ allow_effects(const struct ia_policy_statement *s, size_t doc, const struct deni
 {
     struct expand x = { s, doc, d, rep, NULL, pred, pred_ctx };
     if (s->not_action) {
-        struct strv sv = {0};
+        struct strv sv = { 0 };
         for (size_t i = 0; i < s->n_actions; i++)
             ia_pol_strv_push(&sv, s->actions[i]);
         char *list = ia_pol_strv_json(&sv);
@@ -187,8 +187,8 @@ ia_policy_grants_matching(const char *const *docs, size_t n_docs, ia_policy_acti
                           void *pred_ctx, struct ia_side_effect_report *out, struct ia_err *err)
 {
     struct ia_policy **pols = ia_xcalloc(n_docs ? n_docs : 1, sizeof(*pols));
-    struct denies d = {0};
-    struct report rep = {0};
+    struct denies d = { 0 };
+    struct report rep = { 0 };
     enum ia_code rc = IA_ERR_PARSE;
     size_t i, j;
 
@@ -294,7 +294,7 @@ void
 ia_policy_grants(const struct ia_policy *const *pols, size_t n_pols, const char *action,
                  const char *resource, struct ia_policy_grants *out)
 {
-    struct denies d = {0};
+    struct denies d = { 0 };
     size_t i, j, k, alloc = 0;
 
     IA_ASSERT(out && action && (pols || !n_pols));
@@ -331,7 +331,7 @@ ia_policy_grants(const struct ia_policy *const *pols, size_t n_pols, const char 
             if (hit) {
                 g->pattern = ia_xstrdup(hit);
             } else {
-                struct strv sv = {0};
+                struct strv sv = { 0 };
                 for (k = 0; k < s->n_actions; k++)
                     ia_pol_strv_push(&sv, s->actions[k]);
                 g->pattern = ia_pol_strv_json(&sv);
@@ -433,7 +433,7 @@ ia_policy_raw_wildcard_principal(const char *text, size_t len)
 
     if (!text)
         return 0;
-    struct raw_reader r = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
+    struct raw_reader r = { (const unsigned char *)text, (const unsigned char *)text + len, 0 };
     while (r.p < r.end && (*r.p == ' ' || *r.p == '\t' || *r.p == '\n' || *r.p == '\r'))
         r.p++;
     r.encoded = r.p < r.end && *r.p != '{';
@@ -470,4 +470,3 @@ ia_policy_raw_wildcard_principal(const char *text, size_t len)
     }
     return 0;
 }
-

@@ -38,7 +38,7 @@ int ia_pol_is_account_id(const char *s, size_t n);
 /* Split an ARN into its six fields (borrowed from s); -1 when it is not one. */
 int ia_pol_split_arn(const char *s, struct arn *a);
 /* Bounded JSON load (see policy.c); problems into pl when given. */
-IA_MUST_USE enum ia_code ia_pol_load_json(const char *text, size_t len, const char *what, json_t **out,
-                              struct problems *pl, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_pol_load_json(const char *text, size_t len, const char *what,
+                                          json_t **out, struct problems *pl, struct ia_err *err);
 
 #endif

@@ -135,8 +135,8 @@ caller_creds(struct ctx *x, struct ia_err *err)
 {
     if (x->have_caller)
         return IA_OK;
-    struct ia_http_options hopts = {0, (long)x->cfg->request_timeout_s * 1000, 0,
-                                    x->cfg->ca_bundle};
+    struct ia_http_options hopts = { 0, (long)x->cfg->request_timeout_s * 1000, 0,
+                                     x->cfg->ca_bundle };
     x->http = ia_http_new(&hopts);
     struct ia_creds_options copts = *x->o->creds;
     copts.http = ia_http_ops_of(x->http);
@@ -293,10 +293,10 @@ email_one(struct ctx *x, const char *team, char *const *to, const char *book)
     if (workbooks(x, &e) != IA_OK || read_workbook(x, book, &data, &e) != IA_OK)
         goto failed;
     ia_buf_addf(&uniq, "run%lld-%s-%ld", (long long)x->run.run_id, who, (long)getpid());
-    struct ia_mime_attachment att = {book, IA_XLSX_TYPE, data.buf, data.len};
-    struct ia_mime_message m = {d->from,       to,       subject.buf,
-                                text.buf,      &att,     1,
-                                ia_time_now(), uniq.buf, d->email == IA_EMAIL_SENDMAIL};
+    struct ia_mime_attachment att = { book, IA_XLSX_TYPE, data.buf, data.len };
+    struct ia_mime_message m = { d->from,       to,       subject.buf,
+                                 text.buf,      &att,     1,
+                                 ia_time_now(), uniq.buf, d->email == IA_EMAIL_SENDMAIL };
     if (ia_mime_build(&m, &msg, &e) != IA_OK)
         goto failed;
     if (d->email == IA_EMAIL_SENDMAIL) {
@@ -326,7 +326,7 @@ failed:
 out:
     if (have_client)
         ia_aws_client_release(&client);
-    struct ia_buf *all[] = {&text, &subject, &target, &data, &msg, &uniq, &detail};
+    struct ia_buf *all[] = { &text, &subject, &target, &data, &msg, &uniq, &detail };
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         ia_buf_release(all[i]);
 }

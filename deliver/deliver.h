@@ -43,6 +43,6 @@ int ia_deliver_configured(const struct ia_config *cfg);
  * credentials).
  */
 IA_MUST_USE enum ia_code ia_deliver_run(struct ia_db *db, const struct ia_deliver_options *o,
-                            struct ia_deliver_result *res, struct ia_err *err);
+                                        struct ia_deliver_result *res, struct ia_err *err);
 
 #endif

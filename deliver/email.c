@@ -35,7 +35,7 @@ ia_dl_ses_send(struct ia_aws_client *c, const char *from, const struct ia_buf *m
         goto out;
     }
     /* No Destinations: SES takes the recipients from the To header, as sendmail -t does. */
-    struct ia_aws_param params[] = {{"Source", from}, {"RawMessage.Data", data.buf}};
+    struct ia_aws_param params[] = { { "Source", from }, { "RawMessage.Data", data.buf } };
     rc = ia_aws_query(c, IA_SVC_SES, "SendRawEmail", params, 2, &doc, err);
     if (rc != IA_OK)
         goto out;
@@ -52,7 +52,7 @@ out:
 static void
 sleep_ms(long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
@@ -60,12 +60,12 @@ sleep_ms(long ms)
 enum ia_code
 ia_dl_sendmail(const char *sendmail, const struct ia_buf *msg, int timeout_s, struct ia_err *err)
 {
-    int fds[2] = {-1, -1}, status = 0, spawned = 0;
+    int fds[2] = { -1, -1 }, status = 0, spawned = 0;
     pid_t pid = -1;
     posix_spawn_file_actions_t fa;
     struct sigaction ign, old;
     enum ia_code rc = IA_ERR_IO;
-    char *argv[] = {(char *)sendmail, "-t", "-i", NULL};
+    char *argv[] = { (char *)sendmail, "-t", "-i", NULL };
 
     if (pipe(fds) != 0)
         return ia_err_set(err, IA_ERR_IO, "cannot make a pipe for sendmail: %s", strerror(errno));

@@ -37,23 +37,25 @@ struct ia_dl_counts {
 extern const char *const ia_dl_severities[5];
 
 /* Fill counts for team (NULL: all) and append the plain-text summary to text (may be NULL). */
-IA_MUST_USE enum ia_code ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run, const char *team,
-                           struct ia_dl_counts *counts, struct ia_buf *text, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_summary(struct ia_db *db, const struct ia_dl_run *run,
+                                       const char *team, struct ia_dl_counts *counts,
+                                       struct ia_buf *text, struct ia_err *err);
 
 /* Record one delivery attempt (team: an e-mail's team or "security", else NULL). error
    NULL: sent. */
-IA_MUST_USE enum ia_code ia_dl_record(struct ia_db *db, const struct ia_dl_run *run, const char *channel,
-                          const char *target, const char *team, const char *detail,
-                          const char *error, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_record(struct ia_db *db, const struct ia_dl_run *run,
+                                      const char *channel, const char *target, const char *team,
+                                      const char *detail, const char *error, struct ia_err *err);
 
 /* ---- e-mail (email.c) ---- */
 
 /* Send a built message through SES SendRawEmail; *message_id (cap 128) on success. */
-IA_MUST_USE enum ia_code ia_dl_ses_send(struct ia_aws_client *c, const char *from, const struct ia_buf *msg,
-                            char *message_id, size_t cap, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_ses_send(struct ia_aws_client *c, const char *from,
+                                        const struct ia_buf *msg, char *message_id, size_t cap,
+                                        struct ia_err *err);
 /* Pipe a built message (LF line ends) into `sendmail -t -i`; waits at most timeout_s. */
-IA_MUST_USE enum ia_code ia_dl_sendmail(const char *sendmail, const struct ia_buf *msg, int timeout_s,
-                            struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_sendmail(const char *sendmail, const struct ia_buf *msg,
+                                        int timeout_s, struct ia_err *err);
 
 /* ---- Security Hub (securityhub.c) ---- */
 
@@ -68,9 +70,10 @@ struct ia_dl_sh_plan {
  * BatchUpdateFindings. With c NULL only fills plan (dry run). *detail gets a summary.
  */
 IA_MUST_USE enum ia_code ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg,
-                               const struct ia_dl_run *run, struct ia_aws_client *c,
-                               const char *region, const char *account, struct ia_dl_sh_plan *plan,
-                               struct ia_buf *detail, struct ia_err *err);
+                                           const struct ia_dl_run *run, struct ia_aws_client *c,
+                                           const char *region, const char *account,
+                                           struct ia_dl_sh_plan *plan, struct ia_buf *detail,
+                                           struct ia_err *err);
 
 /* ---- webhook (webhook.c) ---- */
 
@@ -79,12 +82,13 @@ IA_MUST_USE enum ia_code ia_dl_securityhub(struct ia_db *db, const struct ia_con
  * holding one https URL (http only to loopback). The URL goes into url (wipe it after);
  * errors name the file, never its content.
  */
-IA_MUST_USE enum ia_code ia_dl_webhook_url(const char *path, struct ia_buf *url, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_webhook_url(const char *path, struct ia_buf *url,
+                                           struct ia_err *err);
 /* The JSON message for the run (Slack's {"text": ...}). */
 IA_MUST_USE enum ia_code ia_dl_webhook_message(struct ia_db *db, const struct ia_dl_run *run,
-                                   struct ia_buf *json, struct ia_err *err);
+                                               struct ia_buf *json, struct ia_err *err);
 /* POST json to url; errors never hold the URL. */
-IA_MUST_USE enum ia_code ia_dl_webhook_post(const char *url, const char *json, const char *ca_bundle,
-                                struct ia_err *err);
+IA_MUST_USE enum ia_code ia_dl_webhook_post(const char *url, const char *json,
+                                            const char *ca_bundle, struct ia_err *err);
 
 #endif

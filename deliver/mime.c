@@ -24,8 +24,8 @@ ia_mime_base64(struct ia_buf *out, const void *data, size_t len, size_t line_len
             v |= (unsigned)p[i + 1] << 8;
         if (n > 2)
             v |= p[i + 2];
-        char q[4] = {s_b64[(v >> 18) & 63], s_b64[(v >> 12) & 63],
-                     n > 1 ? s_b64[(v >> 6) & 63] : '=', n > 2 ? s_b64[v & 63] : '='};
+        char q[4] = { s_b64[(v >> 18) & 63], s_b64[(v >> 12) & 63],
+                      n > 1 ? s_b64[(v >> 6) & 63] : '=', n > 2 ? s_b64[v & 63] : '=' };
         ia_buf_add(out, q, 4);
         if (quanta && ++col == quanta && i + 3 < len) {
             ia_buf_addstr(out, eol);
@@ -186,9 +186,9 @@ valid_filename(const char *s)
 static void
 add_date(struct ia_buf *out, time_t t)
 {
-    static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     struct tm tm;
     gmtime_r(&t, &tm);
     ia_buf_addf(out, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,

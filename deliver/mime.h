@@ -37,7 +37,8 @@ struct ia_mime_message {
  * Append the whole message to out. IA_ERR_INVALID (naming the field) for an address that
  * is not plain, no recipient, a filename outside [A-Za-z0-9._-], or text that is not UTF-8.
  */
-IA_MUST_USE enum ia_code ia_mime_build(const struct ia_mime_message *m, struct ia_buf *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_mime_build(const struct ia_mime_message *m, struct ia_buf *out,
+                                       struct ia_err *err);
 
 /* Base64 (RFC 4648) of data appended to out; line_len > 0 breaks lines with eol. */
 void ia_mime_base64(struct ia_buf *out, const void *data, size_t len, size_t line_len,

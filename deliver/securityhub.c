@@ -541,7 +541,7 @@ ia_dl_securityhub(struct ia_db *db, const struct ia_config *cfg, const struct ia
 
     /* 3. Workflow.Status where it differs from what the finding's state asks for. */
     if (cfg->delivery.securityhub_workflow) {
-        static const char *const statuses[] = {"NEW", "SUPPRESSED", "RESOLVED"};
+        static const char *const statuses[] = { "NEW", "SUPPRESSED", "RESOLVED" };
         char **ids = ia_xcalloc(nf + ns + 1, sizeof(*ids));
         char **fps = ia_xcalloc(nf + ns + 1, sizeof(*fps));
         for (int s = 0; s < 3; s++) {

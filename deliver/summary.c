@@ -4,7 +4,7 @@
 #include "core/clock.h"
 #include "deliver/internal.h"
 
-const char *const ia_dl_severities[5] = {"critical", "high", "medium", "low", "info"};
+const char *const ia_dl_severities[5] = { "critical", "high", "medium", "low", "info" };
 
 /* At most this many lines of each list in an e-mail; the workbook has them all. */
 #define IA_DL_LIST_MAX 20

@@ -168,12 +168,12 @@ out:
 enum ia_code
 ia_dl_webhook_post(const char *url, const char *json, const char *ca_bundle, struct ia_err *err)
 {
-    struct ia_http_options o = {0, 30000, 64 * 1024, ca_bundle};
+    struct ia_http_options o = { 0, 30000, 64 * 1024, ca_bundle };
     struct ia_http *h = ia_http_new(&o);
     struct ia_http_ops ops = ia_http_ops_of(h);
     struct ia_http_response resp;
-    const char *hdrs[] = {"Content-Type: application/json; charset=utf-8"};
-    struct ia_http_request req = {"POST", url, hdrs, 1, json, strlen(json), 0};
+    const char *hdrs[] = { "Content-Type: application/json; charset=utf-8" };
+    struct ia_http_request req = { "POST", url, hdrs, 1, json, strlen(json), 0 };
     struct ia_err e;
     enum ia_code rc;
 

@@ -72,11 +72,8 @@ enum ia_code
 ia_report_csv_write(struct ia_report_ctx *ctx, struct ia_err *err)
 {
     const struct ia_report_table *tables[] = {
-        &ia_report_findings_table,
-        &ia_report_users_table,
-        &ia_report_roles_table,
-        &ia_report_trusts_table,
-        &ia_report_access_table,
+        &ia_report_findings_table, &ia_report_users_table,  &ia_report_roles_table,
+        &ia_report_trusts_table,   &ia_report_access_table,
     };
     for (size_t i = 0; i < IA_ARRAY_LEN(tables); i++) {
         enum ia_code rc = write_table(ctx, tables[i], err);

@@ -26,43 +26,62 @@ static const struct ia_report_col s_findings_cols[] = {
     { "suppressed_by", IA_RCOL_TEXT, 18 }, { "evidence", IA_RCOL_JSON, 80 },
 };
 const struct ia_report_table ia_report_findings_table = {
-    "report_findings", "findings.csv", "Findings", s_findings_cols,
-    IA_ARRAY_LEN(s_findings_cols),
+    "report_findings", "findings.csv", "Findings", s_findings_cols, IA_ARRAY_LEN(s_findings_cols),
 };
 
 static const struct ia_report_col s_users_cols[] = {
-    { "account_id", IA_RCOL_TEXT, 14 },         { "account_name", IA_RCOL_TEXT, 18 },
-    { "team", IA_RCOL_TEXT, 14 },               { "user_name", IA_RCOL_TEXT, 30 },
-    { "arn", IA_RCOL_TEXT, 50 },                { "path", IA_RCOL_TEXT, 10 },
-    { "created_at", IA_RCOL_DATE, 17 },         { "password_enabled", IA_RCOL_BOOL, 10 },
-    { "password_last_used", IA_RCOL_DATE, 17 }, { "mfa_active", IA_RCOL_BOOL, 10 },
-    { "mfa_devices", IA_RCOL_INT, 8 },          { "active_keys", IA_RCOL_INT, 8 },
-    { "key_last_used", IA_RCOL_DATE, 17 },      { "leaver", IA_RCOL_BOOL, 8 },
+    { "account_id", IA_RCOL_TEXT, 14 },
+    { "account_name", IA_RCOL_TEXT, 18 },
+    { "team", IA_RCOL_TEXT, 14 },
+    { "user_name", IA_RCOL_TEXT, 30 },
+    { "arn", IA_RCOL_TEXT, 50 },
+    { "path", IA_RCOL_TEXT, 10 },
+    { "created_at", IA_RCOL_DATE, 17 },
+    { "password_enabled", IA_RCOL_BOOL, 10 },
+    { "password_last_used", IA_RCOL_DATE, 17 },
+    { "mfa_active", IA_RCOL_BOOL, 10 },
+    { "mfa_devices", IA_RCOL_INT, 8 },
+    { "active_keys", IA_RCOL_INT, 8 },
+    { "key_last_used", IA_RCOL_DATE, 17 },
+    { "leaver", IA_RCOL_BOOL, 8 },
 };
 const struct ia_report_table ia_report_users_table = {
     "report_users", "users.csv", "Users", s_users_cols, IA_ARRAY_LEN(s_users_cols),
 };
 
 static const struct ia_report_col s_roles_cols[] = {
-    { "account_id", IA_RCOL_TEXT, 14 },       { "account_name", IA_RCOL_TEXT, 18 },
-    { "team", IA_RCOL_TEXT, 14 },             { "role_name", IA_RCOL_TEXT, 30 },
-    { "arn", IA_RCOL_TEXT, 50 },              { "path", IA_RCOL_TEXT, 10 },
-    { "created_at", IA_RCOL_DATE, 17 },       { "last_used_at", IA_RCOL_DATE, 17 },
-    { "last_used_region", IA_RCOL_TEXT, 12 }, { "max_session_duration", IA_RCOL_INT, 10 },
-    { "trust_summary", IA_RCOL_TEXT, 70 },    { "trust_error", IA_RCOL_TEXT, 20 },
+    { "account_id", IA_RCOL_TEXT, 14 },
+    { "account_name", IA_RCOL_TEXT, 18 },
+    { "team", IA_RCOL_TEXT, 14 },
+    { "role_name", IA_RCOL_TEXT, 30 },
+    { "arn", IA_RCOL_TEXT, 50 },
+    { "path", IA_RCOL_TEXT, 10 },
+    { "created_at", IA_RCOL_DATE, 17 },
+    { "last_used_at", IA_RCOL_DATE, 17 },
+    { "last_used_region", IA_RCOL_TEXT, 12 },
+    { "max_session_duration", IA_RCOL_INT, 10 },
+    { "trust_summary", IA_RCOL_TEXT, 70 },
+    { "trust_error", IA_RCOL_TEXT, 20 },
 };
 const struct ia_report_table ia_report_roles_table = {
     "report_roles", "roles.csv", "Roles", s_roles_cols, IA_ARRAY_LEN(s_roles_cols),
 };
 
 static const struct ia_report_col s_trusts_cols[] = {
-    { "account_id", IA_RCOL_TEXT, 14 },      { "account_name", IA_RCOL_TEXT, 18 },
-    { "team", IA_RCOL_TEXT, 14 },            { "role_name", IA_RCOL_TEXT, 30 },
-    { "role_arn", IA_RCOL_TEXT, 50 },        { "statement_index", IA_RCOL_INT, 9 },
-    { "sid", IA_RCOL_TEXT, 14 },             { "effect", IA_RCOL_TEXT, 8 },
-    { "not_principal", IA_RCOL_BOOL, 9 },    { "principal_kind", IA_RCOL_TEXT, 10 },
-    { "principal", IA_RCOL_TEXT, 50 },       { "principal_account", IA_RCOL_TEXT, 14 },
-    { "principal_type", IA_RCOL_TEXT, 14 },  { "actions", IA_RCOL_TEXT, 30 },
+    { "account_id", IA_RCOL_TEXT, 14 },
+    { "account_name", IA_RCOL_TEXT, 18 },
+    { "team", IA_RCOL_TEXT, 14 },
+    { "role_name", IA_RCOL_TEXT, 30 },
+    { "role_arn", IA_RCOL_TEXT, 50 },
+    { "statement_index", IA_RCOL_INT, 9 },
+    { "sid", IA_RCOL_TEXT, 14 },
+    { "effect", IA_RCOL_TEXT, 8 },
+    { "not_principal", IA_RCOL_BOOL, 9 },
+    { "principal_kind", IA_RCOL_TEXT, 10 },
+    { "principal", IA_RCOL_TEXT, 50 },
+    { "principal_account", IA_RCOL_TEXT, 14 },
+    { "principal_type", IA_RCOL_TEXT, 14 },
+    { "actions", IA_RCOL_TEXT, 30 },
     { "conditions", IA_RCOL_TEXT, 50 },
 };
 const struct ia_report_table ia_report_trusts_table = {
@@ -383,16 +402,18 @@ remove_stale_teams(struct ia_report_ctx *ctx, char *const *parts, size_t n)
             continue;
         int current = 0;
         for (size_t i = 0; i < n && !current; i++)
-            current = strlen(parts[i]) == len - 10 && strncmp(e->d_name + 5, parts[i],
-                                                              len - 10) == 0;
+            current =
+                strlen(parts[i]) == len - 10 && strncmp(e->d_name + 5, parts[i], len - 10) == 0;
         if (current)
             continue;
         struct stat st;
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (unlinkat(dirfd(d), e->d_name, 0) != 0)
-            fprintf(stderr, "iam-audit report: cannot remove the stale team workbook %s/%s: "
-                    "%s\n", ctx->out_dir, e->d_name, strerror(errno));
+            fprintf(stderr,
+                    "iam-audit report: cannot remove the stale team workbook %s/%s: "
+                    "%s\n",
+                    ctx->out_dir, e->d_name, strerror(errno));
     }
     closedir(d);
 }
@@ -465,8 +486,10 @@ ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir, unsigned 
     ctx.out_dir = out_dir;
     ctx.sum = &sum;
     if (run_id < 0) {
-        rc = ia_err_set(err, IA_ERR_INVALID, "run id %lld is negative; pass a run id from the "
-                        "runs table, or 0 for the latest analysed run", (long long)run_id);
+        rc = ia_err_set(err, IA_ERR_INVALID,
+                        "run id %lld is negative; pass a run id from the "
+                        "runs table, or 0 for the latest analysed run",
+                        (long long)run_id);
         goto out;
     }
     if ((rc = ensure_dir(out_dir, err)) != IA_OK)
@@ -475,8 +498,10 @@ ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir, unsigned 
     ia_buf_addf(&tmpl, "%s/.iam-audit-XXXXXX", out_dir);
     ctx.tmp_dir = ia_buf_detach(&tmpl, NULL);
     if (!mkdtemp(ctx.tmp_dir)) {
-        rc = ia_err_set(err, IA_ERR_IO, "cannot create a working folder in %s: %s (check the "
-                        "directory is writable)", out_dir, strerror(errno));
+        rc = ia_err_set(err, IA_ERR_IO,
+                        "cannot create a working folder in %s: %s (check the "
+                        "directory is writable)",
+                        out_dir, strerror(errno));
         free(ctx.tmp_dir);
         ctx.tmp_dir = NULL;
         goto out;

@@ -39,8 +39,8 @@ struct ia_report_summary {
  * the run does not exist or was never analysed; IA_ERR_IO for a file; IA_ERR_DB.
  */
 IA_MUST_USE enum ia_code ia_report_write(struct ia_db *db, int64_t run_id, const char *out_dir,
-                             unsigned formats, int per_team, struct ia_report_summary *out,
-                             struct ia_err *err);
+                                         unsigned formats, int per_team,
+                                         struct ia_report_summary *out, struct ia_err *err);
 
 /* Free what a summary owns and zero it. NULL-safe. */
 void ia_report_summary_release(struct ia_report_summary *s);
@@ -49,7 +49,8 @@ void ia_report_summary_release(struct ia_report_summary *s);
  * Parse a comma-separated list of "csv", "xlsx", "jsonl" (spaces allowed) into *out.
  * IA_ERR_INVALID naming the unknown word; an empty list is invalid.
  */
-IA_MUST_USE enum ia_code ia_report_formats_parse(const char *list, unsigned *out, struct ia_err *err);
+IA_MUST_USE enum ia_code ia_report_formats_parse(const char *list, unsigned *out,
+                                                 struct ia_err *err);
 
 /*
  * A team name made safe as part of a file name: bytes other than A-Z a-z 0-9 . _ - become

@@ -32,12 +32,9 @@
 
 const char *const ia_xlsx_sev[N_SEV] = { "critical", "high", "medium", "low", "info" };
 /* Fill and font colours per severity (Excel's "bad"/"neutral"/"good"-style palette). */
-const lxw_color_t ia_xlsx_sev_fill[N_SEV] = { 0xC00000, 0xFFC7CE, 0xFFEB9C, 0xDDEBF7,
-                                               0xEDEDED };
-const lxw_color_t ia_xlsx_sev_font[N_SEV] = { 0xFFFFFF, 0x9C0006, 0x9C5700, 0x1F4E78,
-                                               0x404040 };
-const lxw_color_t ia_xlsx_sev_chart[N_SEV] = { 0xC00000, 0xFF5050, 0xFFC000, 0x5B9BD5,
-                                                0xA5A5A5 };
+const lxw_color_t ia_xlsx_sev_fill[N_SEV] = { 0xC00000, 0xFFC7CE, 0xFFEB9C, 0xDDEBF7, 0xEDEDED };
+const lxw_color_t ia_xlsx_sev_font[N_SEV] = { 0xFFFFFF, 0x9C0006, 0x9C5700, 0x1F4E78, 0x404040 };
+const lxw_color_t ia_xlsx_sev_chart[N_SEV] = { 0xC00000, 0xFF5050, 0xFFC000, 0x5B9BD5, 0xA5A5A5 };
 
 enum ia_code
 ia_xlsx_lxw_check(struct book *b, lxw_error e, const char *what, struct ia_err *err)
@@ -72,8 +69,11 @@ cell_text(struct book *b, const char *s)
 
     ia_buf_reset(&b->cell);
     while (*p) {
-        size_t len = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                                   : (*p & 0xF8) == 0xF0 ? 4 : 0;
+        size_t len = *p < 0x80             ? 1
+                     : (*p & 0xE0) == 0xC0 ? 2
+                     : (*p & 0xF0) == 0xE0 ? 3
+                     : (*p & 0xF8) == 0xF0 ? 4
+                                           : 0;
         int ok = len > 0 && !(*p >= 0x80 && *p < 0xC2) && *p <= 0xF4;
         for (size_t i = 1; ok && i < len; i++)
             ok = (p[i] & 0xC0) == 0x80;
@@ -81,8 +81,8 @@ cell_text(struct book *b, const char *s)
             ok = 0;
         /* Excel reads "_xHHHH_" in a string as an escape ("_x003D_" shows as "="); a literal
          * one (a legal IAM name) keeps its text when its '_' is itself escaped. */
-        int esc = *p == '_' && p[1] == 'x' && isxdigit(p[2]) && isxdigit(p[3]) &&
-                  isxdigit(p[4]) && isxdigit(p[5]) && p[6] == '_';
+        int esc = *p == '_' && p[1] == 'x' && isxdigit(p[2]) && isxdigit(p[3]) && isxdigit(p[4]) &&
+                  isxdigit(p[5]) && p[6] == '_';
         size_t u = esc ? 7 : len == 4 ? 2 : 1;
         if (units + u > keep && !cut)
             cut = b->cell.len;
@@ -108,7 +108,7 @@ cell_text(struct book *b, const char *s)
 
 enum ia_code
 ia_xlsx_put_str(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, const char *s,
-        lxw_format *fmt, struct ia_err *err)
+                lxw_format *fmt, struct ia_err *err)
 {
     if (!s || !*s) {
         if (!fmt)
@@ -116,19 +116,19 @@ ia_xlsx_put_str(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
         return ia_xlsx_lxw_check(b, worksheet_write_blank(ws, row, col, fmt), "write_blank", err);
     }
     return ia_xlsx_lxw_check(b, worksheet_write_string(ws, row, col, cell_text(b, s), fmt),
-                     "write_string", err);
+                             "write_string", err);
 }
 
 enum ia_code
 ia_xlsx_put_num(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, double v,
-        lxw_format *fmt, struct ia_err *err)
+                lxw_format *fmt, struct ia_err *err)
 {
     return ia_xlsx_lxw_check(b, worksheet_write_number(ws, row, col, v, fmt), "write_number", err);
 }
 
 enum ia_code
 ia_xlsx_put_time(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, time_t t,
-         int with_time, struct ia_err *err)
+                 int with_time, struct ia_err *err)
 {
     struct tm tm;
     lxw_datetime dt;
@@ -141,9 +141,9 @@ ia_xlsx_put_time(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col
     dt.hour = with_time ? tm.tm_hour : 0;
     dt.min = with_time ? tm.tm_min : 0;
     dt.sec = with_time ? tm.tm_sec : 0;
-    return ia_xlsx_lxw_check(b, worksheet_write_datetime(ws, row, col, &dt,
-                                                 with_time ? b->datetime : b->date),
-                     "write_datetime", err);
+    return ia_xlsx_lxw_check(
+        b, worksheet_write_datetime(ws, row, col, &dt, with_time ? b->datetime : b->date),
+        "write_datetime", err);
 }
 
 /* ISO text as a real date cell (date only for "YYYY-MM-DD"); unparseable text stays text. */
@@ -167,7 +167,8 @@ render_value(struct ia_buf *out, json_t *v)
     } else if (json_is_array(v) && json_array_size(v) > 0) {
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (i)
                 ia_buf_addstr(out, ", ");
             render_value(out, e);
@@ -201,7 +202,8 @@ render_evidence(struct book *b, const char *json)
         return lines;
     }
     lines = 0;
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         if (lines++)
             ia_buf_addch(&b->ev, '\n');
         ia_buf_addf(&b->ev, "%s: ", key);
@@ -212,8 +214,8 @@ render_evidence(struct book *b, const char *json)
 }
 
 static enum ia_code
-put_cell(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
-         struct ia_db_stmt *st, int i, enum ia_report_kind kind, struct ia_err *err)
+put_cell(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col, struct ia_db_stmt *st,
+         int i, enum ia_report_kind kind, struct ia_err *err)
 {
     const char *text = ia_db_col_text(st, i);
     int sev;
@@ -225,16 +227,14 @@ put_cell(struct book *b, lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
         return ia_xlsx_put_num(b, ws, row, col, (double)ia_db_col_int(st, i), NULL, err);
     case IA_RCOL_BOOL:
         return ia_xlsx_put_str(b, ws, row, col, ia_db_col_int(st, i) ? "yes" : "no", NULL, err);
-    case IA_RCOL_DATE:
-        return put_date(b, ws, row, col, text, err);
+    case IA_RCOL_DATE: return put_date(b, ws, row, col, text, err);
     case IA_RCOL_SEVERITY:
         sev = ia_xlsx_sev_index(text);
         return ia_xlsx_put_str(b, ws, row, col, text, sev >= 0 ? b->sev[sev] : NULL, err);
     case IA_RCOL_JSON:
         render_evidence(b, text);
         return ia_xlsx_put_str(b, ws, row, col, b->ev.buf, b->wrap, err);
-    case IA_RCOL_TEXT:
-        break;
+    case IA_RCOL_TEXT: break;
     }
     return ia_xlsx_put_str(b, ws, row, col, text, NULL, err);
 }
@@ -258,8 +258,9 @@ put_header(struct book *b, lxw_worksheet *ws, const struct ia_report_col *cols, 
     enum ia_code rc;
     for (size_t i = 0; i < n; i++) {
         lxw_format *fmt = cols[i].kind == IA_RCOL_JSON ? b->wrap : NULL;
-        rc = ia_xlsx_lxw_check(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, cols[i].width, fmt),
-                       "set_column", err);
+        rc = ia_xlsx_lxw_check(
+            b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, cols[i].width, fmt),
+            "set_column", err);
         if (rc != IA_OK)
             return rc;
         if ((rc = ia_xlsx_put_str(b, ws, 0, (lxw_col_t)i, cols[i].name, b->header, err)) != IA_OK)
@@ -274,11 +275,10 @@ put_header(struct book *b, lxw_worksheet *ws, const struct ia_report_col *cols, 
 
 /* Autofilter over the header and rows 1..last (just the header when there are none). */
 static enum ia_code
-put_autofilter(struct book *b, lxw_worksheet *ws, lxw_row_t last, size_t n_cols,
-               struct ia_err *err)
+put_autofilter(struct book *b, lxw_worksheet *ws, lxw_row_t last, size_t n_cols, struct ia_err *err)
 {
     return ia_xlsx_lxw_check(b, worksheet_autofilter(ws, 0, 0, last, (lxw_col_t)(n_cols - 1)),
-                     "autofilter", err);
+                             "autofilter", err);
 }
 
 /* A table sheet: header, one row per result row, autofilter. */
@@ -302,8 +302,8 @@ write_table_sheet(struct book *b, struct ia_report_ctx *ctx, const struct ia_rep
         row++;
         /* Excel's last row: say where the rest is rather than fail the whole report. */
         if (row == SHEET_ROWS - 1) {
-            rc = ia_xlsx_put_str(b, ws, row, 0, "[...more rows than a sheet holds; see the CSV reports]",
-                         NULL, err);
+            rc = ia_xlsx_put_str(
+                b, ws, row, 0, "[...more rows than a sheet holds; see the CSV reports]", NULL, err);
             if (rc != IA_OK)
                 goto out;
             break;
@@ -313,9 +313,8 @@ write_table_sheet(struct book *b, struct ia_report_ctx *ctx, const struct ia_rep
             if (t->cols[i].kind == IA_RCOL_JSON && !ia_db_col_is_null(st, (int)i)) {
                 int lines = render_evidence(b, ia_db_col_text(st, (int)i));
                 double h = 15.0 * (lines > 12 ? 12 : lines);
-                if (lines > 1 &&
-                    (rc = ia_xlsx_lxw_check(b, worksheet_set_row(ws, row, h, NULL), "set_row", err)) !=
-                        IA_OK)
+                if (lines > 1 && (rc = ia_xlsx_lxw_check(b, worksheet_set_row(ws, row, h, NULL),
+                                                         "set_row", err)) != IA_OK)
                     goto out;
             }
         }
@@ -337,13 +336,20 @@ out:
 }
 
 static const struct ia_report_col s_leaver_cols[] = {
-    { "Leaver", IA_RCOL_TEXT, 46 },           { "User name", IA_RCOL_TEXT, 28 },
-    { "Leaver's account", IA_RCOL_TEXT, 14 }, { "Leaving date", IA_RCOL_DATE, 12 },
-    { "Days since leaving", IA_RCOL_INT, 10 }, { "User still present", IA_RCOL_TEXT, 10 },
-    { "Password", IA_RCOL_TEXT, 9 },          { "Active keys", IA_RCOL_INT, 8 },
-    { "MFA devices", IA_RCOL_INT, 8 },        { "Remaining access", IA_RCOL_TEXT, 34 },
-    { "Role trusting them", IA_RCOL_TEXT, 52 }, { "Role account", IA_RCOL_TEXT, 14 },
-    { "Role account name", IA_RCOL_TEXT, 18 }, { "Team", IA_RCOL_TEXT, 14 },
+    { "Leaver", IA_RCOL_TEXT, 46 },
+    { "User name", IA_RCOL_TEXT, 28 },
+    { "Leaver's account", IA_RCOL_TEXT, 14 },
+    { "Leaving date", IA_RCOL_DATE, 12 },
+    { "Days since leaving", IA_RCOL_INT, 10 },
+    { "User still present", IA_RCOL_TEXT, 10 },
+    { "Password", IA_RCOL_TEXT, 9 },
+    { "Active keys", IA_RCOL_INT, 8 },
+    { "MFA devices", IA_RCOL_INT, 8 },
+    { "Remaining access", IA_RCOL_TEXT, 34 },
+    { "Role trusting them", IA_RCOL_TEXT, 52 },
+    { "Role account", IA_RCOL_TEXT, 14 },
+    { "Role account name", IA_RCOL_TEXT, 18 },
+    { "Team", IA_RCOL_TEXT, 14 },
 };
 
 /*
@@ -351,8 +357,8 @@ static const struct ia_report_col s_leaver_cols[] = {
  * remaining access: "; can assume ROLE (ACCOUNT), ROLE (ACCOUNT, no MFA)" or "; no role".
  */
 static enum ia_code
-add_leaver_paths(struct ia_report_ctx *ctx, const char *user, const char *team,
-                 struct ia_buf *out, struct ia_err *err)
+add_leaver_paths(struct ia_report_ctx *ctx, const char *user, const char *team, struct ia_buf *out,
+                 struct ia_err *err)
 {
     struct ia_db_stmt *st;
     size_t n = 0;
@@ -416,34 +422,36 @@ write_leavers(struct book *b, struct ia_report_ctx *ctx, const char *sheet, cons
                 ia_buf_addf(&access, "%s%lld active access key%s", access.len ? ", " : "",
                             (long long)keys, keys == 1 ? "" : "s");
             if (mfa)
-                ia_buf_addf(&access, "%s%lld MFA device%s", access.len ? ", " : "",
-                            (long long)mfa, mfa == 1 ? "" : "s");
+                ia_buf_addf(&access, "%s%lld MFA device%s", access.len ? ", " : "", (long long)mfa,
+                            mfa == 1 ? "" : "s");
             if (!access.len)
                 ia_buf_addstr(&access, "user exists without password or keys");
         } else {
             ia_buf_addstr(&access, "user deleted; only role trusts remain");
         }
-        if (present && (rc = add_leaver_paths(ctx, ia_db_col_text(st, 1), team, &access, err)) !=
-                           IA_OK)
+        if (present &&
+            (rc = add_leaver_paths(ctx, ia_db_col_text(st, 1), team, &access, err)) != IA_OK)
             goto out;
         if ((rc = ia_xlsx_put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
             (rc = ia_xlsx_put_str(b, ws, row, 1, ia_db_col_text(st, 1), NULL, err)) != IA_OK ||
             (rc = ia_xlsx_put_str(b, ws, row, 2, ia_db_col_text(st, 2), NULL, err)) != IA_OK ||
             (rc = put_date(b, ws, row, 3, lv.leaving_date, err)) != IA_OK)
             goto out;
-        if (lv.days >= 0 && (rc = ia_xlsx_put_num(b, ws, row, 4, (double)lv.days, NULL, err)) != IA_OK)
+        if (lv.days >= 0 &&
+            (rc = ia_xlsx_put_num(b, ws, row, 4, (double)lv.days, NULL, err)) != IA_OK)
             goto out;
         if ((rc = ia_xlsx_put_str(b, ws, row, 5, present ? "yes" : "no", NULL, err)) != IA_OK)
             goto out;
-        if (present && ((rc = ia_xlsx_put_str(b, ws, row, 6, pw ? "yes" : "no", NULL, err)) != IA_OK ||
-                        (rc = ia_xlsx_put_num(b, ws, row, 7, (double)keys, NULL, err)) != IA_OK ||
-                        (rc = ia_xlsx_put_num(b, ws, row, 8, (double)mfa, NULL, err)) != IA_OK))
+        if (present &&
+            ((rc = ia_xlsx_put_str(b, ws, row, 6, pw ? "yes" : "no", NULL, err)) != IA_OK ||
+             (rc = ia_xlsx_put_num(b, ws, row, 7, (double)keys, NULL, err)) != IA_OK ||
+             (rc = ia_xlsx_put_num(b, ws, row, 8, (double)mfa, NULL, err)) != IA_OK))
             goto out;
         if ((rc = ia_xlsx_put_str(b, ws, row, 9, access.buf, NULL, err)) != IA_OK)
             goto out;
         for (int i = 0; i < 4; i++)
-            if ((rc = ia_xlsx_put_str(b, ws, row, (lxw_col_t)(10 + i), ia_db_col_text(st, 8 + i), NULL,
-                              err)) != IA_OK)
+            if ((rc = ia_xlsx_put_str(b, ws, row, (lxw_col_t)(10 + i), ia_db_col_text(st, 8 + i),
+                                      NULL, err)) != IA_OK)
                 goto out;
     }
     if (r < 0) {
@@ -459,11 +467,11 @@ out:
 }
 
 static const struct ia_report_col s_change_cols[] = {
-    { "change", IA_RCOL_TEXT, 10 },        { "severity", IA_RCOL_SEVERITY, 10 },
-    { "rule_id", IA_RCOL_TEXT, 26 },       { "account_id", IA_RCOL_TEXT, 14 },
-    { "account_name", IA_RCOL_TEXT, 18 },  { "team", IA_RCOL_TEXT, 14 },
-    { "resource_arn", IA_RCOL_TEXT, 48 },  { "principal", IA_RCOL_TEXT, 40 },
-    { "title", IA_RCOL_TEXT, 60 },         { "first_seen", IA_RCOL_DATE, 12 },
+    { "change", IA_RCOL_TEXT, 10 },       { "severity", IA_RCOL_SEVERITY, 10 },
+    { "rule_id", IA_RCOL_TEXT, 26 },      { "account_id", IA_RCOL_TEXT, 14 },
+    { "account_name", IA_RCOL_TEXT, 18 }, { "team", IA_RCOL_TEXT, 14 },
+    { "resource_arn", IA_RCOL_TEXT, 48 }, { "principal", IA_RCOL_TEXT, 40 },
+    { "title", IA_RCOL_TEXT, 60 },        { "first_seen", IA_RCOL_DATE, 12 },
 };
 
 /* Changes: findings new in this run and resolved since the previous analysed run. */
@@ -482,8 +490,8 @@ write_changes(struct book *b, struct ia_report_ctx *ctx, struct ia_err *err)
     if ((rc = put_header(b, ws, s_change_cols, n_cols, err)) != IA_OK)
         goto out;
     if (!ctx->prev_run_id) {
-        rc = ia_xlsx_put_str(b, ws, 1, 0, "No earlier analysed run to compare with: this is the first.",
-                     NULL, err);
+        rc = ia_xlsx_put_str(
+            b, ws, 1, 0, "No earlier analysed run to compare with: this is the first.", NULL, err);
         goto out;
     }
     if ((rc = ia_report_query(ctx, "report_changes", NULL, &st, err)) != IA_OK)
@@ -492,8 +500,8 @@ write_changes(struct book *b, struct ia_report_ctx *ctx, struct ia_err *err)
     while ((r = ia_db_step(st, err)) == 1) {
         row++;
         for (size_t i = 0; i < n_cols; i++)
-            if ((rc = put_cell(b, ws, row, (lxw_col_t)i, st, (int)i, s_change_cols[i].kind,
-                               err)) != IA_OK)
+            if ((rc = put_cell(b, ws, row, (lxw_col_t)i, st, (int)i, s_change_cols[i].kind, err)) !=
+                IA_OK)
                 goto out;
     }
     if (r < 0) {
@@ -620,7 +628,8 @@ ia_report_xlsx_write(struct ia_report_ctx *ctx, struct ia_err *err)
         (rc = ia_xlsx_write_summary(&b, ctx, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_findings_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_leavers(&b, ctx, "Leavers", NULL, err)) == IA_OK &&
-        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, NULL, err)) == IA_OK &&
+        (rc = write_table_sheet(&b, ctx, &ia_report_access_sheet_table, NULL, NULL, err)) ==
+            IA_OK &&
         (rc = write_changes(&b, ctx, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_users_table, NULL, NULL, err)) == IA_OK &&
         (rc = write_table_sheet(&b, ctx, &ia_report_roles_table, NULL, NULL, err)) == IA_OK)
@@ -643,7 +652,7 @@ static const struct ia_report_col s_bootstrap_cols[] = {
     { "suppressed_by", IA_RCOL_TEXT, 18 }, { "evidence", IA_RCOL_JSON, 80 },
 };
 static const struct ia_report_table s_bootstrap_table = {
-    "report_bootstrap_roles", NULL, "Bootstrap roles", s_bootstrap_cols,
+    "report_bootstrap_roles",       NULL, "Bootstrap roles", s_bootstrap_cols,
     IA_ARRAY_LEN(s_bootstrap_cols),
 };
 

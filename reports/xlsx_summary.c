@@ -19,8 +19,7 @@ struct summary {
 };
 
 static enum ia_code
-gather_summary(struct ia_report_ctx *ctx, const char *team, struct summary *s,
-               struct ia_err *err)
+gather_summary(struct ia_report_ctx *ctx, const char *team, struct summary *s, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     enum ia_code rc;
@@ -84,8 +83,8 @@ put_fact(struct book *b, lxw_worksheet *ws, lxw_row_t row, const char *label, co
 
 /* Row of headers starting at column 0. */
 static enum ia_code
-put_header_row(struct book *b, lxw_worksheet *ws, lxw_row_t row, const char *const *names,
-               size_t n, struct ia_err *err)
+put_header_row(struct book *b, lxw_worksheet *ws, lxw_row_t row, const char *const *names, size_t n,
+               struct ia_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         enum ia_code rc = ia_xlsx_put_str(b, ws, row, (lxw_col_t)i, names[i], b->header, err);
@@ -109,8 +108,7 @@ team_chart(struct book *b, lxw_row_t header, lxw_row_t first, lxw_row_t last)
         if (!s)
             return NULL;
         chart_series_set_categories(s, "Summary", first, 0, last, 0);
-        chart_series_set_values(s, "Summary", first, (lxw_col_t)(1 + i), last,
-                                (lxw_col_t)(1 + i));
+        chart_series_set_values(s, "Summary", first, (lxw_col_t)(1 + i), last, (lxw_col_t)(1 + i));
         chart_series_set_name_range(s, "Summary", header, (lxw_col_t)(1 + i));
         chart_series_set_fill(s, &fill);
     }
@@ -212,22 +210,22 @@ put_carried(struct book *b, lxw_worksheet *ws, struct ia_report_ctx *ctx, const 
  * accounts that could not be audited, and a chart. With team, only that team's accounts.
  */
 enum ia_code
-ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *team, struct ia_err *err)
+ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *team,
+                      struct ia_err *err)
 {
     static const char *const sev_head[] = { "Severity", "Open", "Suppressed" };
-    static const char *const team_head[] = { "Team", "critical", "high", "medium", "low", "info",
-                                             "Total open" };
+    static const char *const team_head[] = { "Team", "critical", "high",      "medium",
+                                             "low",  "info",     "Total open" };
     static const char *const rule_head[] = { "Rule", "Highest severity", "Open", "Suppressed" };
-    static const char *const acct_head[] = { "Account", "Name", "Team", "Status", "Error code",
-                                             "Error message" };
+    static const char *const acct_head[] = { "Account", "Name",       "Team",
+                                             "Status",  "Error code", "Error message" };
     lxw_worksheet *ws = ia_xlsx_add_sheet(b, "Summary", err);
     struct ia_db_stmt *st = NULL;
     struct summary s;
     struct ia_buf text = IA_BUF_INIT;
     lxw_row_t row = 0, sev_first, team_head_row = 0, team_first = 0, team_last = 0;
     lxw_chart *chart = NULL;
-    lxw_chart_options chart_opt = { .x_offset = 10, .y_offset = 4, .x_scale = 1.6,
-                                    .y_scale = 1.4 };
+    lxw_chart_options chart_opt = { .x_offset = 10, .y_offset = 4, .x_scale = 1.6, .y_scale = 1.4 };
     enum ia_code rc;
     int r = 0, n_teams = 0;
 
@@ -239,9 +237,9 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
     worksheet_fit_to_pages(ws, 1, 0);
     static const double widths[] = { 30, 18, 12, 12, 12, 12, 12 };
     for (size_t i = 0; i < IA_ARRAY_LEN(widths); i++)
-        if ((rc = ia_xlsx_lxw_check(b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i],
-                                                    NULL),
-                            "set_column", err)) != IA_OK)
+        if ((rc = ia_xlsx_lxw_check(
+                 b, worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL),
+                 "set_column", err)) != IA_OK)
             goto out;
     if (team)
         ia_buf_addf(&text, "iam-audit: clean-up for team %s", team);
@@ -260,18 +258,17 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
     if (ctx->prev_run_id) {
         if ((rc = put_fact(b, ws, row++, "Compared with run", NULL, ctx->prev_run_id, err)) !=
                 IA_OK ||
-            (rc = put_fact(b, ws, row++, "New since that run", NULL, s.new_count, err)) !=
-                IA_OK ||
-            (rc = put_fact(b, ws, row++, "Resolved since that run", NULL, s.resolved_count,
-                           err)) != IA_OK)
+            (rc = put_fact(b, ws, row++, "New since that run", NULL, s.new_count, err)) != IA_OK ||
+            (rc = put_fact(b, ws, row++, "Resolved since that run", NULL, s.resolved_count, err)) !=
+                IA_OK)
             goto out;
     } else if ((rc = put_fact(b, ws, row++, "Compared with run",
                               "none: this is the first analysed run", 0, err)) != IA_OK) {
         goto out;
     }
     if ((rc = put_fact(b, ws, row++, "Open findings", NULL, s.open_total, err)) != IA_OK ||
-        (rc = put_fact(b, ws, row++, "Suppressed by exceptions", NULL, s.suppressed_total,
-                       err)) != IA_OK)
+        (rc = put_fact(b, ws, row++, "Suppressed by exceptions", NULL, s.suppressed_total, err)) !=
+            IA_OK)
         goto out;
     if ((rc = put_not_checked(b, ws, ctx, team, &row, err)) != IA_OK ||
         (rc = put_carried(b, ws, ctx, team, &row, err)) != IA_OK)
@@ -290,11 +287,11 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
 
     if (!team) {
         row++;
-        if ((rc = ia_xlsx_put_str(b, ws, row++, 0, "Open findings by team", b->section, err)) != IA_OK)
+        if ((rc = ia_xlsx_put_str(b, ws, row++, 0, "Open findings by team", b->section, err)) !=
+            IA_OK)
             goto out;
         team_head_row = row;
-        if ((rc = put_header_row(b, ws, row++, team_head, IA_ARRAY_LEN(team_head), err)) !=
-            IA_OK)
+        if ((rc = put_header_row(b, ws, row++, team_head, IA_ARRAY_LEN(team_head), err)) != IA_OK)
             goto out;
         team_first = row;
         if ((rc = ia_report_query(ctx, "report_team_counts", NULL, &st, err)) != IA_OK)
@@ -306,7 +303,7 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
             for (int i = 0; i < N_SEV; i++) {
                 total += ia_db_col_int(st, 1 + i);
                 if ((rc = ia_xlsx_put_num(b, ws, row, (lxw_col_t)(1 + i),
-                                  (double)ia_db_col_int(st, 1 + i), NULL, err)) != IA_OK)
+                                          (double)ia_db_col_int(st, 1 + i), NULL, err)) != IA_OK)
                     goto out;
             }
             if ((rc = ia_xlsx_put_num(b, ws, row, 6, (double)total, NULL, err)) != IA_OK)
@@ -331,9 +328,10 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
     while ((r = ia_db_step(st, err)) == 1) {
         int sev = ia_xlsx_sev_index(ia_db_col_text(st, 1));
         if ((rc = ia_xlsx_put_str(b, ws, row, 0, ia_db_col_text(st, 0), NULL, err)) != IA_OK ||
-            (rc = ia_xlsx_put_str(b, ws, row, 1, ia_db_col_text(st, 1), sev >= 0 ? b->sev[sev] : NULL,
-                          err)) != IA_OK ||
-            (rc = ia_xlsx_put_num(b, ws, row, 2, (double)ia_db_col_int(st, 2), NULL, err)) != IA_OK ||
+            (rc = ia_xlsx_put_str(b, ws, row, 1, ia_db_col_text(st, 1),
+                                  sev >= 0 ? b->sev[sev] : NULL, err)) != IA_OK ||
+            (rc = ia_xlsx_put_num(b, ws, row, 2, (double)ia_db_col_int(st, 2), NULL, err)) !=
+                IA_OK ||
             (rc = ia_xlsx_put_num(b, ws, row, 3, (double)ia_db_col_int(st, 3), NULL, err)) != IA_OK)
             goto out;
         row++;
@@ -353,8 +351,7 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
             IA_OK)
             goto out;
     } else {
-        if ((rc = put_header_row(b, ws, row++, acct_head, IA_ARRAY_LEN(acct_head), err)) !=
-            IA_OK)
+        if ((rc = put_header_row(b, ws, row++, acct_head, IA_ARRAY_LEN(acct_head), err)) != IA_OK)
             goto out;
         if ((rc = ia_report_query(ctx, "report_accounts", team, &st, err)) != IA_OK)
             goto out;
@@ -364,7 +361,7 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
                 continue;
             for (int i = 0; i < 6; i++)
                 if ((rc = ia_xlsx_put_str(b, ws, row, (lxw_col_t)i, ia_db_col_text(st, i), NULL,
-                                  err)) != IA_OK)
+                                          err)) != IA_OK)
                     goto out;
             row++;
         }
@@ -383,12 +380,11 @@ ia_xlsx_write_summary(struct book *b, struct ia_report_ctx *ctx, const char *tea
                         b->name);
         goto out;
     }
-    rc = ia_xlsx_lxw_check(b, worksheet_insert_chart_opt(ws, 2, 8, chart, &chart_opt), "insert_chart",
-                   err);
+    rc = ia_xlsx_lxw_check(b, worksheet_insert_chart_opt(ws, 2, 8, chart, &chart_opt),
+                           "insert_chart", err);
 out:
     if (st)
         ia_db_reset(st);
     ia_buf_release(&text);
     return rc;
 }
-

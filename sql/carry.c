@@ -16,8 +16,8 @@
 static int
 skipped(const char *table)
 {
-    static const char *const s[] = { "accounts", "findings", "analyses", "runs",
-                                      "managed_policies", "access_paths" };
+    static const char *const s[] = { "accounts", "findings",         "analyses",
+                                     "runs",     "managed_policies", "access_paths" };
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
         if (strcmp(table, s[i]) == 0)
             return 1;
@@ -99,8 +99,7 @@ copy_table(struct ia_db *db, const char *table, const char *where, int64_t run_i
         else
             ia_buf_addf(&sel, "%s\"%s\"", i ? ", " : "", cols[i]);
     }
-    ia_buf_addf(&sql, ") SELECT %s FROM \"%s\" WHERE run_id = :src AND %s", sel.buf, table,
-                where);
+    ia_buf_addf(&sql, ") SELECT %s FROM \"%s\" WHERE run_id = :src AND %s", sel.buf, table, where);
     rc = run2(db, sql.buf, run_id, src, err);
     if (rc != IA_OK)
         ia_err_prefix(err, "carry %s forward: ", table);
@@ -111,8 +110,7 @@ copy_table(struct ia_db *db, const char *table, const char *where, int64_t run_i
 }
 
 enum ia_code
-ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
-                    struct ia_err *err)
+ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     struct ia_db_carried c = { 0, 0, 0 };
@@ -137,10 +135,11 @@ ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
         *out = c;
         return IA_OK;
     }
-    if (names(db, "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS "
-                  "(SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'run_id') AND EXISTS "
-                  "(SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'account_id') "
-                  "ORDER BY m.name",
+    if (names(db,
+              "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS "
+              "(SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'run_id') AND EXISTS "
+              "(SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'account_id') "
+              "ORDER BY m.name",
               NULL, &tables, err) != IA_OK)
         return IA_ERR_DB;
     /* The data first: the account rows decide what "not collected by this run" means. */
@@ -149,9 +148,10 @@ ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
             (rc = copy_table(db, tables[i], carried, run_id, c.from_run, err)) != IA_OK)
             goto out;
     /* AWS-managed policies are per run: the ones the carried accounts use. */
-    if ((rc = run2(db, "INSERT OR IGNORE INTO managed_policies (run_id, arn, version_id, "
-                       "document, error) SELECT :new, arn, version_id, document, error FROM "
-                       "managed_policies WHERE run_id = :src",
+    if ((rc = run2(db,
+                   "INSERT OR IGNORE INTO managed_policies (run_id, arn, version_id, "
+                   "document, error) SELECT :new, arn, version_id, document, error FROM "
+                   "managed_policies WHERE run_id = :src",
                    run_id, c.from_run, err)) != IA_OK)
         goto out;
     if ((rc = copy_table(db, "accounts", carried, run_id, c.from_run, err)) != IA_OK)

@@ -45,9 +45,8 @@ static enum ia_code
 db_error(struct ia_db *db, struct ia_err *err, const char *what)
 {
     int code = sqlite3_extended_errcode(db->h);
-    enum ia_code rc = (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED
-                          ? IA_ERR_BUSY
-                          : IA_ERR_DB;
+    enum ia_code rc =
+        (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED ? IA_ERR_BUSY : IA_ERR_DB;
     const char *hint = "";
     switch (code & 0xff) {
     case SQLITE_BUSY:
@@ -200,8 +199,10 @@ check_db_file(int fd, const char *path, int shared, struct ia_err *err)
     if (fstat(fd, &st) != 0)
         return ia_err_set(err, IA_ERR_IO, "cannot stat %s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return ia_err_set(err, IA_ERR_CONFIG, "%s is not a regular file; remove it or give "
-                          "another database path", path);
+        return ia_err_set(err, IA_ERR_CONFIG,
+                          "%s is not a regular file; remove it or give "
+                          "another database path",
+                          path);
     if (st.st_nlink != 1)
         return ia_err_set(err, IA_ERR_CONFIG,
                           "%s has %lu hard links: another name could point iam-audit's writes at "
@@ -237,8 +238,8 @@ ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia
 {
     struct ia_db *db = ia_xcalloc(1, sizeof(*db));
     enum ia_code rc = IA_ERR_DB;
-    int flags = mode == IA_DB_READONLY ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags =
+        mode == IA_DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 
     int shared = 0;
     db->path = ia_xstrdup(path);
@@ -269,8 +270,8 @@ ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out, struct ia
         rc = IA_ERR_DB;
     }
     /* NOFOLLOW again: the path is checked above, SQLite opens it by name. */
-    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) !=
+        SQLITE_OK) {
         rc = db_error(db, err, "cannot open");
         goto out;
     }

@@ -24,7 +24,7 @@ enum ia_db_mode {
  * IA_ERR_DB with SQLite's message and the fix (e.g. a read-only directory).
  */
 IA_MUST_USE enum ia_code ia_db_open(const char *path, enum ia_db_mode mode, struct ia_db **out,
-                        struct ia_err *err);
+                                    struct ia_err *err);
 /* Finalises every cached statement and closes. NULL-safe. */
 void ia_db_close(struct ia_db *db);
 /* The schema version after migration (PRAGMA user_version). */
@@ -32,17 +32,17 @@ int ia_db_schema_version(struct ia_db *db);
 
 /* Run one or more statements with no results. */
 IA_MUST_USE enum ia_code ia_db_exec(struct ia_db *db, const char *sql, struct ia_err *err);
-IA_MUST_USE enum ia_code ia_db_begin(struct ia_db *db, struct ia_err *err);    /* BEGIN IMMEDIATE */
+IA_MUST_USE enum ia_code ia_db_begin(struct ia_db *db, struct ia_err *err); /* BEGIN IMMEDIATE */
 IA_MUST_USE enum ia_code ia_db_commit(struct ia_db *db, struct ia_err *err);
-void ia_db_rollback(struct ia_db *db);                              /* never fails loudly */
+void ia_db_rollback(struct ia_db *db); /* never fails loudly */
 
 /*
  * A prepared statement: name is a "-- name:" entry of sql/queries.sql, or, when it
  * contains a space, SQL text. Statements by name are cached on db (borrowed: valid
  * until ia_db_close; reset before return); by text they are new (ia_db_finalize).
  */
-IA_MUST_USE enum ia_code ia_db_prepare(struct ia_db *db, const char *name_or_sql, struct ia_db_stmt **out,
-                           struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_prepare(struct ia_db *db, const char *name_or_sql,
+                                       struct ia_db_stmt **out, struct ia_err *err);
 void ia_db_finalize(struct ia_db_stmt *st); /* no-op for cached statements; NULL-safe */
 void ia_db_reset(struct ia_db_stmt *st);    /* reset and clear bindings */
 
@@ -84,7 +84,7 @@ void ia_db_unlock(int fd);
  * number of runs removed.
  */
 IA_MUST_USE enum ia_code ia_db_prune(struct ia_db *db, const char *cutoff, int64_t *deleted,
-                         struct ia_err *err);
+                                     struct ia_err *err);
 
 /* What ia_db_carry_forward did. */
 struct ia_db_carried {
@@ -97,11 +97,11 @@ struct ia_db_carried {
  * For a run collected for some accounts only: copy every other account of the latest
  * earlier complete or partial run into run_id, with all its rows (every table with run_id
  * and account_id, found from the schema; findings, analyses and access_paths excepted) and
- * the AWS-managed policies, so the run holds the whole estate. accounts.data_run_id of a carried account is
- * the run that really read it, collected_at when. Runs inside the caller's transaction
+ * the AWS-managed policies, so the run holds the whole estate. accounts.data_run_id of a carried
+ * account is the run that really read it, collected_at when. Runs inside the caller's transaction
  * (call it between ia_db_begin and ia_db_commit). *out is filled on success.
  */
-IA_MUST_USE enum ia_code ia_db_carry_forward(struct ia_db *db, int64_t run_id, struct ia_db_carried *out,
-                                 struct ia_err *err);
+IA_MUST_USE enum ia_code ia_db_carry_forward(struct ia_db *db, int64_t run_id,
+                                             struct ia_db_carried *out, struct ia_err *err);
 
 #endif

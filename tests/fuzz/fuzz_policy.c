@@ -72,10 +72,10 @@ check_glob(const char *text)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct ia_trust_rows rows = {0};
-    struct ia_side_effect_report rep = {0};
+    struct ia_trust_rows rows = { 0 };
+    struct ia_side_effect_report rep = { 0 };
     struct ia_policy *pol = NULL;
-    struct ia_err err = {0};
+    struct ia_err err = { 0 };
     const char *docs[2];
     char *text = ia_xmalloc(size + 1);
 
@@ -110,7 +110,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)ia_policy_condition_pins(text);
     (void)ia_actions_expand(text, NULL, NULL);
     (void)ia_action_lookup(text, NULL, NULL);
-    ia_policy_strv_free(ia_policy_condition_values(text, "token.actions.githubusercontent.com:sub"));
+    ia_policy_strv_free(
+        ia_policy_condition_values(text, "token.actions.githubusercontent.com:sub"));
     check_glob(text);
 
     free(text);

@@ -88,7 +88,7 @@ check_redaction(const char *creq)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = ia_xmalloc(size + 1), *p = text, *line, *fields[3] = {"", "", ""};
+    char *text = ia_xmalloc(size + 1), *p = text, *line, *fields[3] = { "", "", "" };
     char *names[MAX_HEADERS + 2], *values[MAX_HEADERS + 2];
     struct ia_sigv4_header hdr[MAX_HEADERS + 2];
     size_t nh = 0, body_len = 0;

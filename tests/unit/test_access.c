@@ -90,9 +90,9 @@ built_release(struct built *b)
 {
     for (size_t i = 0; i < b->n_trusts; i++) {
         struct ia_an_trust *t = &b->trusts[i];
-        char *s[] = { t->account_id, t->role_name, t->role_arn, t->effect, t->principal_kind,
-                      t->principal, t->principal_account, t->principal_type, t->actions,
-                      t->conditions };
+        char *s[] = { t->account_id,     t->role_name, t->role_arn,          t->effect,
+                      t->principal_kind, t->principal, t->principal_account, t->principal_type,
+                      t->actions,        t->conditions };
         for (size_t k = 0; k < IA_ARRAY_LEN(s); k++)
             free(s[k]);
     }
@@ -105,32 +105,31 @@ built_release(struct built *b)
 /* ---- the table of cases ----------------------------------------------------------------- */
 
 #define TRUST(stmts) "{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}"
-#define ALLOW_ASSUME(principal) \
+#define ALLOW_ASSUME(principal)                                                                    \
     "{\"Effect\":\"Allow\",\"Principal\":" principal ",\"Action\":\"sts:AssumeRole\"}"
 #define POLICY(stmts) "{\"Version\":\"2012-10-17\",\"Statement\":[" stmts "]}"
 #define GRANT(res) "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\",\"Resource\":" res "}"
 #define TEAM_ADMIN "\"arn:aws:iam::222222222222:role/Admin\""
-#define FORCE_MFA                                                                    \
-    "{\"Effect\":\"Deny\",\"NotAction\":[\"iam:ChangePassword\",\"sts:GetSessionToken\"]," \
-    "\"Resource\":\"*\",\"Condition\":{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":" \
+#define FORCE_MFA                                                                                  \
+    "{\"Effect\":\"Deny\",\"NotAction\":[\"iam:ChangePassword\",\"sts:GetSessionToken\"],"         \
+    "\"Resource\":\"*\",\"Condition\":{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":"          \
     "\"false\"}}}"
 
 struct tcase {
     const char *name;
     const char *account, *role; /* the role */
     const char *trust;
-    const char *user_policy;    /* "user inline assume", or NULL */
-    const char *group_policy;   /* "group admins: inline assume", or NULL */
-    int path;                   /* expect a path */
+    const char *user_policy;  /* "user inline assume", or NULL */
+    const char *group_policy; /* "group admins: inline assume", or NULL */
+    int path;                 /* expect a path */
     const char *via;
     const char *identity_via;
     int mfa, mfa_trust, mfa_identity, conditional;
 };
 
 static const struct tcase s_cases[] = {
-    { "named user + identity grant", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")), POLICY(GRANT(TEAM_ADMIN)), NULL, 1,
-      "user", "user inline assume", 0, 0, 0, 0 },
+    { "named user + identity grant", TEAM, "Admin", TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")),
+      POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "user", "user inline assume", 0, 0, 0, 0 },
     { "whole account (root) + group grant", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}")), NULL,
       POLICY(GRANT(TEAM_ADMIN)), 1, "account", "group admins: inline assume", 0, 0, 0, 0 },
@@ -141,8 +140,8 @@ static const struct tcase s_cases[] = {
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")), NULL, NULL, 0, NULL, NULL, 0, 0, 0, 0 },
     { "grant for another role only: no path", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")),
-      POLICY(GRANT("\"arn:aws:iam::222222222222:role/ReadOnly\"")), NULL, 0, NULL, NULL, 0, 0,
-      0, 0 },
+      POLICY(GRANT("\"arn:aws:iam::222222222222:role/ReadOnly\"")), NULL, 0, NULL, NULL, 0, 0, 0,
+      0 },
     { "explicit Deny in a group: no path", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")), POLICY(GRANT(TEAM_ADMIN)),
       POLICY("{\"Effect\":\"Deny\",\"Action\":\"sts:*\",\"Resource\":"
@@ -156,8 +155,8 @@ static const struct tcase s_cases[] = {
       "user inline assume", 0, 0, 0, 0 },
     { "NotAction iam:* grants sts:AssumeRole", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")),
-      POLICY("{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}"), NULL, 1,
-      "user", "user inline assume", 0, 0, 0, 0 },
+      POLICY("{\"Effect\":\"Allow\",\"NotAction\":\"iam:*\",\"Resource\":\"*\"}"), NULL, 1, "user",
+      "user inline assume", 0, 0, 0, 0 },
     { "NotResource excluding the role: no path", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")),
       POLICY("{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\",\"NotResource\":"
@@ -165,8 +164,8 @@ static const struct tcase s_cases[] = {
       NULL, 0, NULL, NULL, 0, 0, 0, 0 },
     { "force-MFA Deny: mfa_required though the trust has no MFA condition", TEAM, "Admin",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}")),
-      POLICY(GRANT(TEAM_ADMIN)), POLICY(FORCE_MFA), 1, "account", "user inline assume", 1, 0,
-      1, 0 },
+      POLICY(GRANT(TEAM_ADMIN)), POLICY(FORCE_MFA), 1, "account", "user inline assume", 1, 0, 1,
+      0 },
     { "trust Bool MultiFactorAuthPresent true: MFA", TEAM, "Admin",
       TRUST("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111111111111:root\"},"
             "\"Action\":\"sts:AssumeRole\",\"Condition\":{\"Bool\":"
@@ -196,24 +195,35 @@ static const struct tcase s_cases[] = {
             "\"arn:aws:iam::111111111111:user/bob\"},\"Action\":\"sts:AssumeRole\"}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "wildcard", "user inline assume", 0, 0, 0, 0 },
     { "Deny statement naming the user: no path", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
-            "{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"" ALICE "\"},"
-            "\"Action\":\"sts:AssumeRole\"}"),
+      TRUST(ALLOW_ASSUME(
+          "{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
+                                                          "{\"Effect\":\"Deny\",\"Principal\":{"
+                                                          "\"AWS\":\"" ALICE "\"},"
+                                                          "\"Action\":\"sts:AssumeRole\"}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 0, NULL, NULL, 0, 0, 0, 0 },
     { "Deny NotPrincipal excluding the user: path stays", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
-            "{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"" ALICE "\"},"
-            "\"Action\":\"sts:AssumeRole\"}"),
+      TRUST(ALLOW_ASSUME(
+          "{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
+                                                          "{\"Effect\":\"Deny\",\"NotPrincipal\":{"
+                                                          "\"AWS\":\"" ALICE "\"},"
+                                                          "\"Action\":\"sts:AssumeRole\"}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "account", "user inline assume", 0, 0, 0, 0 },
     { "Deny NotPrincipal not excluding the user: no path", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
-            "{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":"
-            "\"arn:aws:iam::111111111111:user/bob\"},\"Action\":\"sts:AssumeRole\"}"),
+      TRUST(ALLOW_ASSUME(
+          "{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
+                                                          "{\"Effect\":\"Deny\",\"NotPrincipal\":{"
+                                                          "\"AWS\":"
+                                                          "\"arn:aws:iam::111111111111:user/"
+                                                          "bob\"},\"Action\":\"sts:AssumeRole\"}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 0, NULL, NULL, 0, 0, 0, 0 },
     { "trust Deny without MFA: MFA on the trust side", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
-            "{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\","
-            "\"Condition\":{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":\"false\"}}}"),
+      TRUST(ALLOW_ASSUME(
+          "{\"AWS\":\"arn:aws:iam::111111111111:root\"}") ","
+                                                          "{\"Effect\":\"Deny\",\"Principal\":{"
+                                                          "\"AWS\":\"*\"},\"Action\":\"sts:"
+                                                          "AssumeRole\","
+                                                          "\"Condition\":{\"BoolIfExists\":{\"aws:"
+                                                          "MultiFactorAuthPresent\":\"false\"}}}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "account", "user inline assume", 1, 1, 0, 0 },
     { "base-account role naming the user: no identity grant needed", BASE, "Self",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")), NULL, NULL, 1, "user",
@@ -227,10 +237,10 @@ static const struct tcase s_cases[] = {
       "user inline assume", 0, 0, 0, 0 },
     { "base-account role naming the user, identity Deny: no path", BASE, "Self",
       TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")), NULL,
-      POLICY("{\"Effect\":\"Deny\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}"), 0,
-      NULL, NULL, 0, 0, 0, 0 },
-    { "* trust: wildcard", TEAM, "Admin", TRUST(ALLOW_ASSUME("\"*\"")),
-      POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "wildcard", "user inline assume", 0, 0, 0, 0 },
+      POLICY("{\"Effect\":\"Deny\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}"), 0, NULL,
+      NULL, 0, 0, 0, 0 },
+    { "* trust: wildcard", TEAM, "Admin", TRUST(ALLOW_ASSUME("\"*\"")), POLICY(GRANT(TEAM_ADMIN)),
+      NULL, 1, "wildcard", "user inline assume", 0, 0, 0, 0 },
     { "{AWS: *} pinned to the base account: account", TEAM, "Admin",
       TRUST("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},\"Action\":\"sts:AssumeRole\","
             "\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":\"111111111111\"}}}"),
@@ -243,16 +253,16 @@ static const struct tcase s_cases[] = {
       TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::333333333333:root\"}")),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 0, NULL, NULL, 0, 0, 0, 0 },
     { "service principal: no path", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"Service\":\"ec2.amazonaws.com\"}")), POLICY(GRANT("\"*\"")), NULL,
-      0, NULL, NULL, 0, 0, 0, 0 },
+      TRUST(ALLOW_ASSUME("{\"Service\":\"ec2.amazonaws.com\"}")), POLICY(GRANT("\"*\"")), NULL, 0,
+      NULL, NULL, 0, 0, 0, 0 },
     { "aws:PrincipalTag condition: conditional", TEAM, "Admin",
       TRUST("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::111111111111:root\"},"
             "\"Action\":\"sts:AssumeRole\",\"Condition\":{\"StringEquals\":"
             "{\"aws:PrincipalTag/team\":\"a\"}}}"),
       POLICY(GRANT(TEAM_ADMIN)), NULL, 1, "account", "user inline assume", 0, 0, 0, 1 },
     { "unique id in the trust: user", TEAM, "Admin",
-      TRUST(ALLOW_ASSUME("{\"AWS\":\"AIDAALICEEXAMPLE0001\"}")), POLICY(GRANT(TEAM_ADMIN)),
-      NULL, 1, "user", "user inline assume", 0, 0, 0, 0 },
+      TRUST(ALLOW_ASSUME("{\"AWS\":\"AIDAALICEEXAMPLE0001\"}")), POLICY(GRANT(TEAM_ADMIN)), NULL, 1,
+      "user", "user inline assume", 0, 0, 0, 0 },
     { "trust for sts:TagSession only: no path", TEAM, "Admin",
       TRUST("{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ALICE "\"},"
             "\"Action\":\"sts:TagSession\"}"),
@@ -274,8 +284,8 @@ test_cases(void **state)
             add_policy(&b, "group admins: inline assume", tc->group_policy);
         char arn[256];
         snprintf(arn, sizeof(arn), "arn:aws:iam::%s:role/%s", tc->account, tc->role);
-        struct ia_access_user u = { "alice@example.gov.uk", ALICE, "AIDAALICEEXAMPLE0001",
-                                    b.apols, b.n_pols };
+        struct ia_access_user u = { "alice@example.gov.uk", ALICE, "AIDAALICEEXAMPLE0001", b.apols,
+                                    b.n_pols };
         struct ia_access_role r = { tc->account, tc->role, arn };
         struct ia_access_input in = { BASE, NULL, &u, 1, &r, 1, b.trusts, b.n_trusts };
         struct ia_access_paths out;
@@ -305,9 +315,11 @@ test_index(void **state)
     struct built b;
     memset(&b, 0, sizeof(b));
     /* Sorted by (account, role), as the analyser reads them. */
-    add_trust(&b, BASE, "Self", TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:user/Bob\"}")));
+    add_trust(&b, BASE, "Self",
+              TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:user/Bob\"}")));
     add_trust(&b, TEAM, "Admin", TRUST(ALLOW_ASSUME("{\"AWS\":\"" ALICE "\"}")));
-    add_trust(&b, TEAM, "Other", TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::333333333333:root\"}")));
+    add_trust(&b, TEAM, "Other",
+              TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::333333333333:root\"}")));
     add_trust(&b, TEAM, "ReadOnly",
               TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}")));
     add_policy(&b, "group all: inline any", POLICY(GRANT("\"*\"")));
@@ -448,7 +460,8 @@ test_analysis(void **state)
          "'arn:aws:iam::111111111111:policy/assume', NULL),"
          "(1, '" BASE "', 'group', 'mfa', 'inline', 'force-mfa', NULL, "
          "'{\"Statement\":[" FORCE_MFA "]}');");
-    add_role(db, TEAM, "Admin", TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}")));
+    add_role(db, TEAM, "Admin",
+             TRUST(ALLOW_ASSUME("{\"AWS\":\"arn:aws:iam::111111111111:root\"}")));
     add_role(db, TEAM, "deploy", TRUST(ALLOW_ASSUME("{\"Service\":\"ec2.amazonaws.com\"}")));
     ia_config_init(&cfg);
     struct ia_analyse_paths paths = { leavers, NULL, NULL };

@@ -321,9 +321,9 @@ test_wrong_document_is_not_an_answer(void **state)
     rig_init(&r);
     r.c.retry.max_attempts = 2;
     r.f.steps[0] = (struct step){ IA_OK, 200, "<html><body><p>Sign in</p></body></html>", NULL, 0 };
-    r.f.steps[1] = (struct step){ IA_OK, 200,
-                                  "<GetCallerIdentityResponse><Other/></GetCallerIdentityResponse>",
-                                  NULL, 0 };
+    r.f.steps[1] =
+        (struct step){ IA_OK, 200,
+                       "<GetCallerIdentityResponse><Other/></GetCallerIdentityResponse>", NULL, 0 };
     r.f.n = 2;
     assert_int_equal(ia_sts_get_caller_identity(&r.c, &id, &err), IA_ERR_PARSE);
     assert_int_equal(r.f.at, 2);
@@ -337,8 +337,8 @@ test_wrong_document_is_not_an_answer(void **state)
     r.c.retry.max_attempts = 1;
     r.f.steps[0] = (struct step){ IA_OK, 200, "[]", NULL, 0 };
     r.f.n = 1;
-    assert_int_equal(ia_aws_json(&r.c, IA_SVC_ORGANIZATIONS, "AWSOrganizationsV20161128.ListAccounts",
-                                 "{}", &body, &err),
+    assert_int_equal(ia_aws_json(&r.c, IA_SVC_ORGANIZATIONS,
+                                 "AWSOrganizationsV20161128.ListAccounts", "{}", &body, &err),
                      IA_ERR_PARSE);
     assert_int_equal(body.len, 0);
     ia_buf_release(&body);
@@ -470,8 +470,9 @@ test_endpoints(void **state)
     assert_string_equal(ep.url, "https://iam.internal.example");
     unsetenv("AWS_ENDPOINT_URL");
     unsetenv("AWS_ENDPOINT_URL_IAM");
-    assert_int_equal(ia_endpoint_resolve(IA_SVC_STS, "eu-west-2", "https://sts.proxy.example",
-                                         &ep, &err), IA_OK);
+    assert_int_equal(
+        ia_endpoint_resolve(IA_SVC_STS, "eu-west-2", "https://sts.proxy.example", &ep, &err),
+        IA_OK);
     assert_string_equal(ep.url, "https://sts.proxy.example");
     /* Plain http anywhere but loopback is refused, with the reason. */
     setenv("AWS_ENDPOINT_URL_STS", "http://10.0.0.5:4566", 1);
@@ -528,16 +529,16 @@ test_xml_safety(void **state)
     char code[64], msg[128], type[16], rid[64];
     static const char moto[] = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>"
                                "<Message>bad</Message></Error></Errors></ErrorResponse>";
-    assert_true(ia_xml_aws_error(moto, sizeof(moto) - 1, code, sizeof(code), msg, sizeof(msg),
-                                 type, sizeof(type), rid, sizeof(rid)));
+    assert_true(ia_xml_aws_error(moto, sizeof(moto) - 1, code, sizeof(code), msg, sizeof(msg), type,
+                                 sizeof(type), rid, sizeof(rid)));
     assert_string_equal(code, "InvalidClientTokenId");
     assert_true(ia_xml_aws_error(s_denied, sizeof(s_denied) - 1, code, sizeof(code), msg,
                                  sizeof(msg), type, sizeof(type), rid, sizeof(rid)));
     assert_string_equal(code, "AccessDenied");
     assert_string_equal(type, "Sender");
     assert_string_equal(rid, "r-denied");
-    assert_false(ia_xml_aws_error(s_ok_identity, sizeof(s_ok_identity) - 1, code, sizeof(code),
-                                  msg, sizeof(msg), type, sizeof(type), rid, sizeof(rid)));
+    assert_false(ia_xml_aws_error(s_ok_identity, sizeof(s_ok_identity) - 1, code, sizeof(code), msg,
+                                  sizeof(msg), type, sizeof(type), rid, sizeof(rid)));
 }
 
 int

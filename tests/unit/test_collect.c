@@ -143,12 +143,12 @@ xml(const char *text)
 }
 
 #define NS " xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\""
-#define HEADER                                                                                 \
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"    \
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"         \
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service," \
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"                \
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"               \
+#define HEADER                                                                                     \
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"       \
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"             \
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"    \
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"                   \
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"                  \
     "cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
 #define TAIL ",N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
 
@@ -184,16 +184,16 @@ static const char s_gaad[] =
  * report (created after it); d,e: an unquoted comma; fay: an older namesake's row. */
 static const char s_report[] =
     HEADER "<root_account>,arn:aws:iam::111111111111:root,2014-01-01T00:00:00+00:00,"
-    "not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false" TAIL
-    "ann,arn:aws:iam::111111111111:user/ann,2025-01-01T00:00:00+00:00,true,"
-    "2026-11-01T00:00:00+00:00,N/A,N/A,true,true,2025-06-01T00:00:00+00:00,"
-    "2026-11-02T00:00:00+00:00,eu-west-2,s3,false" TAIL
-    "ben,arn:aws:iam::111111111111:user/ben,2025-02-01T00:00:00+00:00,true,no_information,"
-    "N/A,N/A,true,false,N/A,N/A,N/A,N/A,false" TAIL
-    "d,e,arn:aws:iam::111111111111:user/d,e,2025-03-01T00:00:00+00:00,true,N/A,N/A,N/A,"
-    "true,false,N/A,N/A,N/A,N/A,false" TAIL
-    "fay,arn:aws:iam::111111111111:user/fay,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,"
-    "false,false,N/A,N/A,N/A,N/A,false" TAIL;
+           "not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false" TAIL
+           "ann,arn:aws:iam::111111111111:user/ann,2025-01-01T00:00:00+00:00,true,"
+           "2026-11-01T00:00:00+00:00,N/A,N/A,true,true,2025-06-01T00:00:00+00:00,"
+           "2026-11-02T00:00:00+00:00,eu-west-2,s3,false" TAIL
+           "ben,arn:aws:iam::111111111111:user/ben,2025-02-01T00:00:00+00:00,true,no_information,"
+           "N/A,N/A,true,false,N/A,N/A,N/A,N/A,false" TAIL
+           "d,e,arn:aws:iam::111111111111:user/d,e,2025-03-01T00:00:00+00:00,true,N/A,N/A,N/A,"
+           "true,false,N/A,N/A,N/A,N/A,false" TAIL
+           "fay,arn:aws:iam::111111111111:user/fay,2020-01-01T00:00:00+00:00,false,N/A,N/A,N/A,"
+           "false,false,N/A,N/A,N/A,N/A,false" TAIL;
 
 static const char s_vmfa[] =
     "<ListVirtualMFADevicesResponse" NS "><ListVirtualMFADevicesResult><VirtualMFADevices>"
@@ -262,8 +262,8 @@ test_user_tasks(void **state)
     assert_non_null(ben);
     assert_true(ben->mfa); /* MFA in the report, no virtual device listed */
     assert_false(ben->keys);
-    assert_true(cy && cy->login && cy->mfa && cy->keys);    /* absent from the report */
-    assert_true(de && de->login && de->mfa && de->keys);    /* untrusted row */
+    assert_true(cy && cy->login && cy->mfa && cy->keys);     /* absent from the report */
+    assert_true(de && de->login && de->mfa && de->keys);     /* untrusted row */
     assert_true(fay && fay->login && fay->mfa && fay->keys); /* an older namesake's row */
     assert_int_equal(ut.n, 5);
     assert_int_equal(j.n_direct, 3);
@@ -339,10 +339,11 @@ test_writer(void **state)
 
     snprintf(path, sizeof(path), "%s/w.db", s_dir);
     assert_int_equal(ia_db_open(path, IA_DB_READWRITE, &db, &err), IA_OK);
-    assert_int_equal(ia_db_exec(db, "INSERT INTO runs (id, started_at, status, tool_version) "
-                                    "VALUES (1, '2026-12-01T00:00:00Z', 'running', 't'); "
-                                    "INSERT INTO accounts (run_id, account_id, name, status) "
-                                    "VALUES (1, '111111111111', 'base', 'pending')",
+    assert_int_equal(ia_db_exec(db,
+                                "INSERT INTO runs (id, started_at, status, tool_version) "
+                                "VALUES (1, '2026-12-01T00:00:00Z', 'running', 't'); "
+                                "INSERT INTO accounts (run_id, account_id, name, status) "
+                                "VALUES (1, '111111111111', 'base', 'pending')",
                                 &err),
                      IA_OK);
     prepare_job(&j, 1, &t, &cols);
@@ -399,29 +400,42 @@ test_writer(void **state)
     assert_text(db, "SELECT credential_report_at FROM accounts", "2026-11-30T12:00:00Z");
     assert_int_equal(count(db, "SELECT count(*) FROM users"), 5);
     /* From the report, and read directly. */
-    assert_text(db, "SELECT credentials_source || password_enabled || mfa_active FROM users "
-                    "WHERE user_name = 'ann'", "report11");
-    assert_text(db, "SELECT credentials_source || password_enabled || mfa_active FROM users "
-                    "WHERE user_name = 'cy'", "direct00");
-    assert_text(db, "SELECT credentials_source || password_enabled || mfa_active || "
-                    "password_last_used FROM users WHERE user_name = 'd,e'",
+    assert_text(db,
+                "SELECT credentials_source || password_enabled || mfa_active FROM users "
+                "WHERE user_name = 'ann'",
+                "report11");
+    assert_text(db,
+                "SELECT credentials_source || password_enabled || mfa_active FROM users "
+                "WHERE user_name = 'cy'",
+                "direct00");
+    assert_text(db,
+                "SELECT credentials_source || password_enabled || mfa_active || "
+                "password_last_used FROM users WHERE user_name = 'd,e'",
                 "direct112026-11-29T08:00:00Z");
     /* fay's row is an older namesake's (password true there): not used. */
-    assert_text(db, "SELECT credentials_source || password_enabled FROM users "
-                    "WHERE user_name = 'fay'", "direct0");
+    assert_text(db,
+                "SELECT credentials_source || password_enabled FROM users "
+                "WHERE user_name = 'fay'",
+                "direct0");
     /* Devices: root's is root's, path dropped, kinds. */
-    assert_text(db, "SELECT user_name FROM mfa_devices WHERE device_name = "
-                    "'root-account-mfa-device'", "<root_account>");
+    assert_text(db,
+                "SELECT user_name FROM mfa_devices WHERE device_name = "
+                "'root-account-mfa-device'",
+                "<root_account>");
     assert_text(db, "SELECT user_name FROM mfa_devices WHERE device_name = 'spare'", NULL);
     assert_text(db, "SELECT device_name FROM mfa_devices WHERE user_name = 'ann'", "ann");
-    assert_text(db, "SELECT group_concat(kind || ':' || device_name, ' ') FROM (SELECT * FROM "
-                    "mfa_devices WHERE user_name = 'd,e' ORDER BY kind)",
+    assert_text(db,
+                "SELECT group_concat(kind || ':' || device_name, ' ') FROM (SELECT * FROM "
+                "mfa_devices WHERE user_name = 'd,e' ORDER BY kind)",
                 "fido:d,e-key-ABC hardware:GAKT000000DE");
     /* Keys: last use from the report's slot, or from GetAccessKeyLastUsed (N/A: none). */
-    assert_text(db, "SELECT last_used_service || last_used_region FROM access_keys WHERE "
-                    "access_key_id = 'AKIAANN'", "s3eu-west-2");
-    assert_text(db, "SELECT coalesce(last_used_at, 'none') || coalesce(last_used_service, "
-                    "'none') FROM access_keys WHERE access_key_id = 'AKIACY'",
+    assert_text(db,
+                "SELECT last_used_service || last_used_region FROM access_keys WHERE "
+                "access_key_id = 'AKIAANN'",
+                "s3eu-west-2");
+    assert_text(db,
+                "SELECT coalesce(last_used_at, 'none') || coalesce(last_used_service, "
+                "'none') FROM access_keys WHERE access_key_id = 'AKIACY'",
                 "nonenone");
     /* The untrusted row is not in credential_report; the warning is. */
     assert_int_equal(count(db, "SELECT count(*) FROM credential_report"), 4);

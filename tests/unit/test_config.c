@@ -31,25 +31,24 @@ write_conf(const char *text)
 
 struct bad_case {
     const char *text;
-    const char *where;  /* ":LINE:" expected in the message, or NULL */
-    const char *says;   /* a phrase of the message */
+    const char *where; /* ":LINE:" expected in the message, or NULL */
+    const char *says;  /* a phrase of the message */
 };
 
 static const struct bad_case s_bad[] = {
     { "[audit]\nbase_account = 111111111111\ndatabse = x.db\n", ":3:", "unknown key 'databse'" },
     { "[audit]\nbase_account = 12345\n", ":2:", "not an AWS account id" },
     { "[audit]\nbase_account = 11111111111a\n", ":2:", "12 digits" },
-    { "[account a]\nid = 222222222222\n[account b]\nid = 222222222222\n", ":4:",
-      "listed twice" },
-    { "[account a]\nid = 222222222222\nrole_arn = arn:aws:iam::2222:role/x\n", ":3:",
-      "not a role ARN" },
-    { "[account a]\nid = 222222222222\n[rules]\nstale_days = 9\n[account a]\nteam = x\n", ":6:",
-      "appears twice" },
+    { "[account a]\nid = 222222222222\n[account b]\nid = 222222222222\n", ":4:", "listed twice" },
+    { "[account a]\nid = 222222222222\nrole_arn = arn:aws:iam::2222:role/x\n",
+      ":3:", "not a role ARN" },
+    { "[account a]\nid = 222222222222\n[rules]\nstale_days = 9\n[account a]\nteam = x\n",
+      ":6:", "appears twice" },
     { "base_account = 111111111111\n", ":1:", "outside any section" },
     { "[audti]\nbase_account = 111111111111\n", ":2:", "unknown section [audti]" },
     { "[audit]\nbase_account = 111111111111\nconcurrency = 0\n", ":3:", "1 to 64" },
-    { "[audit]\nbase_account = 111111111111\nconcurrency = 0\nmax_attempts = 0\n", ":3:",
-      "concurrency" },
+    { "[audit]\nbase_account = 111111111111\nconcurrency = 0\nmax_attempts = 0\n",
+      ":3:", "concurrency" },
     { "[rules]\nknown_accounts = 123\n", ":2:", "known_accounts" },
     { "[rules]\norganization_id = O-ABC123\n", ":2:", "not an AWS organization id" },
     { "[organization]\ndiscover = maybe\n", ":2:", "true or false" },
@@ -59,17 +58,18 @@ static const struct bad_case s_bad[] = {
     { "[account ]\nid = 111111111111\nid = 222222222222\n", ":2:", "needs a name" },
     { "[reports]\nformats = csv, pdf\n", ":2:", "unknown format 'pdf'" },
     /* A repeated key would silently win (issue 12 item 6): base_account twice, id twice. */
-    { "[audit]\nbase_account = 111111111111\nbase_account = 222222222222\n", ":3:",
-      "'base_account' is given twice in [audit] (first on line 2)" },
+    { "[audit]\nbase_account = 111111111111\nbase_account = 222222222222\n",
+      ":3:", "'base_account' is given twice in [audit] (first on line 2)" },
     { "[audit]\nbase_account = 111111111111\nregion = eu-west-2\n\n; again\n"
-      "base_account = 222222222222\n", ":6:", "given twice in [audit]" },
-    { "[account a]\nid = 222222222222\nteam = t\nid = 333333333333\n", ":4:",
-      "'id' is given twice in [account a] (first on line 2)" },
+      "base_account = 222222222222\n",
+      ":6:", "given twice in [audit]" },
+    { "[account a]\nid = 222222222222\nteam = t\nid = 333333333333\n",
+      ":4:", "'id' is given twice in [account a] (first on line 2)" },
     { "[audit]\nbase_account = 111111111111\n[rules]\nstale_days = 30\nstale_days = 900\n",
       ":5:", "given twice in [rules]" },
     { "[audit]\nbase_account = 111111111111\n  222222222222\n", ":3:", "takes one value" },
-    { "[audit]\nbase_account = 111111111111\n[rules]\nmax_exception_days = 0\n", ":4:",
-      "max_exception_days must be a whole number from 1 to 3650" },
+    { "[audit]\nbase_account = 111111111111\n[rules]\nmax_exception_days = 0\n",
+      ":4:", "max_exception_days must be a whole number from 1 to 3650" },
 };
 
 static void
@@ -115,28 +115,27 @@ test_good_config(void **state)
     (void)state;
     struct ia_config c;
     struct ia_err err;
-    const char *path = write_conf(
-        "; comment\n"
-        "[audit]\n"
-        "base_account = 011111111111\n"
-        "role_name = security-audit   ; inline comment\n"
-        "concurrency = 3\n"
-        "[account gds-users]\n"
-        "id = 011111111111\n"
-        "[account paas-prod]\n"
-        "id = 222222222222\n"
-        "team = paas\n"
-        "role_arn = arn:aws:iam::222222222222:role/path/audit\n"
-        "external_id = ext-1\n"
-        "[rules]\n"
-        "human_role_patterns = Admin, ReadOnly\n"
-        "  *-admin\n"
-        "known_accounts = 333333333333,\n"
-        "  444444444444\n"
-        "allowed_email_domains = example.gov.uk\n"
-        "[organization]\n"
-        "discover = yes\n"
-        "role_arn = arn:aws-us-gov:iam::555555555555:role/org\n");
+    const char *path = write_conf("; comment\n"
+                                  "[audit]\n"
+                                  "base_account = 011111111111\n"
+                                  "role_name = security-audit   ; inline comment\n"
+                                  "concurrency = 3\n"
+                                  "[account gds-users]\n"
+                                  "id = 011111111111\n"
+                                  "[account paas-prod]\n"
+                                  "id = 222222222222\n"
+                                  "team = paas\n"
+                                  "role_arn = arn:aws:iam::222222222222:role/path/audit\n"
+                                  "external_id = ext-1\n"
+                                  "[rules]\n"
+                                  "human_role_patterns = Admin, ReadOnly\n"
+                                  "  *-admin\n"
+                                  "known_accounts = 333333333333,\n"
+                                  "  444444444444\n"
+                                  "allowed_email_domains = example.gov.uk\n"
+                                  "[organization]\n"
+                                  "discover = yes\n"
+                                  "role_arn = arn:aws-us-gov:iam::555555555555:role/org\n");
     assert_int_equal(ia_config_load(path, &c, &err), IA_OK);
     assert_string_equal(c.base_account, "011111111111");
     assert_string_equal(c.role_name, "security-audit");
@@ -188,8 +187,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_configs),   cmocka_unit_test(test_long_line_refused),
-        cmocka_unit_test(test_good_config),   cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_bad_configs), cmocka_unit_test(test_long_line_refused),
+        cmocka_unit_test(test_good_config), cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_validators),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

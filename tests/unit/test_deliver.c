@@ -140,17 +140,18 @@ static void
 test_mime_message(void **state)
 {
     (void)state;
-    char *to[] = {"a@example.gov.uk", "b@example.gov.uk", NULL};
-    struct ia_mime_attachment att = {"team-paas.xlsx", "application/octet-stream", "PK\x03\x04", 4};
-    struct ia_mime_message m = {"iam-audit@example.gov.uk",
-                                to,
-                                "s \xe2\x80\x94 t",
-                                "body\n",
-                                &att,
-                                1,
-                                1764763200,
-                                "run1-paas",
-                                0};
+    char *to[] = { "a@example.gov.uk", "b@example.gov.uk", NULL };
+    struct ia_mime_attachment att = { "team-paas.xlsx", "application/octet-stream", "PK\x03\x04",
+                                      4 };
+    struct ia_mime_message m = { "iam-audit@example.gov.uk",
+                                 to,
+                                 "s \xe2\x80\x94 t",
+                                 "body\n",
+                                 &att,
+                                 1,
+                                 1764763200,
+                                 "run1-paas",
+                                 0 };
     struct ia_buf out = IA_BUF_INIT;
     struct ia_err err;
     assert_int_equal(ia_mime_build(&m, &out, &err), IA_OK);
@@ -171,7 +172,7 @@ test_mime_message(void **state)
     assert_null(strchr(out.buf, '\r'));
 
     /* header injection and odd names are refused, naming the field */
-    char *evil[] = {"a@example.gov.uk\r\nBcc: x@evil.example", NULL};
+    char *evil[] = { "a@example.gov.uk\r\nBcc: x@evil.example", NULL };
     m.to = evil;
     assert_int_equal(ia_mime_build(&m, &out, &err), IA_ERR_INVALID);
     assert_non_null(strstr(err.msg, "recipient"));
@@ -235,15 +236,15 @@ test_config_delivery(void **state)
     static const struct {
         const char *text, *says;
     } bad[] = {
-        {"[delivery]\nemail = smtp\n", "ses, sendmail or off"},
-        {"[delivery]\nfrom = Name <a@b.c>\n", "plain e-mail address"},
-        {"[delivery]\nsecurity_email = a@b.c\r\nBcc: evil@x.y\n", ""},
-        {"[team paas]\nemail = lead@example.gov.uk, not an address\n", "[team paas] email"},
-        {"[team paas]\nmail = lead@example.gov.uk\n", "unknown key 'mail' in [team paas]"},
-        {"[delivery]\nses_region = EU_WEST\n", "region name"},
-        {"[delivery]\nsecurityhub_role_arn = sh\n", "role ARN"},
-        {"[delivery]\nwebhook = x\n", "unknown key 'webhook' in [delivery]"},
-        {"[delivery]\nemail = ses\n", "needs from"},
+        { "[delivery]\nemail = smtp\n", "ses, sendmail or off" },
+        { "[delivery]\nfrom = Name <a@b.c>\n", "plain e-mail address" },
+        { "[delivery]\nsecurity_email = a@b.c\r\nBcc: evil@x.y\n", "" },
+        { "[team paas]\nemail = lead@example.gov.uk, not an address\n", "[team paas] email" },
+        { "[team paas]\nmail = lead@example.gov.uk\n", "unknown key 'mail' in [team paas]" },
+        { "[delivery]\nses_region = EU_WEST\n", "region name" },
+        { "[delivery]\nsecurityhub_role_arn = sh\n", "role ARN" },
+        { "[delivery]\nwebhook = x\n", "unknown key 'webhook' in [delivery]" },
+        { "[delivery]\nemail = ses\n", "needs from" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct ia_buf text = IA_BUF_INIT;
@@ -387,7 +388,7 @@ test_securityhub_batches(void **state)
     snprintf(cr.access_key_id, sizeof(cr.access_key_id), "AKIAIOSFODNN7EXAMPLE");
     snprintf(cr.secret_access_key, sizeof(cr.secret_access_key), "secret");
     struct ia_creds_provider *prov = ia_creds_static_new(&cr);
-    struct ia_http_ops ops = {rec_send, &r};
+    struct ia_http_ops ops = { rec_send, &r };
     struct ia_aws_client c;
     assert_int_equal(ia_aws_client_init(&c, ops, prov, "eu-west-2", NULL, &err), IA_OK);
     c.sleep_ms = no_sleep;
@@ -397,7 +398,8 @@ test_securityhub_batches(void **state)
     ia_config_init(&cfg);
     cfg.delivery.rules_url = strdup("https://example.gov.uk/docs/rules.md");
     struct ia_dl_run run = {
-        1, 0, "2026-12-01T02:00:00Z", "2026-12-01T02:10:00Z", "2026-12-01", "complete"};
+        1, 0, "2026-12-01T02:00:00Z", "2026-12-01T02:10:00Z", "2026-12-01", "complete"
+    };
     struct ia_dl_sh_plan plan;
     struct ia_buf detail = IA_BUF_INIT;
 
@@ -460,7 +462,8 @@ test_securityhub_batches(void **state)
     exec_ok(db, "UPDATE findings SET suppressed_by = NULL WHERE run_id = 2 AND "
                 "fingerprint = 'fp0010'");
     struct ia_dl_run run2 = {
-        2, 1, "2026-12-02T02:00:00Z", "2026-12-02T02:10:00Z", "2026-12-02", "complete"};
+        2, 1, "2026-12-02T02:00:00Z", "2026-12-02T02:10:00Z", "2026-12-02", "complete"
+    };
     rec_reset(&r);
     ia_buf_reset(&detail);
     assert_int_equal(

@@ -65,10 +65,9 @@ test_newline_in_value_stays_on_its_line(void **state)
                "denied\n2026-12-03T00:00:00Z level=info mod=auth msg=\"login ok\"");
     const char *line = capture_end();
     assert_int_equal(count(s_out, '\n'), 1);
-    assert_string_equal(line,
-                        "level=error mod=collect msg=\"account failed\" account=111111111111 "
-                        "error=\"denied\\n2026-12-03T00:00:00Z level=info mod=auth "
-                        "msg=\\\"login ok\\\"\"\n");
+    assert_string_equal(line, "level=error mod=collect msg=\"account failed\" account=111111111111 "
+                              "error=\"denied\\n2026-12-03T00:00:00Z level=info mod=auth "
+                              "msg=\\\"login ok\\\"\"\n");
 }
 
 static void
@@ -84,7 +83,8 @@ test_quote_in_bare_value_is_quoted(void **state)
     capture_begin();
     IA_LOG_WARN("t", "a=%s b=%s c=%s", "x y", "k=v", "back\\slash\x1b[31m");
     line = capture_end();
-    assert_string_equal(line, "level=warn mod=t a=\"x y\" b=\"k=v\" c=\"back\\\\slash\\x1b[31m\"\n");
+    assert_string_equal(line,
+                        "level=warn mod=t a=\"x y\" b=\"k=v\" c=\"back\\\\slash\\x1b[31m\"\n");
 }
 
 static void
@@ -92,9 +92,8 @@ test_other_conversions_unchanged(void **state)
 {
     (void)state;
     capture_begin();
-    IA_LOG_INFO("t", "d=%d ld=%ld lld=%lld llu=%llu zu=%zu x=%04x f=%.2f p=%.*s pct=100%% c=%c",
-                -7, 123456789L, -9000000000LL, 18000000000ULL, (size_t)42, 255u, 2.5, 3,
-                "abcdef", 'Q');
+    IA_LOG_INFO("t", "d=%d ld=%ld lld=%lld llu=%llu zu=%zu x=%04x f=%.2f p=%.*s pct=100%% c=%c", -7,
+                123456789L, -9000000000LL, 18000000000ULL, (size_t)42, 255u, 2.5, 3, "abcdef", 'Q');
     const char *line = capture_end();
     assert_string_equal(line, "level=info mod=t d=-7 ld=123456789 lld=-9000000000 "
                               "llu=18000000000 zu=42 x=00ff f=2.50 p=abc pct=100% c=Q\n");
@@ -109,8 +108,8 @@ test_error_messages_hold_no_control_characters(void **state)
     ia_err_set(&e, IA_ERR_AWS, "AccessDenied: %s", "no\r\nlevel=info msg=\"forged\"\ttab\x07");
     assert_string_equal(e.msg, "AccessDenied: no\\r\\nlevel=info msg=\"forged\"\\ttab\\x07");
     ia_err_prefix(&e, "account %s: ", "a\nb");
-    assert_string_equal(e.msg,
-                        "account a\\nb: AccessDenied: no\\r\\nlevel=info msg=\"forged\"\\ttab\\x07");
+    assert_string_equal(
+        e.msg, "account a\\nb: AccessDenied: no\\r\\nlevel=info msg=\"forged\"\\ttab\\x07");
     /* A long message full of newlines is cut, never overrun. */
     char big[2000];
     memset(big, '\n', sizeof(big) - 1);

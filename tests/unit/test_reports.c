@@ -210,8 +210,8 @@ write_reports(struct fx *fx, int64_t run, unsigned formats, int per_team,
         fail_msg("ia_report_write: %s", err.msg);
 }
 
-#define HDR                                                                                  \
-    "\"rule_id\",\"severity\",\"account_id\",\"account_name\",\"team\",\"resource_arn\","     \
+#define HDR                                                                                        \
+    "\"rule_id\",\"severity\",\"account_id\",\"account_name\",\"team\",\"resource_arn\","          \
     "\"principal\",\"title\",\"first_seen\",\"status\",\"suppressed_by\",\"evidence\"\r\n"
 /* csv_fwrite quotes every field and doubles inner quotes; inert adds the leading '. */
 #define HYPER_CSV "'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")"
@@ -222,8 +222,7 @@ test_findings_csv_exact(void **state)
 {
     struct fx *fx = *state;
     struct ia_report_summary sum;
-    static const char expect[] =
-        HDR
+    static const char expect[] = HDR
         "\"user-no-mfa\",\"critical\",\"" BASE "\",\"gds-users\",\"\","
         "\"arn:aws:iam::" BASE ":user/+cmd\",\"'+cmd\",\"user +cmd has no MFA device\","
         "\"2026-11-27\",\"new\",\"\",\"{\"\"password_enabled\"\":true}\"\r\n"
@@ -421,8 +420,7 @@ test_errors(void **state)
                      IA_ERR_NOT_FOUND);
     assert_non_null(strstr(err.msg, "iam-audit analyse --run 3"));
     ia_err_clear(&err);
-    assert_int_equal(ia_report_write(fx->db, 0, "/proc/no/such/dir", IA_REPORT_CSV, 0, &sum,
-                                     &err),
+    assert_int_equal(ia_report_write(fx->db, 0, "/proc/no/such/dir", IA_REPORT_CSV, 0, &sum, &err),
                      IA_ERR_IO);
     assert_non_null(strstr(err.msg, "cannot create output directory"));
 

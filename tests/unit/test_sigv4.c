@@ -292,8 +292,8 @@ static struct ia_sigv4_key_cache s_suite_cache;
 /* Signing through s_suite_cache gives exactly the texts signed without it; 1 if not. */
 static int
 cached_differs(struct ia_buf *report, const struct ia_sigv4_request *req,
-               const struct ia_sigv4_params *p, const struct ia_buf *creq,
-               const struct ia_buf *sts, const struct ia_buf *authz)
+               const struct ia_sigv4_params *p, const struct ia_buf *creq, const struct ia_buf *sts,
+               const struct ia_buf *authz)
 {
     struct ia_sigv4_params pc = *p;
     struct ia_buf c = IA_BUF_INIT, t = IA_BUF_INIT, a = IA_BUF_INIT;
