@@ -342,7 +342,7 @@ readonly(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_r
                     ro->arn, perr.msg);
         goto out;
     }
-    if (rep.n_total == 0)
+    if (rep.n_total == 0 || rep.n_items == 0 || !rep.items)
         goto out;
     json_t *items = json_array();
     for (size_t i = 0; i < rep.n_items; i++) {
@@ -406,7 +406,7 @@ trusted_iam_admin(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
                     ro->arn, perr.msg);
         goto out;
     }
-    if (rep.n_total == 0)
+    if (rep.n_total == 0 || rep.n_items == 0 || !rep.items)
         goto out;
     json_t *items = json_array();
     for (size_t i = 0; i < rep.n_items; i++) {
