@@ -272,6 +272,10 @@ IA_MUST_USE enum ia_code ia_an_role_policies(struct ia_an_ctx *ctx, const struct
                                              int with_docs, struct ia_an_policy_docs *out,
                                              struct ia_err *err);
 void ia_an_policy_docs_release(struct ia_an_policy_docs *p);
+/* An attached policy's document as the run holds it (customer- or AWS-managed): *out new, or
+ * NULL when the run does not hold it. */
+IA_MUST_USE enum ia_code ia_an_attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out,
+                                            struct ia_err *err);
 /* Whether the role's name matches [rules] bootstrap_role_pattern. */
 int ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro);
 

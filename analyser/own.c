@@ -158,17 +158,7 @@ policy_docs(struct ia_an_ctx *ctx, const char *account, char kind, const char *n
         const char *doc = rows[i].doc;
         char *fetched = NULL;
         if (!doc && rows[i].arn) {
-            const char *q = strstr(rows[i].arn, ":iam::aws:policy/") ? "analyser_managed_doc"
-                                                                     : "analyser_policy_doc";
-            if (ia_db_prepare(ctx->db, q, &st, err) != IA_OK)
-                goto out;
-            ia_db_bind_int(st, ":run_id", ctx->run_id);
-            ia_db_bind_text(st, ":arn", rows[i].arn);
-            r = ia_db_step(st, err);
-            if (r == 1 && ia_db_col_text(st, 0))
-                fetched = ia_xstrdup(ia_db_col_text(st, 0));
-            ia_db_reset(st);
-            if (r < 0)
+            if (ia_an_attached_doc(ctx, rows[i].arn, &fetched, err) != IA_OK)
                 goto out;
             doc = fetched;
         }

@@ -46,8 +46,8 @@ add_doc(struct ia_an_policy_docs *p, const char *name, const char *doc)
     p->n++;
 }
 
-static enum ia_code
-attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *err)
+enum ia_code
+ia_an_attached_doc(struct ia_an_ctx *ctx, const char *arn, char **out, struct ia_err *err)
 {
     struct ia_db_stmt *st;
     int r;
@@ -108,7 +108,7 @@ ia_an_role_policies(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int with
                 json_array_append_new(out->unread, json_string(rows[i].name));
         } else if (rows[i].arn) {
             char *doc;
-            if (attached_doc(ctx, rows[i].arn, &doc, err) != IA_OK)
+            if (ia_an_attached_doc(ctx, rows[i].arn, &doc, err) != IA_OK)
                 goto out;
             if (doc)
                 add_doc(out, rows[i].arn, doc);

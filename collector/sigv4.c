@@ -5,6 +5,7 @@
  */
 #include "collector/sigv4.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -596,8 +597,8 @@ cached_key(struct ia_sigv4_key_cache *c, const struct ia_sigv4_params *p, const 
     memcpy(victim->secret, padded, sizeof(padded));
     victim->secret_len = slen;
     memcpy(victim->date, amz, 8);
-    strcpy(victim->region, p->region);
-    strcpy(victim->service, p->service);
+    snprintf(victim->region, sizeof(victim->region), "%s", p->region);
+    snprintf(victim->service, sizeof(victim->service), "%s", p->service);
     victim->key = key = ia_crypto_hmac_new(k, sizeof(k));
     victim->used = ++c->tick;
     c->derivations++;
