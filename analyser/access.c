@@ -5,6 +5,7 @@
  * (and no identity Deny removes it): IAM User Guide, "Cross-account policy evaluation logic".
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -437,24 +438,56 @@ eval_identity(const struct rel_stmt *rs, size_t n, const char *arn, struct ident
 
 /* ---- the walk -------------------------------------------------------------------------------- */
 
-struct key_role {
-    const char *key; /* lower-cased copy for ARNs (owned by the index), or a unique id */
-    size_t role;
+/*
+ * Role by role: for each role (with all its trust rows) the people its rows could admit are
+ * found through an index of the users (by lower-cased ARN and by unique id); a role trusting
+ * the base account as a whole, "*" or NotPrincipal could admit anyone, so every person whose
+ * own policies concern sts:AssumeRole is a candidate (a person without such a statement can
+ * only reach a role that names them, in their own account). Each (person, role) is evaluated
+ * once; the paths are put in (user, role) order at the end.
+ */
+struct user_key {
+    const char *key; /* lower-cased ARN (owned by the walk), or a unique id (borrowed) */
+    size_t user;
+};
+
+struct ia_access_walk {
+    const struct ia_access_input *in;
+    struct ia_access_paths *out;
+    struct user_key *keys;
+    size_t n_keys;
+    char **owned;
+    size_t n_owned;
+    struct rel_stmt *rel; /* every person's statements concerning sts:AssumeRole */
+    size_t *rel_start, *rel_n;
+    size_t *with_rel; /* the people who have any */
+    size_t n_with_rel;
+    size_t *stamp; /* per person: 1 + the last role they were a candidate for */
+    size_t *cand, n_cand, alloc_cand;
+    struct row_facts *facts;
+    size_t alloc_facts;
+    /* row facts by condition text (pooled: equal pointers, equal strings), direct-mapped */
+    struct {
+        const char *cond;
+        struct row_facts f;
+    } memo[256];
 };
 
 static int
-cmp_key_role(const void *a, const void *b)
+cmp_user_key(const void *a, const void *b)
 {
-    const struct key_role *x = a, *y = b;
+    const struct user_key *x = a, *y = b;
     int c = strcmp(x->key, y->key);
-    return c ? c : (x->role < y->role ? -1 : x->role > y->role);
+    return c ? c : (x->user < y->user ? -1 : x->user > y->user);
 }
 
 static int
-cmp_size(const void *a, const void *b)
+cmp_path(const void *a, const void *b)
 {
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return x < y ? -1 : x > y;
+    const struct ia_access_path *x = a, *y = b;
+    if (x->user != y->user)
+        return x->user < y->user ? -1 : 1;
+    return x->role < y->role ? -1 : x->role > y->role;
 }
 
 static char *
@@ -486,185 +519,230 @@ find_role(const struct ia_access_input *in, const char *account, const char *nam
     return -1;
 }
 
-/* Roles whose key entry equals key: appended to *cand. */
-static void
-lookup(const struct key_role *idx, size_t n, const char *key, size_t **cand, size_t *nc,
-       size_t *alloc)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(idx[mid].key, key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < n && !strcmp(idx[lo].key, key); lo++) {
-        *cand = ia_xgrow(*cand, *nc + 1, alloc, sizeof(**cand));
-        (*cand)[(*nc)++] = idx[lo].role;
-    }
-}
-
-void
-ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out)
+struct ia_access_walk *
+ia_access_walk_begin(const struct ia_access_input *in, struct ia_access_paths *out)
 {
     memset(out, 0, sizeof(*out));
     if (!in->base || in->n_users == 0 || in->n_roles == 0)
-        return;
-
-    /* Each role's trust rows (a range of in->trusts), and the index by principal. */
-    size_t *first = ia_xcalloc(in->n_roles, sizeof(size_t));
-    struct row_facts *facts = ia_xcalloc(in->n_trusts ? in->n_trusts : 1, sizeof(*facts));
-    size_t *count = ia_xcalloc(in->n_roles, sizeof(size_t));
-    struct key_role *idx = NULL;
-    size_t n_idx = 0, alloc_idx = 0;
-    size_t *broad = NULL, n_broad = 0, alloc_broad = 0;
-    char **owned = NULL;
-    size_t n_owned = 0, alloc_owned = 0;
-    for (size_t i = 0; i < in->n_trusts;) {
-        size_t j = i;
-        while (j < in->n_trusts && !strcmp(in->trusts[j].account_id, in->trusts[i].account_id) &&
-               !strcmp(in->trusts[j].role_name, in->trusts[i].role_name))
-            j++;
-        long r = find_role(in, in->trusts[i].account_id, in->trusts[i].role_name);
-        if (r >= 0) {
-            first[r] = i;
-            count[r] = j - i;
-            for (size_t k = i; k < j; k++)
-                row_facts_of(in, &in->trusts[k], &facts[k]);
-            int is_broad = 0;
-            for (size_t k = i; k < j; k++) {
-                const struct ia_an_trust *t = &in->trusts[k];
-                if (strcmp(t->effect, "Allow") != 0 || !is_aws_kind(t))
-                    continue;
-                const char *ty = t->principal_type;
-                if (t->not_principal || !strcmp(ty, "wildcard") ||
-                    ((!strcmp(ty, "account-root") || !strcmp(ty, "account-id")) &&
-                     t->principal_account && !strcmp(t->principal_account, in->base))) {
-                    is_broad = 1;
-                } else if (!strcmp(ty, "user") || !strcmp(ty, "unique-id")) {
-                    char *key =
-                        !strcmp(ty, "user") ? lower_dup(t->principal) : ia_xstrdup(t->principal);
-                    owned = ia_xgrow(owned, n_owned + 1, &alloc_owned, sizeof(*owned));
-                    owned[n_owned++] = key;
-                    idx = ia_xgrow(idx, n_idx + 1, &alloc_idx, sizeof(*idx));
-                    idx[n_idx].key = key;
-                    idx[n_idx++].role = (size_t)r;
-                }
-            }
-            if (is_broad) {
-                broad = ia_xgrow(broad, n_broad + 1, &alloc_broad, sizeof(*broad));
-                broad[n_broad++] = (size_t)r;
-            }
-        }
-        i = j;
-    }
-    if (n_idx)
-        qsort(idx, n_idx, sizeof(*idx), cmp_key_role);
-
-    size_t *cand = NULL, n_cand, alloc_cand = 0;
-    struct rel_stmt *rel = NULL;
-    size_t n_rel, alloc_rel = 0;
+        return NULL;
+    struct ia_access_walk *w = ia_xcalloc(1, sizeof(*w));
+    w->in = in;
+    w->out = out;
+    w->keys = ia_xcalloc(2 * in->n_users, sizeof(*w->keys));
+    w->owned = ia_xcalloc(in->n_users, sizeof(*w->owned));
+    w->rel_start = ia_xcalloc(in->n_users, sizeof(size_t));
+    w->rel_n = ia_xcalloc(in->n_users, sizeof(size_t));
+    w->with_rel = ia_xcalloc(in->n_users, sizeof(size_t));
+    w->stamp = ia_xcalloc(in->n_users, sizeof(size_t));
+    size_t n_rel = 0, alloc_rel = 0;
     for (size_t ui = 0; ui < in->n_users; ui++) {
         const struct ia_access_user *u = &in->users[ui];
-        n_cand = 0;
-        for (size_t b = 0; b < n_broad; b++) {
-            cand = ia_xgrow(cand, n_cand + 1, &alloc_cand, sizeof(*cand));
-            cand[n_cand++] = broad[b];
-        }
         char *larn = lower_dup(u->arn);
-        lookup(idx, n_idx, larn, &cand, &n_cand, &alloc_cand);
-        free(larn);
-        if (u->user_id)
-            lookup(idx, n_idx, u->user_id, &cand, &n_cand, &alloc_cand);
-        if (n_cand == 0)
-            continue;
-        qsort(cand, n_cand, sizeof(*cand), cmp_size);
-
+        w->owned[w->n_owned++] = larn;
+        w->keys[w->n_keys].key = larn;
+        w->keys[w->n_keys++].user = ui;
+        if (u->user_id) {
+            w->keys[w->n_keys].key = u->user_id;
+            w->keys[w->n_keys++].user = ui;
+        }
         /* The person's statements that could concern sts:AssumeRole, once per person. */
-        n_rel = 0;
+        w->rel_start[ui] = n_rel;
         for (size_t p = 0; p < u->n_pols; p++) {
             const struct ia_policy *pol = u->pols[p].policy;
             for (size_t s = 0; pol && s < pol->n_statements; s++) {
                 if (!action_matches(&pol->statements[s]))
                     continue;
-                rel = ia_xgrow(rel, n_rel + 1, &alloc_rel, sizeof(*rel));
+                w->rel = ia_xgrow(w->rel, n_rel + 1, &alloc_rel, sizeof(*w->rel));
                 const struct ia_policy_statement *ps = &pol->statements[s];
-                rel[n_rel].s = ps;
-                rel[n_rel].label = u->pols[p].label;
-                rel[n_rel].mfa =
+                w->rel[n_rel].s = ps;
+                w->rel[n_rel].label = u->pols[p].label;
+                w->rel[n_rel].mfa =
                     ia_policy_condition_requires_mfa(ps->condition) == IA_POLICY_MFA_REQUIRED;
-                rel[n_rel].mfa_deny =
+                w->rel[n_rel].mfa_deny =
                     ia_policy_deny_requires_mfa(ps->condition) == IA_POLICY_MFA_REQUIRED;
-                rel[n_rel++].undecided = (unsigned char)undecided_condition(ps->condition, 0);
+                w->rel[n_rel++].undecided = (unsigned char)undecided_condition(ps->condition, 0);
             }
         }
+        w->rel_n[ui] = n_rel - w->rel_start[ui];
+        if (w->rel_n[ui])
+            w->with_rel[w->n_with_rel++] = ui;
+    }
+    if (w->n_keys)
+        qsort(w->keys, w->n_keys, sizeof(*w->keys), cmp_user_key);
+    return w;
+}
 
-        for (size_t c = 0; c < n_cand; c++) {
-            size_t ri = cand[c];
-            if (c > 0 && cand[c - 1] == ri)
-                continue;
-            const struct ia_access_role *ro = &in->roles[ri];
-            /* The identity side first: cheap, and most roles fail it for most people. */
-            struct identity_side is;
-            eval_identity(rel, n_rel, ro->arn, &is);
-            int base_role = !strcmp(ro->account, in->base);
-            if (is.denied || (!is.grant && !base_role)) {
-                json_decref(is.conds);
-                continue;
-            }
-            struct trust_side ts;
-            eval_trust(in, &in->trusts[first[ri]], &facts[first[ri]], count[ri], u, &ts);
-            if (!ts.admitted) {
-                json_decref(is.conds);
-                continue;
-            }
-            /* In the person's own account a trust naming them is enough (the role's trust is
-               a resource policy granting them directly); an explicit Deny still wins. */
-            int same_named = base_role && ts.via == IA_ACCESS_VIA_USER;
-            if (is.denied || (!is.grant && !same_named)) {
-                json_decref(ts.conds);
-                json_decref(is.conds);
-                continue;
-            }
-            out->items = ia_xgrow(out->items, out->n + 1, &out->alloc, sizeof(*out->items));
-            struct ia_access_path *p = &out->items[out->n++];
-            memset(p, 0, sizeof(*p));
-            p->user = ui;
-            p->role = ri;
-            p->via = ts.via;
-            p->trust_statement = ts.statement;
-            if (same_named && !is.grant_no_mfa) {
-                p->identity_via = ia_xstrdup("trust policy (same account)");
-                p->mfa_identity = is.force_mfa;
-            } else {
-                p->identity_via = ia_xstrdup(is.grant);
-                p->mfa_identity = is.force_mfa || !is.grant_no_mfa;
-            }
-            p->mfa_trust = ts.mfa;
-            p->mfa_required = p->mfa_trust || p->mfa_identity;
-            p->conditional = ts.conditional || is.conditional;
-            if (p->conditional) {
-                json_t *all = json_array();
-                if (ts.conds)
-                    json_array_extend(all, ts.conds);
-                if (is.conds)
-                    json_array_extend(all, is.conds);
-                p->conditions = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-                json_decref(all);
-            }
-            json_decref(ts.conds);
-            json_decref(is.conds);
+/* Add the people whose key equals key to the candidates of role (once per role). */
+static void
+add_key(struct ia_access_walk *w, const char *key, size_t role)
+{
+    size_t lo = 0, hi = w->n_keys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(w->keys[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < w->n_keys && !strcmp(w->keys[lo].key, key); lo++) {
+        size_t u = w->keys[lo].user;
+        if (w->stamp[u] == role + 1)
+            continue;
+        w->stamp[u] = role + 1;
+        w->cand = ia_xgrow(w->cand, w->n_cand + 1, &w->alloc_cand, sizeof(*w->cand));
+        w->cand[w->n_cand++] = u;
+    }
+}
+
+/* row_facts_of, with what depends only on the condition text remembered by its pointer. */
+static void
+facts_of(struct ia_access_walk *w, const struct ia_an_trust *t, struct row_facts *f)
+{
+    if (!t->conditions || !ia_an_trust_assumes(t) || !strcmp(t->principal_type, "wildcard")) {
+        row_facts_of(w->in, t, f);
+        return;
+    }
+    size_t h = ((uintptr_t)t->conditions >> 4) % IA_ARRAY_LEN(w->memo);
+    if (w->memo[h].cond != t->conditions) {
+        row_facts_of(w->in, t, &w->memo[h].f);
+        w->memo[h].cond = t->conditions;
+    }
+    *f = w->memo[h].f;
+}
+
+void
+ia_access_walk_role(struct ia_access_walk *w, size_t ri, const struct ia_an_trust *rows, size_t n)
+{
+    if (!w || n == 0)
+        return;
+    const struct ia_access_input *in = w->in;
+    int is_broad = 0;
+    w->n_cand = 0;
+    for (size_t k = 0; k < n; k++) {
+        const struct ia_an_trust *t = &rows[k];
+        if (strcmp(t->effect, "Allow") != 0 || !is_aws_kind(t))
+            continue;
+        const char *ty = t->principal_type;
+        if (t->not_principal || !strcmp(ty, "wildcard") ||
+            ((!strcmp(ty, "account-root") || !strcmp(ty, "account-id")) && t->principal_account &&
+             !strcmp(t->principal_account, in->base))) {
+            is_broad = 1;
+        } else if (!strcmp(ty, "user")) {
+            char *key = lower_dup(t->principal);
+            add_key(w, key, ri);
+            free(key);
+        } else if (!strcmp(ty, "unique-id")) {
+            add_key(w, t->principal, ri);
         }
     }
-    free(rel);
-    free(cand);
-    for (size_t i = 0; i < n_owned; i++)
-        free(owned[i]);
-    free(owned);
-    free(idx);
-    free(broad);
-    free(first);
-    free(count);
-    free(facts);
+    if (is_broad) {
+        for (size_t i = 0; i < w->n_with_rel; i++) {
+            size_t u = w->with_rel[i];
+            if (w->stamp[u] == ri + 1)
+                continue;
+            w->stamp[u] = ri + 1;
+            w->cand = ia_xgrow(w->cand, w->n_cand + 1, &w->alloc_cand, sizeof(*w->cand));
+            w->cand[w->n_cand++] = u;
+        }
+    }
+    if (w->n_cand == 0)
+        return;
+    w->facts = ia_xgrow(w->facts, n, &w->alloc_facts, sizeof(*w->facts));
+    for (size_t k = 0; k < n; k++)
+        facts_of(w, &rows[k], &w->facts[k]);
+
+    const struct ia_access_role *ro = &in->roles[ri];
+    int base_role = !strcmp(ro->account, in->base);
+    struct ia_access_paths *out = w->out;
+    for (size_t c = 0; c < w->n_cand; c++) {
+        size_t ui = w->cand[c];
+        const struct ia_access_user *u = &in->users[ui];
+        /* The identity side first: cheap, and most roles fail it for most people. */
+        struct identity_side is;
+        eval_identity(w->rel + w->rel_start[ui], w->rel_n[ui], ro->arn, &is);
+        if (is.denied || (!is.grant && !base_role)) {
+            json_decref(is.conds);
+            continue;
+        }
+        struct trust_side ts;
+        eval_trust(in, rows, w->facts, n, u, &ts);
+        if (!ts.admitted) {
+            json_decref(is.conds);
+            continue;
+        }
+        /* In the person's own account a trust naming them is enough (the role's trust is
+           a resource policy granting them directly); an explicit Deny still wins. */
+        int same_named = base_role && ts.via == IA_ACCESS_VIA_USER;
+        if (is.denied || (!is.grant && !same_named)) {
+            json_decref(ts.conds);
+            json_decref(is.conds);
+            continue;
+        }
+        out->items = ia_xgrow(out->items, out->n + 1, &out->alloc, sizeof(*out->items));
+        struct ia_access_path *p = &out->items[out->n++];
+        memset(p, 0, sizeof(*p));
+        p->user = ui;
+        p->role = ri;
+        p->via = ts.via;
+        p->trust_statement = ts.statement;
+        if (same_named && !is.grant_no_mfa) {
+            p->identity_via = ia_xstrdup("trust policy (same account)");
+            p->mfa_identity = is.force_mfa;
+        } else {
+            p->identity_via = ia_xstrdup(is.grant);
+            p->mfa_identity = is.force_mfa || !is.grant_no_mfa;
+        }
+        p->mfa_trust = ts.mfa;
+        p->mfa_required = p->mfa_trust || p->mfa_identity;
+        p->conditional = ts.conditional || is.conditional;
+        if (p->conditional) {
+            json_t *all = json_array();
+            if (ts.conds)
+                json_array_extend(all, ts.conds);
+            if (is.conds)
+                json_array_extend(all, is.conds);
+            p->conditions = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
+            json_decref(all);
+        }
+        json_decref(ts.conds);
+        json_decref(is.conds);
+    }
+}
+
+void
+ia_access_walk_end(struct ia_access_walk *w)
+{
+    if (!w)
+        return;
+    if (w->out->n > 1)
+        qsort(w->out->items, w->out->n, sizeof(*w->out->items), cmp_path);
+    for (size_t i = 0; i < w->n_owned; i++)
+        free(w->owned[i]);
+    free(w->owned);
+    free(w->keys);
+    free(w->rel);
+    free(w->rel_start);
+    free(w->rel_n);
+    free(w->with_rel);
+    free(w->stamp);
+    free(w->cand);
+    free(w->facts);
+    free(w);
+}
+
+void
+ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out)
+{
+    struct ia_access_walk *w = ia_access_walk_begin(in, out);
+    for (size_t i = 0; w && i < in->n_trusts;) {
+        size_t j = i;
+        while (j < in->n_trusts && !strcmp(in->trusts[j].account_id, in->trusts[i].account_id) &&
+               !strcmp(in->trusts[j].role_name, in->trusts[i].role_name))
+            j++;
+        long r = find_role(in, in->trusts[i].account_id, in->trusts[i].role_name);
+        if (r >= 0)
+            ia_access_walk_role(w, (size_t)r, &in->trusts[i], j - i);
+        i = j;
+    }
+    ia_access_walk_end(w);
 }

@@ -80,6 +80,21 @@ struct ia_access_paths {
  */
 void ia_access_evaluate(const struct ia_access_input *in, struct ia_access_paths *out);
 
+/*
+ * The same evaluation, role by role, for a caller that holds one role's trust rows at a time
+ * (the analyser's trust pass): begin over in's users and roles (in->trusts unused), give each
+ * role with all its rows, end. The paths come out as ia_access_evaluate's (by user, then
+ * role). begin returns NULL when no path is possible (no base, no users, no roles): walk_role
+ * and walk_end accept it. out is filled as in ia_access_evaluate.
+ */
+struct ia_access_walk;
+struct ia_access_walk *ia_access_walk_begin(const struct ia_access_input *in,
+                                            struct ia_access_paths *out);
+void ia_access_walk_role(struct ia_access_walk *w, size_t role, const struct ia_an_trust *rows,
+                         size_t n);
+/* Put the paths in order and free w (NULL-safe). */
+void ia_access_walk_end(struct ia_access_walk *w);
+
 /* NULL-safe; zeroes p. */
 void ia_access_paths_release(struct ia_access_paths *p);
 
@@ -98,9 +113,17 @@ const char *ia_access_role_kind(const struct ia_config_rules *rules, const char 
 struct ia_an_access; /* the loaded input and its paths, built once per analysis */
 
 /*
- * The paths of ctx's run, built on first use from the snapshot (base-account users, their and
- * their groups' policies, every role and trust row). *out borrowed from ctx until it is
- * released. IA_ERR_DB on a read failure.
+ * The paths of ctx's run: loaded by ia_an_access_begin (base-account users, their and their
+ * groups' policies, every role), evaluated role by role with ia_an_access_role as the trust
+ * pass (analyse.c) reads each account's trust rows, put in order by ia_an_access_end.
+ */
+IA_MUST_USE enum ia_code ia_an_access_begin(struct ia_an_ctx *ctx, struct ia_err *err);
+void ia_an_access_role(struct ia_an_ctx *ctx, size_t role, const struct ia_an_trust *rows,
+                       size_t n);
+void ia_an_access_end(struct ia_an_ctx *ctx);
+/*
+ * The run's paths, once the trust pass has built them (IA_BUG before). *out borrowed from ctx
+ * until it is released.
  */
 IA_MUST_USE enum ia_code ia_an_access_get(struct ia_an_ctx *ctx, const struct ia_an_access **out,
                                           struct ia_err *err);

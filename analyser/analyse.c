@@ -73,6 +73,7 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     struct ia_an_finding *f = &ctx->findings[ctx->n_findings++];
     memset(f, 0, sizeof(*f));
     f->rule = rule;
+    f->seq = ctx->n_findings - 1;
     f->severity = sev;
     f->account_id = account ? ia_xstrdup(account) : NULL;
     f->resource = ia_xstrdup(resource);
@@ -213,7 +214,7 @@ cmp_trust_key(const struct ia_an_trust *t, const char *account, const char *role
 const struct ia_an_trust *
 ia_an_role_trusts(const struct ia_an_ctx *ctx, const char *account, const char *role, size_t *n)
 {
-    /* Rows are sorted by (account_id, role_name) in SQLite's BINARY order, i.e. strcmp. */
+    /* The window's rows are sorted by role_name in SQLite's BINARY order, i.e. strcmp. */
     size_t lo = 0, hi = ctx->n_trusts;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -289,10 +290,15 @@ ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct ia_an_trust
 }
 
 int
-ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role)
+ia_an_human_assumable(const struct ia_an_role *ro)
 {
-    size_t n;
-    const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
+    return ro->human;
+}
+
+/* What ia_an_human_assumable says of a role, from its trust rows t[0..n). */
+static int
+human_rows(const struct ia_an_ctx *ctx, const struct ia_an_trust *t, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].effect, "Allow") != 0 || t[i].not_principal || !ia_an_trust_assumes(&t[i]))
             continue;
@@ -311,53 +317,110 @@ ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const ch
     return 0;
 }
 
-static enum ia_code
-load_trusts(struct ia_an_ctx *ctx, struct ia_err *err)
+/* The role (account, name) of the run and its index in ctx->roles, or NULL. */
+static struct ia_an_role *
+find_role(const struct ia_an_ctx *ctx, const char *account, const char *name, size_t *idx)
 {
-    struct ia_db_stmt *st;
-    size_t alloc = 0, n_memo = 0;
-    struct assumes_memo {
-        const char *actions; /* pooled: equal pointers, equal strings */
+    size_t lo = 0, hi = ctx->n_roles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(ctx->roles[mid].account, account);
+        if (!c)
+            c = strcmp(ctx->roles[mid].name, name);
+        if (!c) {
+            *idx = mid;
+            return &ctx->roles[mid];
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/*
+ * Reads rows of analyser_account_trusts / analyser_role_trusts. A run has few distinct action
+ * lists (pooled strings: equal pointers, equal strings): whether each (with its NotAction
+ * flag) admits sts:AssumeRole is worked out once, not once per row and rule.
+ */
+struct trust_reader {
+    struct {
+        const char *actions;
         int not_action, assumes;
     } memo[64];
-    int r;
-    if (ia_db_prepare(ctx->db, "analyser_trusts", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    while ((r = ia_db_step(st, err)) == 1) {
-        ctx->trusts = ia_xgrow(ctx->trusts, ctx->n_trusts + 1, &alloc, sizeof(*ctx->trusts));
-        struct ia_an_trust *t = &ctx->trusts[ctx->n_trusts++];
-        t->account_id = dup_col(ctx, st, 0);
-        t->role_name = dup_col(ctx, st, 1);
-        t->role_arn = dup_col(ctx, st, 2);
-        t->statement_index = (int)ia_db_col_int(st, 3);
-        t->sid = dup_col(ctx, st, 4);
-        t->effect = dup_col(ctx, st, 5);
-        t->not_principal = (int)ia_db_col_int(st, 6);
-        t->principal_kind = dup_col(ctx, st, 7);
-        t->principal = dup_col(ctx, st, 8);
-        t->principal_account = dup_col(ctx, st, 9);
-        t->principal_type = dup_col(ctx, st, 10);
-        t->actions = dup_col(ctx, st, 11);
-        t->not_action = (int)ia_db_col_int(st, 12);
-        t->conditions = dup_col(ctx, st, 13);
-        t->path = dup_col(ctx, st, 14);
-        t->role_last_used = dup_col(ctx, st, 15);
-        /* Action lists are pooled strings and a run has few: parse each (with its
-         * NotAction flag) once, not once per row and rule. */
-        size_t k = 0;
-        while (k < n_memo && (memo[k].actions != t->actions || memo[k].not_action != t->not_action))
-            k++;
-        if (k < n_memo) {
-            t->assumes = memo[k].assumes;
-        } else {
-            t->assumes = ia_an_trust_compute_assumes(t);
-            if (n_memo < IA_ARRAY_LEN(memo))
-                memo[n_memo++] = (struct assumes_memo){ t->actions, t->not_action, t->assumes };
+    size_t n_memo;
+    const struct ia_an_role *role; /* the last row's role (path, last used), or NULL */
+};
+
+static void
+read_trust_row(struct ia_an_ctx *ctx, struct trust_reader *rd, struct ia_db_stmt *st,
+               struct ia_an_trust *t)
+{
+    t->account_id = dup_col(ctx, st, 0);
+    t->role_name = dup_col(ctx, st, 1);
+    t->role_arn = dup_col(ctx, st, 2);
+    t->statement_index = (int)ia_db_col_int(st, 3);
+    t->sid = dup_col(ctx, st, 4);
+    t->effect = dup_col(ctx, st, 5);
+    t->not_principal = (int)ia_db_col_int(st, 6);
+    t->principal_kind = dup_col(ctx, st, 7);
+    t->principal = dup_col(ctx, st, 8);
+    t->principal_account = dup_col(ctx, st, 9);
+    t->principal_type = dup_col(ctx, st, 10);
+    t->actions = dup_col(ctx, st, 11);
+    t->not_action = (int)ia_db_col_int(st, 12);
+    t->conditions = dup_col(ctx, st, 13);
+    /* The role's path and last use come from the role (pooled strings compare by pointer). */
+    if (!rd->role || rd->role->account != t->account_id || rd->role->name != t->role_name) {
+        size_t idx;
+        rd->role = find_role(ctx, t->account_id, t->role_name, &idx);
+    }
+    t->path = rd->role ? rd->role->path : NULL;
+    t->role_last_used = rd->role ? rd->role->last_used : NULL;
+    size_t k = 0;
+    while (k < rd->n_memo &&
+           (rd->memo[k].actions != t->actions || rd->memo[k].not_action != t->not_action))
+        k++;
+    if (k < rd->n_memo) {
+        t->assumes = rd->memo[k].assumes;
+    } else {
+        t->assumes = ia_an_trust_compute_assumes(t);
+        if (rd->n_memo < IA_ARRAY_LEN(rd->memo)) {
+            rd->memo[rd->n_memo].actions = t->actions;
+            rd->memo[rd->n_memo].not_action = t->not_action;
+            rd->memo[rd->n_memo++].assumes = t->assumes;
         }
     }
+}
+
+enum ia_code
+ia_an_role_trusts_read(struct ia_an_ctx *ctx, const char *account, const char *role,
+                       struct ia_an_trust **rows, size_t *n, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    struct trust_reader rd = { 0 };
+    size_t alloc = 0;
+    int r;
+    *rows = NULL;
+    *n = 0;
+    if (ia_db_prepare(ctx->db, "analyser_role_trusts", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":account_id", account);
+    ia_db_bind_text(st, ":role_name", role);
+    while ((r = ia_db_step(st, err)) == 1) {
+        *rows = ia_xgrow(*rows, *n + 1, &alloc, sizeof(**rows));
+        read_trust_row(ctx, &rd, st, &(*rows)[(*n)++]);
+    }
     ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    if (r < 0) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+        return IA_ERR_DB;
+    }
+    return IA_OK;
 }
 
 static enum ia_code
@@ -372,6 +435,7 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
     while ((r = ia_db_step(st, err)) == 1) {
         ctx->roles = ia_xgrow(ctx->roles, ctx->n_roles + 1, &alloc, sizeof(*ctx->roles));
         struct ia_an_role *ro = &ctx->roles[ctx->n_roles++];
+        memset(ro, 0, sizeof(*ro));
         ro->account = dup_col(ctx, st, 0);
         ro->name = dup_col(ctx, st, 1);
         ro->arn = dup_col(ctx, st, 2);
@@ -379,10 +443,98 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
         ro->created = dup_col(ctx, st, 4);
         ro->last_used = dup_col(ctx, st, 5);
         ro->trust_error = dup_col(ctx, st, 7);
-        ro->n_trust_rows = ia_db_col_int(st, 8);
     }
     ia_db_reset(st);
     return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/*
+ * The trust pass (issue 16): trust rows are the run's largest table (hundreds of thousands of
+ * rows in a large estate), so they are never all held at once. They are read one account at
+ * a time, by an indexed query, into ctx->trusts (the window), and while a window is loaded:
+ *   - each role's facts are worked out (row count, whether people can assume it, whether a
+ *     row shows "*"), for the role rules that run after the pass;
+ *   - role-privilege-escalation gathers the services and admin-role callers it needs;
+ *   - the access paths into the window's roles are evaluated (rule_access.c);
+ *   - the per_account rules of the table (the trust family) run over the window.
+ * A window then makes way for the next; what survives is pooled strings and small tables.
+ */
+static enum ia_code
+trust_pass(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    char **accounts = NULL;
+    size_t n_accounts = 0, alloc = 0, n_rules;
+    enum ia_code rc = IA_ERR_DB;
+    int r;
+    const struct ia_rule *rules = ia_rules_table(&n_rules);
+
+    if (ia_db_prepare(ctx->db, "analyser_trust_accounts", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        accounts = ia_xgrow(accounts, n_accounts + 1, &alloc, sizeof(*accounts));
+        accounts[n_accounts++] = dup_col(ctx, st, 0);
+    }
+    ia_db_reset(st);
+    if (r < 0)
+        goto out;
+    if (ia_an_access_begin(ctx, err) != IA_OK)
+        goto out;
+    for (size_t a = 0; a < n_accounts; a++) {
+        struct trust_reader rd = { 0 };
+        if (ia_db_prepare(ctx->db, "analyser_account_trusts", &st, err) != IA_OK)
+            goto out;
+        ia_db_bind_int(st, ":run_id", ctx->run_id);
+        ia_db_bind_text(st, ":account_id", accounts[a]);
+        ctx->n_trusts = 0;
+        while ((r = ia_db_step(st, err)) == 1) {
+            ctx->trusts =
+                ia_xgrow(ctx->trusts, ctx->n_trusts + 1, &ctx->alloc_trusts, sizeof(*ctx->trusts));
+            read_trust_row(ctx, &rd, st, &ctx->trusts[ctx->n_trusts++]);
+        }
+        ia_db_reset(st);
+        if (r < 0)
+            goto out;
+        ctx->window = accounts[a];
+        ctx->n_allows = 0;
+        ctx->allows_built = 0;
+        for (size_t i = 0; i < ctx->n_trusts;) {
+            size_t j = i + 1, idx;
+            while (j < ctx->n_trusts && ctx->trusts[j].role_name == ctx->trusts[i].role_name)
+                j++;
+            struct ia_an_role *ro = find_role(ctx, accounts[a], ctx->trusts[i].role_name, &idx);
+            if (ro) {
+                ro->n_trust_rows = (int64_t)(j - i);
+                ro->human = human_rows(ctx, &ctx->trusts[i], j - i);
+                for (size_t k = i; k < j; k++)
+                    if (strcmp(ctx->trusts[k].principal_type, "wildcard") == 0)
+                        ro->read_star = 1;
+                ia_an_escalation_gather(ctx, idx, &ctx->trusts[i], j - i);
+                ia_an_access_role(ctx, idx, &ctx->trusts[i], j - i);
+            }
+            i = j;
+        }
+        for (size_t i = 0; i < n_rules; i++) {
+            if (!rules[i].per_account)
+                continue;
+            if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
+                ia_err_prefix(err,
+                              "analyse run %lld: rule %s (account %s): ", (long long)ctx->run_id,
+                              rules[i].id, accounts[a]);
+                goto out;
+            }
+        }
+    }
+    ia_an_access_end(ctx);
+    rc = IA_OK;
+out:
+    ctx->n_trusts = 0;
+    ctx->window = NULL;
+    ctx->n_allows = 0;
+    ctx->allows_built = 0;
+    free(accounts);
+    return rc;
 }
 
 /* Columns of analyser_users. */
@@ -499,6 +651,10 @@ ctx_release(struct ia_an_ctx *ctx)
     ia_an_verdicts_free(ctx->verdicts);
     free(ctx->allows);
     ia_an_access_free(ctx->access);
+    ia_an_escalation_free(ctx->esc);
+    for (size_t i = 0; i < ctx->n_base_user_names; i++)
+        free(ctx->base_user_names[i]);
+    free(ctx->base_user_names);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
         free(f->account_id);
@@ -593,19 +749,23 @@ load_run(struct ia_an_ctx *ctx, int64_t run_id, struct ia_err *err)
                     "msg=\"run has no base account: base-account rules are off\" "
                     "run=%lld fix=\"set [audit] base_account and collect again\"",
                     (long long)run_id);
-    if (load_trusts(ctx, err) != IA_OK || load_users(ctx, err) != IA_OK)
+    if (load_users(ctx, err) != IA_OK || load_roles(ctx, err) != IA_OK)
         return IA_ERR_DB;
-    return load_roles(ctx, err);
+    return IA_OK;
 }
 
-/* Every rule of the table: those of the "exceptions" family (after_exceptions 1) or the rest. */
+/*
+ * Every rule of the table not run by the trust pass: those of the "exceptions" family
+ * (after_exceptions 1) or the rest.
+ */
 static enum ia_code
 run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
 {
     size_t n;
     const struct ia_rule *rules = ia_rules_table(&n);
     for (size_t i = 0; i < n; i++) {
-        if ((strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
+        if (rules[i].per_account ||
+            (strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
             continue;
         if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
             ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id, rules[i].id);
@@ -637,6 +797,16 @@ not_checked_rules(const struct ia_analyse_paths *paths)
                                            "no roster file: set [audit] roster or give "
                                            "--roster"));
     return a;
+}
+
+/* Findings in rule-table order, then in the order each rule emitted them. */
+static int
+cmp_finding_order(const void *a, const void *b)
+{
+    const struct ia_an_finding *x = a, *y = b;
+    if (x->rule != y->rule)
+        return x->rule < y->rule ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* "rule, rule (reason); rule (reason)" into out, grouping rules that share a reason. */
@@ -698,8 +868,11 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
         goto out;
 
     not_checked = not_checked_rules(paths);
-    if ((rc = run_rules(&ctx, 0, err)) != IA_OK)
+    if ((rc = trust_pass(&ctx, err)) != IA_OK || (rc = run_rules(&ctx, 0, err)) != IA_OK)
         goto out;
+    /* The pass emitted account by account: back to table order, each rule's findings in the
+     * order it emitted them (what the fingerprints' history and the reports have always seen). */
+    qsort(ctx.findings, ctx.n_findings, sizeof(*ctx.findings), cmp_finding_order);
     for (size_t i = 0; i < ctx.n_findings; i++) {
         struct ia_an_finding *f = &ctx.findings[i];
         ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,

@@ -55,6 +55,8 @@ struct ia_rule {
     const char *family;        /* "mfa", "leavers", "roles", "trust", "own", "exceptions" */
     const char *title;         /* one line */
     ia_rule_fn *fn;            /* evaluates this rule and nothing else */
+    int per_account;           /* 1: fn reads trust rows, and is called once per account with
+                                  that account's rows (the trust pass), never all at once */
 };
 
 /* The rule table, in documentation order (borrowed, static); *n set to its length. */

@@ -107,6 +107,7 @@ struct ia_an_finding {
     char *principal; /* may be NULL */
     char *title;
     char *evidence; /* owned: compact JSON, keys sorted (as written), built at emit */
+    size_t seq;     /* emit order: findings are put back in (rule, seq) order after the pass */
     char fingerprint[33];
     const char *suppressed_by; /* borrowed from the exceptions */
     char first_seen[11];
@@ -133,11 +134,25 @@ struct ia_an_user {
     int64_t n_keys;       /* active access keys */
 };
 
-/* One row of the roles table (analyser_roles). Strings owned by the context. */
+/*
+ * One row of the roles table (analyser_roles). Strings owned by the context. The last fields
+ * are what the role's trust rows say, worked out by the trust pass (analyse.c) before the
+ * rules that read them run.
+ */
 struct ia_an_role {
     char *account, *name, *arn, *path, *created, *last_used, *trust_error;
     int64_t n_trust_rows;
+    int human;     /* people can assume it: ia_an_human_assumable */
+    int read_star; /* a row read from its trust policy has a "*" principal */
 };
+
+struct ia_an_esc;
+/* Free what rule_escalation.c gathered in the trust pass. NULL-safe. */
+void ia_an_escalation_free(struct ia_an_esc *e);
+/* Gather, in the trust pass, what role-privilege-escalation needs of role ctx->roles[role]'s
+ * trust rows (rows[0..n), the current window's): the services and the admin roles' callers. */
+void ia_an_escalation_gather(struct ia_an_ctx *ctx, size_t role, const struct ia_an_trust *rows,
+                             size_t n);
 
 struct ia_an_ctx {
     struct ia_db *db;
@@ -150,18 +165,25 @@ struct ia_an_ctx {
     size_t n_accounts;
     const char *base;           /* base account id (borrowed), or NULL when the run has none */
     int base_ok;                /* the base account was collected (status ok) in this run */
-    struct ia_an_trust *trusts; /* every trust row of the run, by (account, role, stmt) */
-    size_t n_trusts;
+    struct ia_an_trust *trusts; /* the trust pass's window: one account's trust rows, by
+                                   (role, statement); empty outside the pass (analyse.c) */
+    size_t n_trusts, alloc_trusts;
+    const char *window;       /* the account of the window (pooled), or NULL */
     struct ia_an_role *roles; /* every role of the run, by (account, name) */
     size_t n_roles;
     struct ia_an_user *users; /* every user of the run, by (account, name) */
     size_t n_users;
     struct ia_exceptions *exceptions; /* borrowed; applied before the "exceptions" rules run */
-    struct ia_an_allow *allows;       /* the trust rules' Allow rows (rule_trust.c), built on first
-                                         use; owns nothing else: freed with free() */
-    size_t n_allows;
+    struct ia_an_allow *allows;       /* the window's Allow rows for the trust rules (rule_trust.c),
+                                         built on first use in each window; owns nothing else */
+    size_t n_allows, alloc_allows;
     int allows_built;
-    struct ia_an_access *access; /* access paths (analyser/access.h), built on first use */
+    struct ia_an_access *access; /* access paths (analyser/access.h), built in the trust pass */
+    struct ia_an_esc *esc;       /* role-privilege-escalation's gathering (rule_escalation.c) */
+    char **base_user_names;      /* the base account's user names, lower-cased and sorted, read
+                                    once for trust-dangling-principal (rule_trust.c) */
+    size_t n_base_user_names;
+    int base_user_names_read;
     struct ia_people leavers;
     const char *leavers_path; /* borrowed; NULL when no leavers file was given */
     int have_roster;
@@ -185,9 +207,15 @@ void ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_sever
 /* The account with this id in the run, or NULL. */
 const struct ia_an_account *ia_an_account(const struct ia_an_ctx *ctx, const char *id);
 
-/* The trust rows of one role (borrowed from ctx; *n 0 and NULL when none). */
+/* The trust rows of one role of the trust pass's window (borrowed from ctx; *n 0 and NULL
+ * when none, or when the role is not in the window). */
 const struct ia_an_trust *ia_an_role_trusts(const struct ia_an_ctx *ctx, const char *account,
                                             const char *role, size_t *n);
+/* One role's trust rows read from the snapshot (an indexed query, for the few roles a rule
+ * looks at outside the pass): *rows new (free with free(); strings pooled), *n set. */
+IA_MUST_USE enum ia_code ia_an_role_trusts_read(struct ia_an_ctx *ctx, const char *account,
+                                                const char *role, struct ia_an_trust **rows,
+                                                size_t *n, struct ia_err *err);
 /* Whether a trust row's Action (or NotAction) lets the principal call sts:AssumeRole*. */
 int ia_an_trust_assumes(const struct ia_an_trust *t);
 /* Work out whether a trust row's Action / NotAction admits sts:AssumeRole* (what
@@ -204,9 +232,9 @@ const char *ia_an_trust_pinned_account(const struct ia_an_ctx *ctx, const struct
 /*
  * Whether a role can be assumed by people: an Allow (not NotPrincipal) on sts:AssumeRole for
  * an AWS principal that is an IAM user, or the base account as a whole (its root, its bare
- * id, or "*" pinned to it by aws:PrincipalAccount).
+ * id, or "*" pinned to it by aws:PrincipalAccount). Worked out by the trust pass.
  */
-int ia_an_human_assumable(const struct ia_an_ctx *ctx, const char *account, const char *role);
+int ia_an_human_assumable(const struct ia_an_role *ro);
 
 /* Whole days from iso (ISO 8601) to ctx->now; -1 when iso is NULL or unparsable. */
 long ia_an_days_since(const struct ia_an_ctx *ctx, const char *iso);

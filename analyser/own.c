@@ -251,12 +251,16 @@ check_permissions(struct ia_an_ctx *ctx, json_t *docs, int runner, json_t *probl
     }
 }
 
-/* The audit role's trust: only the runner (when declared), only AssumeRole. */
-static void
-check_trust(struct ia_an_ctx *ctx, const char *account, const char *role, json_t *problems)
+/* The audit role's trust: only the runner (when declared), only AssumeRole. Its rows are read
+ * here, by an indexed query: the trust pass's window is another account's, or none. */
+static enum ia_code
+check_trust(struct ia_an_ctx *ctx, const char *account, const char *role, json_t *problems,
+            struct ia_err *err)
 {
     size_t n;
-    const struct ia_an_trust *t = ia_an_role_trusts(ctx, account, role, &n);
+    struct ia_an_trust *t;
+    if (ia_an_role_trusts_read(ctx, account, role, &t, &n, err) != IA_OK)
+        return IA_ERR_DB;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].effect, "Allow") != 0)
             continue;
@@ -290,6 +294,8 @@ check_trust(struct ia_an_ctx *ctx, const char *account, const char *role, json_t
                                                       (json_int_t)t[i].statement_index, "principal",
                                                       t[i].principal, "problem", why));
     }
+    free(t);
+    return IA_OK;
 }
 
 static enum ia_code
@@ -302,8 +308,8 @@ check_identity(struct ia_an_ctx *ctx, const struct ia_rule *rule, const char *ac
     if (rc != IA_OK)
         goto out;
     check_permissions(ctx, docs, own == IA_OWN_RUNNER, problems);
-    if (own == IA_OWN_AUDIT_ROLE)
-        check_trust(ctx, account, name, problems);
+    if (own == IA_OWN_AUDIT_ROLE && (rc = check_trust(ctx, account, name, problems, err)) != IA_OK)
+        goto out;
     if (own == IA_OWN_RUNNER && password)
         json_array_append_new(problems, json_pack("{s:s}", "problem",
                                                   "the runner has a console password; it "

@@ -26,6 +26,8 @@ struct ia_an_access {
     char **strs; /* user names, ARNs, ids */
     size_t n_strs;
     struct ia_access_paths paths;
+    struct ia_access_walk *walk; /* during the trust pass */
+    int done;                    /* the pass has ended: paths are whole */
 };
 
 void
@@ -46,6 +48,7 @@ ia_an_access_free(struct ia_an_access *a)
     free(a->users);
     free(a->roles);
     free(a->upols);
+    ia_access_walk_end(a->walk);
     ia_access_paths_release(&a->paths);
     free(a);
 }
@@ -103,8 +106,8 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
 
     a->in.base = ctx->base;
     a->in.org_id = ctx->rules ? ctx->rules->organization_id : NULL;
-    a->in.trusts = ctx->trusts;
-    a->in.n_trusts = ctx->n_trusts;
+    a->in.trusts = NULL; /* given role by role by the trust pass */
+    a->in.n_trusts = 0;
     a->roles = ia_xcalloc(ctx->n_roles ? ctx->n_roles : 1, sizeof(*a->roles));
     for (size_t i = 0; i < ctx->n_roles; i++) {
         a->roles[i].account = ctx->roles[i].account;
@@ -232,18 +235,43 @@ out:
 }
 
 enum ia_code
+ia_an_access_begin(struct ia_an_ctx *ctx, struct ia_err *err)
+{
+    struct ia_an_access *a = ia_xcalloc(1, sizeof(*a));
+    if (load(ctx, a, err) != IA_OK) {
+        ia_an_access_free(a);
+        ia_err_prefix(err, "access paths: ");
+        return IA_ERR_DB;
+    }
+    a->walk = ia_access_walk_begin(&a->in, &a->paths);
+    ia_an_access_free(ctx->access);
+    ctx->access = a;
+    return IA_OK;
+}
+
+void
+ia_an_access_role(struct ia_an_ctx *ctx, size_t role, const struct ia_an_trust *rows, size_t n)
+{
+    IA_ASSERT(ctx->access && !ctx->access->done);
+    ia_access_walk_role(ctx->access->walk, role, rows, n);
+}
+
+void
+ia_an_access_end(struct ia_an_ctx *ctx)
+{
+    IA_ASSERT(ctx->access && !ctx->access->done);
+    ia_access_walk_end(ctx->access->walk);
+    ctx->access->walk = NULL;
+    ctx->access->done = 1;
+}
+
+enum ia_code
 ia_an_access_get(struct ia_an_ctx *ctx, const struct ia_an_access **out, struct ia_err *err)
 {
-    if (!ctx->access) {
-        struct ia_an_access *a = ia_xcalloc(1, sizeof(*a));
-        if (load(ctx, a, err) != IA_OK) {
-            ia_an_access_free(a);
-            ia_err_prefix(err, "access paths: ");
-            return IA_ERR_DB;
-        }
-        ia_access_evaluate(&a->in, &a->paths);
-        ctx->access = a;
-    }
+    (void)err;
+    /* Built by the trust pass (analyse.c), which runs before every rule that asks. */
+    if (!ctx->access || !ctx->access->done)
+        IA_BUG("access paths asked for before the trust pass built them");
     *out = ctx->access;
     return IA_OK;
 }

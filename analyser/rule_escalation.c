@@ -65,19 +65,32 @@ static const struct escalation {
       "sagemaker.amazonaws.com", "run a notebook as an admin-capable role" },
 };
 
+/*
+ * What the escalation checks need of the trust rows, gathered by the trust pass (analyse.c)
+ * account by account (ia_an_escalation_gather), since the rows are never all held at once.
+ * Strings are the analysis's pooled ones: they outlive each window of rows.
+ */
+struct ia_an_esc {
+    struct svc_trust {
+        size_t role;         /* index into ctx->roles */
+        const char *service; /* pooled */
+    } * svc;                 /* every role's Allow for a Service, by (account, role) */
+    size_t n_svc, alloc_svc;
+    struct admin_trust {
+        const char *key; /* who the admin role lets in: an account id, an ARN, or "*" */
+        size_t admin;    /* index into ctx->roles */
+    } * in;              /* sorted by key (case-insensitive) once the pass is over */
+    size_t n_in, alloc_in;
+    int sorted;
+};
+
 /* What the escalation checks share across roles: computed once per analysis. */
 struct esc_state {
     const char *admin_pat;
     int *capable; /* per role: -1 not yet known, 0/1 admin-capable */
-    struct svc_trust {
-        size_t role;         /* index into ctx->roles */
-        const char *service; /* borrowed from the trust row */
-    } * svc;                 /* every role's Allow for a Service, by (account, role) */
+    const struct svc_trust *svc;
     size_t n_svc;
-    struct admin_trust {
-        const char *key; /* who the admin role lets in: an account id, an ARN, or "*" */
-        size_t admin;    /* index into ctx->roles */
-    } * in;              /* sorted by key (case-insensitive) */
+    const struct admin_trust *in;
     size_t n_in;
 };
 
@@ -270,7 +283,7 @@ escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct esc_state *
     enum ia_code rc = IA_ERR_DB;
 
     if (ia_glob_match(admin_pat, ro->name) || ia_an_is_bootstrap(ctx, ro) ||
-        !ia_an_human_assumable(ctx, ro->account, ro->name))
+        !ia_an_human_assumable(ro))
         return IA_OK;
     if (parse_role(ctx, ro, &p, err) != IA_OK)
         goto out;
@@ -362,70 +375,88 @@ out:
     return rc;
 }
 
+static const char *
+admin_pattern(const struct ia_an_ctx *ctx)
+{
+    return ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
+}
+
+void
+ia_an_escalation_free(struct ia_an_esc *e)
+{
+    if (!e)
+        return;
+    free(e->svc);
+    free(e->in);
+    free(e);
+}
+
+void
+ia_an_escalation_gather(struct ia_an_ctx *ctx, size_t role, const struct ia_an_trust *r, size_t n)
+{
+    const struct ia_an_role *t = &ctx->roles[role];
+    if (ia_an_service_linked(t->path))
+        return;
+    if (!ctx->esc)
+        ctx->esc = ia_xcalloc(1, sizeof(*ctx->esc));
+    struct ia_an_esc *e = ctx->esc;
+    IA_ASSERT(!e->sorted);
+    /* Roles a service can assume (the only ones iam:PassRole can hand to it). */
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
+            strcmp(r[k].principal_kind, "Service") != 0 || !ia_an_trust_assumes(&r[k]))
+            continue;
+        e->svc = ia_xgrow(e->svc, e->n_svc + 1, &e->alloc_svc, sizeof(*e->svc));
+        e->svc[e->n_svc].role = role;
+        e->svc[e->n_svc++].service = r[k].principal;
+    }
+    /* Whom each admin role lets in, indexed, so each role finds its admins by lookup. */
+    if (!ia_glob_match(admin_pattern(ctx), t->name))
+        return;
+    for (size_t k = 0; k < n; k++) {
+        const char *key = NULL;
+        if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
+            (strcmp(r[k].principal_kind, "AWS") != 0 && strcmp(r[k].principal_kind, "*") != 0) ||
+            !ia_an_trust_assumes(&r[k]))
+            continue;
+        if (strcmp(r[k].principal_type, "wildcard") == 0)
+            key = "*";
+        else if (strcmp(r[k].principal_type, "account-root") == 0 ||
+                 strcmp(r[k].principal_type, "account-id") == 0)
+            key = r[k].principal_account;
+        else if (strcmp(r[k].principal_type, "role") == 0)
+            key = r[k].principal;
+        if (!key)
+            continue;
+        e->in = ia_xgrow(e->in, e->n_in + 1, &e->alloc_in, sizeof(*e->in));
+        e->in[e->n_in].key = key;
+        e->in[e->n_in++].admin = role;
+    }
+}
+
 enum ia_code
 ia_rule_role_privilege_escalation(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                   struct ia_err *err)
 {
     struct esc_state es = { 0 };
-    size_t alloc = 0;
     enum ia_code rc = IA_OK;
-    es.admin_pat = ctx->rules->admin_role_pattern ? ctx->rules->admin_role_pattern : "*admin*";
+    es.admin_pat = admin_pattern(ctx);
+    if (ctx->esc) {
+        /* Gathered in (account, role) order: svc is already by account, as passable() needs. */
+        if (!ctx->esc->sorted && ctx->esc->n_in)
+            qsort(ctx->esc->in, ctx->esc->n_in, sizeof(*ctx->esc->in), cmp_admin_trust);
+        ctx->esc->sorted = 1;
+        es.svc = ctx->esc->svc;
+        es.n_svc = ctx->esc->n_svc;
+        es.in = ctx->esc->in;
+        es.n_in = ctx->esc->n_in;
+    }
     es.capable = ia_xmalloc((ctx->n_roles ? ctx->n_roles : 1) * sizeof(*es.capable));
     for (size_t i = 0; i < ctx->n_roles; i++)
         es.capable[i] = -1;
-    /* Roles a service can assume (the only ones iam:PassRole can hand to it), found once. */
-    alloc = 0;
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        size_t n;
-        const struct ia_an_role *t = &ctx->roles[i];
-        const struct ia_an_trust *r = ia_an_role_trusts(ctx, t->account, t->name, &n);
-        if (ia_an_service_linked(t->path))
-            continue;
-        for (size_t k = 0; k < n; k++) {
-            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
-                strcmp(r[k].principal_kind, "Service") != 0 || !ia_an_trust_assumes(&r[k]))
-                continue;
-            es.svc = ia_xgrow(es.svc, es.n_svc + 1, &alloc, sizeof(*es.svc));
-            es.svc[es.n_svc].role = i;
-            es.svc[es.n_svc++].service = r[k].principal;
-        }
-    }
-    alloc = 0;
-    /* Whom each admin role lets in, indexed, so each role finds its admins by lookup. */
-    for (size_t i = 0; i < ctx->n_roles; i++) {
-        size_t n;
-        const struct ia_an_role *adm = &ctx->roles[i];
-        if (ia_an_service_linked(adm->path) || !ia_glob_match(es.admin_pat, adm->name))
-            continue;
-        const struct ia_an_trust *r = ia_an_role_trusts(ctx, adm->account, adm->name, &n);
-        for (size_t k = 0; k < n; k++) {
-            const char *key = NULL;
-            if (strcmp(r[k].effect, "Allow") != 0 || r[k].not_principal ||
-                (strcmp(r[k].principal_kind, "AWS") != 0 &&
-                 strcmp(r[k].principal_kind, "*") != 0) ||
-                !ia_an_trust_assumes(&r[k]))
-                continue;
-            if (strcmp(r[k].principal_type, "wildcard") == 0)
-                key = "*";
-            else if (strcmp(r[k].principal_type, "account-root") == 0 ||
-                     strcmp(r[k].principal_type, "account-id") == 0)
-                key = r[k].principal_account;
-            else if (strcmp(r[k].principal_type, "role") == 0)
-                key = r[k].principal;
-            if (!key)
-                continue;
-            es.in = ia_xgrow(es.in, es.n_in + 1, &alloc, sizeof(*es.in));
-            es.in[es.n_in].key = key;
-            es.in[es.n_in++].admin = i;
-        }
-    }
-    if (es.n_in)
-        qsort(es.in, es.n_in, sizeof(*es.in), cmp_admin_trust);
     for (size_t i = 0; i < ctx->n_roles && rc == IA_OK; i++)
         if (!ia_an_service_linked(ctx->roles[i].path))
             rc = escalation(ctx, rule, &es, &ctx->roles[i], err);
-    free(es.in);
     free(es.capable);
-    free(es.svc);
     return rc;
 }

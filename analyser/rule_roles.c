@@ -477,18 +477,6 @@ raw_wildcard(struct ia_an_ctx *ctx, const struct ia_an_role *ro, int *out, struc
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
-/* Whether the rows read from a role's trust policy include a "*" principal. */
-static int
-read_wildcard(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
-{
-    size_t n;
-    const struct ia_an_trust *t = ia_an_role_trusts(ctx, ro->account, ro->name, &n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].principal_type, "wildcard") == 0)
-            return 1;
-    return 0;
-}
-
 /*
  * Fail closed: a trust policy the rules could not read is high, and critical when a raw scan
  * of its text shows "*" as a principal (an oversized policy can hide Principal "*" from the
@@ -508,7 +496,7 @@ trust_unreadable(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
         json_pack("{s:s, s:s, s:I, s:b}", "role", ro->name, "trust_error", ro->trust_error,
                   "trust_rows", (json_int_t)ro->n_trust_rows, "raw_wildcard_principal", star);
     enum ia_severity sev = rule->severity;
-    if (star && !(ro->n_trust_rows && read_wildcard(ctx, ro))) {
+    if (star && !(ro->n_trust_rows && ro->read_star)) {
         sev = IA_SEV_CRITICAL;
         json_object_set_new(ev, IA_EV_SEVERITY_REASON,
                             json_string("raised: a raw scan of the unread text shows \"*\" as "
@@ -548,7 +536,7 @@ role_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_a
 {
     long stale = ctx->rules->stale_days;
     (void)err;
-    if (!ia_an_human_assumable(ctx, ro->account, ro->name))
+    if (!ia_an_human_assumable(ro))
         return IA_OK;
     long since = ia_an_days_since(ctx, ro->last_used);
     long age = ia_an_days_since(ctx, ro->created);
@@ -581,7 +569,7 @@ name_nonstandard(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct
 {
     (void)err;
     if (ia_an_is_bootstrap(ctx, ro) || matches_any(ro->name, ctx->rules->human_role_patterns) ||
-        !ia_an_human_assumable(ctx, ro->account, ro->name))
+        !ia_an_human_assumable(ro))
         return IA_OK;
     json_t *pats = json_array();
     for (size_t p = 0; ctx->rules->human_role_patterns && ctx->rules->human_role_patterns[p]; p++)

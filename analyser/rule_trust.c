@@ -203,11 +203,6 @@ who_was_arn(struct ia_an_ctx *ctx, const char *arn, json_t **out, struct ia_err 
 }
 
 /* The base account's user names, lower-cased and sorted: IAM names are unique ignoring case. */
-struct names {
-    char **v;
-    size_t n, alloc;
-};
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -224,32 +219,41 @@ lower_dup(const char *s)
     return d;
 }
 
+/* The base account's user names (lower-cased, sorted), read once per analysis into ctx: the
+ * rule runs once per account window. */
 static enum ia_code
-load_base_users(struct ia_an_ctx *ctx, struct names *out, struct ia_err *err)
+load_base_users(struct ia_an_ctx *ctx, struct ia_err *err)
 {
     struct ia_db_stmt *st;
+    size_t alloc = 0;
     int r;
-    if (!ctx->base)
+    if (ctx->base_user_names_read || !ctx->base)
         return IA_OK;
     if (ia_db_prepare(ctx->db, "analyser_account_user_names", &st, err) != IA_OK)
         return IA_ERR_DB;
     ia_db_bind_int(st, ":run_id", ctx->run_id);
     ia_db_bind_text(st, ":account_id", ctx->base);
     while ((r = ia_db_step(st, err)) == 1) {
-        out->v = ia_xgrow(out->v, out->n + 1, &out->alloc, sizeof(*out->v));
-        out->v[out->n++] = lower_dup(ia_db_col_text(st, 0));
+        ctx->base_user_names = ia_xgrow(ctx->base_user_names, ctx->n_base_user_names + 1, &alloc,
+                                        sizeof(*ctx->base_user_names));
+        ctx->base_user_names[ctx->n_base_user_names++] = lower_dup(ia_db_col_text(st, 0));
     }
     ia_db_reset(st);
-    if (out->n)
-        qsort(out->v, out->n, sizeof(*out->v), cmp_str);
-    return r < 0 ? IA_ERR_DB : IA_OK;
+    if (r < 0)
+        return IA_ERR_DB;
+    if (ctx->n_base_user_names)
+        qsort(ctx->base_user_names, ctx->n_base_user_names, sizeof(*ctx->base_user_names), cmp_str);
+    ctx->base_user_names_read = 1;
+    return IA_OK;
 }
 
 static int
-user_exists(const struct names *users, const char *name)
+user_exists(const struct ia_an_ctx *ctx, const char *name)
 {
     char *key = lower_dup(name);
-    int found = users->n && bsearch(&key, users->v, users->n, sizeof(*users->v), cmp_str);
+    int found =
+        ctx->n_base_user_names && bsearch(&key, ctx->base_user_names, ctx->n_base_user_names,
+                                          sizeof(*ctx->base_user_names), cmp_str);
     free(key);
     return found;
 }
@@ -323,7 +327,7 @@ out:
 
 /*
  * One Allow row that can reach sts:AssumeRole, and what the role's Deny statements make of it.
- * Owns nothing: the list (ctx->allows) is built once per analysis and freed with free().
+ * Owns nothing: the list (ctx->allows) is built once per window of the trust pass.
  */
 struct ia_an_allow {
     const struct ia_an_trust *rows; /* every row of the role */
@@ -344,14 +348,15 @@ typedef enum ia_code allow_check_fn(struct ia_an_ctx *ctx, const struct ia_rule 
                                     const struct ia_an_allow *a, void *arg, struct ia_err *err);
 
 /*
- * Every Allow on sts:AssumeRole* of every role (service-linked roles left out: they trust an
- * AWS service, set by AWS; nothing for us to fix), built once and walked by each trust rule.
+ * Every Allow on sts:AssumeRole* of every role of the window (service-linked roles left out:
+ * they trust an AWS service, set by AWS; nothing for us to fix), built once per window and
+ * walked by each trust rule.
  * An Allow that a Deny without a condition always cancels is moot and is not shown to any rule.
  */
 static void
 build_allows(struct ia_an_ctx *ctx)
 {
-    size_t i = 0, alloc = 0;
+    size_t i = 0;
     while (i < ctx->n_trusts) {
         size_t n;
         const struct ia_an_trust *rows =
@@ -387,7 +392,8 @@ build_allows(struct ia_an_ctx *ctx)
                 a.account = pinned;
             }
             a.in_base = ctx->base && a.account && !strcmp(a.account, ctx->base);
-            ctx->allows = ia_xgrow(ctx->allows, ctx->n_allows + 1, &alloc, sizeof(*ctx->allows));
+            ctx->allows =
+                ia_xgrow(ctx->allows, ctx->n_allows + 1, &ctx->alloc_allows, sizeof(*ctx->allows));
             ctx->allows[ctx->n_allows++] = a;
         }
     }
@@ -600,7 +606,7 @@ dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
                    void *arg, struct ia_err *err)
 {
     const struct ia_an_trust *t = a->t;
-    const struct names *users = arg;
+    (void)arg;
     json_t *who;
     if (t->not_principal || !a->aws)
         return IA_OK;
@@ -619,7 +625,7 @@ dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule, const stru
     if (!is_type(t, "user") || !a->in_base || !ctx->base_ok)
         return IA_OK;
     const char *name = ia_an_arn_name(t->principal);
-    if (user_exists(users, name))
+    if (user_exists(ctx, name))
         return IA_OK;
     if (who_was_arn(ctx, t->principal, &who, err) != IA_OK)
         return IA_ERR_DB;
@@ -877,14 +883,9 @@ enum ia_code
 ia_rule_trust_dangling_principal(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                  struct ia_err *err)
 {
-    struct names users = { 0 };
-    enum ia_code rc = load_base_users(ctx, &users, err);
-    if (rc == IA_OK)
-        rc = walk_allows(ctx, rule, dangling_principal, &users, err);
-    for (size_t k = 0; k < users.n; k++)
-        free(users.v[k]);
-    free(users.v);
-    return rc;
+    if (load_base_users(ctx, err) != IA_OK)
+        return IA_ERR_DB;
+    return walk_allows(ctx, rule, dangling_principal, NULL, err);
 }
 
 enum ia_code

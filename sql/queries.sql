@@ -435,18 +435,28 @@ FROM access_keys k LEFT JOIN users u ON u.run_id = k.run_id AND u.account_id = k
 WHERE k.run_id = :run_id AND k.status = 'Active' ORDER BY k.account_id, k.access_key_id;
 
 -- name: analyser_roles
-SELECT account_id, role_name, arn, path, created_at, last_used_at, role_id, trust_error,
-       (SELECT COUNT(*) FROM trusts t WHERE t.run_id = r.run_id AND t.account_id = r.account_id
-            AND t.role_name = r.role_name) AS n_trust_rows
+SELECT account_id, role_name, arn, path, created_at, last_used_at, role_id, trust_error
 FROM roles r WHERE run_id = :run_id ORDER BY account_id, role_name;
 
--- name: analyser_trusts
-SELECT t.account_id, t.role_name, t.role_arn, t.statement_index, t.sid, t.effect,
-       t.not_principal, t.principal_kind, t.principal, t.principal_account, t.principal_type,
-       t.actions, t.not_action, t.conditions, r.path, r.last_used_at
-FROM trusts t LEFT JOIN roles r ON r.run_id = t.run_id AND r.account_id = t.account_id
-     AND r.role_name = t.role_name
-WHERE t.run_id = :run_id ORDER BY t.account_id, t.role_name, t.statement_index, t.principal_index;
+-- The accounts whose trust rows the analyser walks, one at a time (analyse.c, trust_pass).
+-- name: analyser_trust_accounts
+SELECT DISTINCT account_id FROM trusts WHERE run_id = :run_id ORDER BY account_id;
+
+-- One account's trust rows, by role (the primary key's order: no sort).
+-- name: analyser_account_trusts
+SELECT account_id, role_name, role_arn, statement_index, sid, effect, not_principal,
+       principal_kind, principal, principal_account, principal_type, actions, not_action,
+       conditions
+FROM trusts WHERE run_id = :run_id AND account_id = :account_id
+ORDER BY role_name, statement_index, principal_index;
+
+-- One role's trust rows (iam-audit's own roles: own.c).
+-- name: analyser_role_trusts
+SELECT account_id, role_name, role_arn, statement_index, sid, effect, not_principal,
+       principal_kind, principal, principal_account, principal_type, actions, not_action,
+       conditions
+FROM trusts WHERE run_id = :run_id AND account_id = :account_id AND role_name = :role_name
+ORDER BY statement_index, principal_index;
 
 -- name: analyser_role_policies
 SELECT kind, policy_name, policy_arn, document FROM principal_policies
