@@ -43,6 +43,112 @@ ia_an_evidence_tree(const struct ia_an_finding *f)
     return ev;
 }
 
+/*
+ * The run's rows repeat most of their strings (300,000 trust rows name a few hundred
+ * accounts, a handful of effects, kinds, action lists and MFA conditions, and each role's
+ * name and ARN on every row of its policy): each distinct string is kept once, in a pool
+ * freed with the context. The loaded rows borrow from it and must not free their strings.
+ */
+struct ia_an_strpool {
+    char **slots; /* open addressing; NULL: free */
+    size_t cap, n;
+    /* The strings themselves, packed one after another in chunks: hundreds of thousands of
+     * short strings cost their length, not a heap allocation each. */
+    struct pool_chunk {
+        struct pool_chunk *next;
+        size_t used, size;
+        char data[];
+    } * chunks;
+};
+
+enum { POOL_CHUNK = 256 * 1024 };
+
+/* A copy of s (len bytes and a NUL) in the pool's chunks. */
+static char *
+pool_copy(struct ia_an_strpool *p, const char *s, size_t len)
+{
+    struct pool_chunk *c = p->chunks;
+    if (!c || c->size - c->used < len + 1) {
+        size_t size = len + 1 > POOL_CHUNK ? len + 1 : POOL_CHUNK;
+        c = ia_xmalloc(sizeof(*c) + size);
+        c->size = size;
+        c->used = 0;
+        /* A string larger than a chunk gets its own, behind the current one. */
+        if (size > POOL_CHUNK && p->chunks) {
+            c->next = p->chunks->next;
+            p->chunks->next = c;
+        } else {
+            c->next = p->chunks;
+            p->chunks = c;
+        }
+    }
+    char *d = c->data + c->used;
+    memcpy(d, s, len);
+    d[len] = '\0';
+    c->used += len + 1;
+    return d;
+}
+
+static uint64_t
+str_hash(const char *s)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        h ^= *p;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+static void
+pool_grow(struct ia_an_strpool *p)
+{
+    size_t cap = p->cap ? p->cap * 2 : 4096;
+    char **slots = ia_xcalloc(cap, sizeof(*slots));
+    for (size_t i = 0; i < p->cap; i++) {
+        if (!p->slots[i])
+            continue;
+        size_t j = (size_t)str_hash(p->slots[i]) & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = p->slots[i];
+    }
+    free(p->slots);
+    p->slots = slots;
+    p->cap = cap;
+}
+
+/* The pool's copy of s (borrowed until strpool_free), or NULL for NULL. */
+static char *
+strpool_intern(struct ia_an_strpool *p, const char *s)
+{
+    if (!s)
+        return NULL;
+    if (2 * (p->n + 1) > p->cap)
+        pool_grow(p);
+    size_t j = (size_t)str_hash(s) & (p->cap - 1);
+    while (p->slots[j]) {
+        if (strcmp(p->slots[j], s) == 0)
+            return p->slots[j];
+        j = (j + 1) & (p->cap - 1);
+    }
+    p->n++;
+    return p->slots[j] = pool_copy(p, s, strlen(s));
+}
+
+static void
+strpool_free(struct ia_an_strpool *p)
+{
+    if (!p)
+        return;
+    for (struct pool_chunk *c = p->chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(p->slots);
+    free(p);
+}
+
 void
 ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
            const char *account, const char *resource, const char *principal, json_t *evidence,
@@ -75,9 +181,13 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     f->rule = rule;
     f->seq = ctx->n_findings - 1;
     f->severity = sev;
-    f->account_id = account ? ia_xstrdup(account) : NULL;
-    f->resource = ia_xstrdup(resource);
-    f->principal = principal ? ia_xstrdup(principal) : NULL;
+    /* Accounts, resources and principals repeat (and are mostly the run's own ARNs, already
+     * pooled): kept once, in the pool. */
+    if (!ctx->pool)
+        ctx->pool = ia_xcalloc(1, sizeof(*ctx->pool));
+    f->account_id = strpool_intern(ctx->pool, account);
+    f->resource = strpool_intern(ctx->pool, resource);
+    f->principal = strpool_intern(ctx->pool, principal);
     f->title = ia_buf_detach(&title, NULL);
     /* Kept as the text that will be written: a finding's JSON tree is ~10x its text, and a
      * large run has tens of thousands (dedupe and exceptions edit the few they touch). */
@@ -127,73 +237,12 @@ ia_an_service_linked(const char *path)
     return path && strncmp(path, "/aws-service-role/", 18) == 0;
 }
 
-/*
- * The run's rows repeat most of their strings (300,000 trust rows name a few hundred
- * accounts, a handful of effects, kinds, action lists and MFA conditions, and each role's
- * name and ARN on every row of its policy): each distinct string is kept once, in a pool
- * freed with the context. The loaded rows borrow from it and must not free their strings.
- */
-struct ia_an_strpool {
-    char **slots; /* open addressing; NULL: free */
-    size_t cap, n;
-};
-
-static uint64_t
-str_hash(const char *s)
+const char *
+ia_an_intern(struct ia_an_ctx *ctx, const char *s)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        h ^= *p;
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
-
-static void
-pool_grow(struct ia_an_strpool *p)
-{
-    size_t cap = p->cap ? p->cap * 2 : 4096;
-    char **slots = ia_xcalloc(cap, sizeof(*slots));
-    for (size_t i = 0; i < p->cap; i++) {
-        if (!p->slots[i])
-            continue;
-        size_t j = (size_t)str_hash(p->slots[i]) & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = p->slots[i];
-    }
-    free(p->slots);
-    p->slots = slots;
-    p->cap = cap;
-}
-
-/* The pool's copy of s (borrowed until strpool_free), or NULL for NULL. */
-static char *
-strpool_intern(struct ia_an_strpool *p, const char *s)
-{
-    if (!s)
-        return NULL;
-    if (2 * (p->n + 1) > p->cap)
-        pool_grow(p);
-    size_t j = (size_t)str_hash(s) & (p->cap - 1);
-    while (p->slots[j]) {
-        if (strcmp(p->slots[j], s) == 0)
-            return p->slots[j];
-        j = (j + 1) & (p->cap - 1);
-    }
-    p->n++;
-    return p->slots[j] = ia_xstrdup(s);
-}
-
-static void
-strpool_free(struct ia_an_strpool *p)
-{
-    if (!p)
-        return;
-    for (size_t i = 0; i < p->cap; i++)
-        free(p->slots[i]);
-    free(p->slots);
-    free(p);
+    if (!ctx->pool)
+        ctx->pool = ia_xcalloc(1, sizeof(*ctx->pool));
+    return strpool_intern(ctx->pool, s);
 }
 
 static char *
@@ -445,6 +494,9 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
         ro->trust_error = dup_col(ctx, st, 7);
     }
     ia_db_reset(st);
+    /* Held for the whole analysis: no slack left from growing. */
+    if (ctx->n_roles)
+        ctx->roles = ia_xrealloc(ctx->roles, ctx->n_roles * sizeof(*ctx->roles));
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
@@ -579,6 +631,8 @@ load_users(struct ia_an_ctx *ctx, struct ia_err *err)
         u->n_keys = ia_db_col_int(st, U_N_KEYS);
     }
     ia_db_reset(st);
+    if (ctx->n_users)
+        ctx->users = ia_xrealloc(ctx->users, ctx->n_users * sizeof(*ctx->users));
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
@@ -650,6 +704,7 @@ ctx_release(struct ia_an_ctx *ctx)
     strpool_free(ctx->pool);
     ia_an_verdicts_free(ctx->verdicts);
     free(ctx->allows);
+    free(ctx->cond_memo);
     ia_an_access_free(ctx->access);
     ia_an_escalation_free(ctx->esc);
     for (size_t i = 0; i < ctx->n_base_user_names; i++)
@@ -657,9 +712,6 @@ ctx_release(struct ia_an_ctx *ctx)
     free(ctx->base_user_names);
     for (size_t i = 0; i < ctx->n_findings; i++) {
         struct ia_an_finding *f = &ctx->findings[i];
-        free(f->account_id);
-        free(f->resource);
-        free(f->principal);
         free(f->title);
         free(f->evidence);
     }

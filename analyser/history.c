@@ -53,9 +53,6 @@ ia_an_dedupe(struct ia_an_ctx *ctx)
                 json_object_set_new(keep_ev, "also", json_array());
             }
             json_array_append_new(json_object_get(keep_ev, "also"), ia_an_evidence_tree(f));
-            free(f->account_id);
-            free(f->resource);
-            free(f->principal);
             free(f->title);
             free(f->evidence);
             continue;

@@ -102,9 +102,10 @@ struct ia_an_trust {
 struct ia_an_finding {
     const struct ia_rule *rule;
     enum ia_severity severity;
-    char *account_id; /* may be NULL */
-    char *resource;
-    char *principal; /* may be NULL */
+    const char *account_id; /* may be NULL; account_id, resource and principal are the
+                               analysis's pooled strings (analyse.c), not the finding's own */
+    const char *resource;
+    const char *principal; /* may be NULL */
     char *title;
     char *evidence; /* owned: compact JSON, keys sorted (as written), built at emit */
     size_t seq;     /* emit order: findings are put back in (rule, seq) order after the pass */
@@ -177,6 +178,8 @@ struct ia_an_ctx {
     struct ia_an_allow *allows;       /* the window's Allow rows for the trust rules (rule_trust.c),
                                          built on first use in each window; owns nothing else */
     size_t n_allows, alloc_allows;
+    struct ia_an_cond_memo *cond_memo; /* the trust rules' condition facts (rule_trust.c); freed
+                                          with free() */
     int allows_built;
     struct ia_an_access *access; /* access paths (analyser/access.h), built in the trust pass */
     struct ia_an_esc *esc;       /* role-privilege-escalation's gathering (rule_escalation.c) */
@@ -203,6 +206,9 @@ struct ia_an_ctx {
 void ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity sev,
                 const char *account, const char *resource, const char *principal, json_t *evidence,
                 const char *title_fmt, ...) __attribute__((format(printf, 8, 9)));
+
+/* The analysis's one copy of s (NULL for NULL): borrowed until the context is released. */
+const char *ia_an_intern(struct ia_an_ctx *ctx, const char *s);
 
 /* The account with this id in the run, or NULL. */
 const struct ia_an_account *ia_an_account(const struct ia_an_ctx *ctx, const char *id);

@@ -23,8 +23,6 @@ struct ia_an_access {
     struct ia_access_policy *upols; /* every user's policies, users[i].pols point in here */
     struct pol *pols;
     size_t n_pols;
-    char **strs; /* user names, ARNs, ids */
-    size_t n_strs;
     struct ia_access_paths paths;
     struct ia_access_walk *walk; /* during the trust pass */
     int done;                    /* the pass has ended: paths are whole */
@@ -42,9 +40,6 @@ ia_an_access_free(struct ia_an_access *a)
         ia_policy_free(a->pols[i].policy);
     }
     free(a->pols);
-    for (size_t i = 0; i < a->n_strs; i++)
-        free(a->strs[i]);
-    free(a->strs);
     free(a->users);
     free(a->roles);
     free(a->upols);
@@ -63,16 +58,6 @@ const struct ia_access_paths *
 ia_an_access_paths(const struct ia_an_access *a)
 {
     return &a->paths;
-}
-
-static const char *
-keep(struct ia_an_access *a, size_t *alloc, const char *s)
-{
-    if (!s)
-        return NULL;
-    a->strs = ia_xgrow(a->strs, a->n_strs + 1, alloc, sizeof(*a->strs));
-    a->strs[a->n_strs] = ia_xstrdup(s);
-    return a->strs[a->n_strs++];
 }
 
 /* The range [*lo, *hi) of a->pols with (kind, owner); pols are sorted by them. */
@@ -101,7 +86,7 @@ static enum ia_code
 load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
 {
     struct ia_db_stmt *st;
-    size_t alloc_s = 0, alloc = 0;
+    size_t alloc = 0;
     int r;
 
     a->in.base = ctx->base;
@@ -191,9 +176,9 @@ load(struct ia_an_ctx *ctx, struct ia_an_access *a, struct ia_err *err)
         a->users = ia_xgrow(a->users, a->in.n_users + 1, &alloc_u, sizeof(*a->users));
         span = ia_xgrow(span, a->in.n_users + 1, &alloc_span, sizeof(*span));
         struct ia_access_user *u = &a->users[a->in.n_users];
-        u->name = keep(a, &alloc_s, ia_db_col_text(st, 0));
-        u->arn = keep(a, &alloc_s, ia_db_col_text(st, 1));
-        u->user_id = keep(a, &alloc_s, ia_db_col_text(st, 2));
+        u->name = ia_an_intern(ctx, ia_db_col_text(st, 0));
+        u->arn = ia_an_intern(ctx, ia_db_col_text(st, 1));
+        u->user_id = ia_an_intern(ctx, ia_db_col_text(st, 2));
         span[a->in.n_users].start = n_up;
         size_t lo, hi;
         pol_range(a, "user", u->name, &lo, &hi);

@@ -5,6 +5,7 @@
  * trust-not-principal, and leaver-trusted-by-role (a leavers rule, but it walks the same rows). One
  * function per rule; walk_allows hands each of them every Allow row with the role's Denies weighed.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -289,12 +290,69 @@ leaver_check(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_
 }
 
 /*
+ * What the trust rules ask of an Allow row's condition, remembered by its text: conditions
+ * are pooled strings (equal pointers, equal text) and a run has few distinct ones, so each is
+ * parsed once per analysis, not once per row and rule. Direct-mapped by pointer; freed with
+ * free() with the context.
+ */
+struct ia_an_cond_memo {
+    struct cond_facts {
+        const char *cond;       /* NULL: empty slot */
+        enum ia_policy_mfa mfa; /* ia_policy_condition_requires_mfa */
+        unsigned pins;          /* ia_policy_condition_pins */
+        int principal_arn;      /* has an aws:PrincipalArn key (leavers_in_condition) */
+    } slot[1024];
+};
+
+static int
+has_principal_arn(const char *cond)
+{
+    json_t *c = json_loads(cond, 0, NULL);
+    const char *op, *key;
+    json_t *clause, *v;
+    int found = !json_is_object(c); /* unreadable: let the caller look (and find nothing) */
+    json_object_foreach(c, op, clause)
+    {
+        if (!json_is_object(clause))
+            continue;
+        json_object_foreach(clause, key, v)
+        {
+            if (strcasecmp(key, "aws:PrincipalArn") == 0)
+                found = 1;
+        }
+    }
+    json_decref(c);
+    return found;
+}
+
+static const struct cond_facts *
+cond_facts(struct ia_an_ctx *ctx, const char *cond)
+{
+    static const struct cond_facts none = { NULL, IA_POLICY_MFA_NONE, 0, 0 };
+    if (!cond)
+        return &none;
+    if (!ctx->cond_memo)
+        ctx->cond_memo = ia_xcalloc(1, sizeof(*ctx->cond_memo));
+    struct cond_facts *f =
+        &ctx->cond_memo->slot[((uintptr_t)cond >> 4) % IA_ARRAY_LEN(ctx->cond_memo->slot)];
+    if (f->cond != cond) {
+        f->cond = cond;
+        f->mfa = ia_policy_condition_requires_mfa(cond);
+        f->pins = ia_policy_condition_pins(cond);
+        f->principal_arn = has_principal_arn(cond);
+    }
+    return f;
+}
+
+/*
  * A whole-account trust narrowed to named users by aws:PrincipalArn still names them: a
  * leaver listed there is as much a leftover as one in Principal.
  */
 static void
 leavers_in_condition(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_trust *t)
 {
+    if (!cond_facts(ctx, t->conditions)->principal_arn)
+        return;
     json_t *c = t->conditions ? json_loads(t->conditions, 0, NULL) : NULL;
     const char *op, *key;
     json_t *clause, *v;
@@ -341,6 +399,7 @@ struct ia_an_allow {
     int pinned;                  /* "*" pinned to one audited account (account) by
                                     aws:PrincipalAccount or aws:PrincipalOrgID */
     int in_base;                 /* the principal is in the base account */
+    enum ia_policy_mfa mfa;      /* what its own condition requires (without the Denies) */
 };
 
 /* Decides one rule for one Allow row; arg is the rule's own state (or NULL). */
@@ -367,7 +426,7 @@ build_allows(struct ia_an_ctx *ctx)
             continue;
         for (size_t k = 0; k < n; k++) {
             const struct ia_an_trust *t = &rows[k];
-            struct ia_an_allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0 };
+            struct ia_an_allow a = { rows, n, t, 0, 0, 0, 0, NULL, 0, 0, IA_POLICY_MFA_NONE };
             int moot = 0;
             if (!is_allow(t) || !ia_an_trust_assumes(t))
                 continue;
@@ -381,7 +440,8 @@ build_allows(struct ia_an_ctx *ctx)
             }
             if (moot)
                 continue;
-            a.pins = ia_policy_condition_pins(t->conditions) | a.dpins;
+            a.pins = cond_facts(ctx, t->conditions)->pins | a.dpins;
+            a.mfa = cond_facts(ctx, t->conditions)->mfa;
             a.aws = strcmp(t->principal_kind, "AWS") == 0 || strcmp(t->principal_kind, "*") == 0;
             a.whole = is_type(t, "account-root") || is_type(t, "account-id");
             a.account = t->principal_account;
@@ -513,7 +573,7 @@ mfa_of(const struct ia_an_allow *a, const struct ia_an_trust **by_deny)
     *by_deny = NULL;
     if (t->not_principal || !a->aws || !(a->whole || is_type(t, "user")))
         return -1;
-    enum ia_policy_mfa mfa = ia_policy_condition_requires_mfa(t->conditions);
+    enum ia_policy_mfa mfa = a->mfa;
     for (size_t i = 0; i < a->n && mfa != IA_POLICY_MFA_REQUIRED; i++) {
         if (!deny_covers(&a->rows[i], t))
             continue;

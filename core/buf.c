@@ -40,6 +40,10 @@ ia_buf_detach(struct ia_buf *b, size_t *len_out)
     if (len_out)
         *len_out = b->len;
     s = b->alloc ? b->buf : ia_xstrdup("");
+    /* A detached string is usually kept (titles, ids by the ten thousand): give back what
+     * doubling left over when that is worth a call. */
+    if (b->alloc && b->alloc - b->len > 32 && b->alloc - b->len > b->len / 4)
+        s = ia_xrealloc(s, b->len + 1);
     ia_buf_init(b);
     return s;
 }
