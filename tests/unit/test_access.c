@@ -346,6 +346,31 @@ test_index(void **state)
                                  "alice@example.gov.uk ReadOnly account\n"
                                  "bob Self user\n"
                                  "carol ReadOnly account\n");
+    /* Role by role, as the analyser's trust pass gives them (here last role first): the same
+     * paths, in the same (user, role) order. */
+    struct ia_access_paths walked;
+    struct ia_access_walk *w = ia_access_walk_begin(&in, &walked);
+    assert_non_null(w);
+    for (size_t r = IA_ARRAY_LEN(roles); r-- > 0;) {
+        size_t first = 0, n = 0;
+        for (size_t k = 0; k < b.n_trusts; k++) {
+            if (strcmp(b.trusts[k].account_id, roles[r].account) != 0 ||
+                strcmp(b.trusts[k].role_name, roles[r].name) != 0)
+                continue;
+            if (n++ == 0)
+                first = k;
+        }
+        ia_access_walk_role(w, r, &b.trusts[first], n);
+    }
+    ia_access_walk_end(w);
+    assert_int_equal(walked.n, out.n);
+    for (size_t i = 0; i < out.n; i++) {
+        assert_int_equal(walked.items[i].user, out.items[i].user);
+        assert_int_equal(walked.items[i].role, out.items[i].role);
+        assert_int_equal(walked.items[i].via, out.items[i].via);
+        assert_string_equal(walked.items[i].identity_via, out.items[i].identity_via);
+    }
+    ia_access_paths_release(&walked);
     ia_buf_release(&got);
     ia_access_paths_release(&out);
     built_release(&b);

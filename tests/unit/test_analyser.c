@@ -333,6 +333,23 @@ struct rcase {
     "principal_type, actions) VALUES (1, '" TEAM "', 'Admin', '" RARN "', 0, 0, 'Allow', 0, "      \
     "'AWS', 'arn:aws:iam::" TEAM ":root', '" TEAM "', 'account-root', '[\"sts:AssumeRole\"]');"
 
+/*
+ * An admin role in another account (acct) that trusts TEAM's TrustedUser by its ARN. The
+ * analyser reads trust rows one account at a time (issue 16): with acct before TEAM (BASE) and
+ * after it (333333333333), the escalation must see the admin role's trust either way.
+ */
+#define ADMIN_IN(acct)                                                                             \
+    "INSERT INTO roles (run_id, account_id, role_name, role_id, arn, trust_policy) VALUES "        \
+    "(1, '" acct "', 'Admin', 'AROAADMIN" acct "', 'arn:aws:iam::" acct ":role/Admin', '{}');"     \
+    "INSERT INTO trusts (run_id, account_id, role_name, role_arn, statement_index, "               \
+    "principal_index, effect, not_principal, principal_kind, principal, principal_account, "       \
+    "principal_type, actions) VALUES (1, '" acct "', 'Admin', 'arn:aws:iam::" acct                 \
+    ":role/Admin', 0, 0, 'Allow', 0, 'AWS', 'arn:aws:iam::" TEAM ":role/TrustedUser', '" TEAM      \
+    "', 'role', '[\"sts:AssumeRole\"]');"
+#define ASSUME_IN(acct)                                                                            \
+    INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","                   \
+                          "\"Resource\":\"arn:aws:iam::" acct ":role/*\"}")
+
 static void
 cfg_fastly(struct ia_config *c)
 {
@@ -1549,6 +1566,18 @@ static const struct rcase s_cases[] = {
       .sql = INLINE("TrustedUser", "{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
                                    "\"Resource\":\"arn:aws:iam::" TEAM ":role/*\"}")
           ADMIN_TRUSTING_TEAM,
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "sts:AssumeRole on an admin role of an account read before its own: critical",
+      .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = ASSUME_IN(BASE) ADMIN_IN(BASE),
+      .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
+    { .name = "sts:AssumeRole on an admin role of an account read after its own: critical",
+      .rule = "role-privilege-escalation",
+      .role_name = "TrustedUser",
+      .trust = DOC(ALLOW(AWS("arn:aws:iam::" BASE ":root"), MFA)),
+      .sql = ASSUME_IN("333333333333") ADMIN_IN("333333333333"),
       .expect = "critical arn:aws:iam::" TEAM ":role/TrustedUser -\n" },
     { .name = "sts:AssumeRole on other roles only",
       .rule = "role-privilege-escalation",
