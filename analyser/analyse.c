@@ -174,25 +174,22 @@ ia_an_emit(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_severity s
     va_start(ap, title_fmt);
     ia_buf_vaddf(&title, title_fmt, ap);
     va_end(ap);
-    ctx->findings =
-        ia_xgrow(ctx->findings, ctx->n_findings + 1, &ctx->alloc_findings, sizeof(*ctx->findings));
-    struct ia_an_finding *f = &ctx->findings[ctx->n_findings++];
-    memset(f, 0, sizeof(*f));
-    f->rule = rule;
-    f->seq = ctx->n_findings - 1;
-    f->severity = sev;
-    /* Accounts, resources and principals repeat (and are mostly the run's own ARNs, already
-     * pooled): kept once, in the pool. */
-    if (!ctx->pool)
-        ctx->pool = ia_xcalloc(1, sizeof(*ctx->pool));
-    f->account_id = strpool_intern(ctx->pool, account);
-    f->resource = strpool_intern(ctx->pool, resource);
-    f->principal = strpool_intern(ctx->pool, principal);
-    f->title = ia_buf_detach(&title, NULL);
-    /* Kept as the text that will be written: a finding's JSON tree is ~10x its text, and a
-     * large run has tens of thousands (dedupe and exceptions edit the few they touch). */
-    f->evidence = ia_an_evidence_text(evidence);
+    struct ia_an_finding f;
+    memset(&f, 0, sizeof(f));
+    f.rule = rule;
+    f.severity = sev;
+    f.account_id = account;
+    f.resource = resource;
+    f.principal = principal;
+    f.title = title.buf;
+    /* The text that will be written; the finding itself goes to an_pending at once (history.c):
+     * a large run has tens of thousands, and they are not kept in memory. */
+    f.evidence = ia_an_evidence_text(evidence);
     json_decref(evidence);
+    ia_analyse_fingerprint(rule->id, account, resource, principal, f.fingerprint);
+    ia_an_pending_add(ctx, &f);
+    free(f.evidence);
+    ia_buf_release(&title);
 }
 
 const struct ia_an_account *
@@ -500,6 +497,19 @@ load_roles(struct ia_an_ctx *ctx, struct ia_err *err)
     return r < 0 ? IA_ERR_DB : IA_OK;
 }
 
+/* One rule; a finding it emitted that could not be stored fails it (ctx->emit_err). */
+static enum ia_code
+run_rule(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
+{
+    if (rule->fn(ctx, rule, err) != IA_OK)
+        return IA_ERR_DB;
+    if (ctx->emit_failed) {
+        *err = ctx->emit_err;
+        return IA_ERR_DB;
+    }
+    return IA_OK;
+}
+
 /*
  * The trust pass (issue 16): trust rows are the run's largest table (hundreds of thousands of
  * rows in a large estate), so they are never all held at once. They are read one account at
@@ -570,7 +580,7 @@ trust_pass(struct ia_an_ctx *ctx, struct ia_err *err)
         for (size_t i = 0; i < n_rules; i++) {
             if (!rules[i].per_account)
                 continue;
-            if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
+            if (run_rule(ctx, &rules[i], err) != IA_OK) {
                 ia_err_prefix(err,
                               "analyse run %lld: rule %s (account %s): ", (long long)ctx->run_id,
                               rules[i].id, accounts[a]);
@@ -710,12 +720,6 @@ ctx_release(struct ia_an_ctx *ctx)
     for (size_t i = 0; i < ctx->n_base_user_names; i++)
         free(ctx->base_user_names[i]);
     free(ctx->base_user_names);
-    for (size_t i = 0; i < ctx->n_findings; i++) {
-        struct ia_an_finding *f = &ctx->findings[i];
-        free(f->title);
-        free(f->evidence);
-    }
-    free(ctx->findings);
     ia_people_release(&ctx->leavers);
     ia_people_release(&ctx->roster);
     memset(ctx, 0, sizeof(*ctx));
@@ -819,7 +823,7 @@ run_rules(struct ia_an_ctx *ctx, int after_exceptions, struct ia_err *err)
         if (rules[i].per_account ||
             (strcmp(rules[i].family, "exceptions") == 0) != after_exceptions)
             continue;
-        if (rules[i].fn(ctx, &rules[i], err) != IA_OK) {
+        if (run_rule(ctx, &rules[i], err) != IA_OK) {
             ia_err_prefix(err, "analyse run %lld: rule %s: ", (long long)ctx->run_id, rules[i].id);
             return IA_ERR_DB;
         }
@@ -849,16 +853,6 @@ not_checked_rules(const struct ia_analyse_paths *paths)
                                            "no roster file: set [audit] roster or give "
                                            "--roster"));
     return a;
-}
-
-/* Findings in rule-table order, then in the order each rule emitted them. */
-static int
-cmp_finding_order(const void *a, const void *b)
-{
-    const struct ia_an_finding *x = a, *y = b;
-    if (x->rule != y->rule)
-        return x->rule < y->rule ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* "rule, rule (reason); rule (reason)" into out, grouping rules that share a reason. */
@@ -893,7 +887,6 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
     struct ia_analyse_summary sum;
     json_t *warnings = json_array(), *not_checked = NULL;
     enum ia_code rc = IA_ERR_INVALID;
-    size_t n_suppressed = 0;
 
     memset(&ctx, 0, sizeof(ctx));
     memset(&sum, 0, sizeof(sum));
@@ -920,58 +913,33 @@ ia_analyse_run(struct ia_db *db, const struct ia_config *cfg, int64_t run_id,
         goto out;
 
     not_checked = not_checked_rules(paths);
+    ctx.tally.worst = -1;
+    /* One transaction from here: findings go to an_pending as the rules emit them. */
+    if ((rc = ia_an_write_begin(&ctx, err)) != IA_OK)
+        goto write_failed;
     if ((rc = trust_pass(&ctx, err)) != IA_OK || (rc = run_rules(&ctx, 0, err)) != IA_OK)
         goto out;
-    /* The pass emitted account by account: back to table order, each rule's findings in the
-     * order it emitted them (what the fingerprints' history and the reports have always seen). */
-    qsort(ctx.findings, ctx.n_findings, sizeof(*ctx.findings), cmp_finding_order);
-    for (size_t i = 0; i < ctx.n_findings; i++) {
-        struct ia_an_finding *f = &ctx.findings[i];
-        ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
-                               f->fingerprint);
-    }
-    ia_an_dedupe(&ctx);
-    /* Exception findings come after the others: they depend on what was matched. */
-    size_t before = ctx.n_findings;
-    ia_an_apply_exceptions(&ctx, &exc);
+    if ((rc = ia_an_write_findings(&ctx, &exc, err)) != IA_OK)
+        goto write_failed;
+    /* The exceptions family comes after the others: it depends on what was matched. */
     ctx.exceptions = &exc;
     if ((rc = run_rules(&ctx, 1, err)) != IA_OK)
         goto out;
-    for (size_t i = before; i < ctx.n_findings; i++) {
-        struct ia_an_finding *f = &ctx.findings[i];
-        ia_analyse_fingerprint(f->rule->id, f->account_id, f->resource, f->principal,
-                               f->fingerprint);
-    }
-    if ((rc = ia_an_link_history(&ctx, err)) != IA_OK)
-        goto out;
-    for (size_t i = 0; i < ctx.n_findings; i++)
-        if (ctx.findings[i].suppressed_by)
-            n_suppressed++;
-    if ((rc = ia_an_write_all(&ctx, paths, warnings, not_checked, n_suppressed, err)) != IA_OK) {
-        ia_err_prefix(err, "write findings of run %lld: ", (long long)ctx.run_id);
-        goto out;
-    }
+    if ((rc = ia_an_write_findings(&ctx, NULL, err)) != IA_OK ||
+        (rc = ia_an_write_end(&ctx, paths, warnings, not_checked, err)) != IA_OK)
+        goto write_failed;
+    sum = ctx.tally;
     sum.run_id = ctx.run_id;
-    sum.total = ctx.n_findings;
-    sum.worst = -1;
-    sum.n_suppressed = n_suppressed;
     sum.n_input_warnings = json_array_size(warnings);
     not_checked_text(not_checked, sum.not_checked, sizeof(sum.not_checked));
-    for (size_t i = 0; i < ctx.n_findings; i++) {
-        const struct ia_an_finding *f = &ctx.findings[i];
-        if (f->suppressed_by)
-            continue;
-        sum.by_severity[f->severity]++;
-        if ((int)f->severity > sum.worst)
-            sum.worst = (int)f->severity;
-        if (f->persisting)
-            sum.n_persisting++;
-        else
-            sum.n_new++;
-    }
     *summary = sum;
     rc = IA_OK;
+    goto out;
+write_failed:
+    ia_err_prefix(err, "write findings of run %lld: ", (long long)ctx.run_id);
 out:
+    if (ctx.in_txn)
+        ia_db_rollback(db);
     ia_exceptions_release(&exc);
     ctx_release(&ctx);
     json_decref(warnings);

@@ -102,13 +102,12 @@ struct ia_an_trust {
 struct ia_an_finding {
     const struct ia_rule *rule;
     enum ia_severity severity;
-    const char *account_id; /* may be NULL; account_id, resource and principal are the
-                               analysis's pooled strings (analyse.c), not the finding's own */
+    const char *account_id; /* may be NULL; account_id, resource and principal are borrowed
+                               (the pool's at emit, copies while history.c writes them) */
     const char *resource;
     const char *principal; /* may be NULL */
     char *title;
     char *evidence; /* owned: compact JSON, keys sorted (as written), built at emit */
-    size_t seq;     /* emit order: findings are put back in (rule, seq) order after the pass */
     char fingerprint[33];
     const char *suppressed_by; /* borrowed from the exceptions */
     char first_seen[11];
@@ -191,8 +190,13 @@ struct ia_an_ctx {
     const char *leavers_path; /* borrowed; NULL when no leavers file was given */
     int have_roster;
     struct ia_people roster;
-    struct ia_an_finding *findings;
-    size_t n_findings, alloc_findings;
+    /* Findings are not kept: ia_an_emit appends each to the an_pending temporary table of the
+     * analysis's transaction (history.c), and the finishing steps stream them from there. */
+    int64_t n_emitted;
+    int emit_failed; /* a write to an_pending failed: emit_err says why */
+    struct ia_err emit_err;
+    int in_txn;                      /* the analysis's transaction is open */
+    struct ia_analyse_summary tally; /* counted as the findings are written */
     struct ia_an_strpool *pool;      /* the strings of trusts, roles and users (analyse.c) */
     struct ia_an_verdicts *verdicts; /* policy verdicts per document set (rule_roles.c) */
 };
@@ -318,12 +322,21 @@ int ia_an_is_bootstrap(const struct ia_an_ctx *ctx, const struct ia_an_role *ro)
 /* Evidence as stored: compact, keys sorted (new string); and back as JSON (new reference). */
 char *ia_an_evidence_text(const json_t *ev);
 json_t *ia_an_evidence_tree(const struct ia_an_finding *f);
-void ia_an_dedupe(struct ia_an_ctx *ctx);
-void ia_an_apply_exceptions(struct ia_an_ctx *ctx, struct ia_exceptions *x);
-IA_MUST_USE enum ia_code ia_an_link_history(struct ia_an_ctx *ctx, struct ia_err *err);
-IA_MUST_USE enum ia_code ia_an_write_all(struct ia_an_ctx *ctx,
+/*
+ * The analysis's one transaction (history.c): begin (BEGIN IMMEDIATE, an empty an_pending,
+ * the run's earlier findings deleted) before the rules; ia_an_pending_add for each finding as
+ * it is emitted (a failure is kept in ctx->emit_err); ia_an_write_findings streams an_pending
+ * into the findings table, with x: duplicates joined (worst kept, the rest under "also"),
+ * exceptions applied; without x: as emitted (the exceptions family's findings); each linked to
+ * its history and counted in ctx->tally; end writes the analysis row and the access paths and
+ * commits. On a failure the caller rolls back (ctx->in_txn).
+ */
+IA_MUST_USE enum ia_code ia_an_write_begin(struct ia_an_ctx *ctx, struct ia_err *err);
+void ia_an_pending_add(struct ia_an_ctx *ctx, const struct ia_an_finding *f);
+IA_MUST_USE enum ia_code ia_an_write_findings(struct ia_an_ctx *ctx, struct ia_exceptions *x,
+                                              struct ia_err *err);
+IA_MUST_USE enum ia_code ia_an_write_end(struct ia_an_ctx *ctx,
                                          const struct ia_analyse_paths *paths, json_t *warnings,
-                                         json_t *not_checked, size_t n_suppressed,
-                                         struct ia_err *err);
+                                         json_t *not_checked, struct ia_err *err);
 
 #endif

@@ -496,6 +496,22 @@ VALUES (:run_id, :analysed_at, :tool_version, :leavers_path, :roster_path, :exce
 -- name: analyser_analysis_set_catalogue
 UPDATE analyses SET action_catalogue = :action_catalogue WHERE run_id = :run_id;
 
+-- The analysis's findings as the rules emit them (history.c; an_pending is a TEMP table).
+-- name: analyser_pending_insert
+INSERT INTO an_pending (seq, rule, severity, fingerprint, account_id, resource, principal,
+    title, evidence)
+VALUES (:seq, :rule, :severity, :fingerprint, :account_id, :resource, :principal, :title,
+    :evidence);
+
+-- By fingerprint, worst first, then as emitted: duplicates come together (an_pending_fp).
+-- name: analyser_pending_by_fingerprint
+SELECT rule, severity, fingerprint, account_id, resource, principal, title, evidence
+FROM an_pending ORDER BY fingerprint, severity DESC, seq;
+
+-- name: analyser_pending_by_seq
+SELECT rule, severity, fingerprint, account_id, resource, principal, title, evidence
+FROM an_pending ORDER BY seq;
+
 -- name: analyser_finding_insert
 INSERT INTO findings (run_id, fingerprint, rule_id, severity, account_id, resource_arn,
     principal, title, evidence, first_seen, status, suppressed_by)
@@ -586,10 +602,7 @@ SELECT MAX(id) FROM runs WHERE id < :run_id AND status IN ('complete', 'partial'
 SELECT count(*), COALESCE(sum(status = 'failed'), 0) FROM accounts
 WHERE run_id = :run_id AND data_run_id IS NOT NULL;
 
--- name: own_roles
--- Roles and users that may be iam-audit's own (analyser/own.c decides from the config).
-SELECT account_id, arn, role_name, 0 FROM roles WHERE run_id = :run_id ORDER BY account_id, arn;
-
+-- Users that may be iam-audit's runner (analyser/own.c decides from the config).
 -- name: own_users
 SELECT account_id, arn, user_name, password_enabled FROM users WHERE run_id = :run_id
 ORDER BY account_id, arn;

@@ -2455,14 +2455,24 @@ test_emit_needs_reason(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             struct ia_an_ctx ctx;
+            struct env e;
+            struct ia_err err;
             memset(&ctx, 0, sizeof(ctx));
+            env_open(&e);
+            ctx.db = e.db;
+            ctx.run_id = 1;
+            if (ia_an_write_begin(&ctx, &err) != IA_OK)
+                _exit(4);
             json_t *ev = json_object();
             if (with_reason)
                 json_object_set_new(ev, "severity_reason", json_string("lowered: a test"));
             if (!freopen("/dev/null", "w", stderr))
                 _exit(3);
             ia_an_emit(&ctx, rule, IA_SEV_INFO, NULL, "arn:aws:iam::1:role/x", NULL, ev, "t");
-            _exit(ctx.n_findings == 1 ? 0 : 2);
+            int stored = ctx.n_emitted == 1 && !ctx.emit_failed;
+            ia_db_rollback(e.db);
+            env_close(&e);
+            _exit(stored ? 0 : 2);
         }
         int status = 0;
         assert_int_equal(waitpid(pid, &status, 0), pid);
