@@ -351,29 +351,42 @@ own_rule(struct ia_an_ctx *ctx, const struct ia_rule *rule, enum ia_own_kind onl
     size_t n = 0, alloc = 0;
     enum ia_code rc = IA_ERR_DB;
 
-    static const char *const queries[] = { "own_roles", "own_users" };
-    for (size_t q = 0; q < IA_ARRAY_LEN(queries); q++) {
-        if (ia_db_prepare(ctx->db, queries[q], &st, err) != IA_OK)
-            goto out;
-        ia_db_bind_int(st, ":run_id", ctx->run_id);
-        while ((r = ia_db_step(st, err)) == 1) {
-            const char *arn = ia_db_col_text(st, 1);
-            enum ia_own_kind own = ia_an_own(ctx, arn);
-            if (own != only)
-                continue;
-            ids = ia_xgrow(ids, n + 1, &alloc, sizeof(*ids));
-            ids[n].account = ia_xstrdup(ia_db_col_text(st, 0));
-            ids[n].arn = ia_xstrdup(arn);
-            ids[n].name = ia_xstrdup(ia_db_col_text(st, 2));
-            ids[n].kind = q == 0 ? 'r' : 'u';
-            ids[n].own = own;
-            ids[n].password = (int)ia_db_col_int(st, 3) == 1;
-            n++;
-        }
-        ia_db_reset(st);
-        if (r < 0)
-            goto out;
+    /* The roles are in memory already (ctx->roles); users are read here, the credential
+     * report's root row included (a runner could name it). */
+    for (size_t i = 0; i < ctx->n_roles; i++) {
+        const struct ia_an_role *ro = &ctx->roles[i];
+        enum ia_own_kind own = ia_an_own(ctx, ro->arn);
+        if (own != only)
+            continue;
+        ids = ia_xgrow(ids, n + 1, &alloc, sizeof(*ids));
+        ids[n].account = ia_xstrdup(ro->account);
+        ids[n].arn = ia_xstrdup(ro->arn);
+        ids[n].name = ia_xstrdup(ro->name);
+        ids[n].kind = 'r';
+        ids[n].own = own;
+        ids[n].password = 0;
+        n++;
     }
+    if (ia_db_prepare(ctx->db, "own_users", &st, err) != IA_OK)
+        goto out;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    while ((r = ia_db_step(st, err)) == 1) {
+        const char *arn = ia_db_col_text(st, 1);
+        enum ia_own_kind own = ia_an_own(ctx, arn);
+        if (own != only)
+            continue;
+        ids = ia_xgrow(ids, n + 1, &alloc, sizeof(*ids));
+        ids[n].account = ia_xstrdup(ia_db_col_text(st, 0));
+        ids[n].arn = ia_xstrdup(arn);
+        ids[n].name = ia_xstrdup(ia_db_col_text(st, 2));
+        ids[n].kind = 'u';
+        ids[n].own = own;
+        ids[n].password = (int)ia_db_col_int(st, 3) == 1;
+        n++;
+    }
+    ia_db_reset(st);
+    if (r < 0)
+        goto out;
     for (size_t i = 0; i < n; i++)
         if ((rc = check_identity(ctx, rule, ids[i].account, ids[i].arn, ids[i].kind, ids[i].name,
                                  ids[i].own, ids[i].password, err)) != IA_OK)
