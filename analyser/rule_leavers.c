@@ -197,10 +197,21 @@ ia_rule_leavers_matched_nobody(struct ia_an_ctx *ctx, const struct ia_rule *rule
 
 /* One access key, as the key rules see it. */
 struct key {
-    const char *acct, *user, *id, *arn;
+    const char *acct, *user, *id, *arn, *created, *used, *service;
     long age, since;
-    json_t *ev;
 };
+
+/* A key's evidence (new reference), built only for a key that is a finding. */
+static json_t *
+key_evidence(const struct key *k)
+{
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", k->user, "access_key_id", k->id,
+                     "created_at", ia_an_jstr(k->created), "age_days",
+                     k->age >= 0 ? json_integer(k->age) : json_null(), "last_used_at",
+                     ia_an_jstr(k->used), "days_since_use",
+                     k->since >= 0 ? json_integer(k->since) : json_null(), "last_used_service",
+                     ia_an_jstr(k->service));
+}
 
 typedef void key_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct key *k);
 
@@ -216,8 +227,7 @@ walk_keys(struct ia_an_ctx *ctx, const struct ia_rule *rule, key_check_fn *check
     ia_db_bind_int(st, ":run_id", ctx->run_id);
     while ((r = ia_db_step(st, err)) == 1) {
         struct key k;
-        const char *created = ia_db_col_text(st, 3), *used = ia_db_col_text(st, 4);
-        const char *service = ia_db_col_text(st, 5), *uarn = ia_db_col_text(st, 6);
+        const char *uarn = ia_db_col_text(st, 6);
         struct ia_buf arn = IA_BUF_INIT;
         k.acct = ia_db_col_text(st, 0);
         k.user = ia_db_col_text(st, 1);
@@ -227,16 +237,12 @@ walk_keys(struct ia_an_ctx *ctx, const struct ia_rule *rule, key_check_fn *check
         else
             ia_buf_addf(&arn, "arn:aws:iam::%s:user/%s", k.acct, k.user);
         k.arn = arn.buf;
-        k.age = ia_an_days_since(ctx, created);
-        k.since = ia_an_days_since(ctx, used);
-        k.ev = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "user", k.user, "access_key_id",
-                         k.id, "created_at", ia_an_jstr(created), "age_days",
-                         k.age >= 0 ? json_integer(k.age) : json_null(), "last_used_at",
-                         ia_an_jstr(used), "days_since_use",
-                         k.since >= 0 ? json_integer(k.since) : json_null(), "last_used_service",
-                         ia_an_jstr(service));
+        k.created = ia_db_col_text(st, 3);
+        k.used = ia_db_col_text(st, 4);
+        k.service = ia_db_col_text(st, 5);
+        k.age = ia_an_days_since(ctx, k.created);
+        k.since = ia_an_days_since(ctx, k.used);
         check(ctx, rule, &k);
-        json_decref(k.ev);
         ia_buf_release(&arn);
     }
     ia_db_reset(st);
@@ -250,7 +256,7 @@ access_key_unused(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struc
     /* Never used and created recently is a new key, not an unused one. */
     if (!((k->since >= 0 && k->since >= stale) || (k->since < 0 && k->age >= stale)))
         return;
-    json_t *e = json_deep_copy(k->ev);
+    json_t *e = key_evidence(k);
     json_object_set_new(e, "stale_days", json_integer(stale));
     if (k->since >= 0)
         ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
@@ -266,7 +272,7 @@ access_key_old(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct k
     long max_age = ctx->rules->max_key_age_days;
     if (k->age <= max_age)
         return;
-    json_t *e = json_deep_copy(k->ev);
+    json_t *e = key_evidence(k);
     json_object_set_new(e, "max_key_age_days", json_integer(max_age));
     ia_an_emit(ctx, rule, rule->severity, k->acct, k->arn, k->id, e,
                "access key %s of %s is %ld days old (limit %ld)", k->id, k->user, k->age, max_age);

@@ -39,27 +39,6 @@ email_allowed(const char *name, char *const *domains)
     return 0;
 }
 
-static enum ia_code
-user_groups(struct ia_an_ctx *ctx, const char *account, const char *user, json_t *out,
-            int *in_required, struct ia_err *err)
-{
-    struct ia_db_stmt *st;
-    int r;
-    if (ia_db_prepare(ctx->db, "analyser_user_groups", &st, err) != IA_OK)
-        return IA_ERR_DB;
-    ia_db_bind_int(st, ":run_id", ctx->run_id);
-    ia_db_bind_text(st, ":account_id", account);
-    ia_db_bind_text(st, ":user_name", user);
-    while ((r = ia_db_step(st, err)) == 1) {
-        const char *g = ia_db_col_text(st, 0);
-        json_array_append_new(out, json_string(g));
-        if (ctx->rules->required_group && strcasecmp(g, ctx->rules->required_group) == 0)
-            *in_required = 1;
-    }
-    ia_db_reset(st);
-    return r < 0 ? IA_ERR_DB : IA_OK;
-}
-
 /* Decides one rule for one user (ctx->users). */
 typedef enum ia_code user_check_fn(struct ia_an_ctx *ctx, const struct ia_rule *rule,
                                    const struct ia_an_user *u, struct ia_err *err);
@@ -149,19 +128,74 @@ user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, const str
     return IA_OK;
 }
 
+/* The base account's group memberships, read once for user-not-in-group (one query, not one
+ * per person). */
+struct memberships {
+    struct membership {
+        char *user, *group;
+    } * v; /* by (user, group) */
+    size_t n, alloc;
+};
+
+static void
+memberships_release(struct memberships *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->v[i].user);
+        free(m->v[i].group);
+    }
+    free(m->v);
+}
+
+static enum ia_code
+memberships_load(struct ia_an_ctx *ctx, struct memberships *m, struct ia_err *err)
+{
+    struct ia_db_stmt *st;
+    int r;
+    if (ia_db_prepare(ctx->db, "access_memberships", &st, err) != IA_OK)
+        return IA_ERR_DB;
+    ia_db_bind_int(st, ":run_id", ctx->run_id);
+    ia_db_bind_text(st, ":account_id", ctx->base);
+    while ((r = ia_db_step(st, err)) == 1) {
+        m->v = ia_xgrow(m->v, m->n + 1, &m->alloc, sizeof(*m->v));
+        m->v[m->n].user = ia_xstrdup(ia_db_col_text(st, 0));
+        m->v[m->n++].group = ia_xstrdup(ia_db_col_text(st, 1));
+    }
+    ia_db_reset(st);
+    return r < 0 ? IA_ERR_DB : IA_OK;
+}
+
+/* The user's groups (by name) into out; *in_required when one is [rules] required_group. */
+static void
+user_groups(const struct ia_an_ctx *ctx, const struct memberships *m, const char *user, json_t *out,
+            int *in_required)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(m->v[mid].user, user) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < m->n && strcmp(m->v[lo].user, user) == 0; lo++) {
+        const char *g = m->v[lo].group;
+        json_array_append_new(out, json_string(g));
+        if (strcasecmp(g, ctx->rules->required_group) == 0)
+            *in_required = 1;
+    }
+}
+
 static enum ia_code
 user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, const struct ia_an_user *u,
-                  struct ia_err *err)
+                  const struct memberships *m)
 {
     const char *acct = u->account, *name = u->name;
-    if (!in_base(ctx, u) || !ctx->rules->required_group || !ctx->rules->required_group[0])
+    if (!in_base(ctx, u))
         return IA_OK;
     json_t *groups = json_array();
     int in = 0;
-    if (user_groups(ctx, acct, name, groups, &in, err) != IA_OK) {
-        json_decref(groups);
-        return IA_ERR_DB;
-    }
+    user_groups(ctx, m, name, groups, &in);
     if (in) {
         json_decref(groups);
         return IA_OK;
@@ -195,7 +229,14 @@ ia_rule_user_name_not_email(struct ia_an_ctx *ctx, const struct ia_rule *rule, s
 enum ia_code
 ia_rule_user_not_in_group(struct ia_an_ctx *ctx, const struct ia_rule *rule, struct ia_err *err)
 {
-    return walk_users(ctx, rule, user_not_in_group, err);
+    struct memberships m = { 0 };
+    if (!ctx->base || !ctx->rules->required_group || !ctx->rules->required_group[0])
+        return IA_OK;
+    enum ia_code rc = memberships_load(ctx, &m, err);
+    for (size_t i = 0; rc == IA_OK && i < ctx->n_users; i++)
+        rc = user_not_in_group(ctx, rule, &ctx->users[i], &m);
+    memberships_release(&m);
+    return rc;
 }
 
 enum ia_code

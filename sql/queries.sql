@@ -380,11 +380,6 @@ SELECT u.account_id, u.user_name, u.arn, u.created_at, u.password_enabled,
             AND k.account_id = u.account_id AND k.user_name = u.user_name) AS key_last_used
 FROM users u WHERE u.run_id = :run_id ORDER BY u.account_id, u.user_name;
 
--- name: analyser_user_groups
-SELECT group_name FROM group_members
-WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name
-ORDER BY group_name;
-
 -- name: analyser_user_exists
 SELECT arn FROM users
 WHERE run_id = :run_id AND account_id = :account_id AND user_name = :user_name COLLATE NOCASE;
