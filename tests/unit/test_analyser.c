@@ -1915,6 +1915,51 @@ test_duplicate_findings_joined(void **state)
     env_close(&e);
 }
 
+/*
+ * An analysis is one transaction (issue 16: findings stream through a temporary table of it):
+ * one that fails after its rules have emitted findings leaves the run's earlier analysis
+ * whole, and the database usable.
+ */
+static void
+test_failed_analysis_rolls_back(void **state)
+{
+    (void)state;
+    struct env e;
+    struct ia_analyse_summary sum;
+    struct ia_err err;
+    env_open(&e);
+    add_role(&e, 1, TEAM, "audit", "/", OLD, RECENT,
+             DOC(ALLOW(AWS("arn:aws:iam::" TEAM ":root"), "")));
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_true(sum.total > 0);
+    char *before = query1(&e,
+                          "SELECT count(*) || ' ' || group_concat(fingerprint) FROM findings"
+                          " WHERE run_id = :run",
+                          1);
+    /* A table the later rules read is gone: the trust rules have emitted by then. */
+    exec(&e, "ALTER TABLE password_policies RENAME TO password_policies_gone;");
+    ia_err_clear(&err);
+    assert_int_not_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    assert_non_null(strstr(err.msg, "password_policies"));
+    exec(&e, "ALTER TABLE password_policies_gone RENAME TO password_policies;");
+    char *after = query1(&e,
+                         "SELECT count(*) || ' ' || group_concat(fingerprint) FROM findings"
+                         " WHERE run_id = :run",
+                         1);
+    assert_string_equal(after, before);
+    free(after);
+    /* Nothing left open: the next analysis runs and writes the same findings. */
+    assert_int_equal(analyse(&e, 0, NULL, NULL, NULL, &sum, &err), IA_OK);
+    after = query1(&e,
+                   "SELECT count(*) || ' ' || group_concat(fingerprint) FROM findings"
+                   " WHERE run_id = :run",
+                   1);
+    assert_string_equal(after, before);
+    free(after);
+    free(before);
+    env_close(&e);
+}
+
 static void
 test_exception_expired_and_unused(void **state)
 {
@@ -2495,6 +2540,7 @@ main(void)
         cmocka_unit_test(test_evidence_dates),
         cmocka_unit_test(test_exception_suppresses),
         cmocka_unit_test(test_duplicate_findings_joined),
+        cmocka_unit_test(test_failed_analysis_rolls_back),
         cmocka_unit_test(test_trust_assumes_per_action_kind),
         cmocka_unit_test(test_policy_verdicts_per_document_set),
         cmocka_unit_test(test_exception_expired_and_unused),
