@@ -367,18 +367,18 @@ ia_an_write_findings(struct ia_an_ctx *ctx, struct ia_exceptions *x, struct ia_e
                       err) != IA_OK)
         goto out;
     for (;;) {
-        struct ia_an_finding f;
+        struct ia_an_finding f = { 0 };
         r = ia_db_step(st, err);
         if (r < 0)
             goto out_reset;
-        if (r == 1)
+        if (r > 0)
             pending_row(st, &f);
         /*
          * A rule can reach the same (resource, principal) twice, e.g. two statements naming
          * the same account. The fingerprint is the identity: keep one, the most severe (rows
          * come worst first), and list the others under "also".
          */
-        if (r == 1 && dedupe && have && strcmp(keep.fingerprint, f.fingerprint) == 0) {
+        if (r > 0 && dedupe && have && strcmp(keep.fingerprint, f.fingerprint) == 0) {
             if (!keep_ev) {
                 keep_ev = ia_an_evidence_tree(&keep);
                 json_object_set_new(keep_ev, "also", json_array());
