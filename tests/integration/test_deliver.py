@@ -26,6 +26,7 @@ import http.server
 import io
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import stat
@@ -133,16 +134,18 @@ def main():
     port = open(sys.argv[2]).read().strip()
     endpoint = f"http://127.0.0.1:{port}"
     hub_pid = None
+    # The hub's pid and port files live outside the work folder: that folder is gone by the
+    # time `finally` stops the hub (it used to be left running after every run).
+    hub_dir = tempfile.mkdtemp(prefix="ia-deliver-hub-")
     hook = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     try:
         with tempfile.TemporaryDirectory(prefix="ia-deliver-") as work:
             est = build_estate(endpoint, "small", os.path.join(work, "small"))
             # SES and Security Hub: a second moto, plain (no auth: any signed request).
-            moto("start", "--port-file", os.path.join(work, "hub.port"), "--pid-file",
-                 os.path.join(work, "hub.pid"))
-            hub_pid = os.path.join(work, "hub.pid")
-            hub = "http://127.0.0.1:" + open(os.path.join(work, "hub.port")).read().strip()
+            hub_pid = os.path.join(hub_dir, "hub.pid")
+            moto("start", "--port-file", os.path.join(hub_dir, "hub.port"), "--pid-file", hub_pid)
+            hub = "http://127.0.0.1:" + open(os.path.join(hub_dir, "hub.port")).read().strip()
             ses = boto3.client("ses", endpoint_url=hub, region_name="eu-west-2",
                                aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
                                aws_secret_access_key="x" * 40)
@@ -481,6 +484,7 @@ def main():
     finally:
         hook.shutdown()
         stop_moto(hub_pid)
+        shutil.rmtree(hub_dir, ignore_errors=True)
     return finish()
 
 
