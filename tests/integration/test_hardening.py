@@ -382,6 +382,11 @@ def test_core_dumps(work):
     # Outside the private work folder, so that the unprivileged run can reach it.
     work = tempfile.mkdtemp(prefix="ia-core-")
     os.chmod(work, 0o755)
+    # A copy of the binary there too: the build tree may sit in a folder uid 65534 cannot
+    # enter (a clone in a mktemp -d folder, mode 0700).
+    binary = os.path.join(work, "iam-audit")
+    shutil.copy(BINARY, binary)
+    os.chmod(binary, 0o755)
     if not ROOT_USER:
         print("SKIPPED: the unprivileged crash (needs root to switch to uid 65534)")
     try:
@@ -392,7 +397,7 @@ def test_core_dumps(work):
             env = clean_env(home, AWS_ACCESS_KEY_ID="AKIAFAKESTATIC000001",
                             AWS_SECRET_ACCESS_KEY="k" * 40, AWS_ENDPOINT_URL=fake.url)
             before = len(fake.requests)
-            limits, owner, cores = crash_in(home, [BINARY, "whoami"], env=env, user=who,
+            limits, owner, cores = crash_in(home, [binary, "whoami"], env=env, user=who,
                                             started=lambda: len(fake.requests) > before)
             line = [l for l in limits.splitlines() if l.startswith("Max core file size")]
             check(line and line[0].split()[4:6] == ["0", "0"],
