@@ -204,6 +204,51 @@ pool_init(struct pool *p, struct run_ctx *rc, struct ia_aws_client *parent)
     p->extra = ia_xcalloc(p->max - 1, sizeof(*p->extra));
 }
 
+/*
+ * Helper connections outlive their account: when it is done they wait, still open, for the
+ * next account's helpers. One endpoint serves every account (each request is signed with
+ * its own account's credentials; nothing on a connection belongs to an account), so the
+ * run opens each connection once instead of once per account: against AWS that is a TCP
+ * and TLS handshake saved per helper and account, and no burst of new connections each
+ * time an account starts.
+ */
+static struct ia_http *
+idle_take(struct run_ctx *rc)
+{
+    struct ia_http *h = NULL;
+    pthread_mutex_lock(&rc->idle_mu);
+    if (rc->n_idle)
+        h = rc->idle[--rc->n_idle];
+    pthread_mutex_unlock(&rc->idle_mu);
+    if (!h) {
+        struct ia_http_options hopts = { .timeout_ms = (long)rc->cfg->request_timeout_s * 1000,
+                                         .ca_bundle = rc->cfg->ca_bundle };
+        h = ia_http_new(&hopts);
+    }
+    return h;
+}
+
+static void
+idle_put(struct run_ctx *rc, struct ia_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&rc->idle_mu);
+    rc->idle = ia_xgrow(rc->idle, rc->n_idle + 1, &rc->alloc_idle, sizeof(*rc->idle));
+    rc->idle[rc->n_idle++] = h;
+    pthread_mutex_unlock(&rc->idle_mu);
+}
+
+void
+ia_account_idle_release(struct run_ctx *rc)
+{
+    for (size_t i = 0; i < rc->n_idle; i++)
+        ia_http_free(rc->idle[i]);
+    free(rc->idle);
+    rc->idle = NULL;
+    rc->n_idle = rc->alloc_idle = 0;
+}
+
 /* Open helper k (0-based) if it is not yet; 0 when it cannot be (the others carry on). */
 static int
 pool_open(struct pool *p, size_t k)
@@ -215,9 +260,7 @@ pool_open(struct pool *p, size_t k)
         return 1;
     if (x->http)
         return 0; /* tried, failed */
-    struct ia_http_options hopts = { .timeout_ms = (long)p->rc->cfg->request_timeout_s * 1000,
-                                     .ca_bundle = p->rc->cfg->ca_bundle };
-    x->http = ia_http_new(&hopts);
+    x->http = idle_take(p->rc);
     ia_err_clear(&e);
     if (ia_aws_client_init(&x->c, ia_http_ops_of(x->http), parent->creds,
                            parent->ep[IA_SVC_STS].signing_region, NULL, &e) != IA_OK) {
@@ -238,7 +281,7 @@ pool_open(struct pool *p, size_t k)
     return 1;
 }
 
-/* Count the helpers' calls as the account's, close them. */
+/* Count the helpers' calls as the account's; their connections go back to the run. */
 static void
 pool_release(struct pool *p)
 {
@@ -250,7 +293,7 @@ pool_release(struct pool *p)
             atomic_fetch_add(&p->parent->stats.throttles, atomic_load(&x->c.stats.throttles));
             ia_aws_client_release(&x->c);
         }
-        ia_http_free(x->http);
+        idle_put(p->rc, x->http);
     }
     free(p->extra);
     memset(p, 0, sizeof(*p));

@@ -305,6 +305,7 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     pthread_mutex_init(&rc.db_mu, NULL);
     pthread_mutex_init(&rc.mp_mu, NULL);
     pthread_mutex_init(&rc.progress_mu, NULL);
+    pthread_mutex_init(&rc.idle_mu, NULL);
 
     struct ia_http_options hopts = { .timeout_ms = (long)rc.cfg->request_timeout_s * 1000,
                                      .ca_bundle = rc.cfg->ca_bundle };
@@ -386,6 +387,7 @@ out:
     if (have_caller)
         ia_aws_client_release(&caller);
     ia_http_free(http);
+    ia_account_idle_release(&rc);
     ia_collect_plan_release(&rc);
     ia_managed_release(&rc);
     ia_db_close(rc.db);
@@ -393,5 +395,6 @@ out:
     pthread_mutex_destroy(&rc.db_mu);
     pthread_mutex_destroy(&rc.mp_mu);
     pthread_mutex_destroy(&rc.progress_mu);
+    pthread_mutex_destroy(&rc.idle_mu);
     return r;
 }

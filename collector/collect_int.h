@@ -99,6 +99,10 @@ struct run_ctx {
     struct managed *mp;
     size_t n_mp, alloc_mp;
     pthread_mutex_t progress_mu;
+    /* Helper connections no account is using, kept open for the next (account_fetch.c). */
+    pthread_mutex_t idle_mu;
+    struct ia_http **idle;
+    size_t n_idle, alloc_idle;
     long caller_calls, caller_retries, caller_throttles;   /* identity and discovery calls */
     _Atomic long done_calls, done_retries, done_throttles; /* of finished accounts, for progress */
 };
@@ -204,6 +208,8 @@ IA_MUST_USE enum ia_code ia_account_plan_user_tasks(struct job *j, const struct 
 /* Read one account with c into j: every answer the snapshot needs, nothing written. */
 IA_MUST_USE enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c,
                                           struct job *j, struct ia_err *err);
+/* Close the helper connections kept between accounts (at the end of the run). */
+void ia_account_idle_release(struct run_ctx *rc);
 
 /* ---- snapshot_write.c ---- */
 

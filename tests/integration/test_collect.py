@@ -194,9 +194,10 @@ def main():
             pport = os.path.join(work, "proxy.port")
             stats = os.path.join(work, "stats.json")
             inflight = os.path.join(work, "inflight.json")
+            conns = os.path.join(work, "conns.json")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
                                       "--port-file", pport, "--stats", stats,
-                                      "--inflight", inflight])
+                                      "--inflight", inflight, "--conns", conns])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -241,6 +242,21 @@ def main():
             peaks = new_peaks(("--concurrency", "1"))
             check(len(peaks) >= 2 and all(v == 1 for v in peaks.values()),
                   f"--concurrency 1 reads each account over one connection ({peaks})")
+
+            # 2c. An account's helper connections are kept open for the next account, not
+            # opened again for each: with --concurrency 2 and more accounts than workers, a
+            # connection that never carried the caller's own key (so not a worker's, which
+            # is reused for AssumeRole) carries the sessions of two accounts or more.
+            before = len(json.load(open(conns))) if os.path.exists(conns) else 0
+            p = run_collect(binary, conf, penv, db, ("--concurrency", "2"))
+            check(p.returncode == 0, f"collect --concurrency 2 exits 0 ({p.returncode})")
+            opened = json.load(open(conns))[before:]
+            caller_key = env["AWS_ACCESS_KEY_ID"]
+            helpers = [k for k in opened if k and caller_key not in k]
+            check(any(len(k) >= 2 for k in helpers),
+                  f"a helper connection is reused by a later account ({opened})")
+            check(len([k for k in opened if k]) <= 1 + 2 * 8,
+                  f"at most 1 + 2 x 8 connections with --concurrency 2 ({len(opened)})")
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             # two collects on one database: the second refuses at once, the first completes

@@ -12,7 +12,10 @@ requests it hits (-1: all). "kind": "xml" (IAM/STS error), "json" (JSON 1.1 erro
 "truncate" (cut the body in half), "garbage" (200 with a malformed body).
 Counts of requests per action go to the stats file as JSON. With --inflight FILE, the
 most requests ever in flight at once per access key id (one per assumed role session, so
-per account) go there as JSON: {"ASIA...": 3}.
+per account) go there as JSON: {"ASIA...": 3}. With --conns FILE, the access key ids each
+client connection carried, in order of first use, one list per connection accepted:
+[["AKIA..."], ["ASIA...", "ASIA..."]] (how many connections a run opens, and which it reuses
+across accounts).
 Only 127.0.0.1 is ever bound or forwarded to.
 """
 import argparse
@@ -31,6 +34,7 @@ HITS = {}
 COUNTS = {}
 INFLIGHT = {}
 MAX_INFLIGHT = {}
+CONNS = []
 
 
 def key_of(headers):
@@ -70,9 +74,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
         self.connection.close()
 
+    def setup(self):
+        super().setup()
+        with LOCK:
+            self.conn_keys = []
+            CONNS.append(self.conn_keys)
+
     def do_POST(self):
         key = key_of(self.headers)
         with LOCK:
+            if key not in self.conn_keys:
+                self.conn_keys.append(key)
+                self.server.save_conns()
             INFLIGHT[key] = INFLIGHT.get(key, 0) + 1
             if INFLIGHT[key] > MAX_INFLIGHT.get(key, 0):
                 MAX_INFLIGHT[key] = INFLIGHT[key]
@@ -184,6 +197,12 @@ class Server(http.server.ThreadingHTTPServer):
                 json.dump(MAX_INFLIGHT, f)
             os.replace(self.inflight_path + ".tmp", self.inflight_path)
 
+    def save_conns(self):
+        if self.conns_path:
+            with open(self.conns_path + ".tmp", "w") as f:
+                json.dump(CONNS, f)
+            os.replace(self.conns_path + ".tmp", self.conns_path)
+
     def save_stats(self):
         if self.stats_path:
             with open(self.stats_path, "w") as f:
@@ -197,12 +216,14 @@ def main():
     ap.add_argument("--stats")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--inflight")
+    ap.add_argument("--conns")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream_port
     srv.rules_path = a.rules
     srv.stats_path = a.stats
     srv.inflight_path = a.inflight
+    srv.conns_path = a.conns
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(a.port_file + ".tmp", a.port_file)
