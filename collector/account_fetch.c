@@ -171,11 +171,12 @@ struct pool {
 };
 
 /*
- * Connections the account may use for its next batch. The run's budget is c x min(c, 8)
- * connections (c = concurrency), shared equally between the accounts in progress: each
- * gets at least min(c, 8) and at most 8, so that a large account left running alone (a
- * base account of thousands of people) takes over the connections the finished workers
- * no longer use. With c = 1, one connection, always.
+ * Connections the account may use now (worked out again whenever one of its tasks ends).
+ * The run's budget is c x min(c, 8) connections (c = concurrency), shared equally between
+ * the accounts in progress: each gets at least min(c, 8) and at most 8, so that a large
+ * account left running alone (a base account of thousands of people) takes over the
+ * connections the finished workers no longer use, in the middle of a batch. With c = 1,
+ * one connection, always.
  */
 static size_t
 batch_connections(const struct pool *p)
@@ -303,14 +304,6 @@ pool_release(struct pool *p)
 typedef enum ia_code (*task_fn)(struct ia_aws_client *c, void *ctx, size_t i, size_t worker,
                                 struct ia_err *err);
 
-struct batch {
-    task_fn fn;
-    void *ctx;
-    size_t n_tasks;
-    _Atomic size_t next;
-    _Atomic int failed;
-};
-
 /* A worker's first failure: the batch reports the one of the lowest task index. */
 struct worker_result {
     enum ia_code r;
@@ -318,12 +311,61 @@ struct worker_result {
     struct ia_err err;
 };
 
+struct batch;
+
 struct helper_arg {
     struct batch *b;
     struct ia_aws_client *c;
     size_t worker;
     struct worker_result res;
 };
+
+/*
+ * One batch of independent tasks over the account's connections. It starts on the
+ * account's share of the run's connections and grows while it runs: whenever a task ends,
+ * the share is worked out again (batch_connections), so connections that other accounts
+ * give back as they finish go to the tasks still waiting, not only to the next batch.
+ */
+struct batch {
+    task_fn fn;
+    void *ctx;
+    size_t n_tasks;
+    _Atomic size_t next;
+    _Atomic int failed;
+    struct pool *p;
+    pthread_mutex_t mu; /* guards what follows */
+    int closed;         /* the account's thread is joining: start no helper */
+    size_t n_helpers;   /* helper threads started, in hs[] and th[] */
+    size_t next_conn;   /* the pool's next helper connection to try */
+    struct helper_arg *hs;
+    pthread_t *th; /* both p->max - 1 long */
+};
+
+static void *helper_main(void *arg);
+
+/* Start helpers up to the account's current share, one per task not yet taken. */
+static void
+batch_grow(struct batch *b)
+{
+    struct pool *p = b->p;
+    pthread_mutex_lock(&b->mu);
+    size_t want = b->closed ? 0 : batch_connections(p), started = 0;
+    while (1 + b->n_helpers < want && b->next_conn + 1 < p->max) {
+        size_t taken = atomic_load(&b->next);
+        if (taken + started >= b->n_tasks || atomic_load(&b->failed))
+            break;
+        size_t k = b->next_conn++;
+        if (!pool_open(p, k))
+            continue;
+        struct helper_arg *h = &b->hs[b->n_helpers];
+        *h = (struct helper_arg){ .b = b, .c = &p->extra[k].c, .worker = k + 1 };
+        if (pthread_create(&b->th[b->n_helpers], NULL, helper_main, h) != 0)
+            IA_BUG("pthread_create failed");
+        b->n_helpers++;
+        started++;
+    }
+    pthread_mutex_unlock(&b->mu);
+}
 
 static void
 batch_work(struct batch *b, struct ia_aws_client *c, size_t worker, struct worker_result *res)
@@ -344,6 +386,7 @@ batch_work(struct batch *b, struct ia_aws_client *c, size_t worker, struct worke
             atomic_store(&b->failed, 1);
             return;
         }
+        batch_grow(b);
     }
 }
 
@@ -356,42 +399,32 @@ helper_main(void *arg)
 }
 
 /*
- * Run tasks 0..n_tasks-1 over up to `workers` of the pool's connections (taken in order;
- * the calling thread works on the account's client). Returns IA_OK, or the error of the
- * failed task of the lowest index (tasks after a failure are not started).
+ * Run tasks 0..n_tasks-1 over the account's share of connections (the pool's, taken in
+ * order; the calling thread works on the account's client), more as the share grows.
+ * Returns IA_OK, or the error of the failed task of the lowest index (tasks after a
+ * failure are not started).
  */
 static enum ia_code
-pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks, struct ia_err *err)
+pool_run(struct pool *p, task_fn fn, void *ctx, size_t n_tasks, struct ia_err *err)
 {
-    struct batch b = { .fn = fn, .ctx = ctx, .n_tasks = n_tasks };
-    struct helper_arg *hs = NULL;
-    pthread_t *th = NULL;
-    size_t n_helpers = 0;
+    struct batch b = { .fn = fn, .ctx = ctx, .n_tasks = n_tasks, .p = p };
     struct worker_result mine;
 
-    if (workers > p->max)
-        workers = p->max;
-    if (workers > n_tasks)
-        workers = n_tasks;
-    if (workers > 1) {
-        hs = ia_xcalloc(workers - 1, sizeof(*hs));
-        th = ia_xcalloc(workers - 1, sizeof(*th));
-        for (size_t k = 0; k + 1 < workers; k++) {
-            if (!pool_open(p, k))
-                continue;
-            hs[n_helpers] = (struct helper_arg){ .b = &b, .c = &p->extra[k].c, .worker = k + 1 };
-            if (pthread_create(&th[n_helpers], NULL, helper_main, &hs[n_helpers]) != 0)
-                IA_BUG("pthread_create failed");
-            n_helpers++;
-        }
-    }
+    pthread_mutex_init(&b.mu, NULL);
+    b.hs = ia_xcalloc(p->max - 1, sizeof(*b.hs));
+    b.th = ia_xcalloc(p->max - 1, sizeof(*b.th));
+    batch_grow(&b);
     memset(&mine, 0, sizeof(mine));
     batch_work(&b, p->parent, 0, &mine);
+    /* Every task is taken (or the batch failed): no helper starts after this. */
+    pthread_mutex_lock(&b.mu);
+    b.closed = 1;
+    pthread_mutex_unlock(&b.mu);
     struct worker_result *first = mine.r != IA_OK ? &mine : NULL;
-    for (size_t k = 0; k < n_helpers; k++) {
-        pthread_join(th[k], NULL);
-        if (hs[k].res.r != IA_OK && (!first || hs[k].res.task < first->task))
-            first = &hs[k].res;
+    for (size_t k = 0; k < b.n_helpers; k++) {
+        pthread_join(b.th[k], NULL);
+        if (b.hs[k].res.r != IA_OK && (!first || b.hs[k].res.task < first->task))
+            first = &b.hs[k].res;
     }
     enum ia_code r = IA_OK;
     if (first) {
@@ -399,8 +432,9 @@ pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks, 
         if (err)
             *err = first->err;
     }
-    free(hs);
-    free(th);
+    free(b.hs);
+    free(b.th);
+    pthread_mutex_destroy(&b.mu);
     return r;
 }
 
@@ -551,7 +585,7 @@ run_user_tasks(struct pool *p, struct job *j, const struct user_tasks *ut, struc
     for (size_t w = 1; w < n; w++)
         lists[w] =
             (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3], &own[w][4] };
-    enum ia_code r = pool_run(p, batch_connections(p), user_task_fn, &x, ut->n, err);
+    enum ia_code r = pool_run(p, user_task_fn, &x, ut->n, err);
     for (size_t w = 1; w < n; w++) {
         doclist_move(&j->user_mfa, &own[w][0]);
         doclist_move(&j->keys, &own[w][1]);
@@ -709,7 +743,7 @@ ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, str
 
     pool_init(&pool, rc, c);
     /* The bulk reads are independent of each other: all at once, over the pool. */
-    if ((r = pool_run(&pool, batch_connections(&pool), bulk_task, &bulk, BULK_N, err)) != IA_OK)
+    if ((r = pool_run(&pool, bulk_task, &bulk, BULK_N, err)) != IA_OK)
         goto out;
     /* Asked last: generated since the first task, the report is usually ready by now. */
     if ((r = credential_report(c, j, err)) != IA_OK)

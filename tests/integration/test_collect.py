@@ -195,9 +195,11 @@ def main():
             stats = os.path.join(work, "stats.json")
             inflight = os.path.join(work, "inflight.json")
             conns = os.path.join(work, "conns.json")
+            per_key = os.path.join(work, "per_key.json")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
                                       "--port-file", pport, "--stats", stats,
-                                      "--inflight", inflight, "--conns", conns])
+                                      "--inflight", inflight, "--conns", conns,
+                                      "--per-key", per_key])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -257,6 +259,27 @@ def main():
                   f"a helper connection is reused by a later account ({opened})")
             check(len([k for k in opened if k]) <= 1 + 2 * 8,
                   f"at most 1 + 2 x 8 connections with --concurrency 2 ({len(opened)})")
+
+            # 2d. A batch takes the connections another account gives back while it runs,
+            # not only at its start. --concurrency 2 (a budget of 2 x 2 connections), the base
+            # account and one team account: the team account's AssumeRole is held 2 s, so it
+            # is still running when the base account's per-user reads start (on a share of
+            # 2) and done while they go on (1 s each here); they then grow to 4 in flight.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "AssumeRole", "match": "222222222222", "kind": "stall",
+                 "stall_ms": 2000},
+                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 1000}]},
+                open(rules, "w"))
+            peaks = new_peaks(("--concurrency", "2", "--account", "111111111111",
+                               "--account", "222222222222"))
+            lak = {k: v.get("ListAccessKeys", 0) for k, v in json.load(open(per_key)).items()
+                   if k in peaks}
+            base_key = max(lak, key=lak.get) if lak else None
+            check(len(peaks) == 2 and base_key and lak[base_key] >= 6,
+                  f"two sessions; the base account's made the ListAccessKeys calls ({lak})")
+            check(base_key and peaks[base_key] == 4,
+                  f"the base account's per-user reads grew to 4 connections ({peaks}, base "
+                  f"{base_key})")
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             # two collects on one database: the second refuses at once, the first completes

@@ -15,7 +15,8 @@ most requests ever in flight at once per access key id (one per assumed role ses
 per account) go there as JSON: {"ASIA...": 3}. With --conns FILE, the access key ids each
 client connection carried, in order of first use, one list per connection accepted:
 [["AKIA..."], ["ASIA...", "ASIA..."]] (how many connections a run opens, and which it reuses
-across accounts).
+across accounts). With --per-key FILE, the requests per action of each access key id
+(so per account): {"ASIA...": {"ListAccessKeys": 6, ...}}.
 Only 127.0.0.1 is ever bound or forwarded to.
 """
 import argparse
@@ -35,6 +36,7 @@ COUNTS = {}
 INFLIGHT = {}
 MAX_INFLIGHT = {}
 CONNS = []
+PER_KEY = {}
 
 
 def key_of(headers):
@@ -103,6 +105,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cfg = self.server.load_rules()
         with LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
+            per = PER_KEY.setdefault(key_of(self.headers), {})
+            per[action] = per.get(action, 0) + 1
             self.server.save_stats()
         if cfg.get("delay_ms"):
             time.sleep(cfg["delay_ms"] / 1000.0)
@@ -207,6 +211,10 @@ class Server(http.server.ThreadingHTTPServer):
         if self.stats_path:
             with open(self.stats_path, "w") as f:
                 json.dump(COUNTS, f)
+        if self.per_key_path:
+            with open(self.per_key_path + ".tmp", "w") as f:
+                json.dump(PER_KEY, f)
+            os.replace(self.per_key_path + ".tmp", self.per_key_path)
 
 
 def main():
@@ -217,6 +225,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--inflight")
     ap.add_argument("--conns")
+    ap.add_argument("--per-key")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream_port
@@ -224,6 +233,7 @@ def main():
     srv.stats_path = a.stats
     srv.inflight_path = a.inflight
     srv.conns_path = a.conns
+    srv.per_key_path = a.per_key
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(a.port_file + ".tmp", a.port_file)
