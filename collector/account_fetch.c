@@ -54,9 +54,12 @@ virtual_mfa_users(const struct job *j, size_t *n_out)
 typedef enum ia_code (*page_fn)(struct ia_aws_client *c, const char *user, const char *marker,
                                 struct ia_xml_doc **out, struct ia_err *err);
 
+/* Called with each page as it arrives (NULL: none). */
+typedef void (*page_seen_fn)(void *ctx, const struct ia_xml_doc *page, int n);
+
 static enum ia_code
-all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
-          struct doclist *into, struct ia_err *err)
+all_pages_seen(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
+               struct doclist *into, page_seen_fn seen, void *seen_ctx, struct ia_err *err)
 {
     char *marker = NULL;
     /* A page cap stops a server that never says IsTruncated=false. */
@@ -68,6 +71,8 @@ all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *u
         if (rc != IA_OK)
             return rc;
         ia_doclist_add(into, doc, user);
+        if (seen)
+            seen(seen_ctx, doc, page);
         marker = ia_iam_next_marker(doc, action);
         if (!marker)
             return IA_OK;
@@ -75,6 +80,31 @@ all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *u
     free(marker);
     return ia_err_set(err, IA_ERR_PARSE, "%s %s: more than 100000 pages; giving up", c->label,
                       action);
+}
+
+static enum ia_code
+all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
+          struct doclist *into, struct ia_err *err)
+{
+    return all_pages_seen(c, action, fn, user, into, NULL, NULL, err);
+}
+
+/*
+ * The first GAAD page says how many people the account holds (up to a page of them): its
+ * per-user reads to come, so its weight in the run's connections (batch_connections).
+ */
+static void
+gaad_weigh(void *ctx, const struct ia_xml_doc *page, int n)
+{
+    struct job *j = ctx;
+    long users = 0;
+    if (n != 0)
+        return;
+    const struct ia_xml_node *r = ia_iam_result(page, "GetAccountAuthorizationDetails");
+    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"), "member"); m;
+         m = ia_xml_next(m, "member"))
+        users++;
+    atomic_store(&j->weight, 1 + users);
 }
 
 static enum ia_code
@@ -165,6 +195,7 @@ struct conn {
  */
 struct pool {
     struct run_ctx *rc;
+    struct job *j;
     struct ia_aws_client *parent;
     size_t max;         /* connections, the account client's included */
     struct conn *extra; /* max - 1, opened on first use */
@@ -172,11 +203,12 @@ struct pool {
 
 /*
  * Connections the account may use now (worked out again whenever one of its tasks ends).
- * The run's budget is c x min(c, 8) connections (c = concurrency), shared equally between
- * the accounts in progress: each gets at least min(c, 8) and at most 8, so that a large
- * account left running alone (a base account of thousands of people) takes over the
- * connections the finished workers no longer use, in the middle of a batch. With c = 1,
- * one connection, always.
+ * The run's budget is c x min(c, 8) connections (c = concurrency), shared between the
+ * accounts in progress in proportion to their expected work (struct job's weight: 1 until
+ * the first GAAD page, then 1 + the users it lists, so the account that holds the people
+ * and will make their per-user reads takes the most); each gets at least min(c, 8) and at
+ * most 8. An account left running alone takes over the connections the finished workers
+ * no longer use, in the middle of a batch. With c = 1, one connection, always.
  */
 static size_t
 batch_connections(const struct pool *p)
@@ -185,21 +217,25 @@ batch_connections(const struct pool *p)
     int ci = rc->opts->concurrency > 0 ? rc->opts->concurrency : rc->cfg->concurrency;
     size_t c = ci > 0 ? (size_t)ci : 1;
     size_t floor_n = c < IA_ACCOUNT_MAX_CONNECTIONS ? c : IA_ACCOUNT_MAX_CONNECTIONS;
-    size_t taken = atomic_load(&rc->next), done = (size_t)atomic_load(&rc->done);
-    if (taken > rc->n_jobs)
-        taken = rc->n_jobs;
-    size_t active = taken > done ? taken - done : 1;
-    size_t share = c * floor_n / active;
+    long mine = atomic_load(&p->j->weight), all = 0;
+    if (mine < 1)
+        mine = 1;
+    for (size_t i = 0; i < rc->n_jobs; i++)
+        if (&rc->jobs[i] != p->j)
+            all += atomic_load(&rc->jobs[i].weight);
+    all += mine;
+    size_t share = (size_t)((double)(c * floor_n) * (double)mine / (double)all);
     if (share < floor_n)
         share = floor_n;
     return share < p->max ? share : p->max;
 }
 
 static void
-pool_init(struct pool *p, struct run_ctx *rc, struct ia_aws_client *parent)
+pool_init(struct pool *p, struct run_ctx *rc, struct job *j, struct ia_aws_client *parent)
 {
     memset(p, 0, sizeof(*p));
     p->rc = rc;
+    p->j = j;
     p->parent = parent;
     p->max = IA_ACCOUNT_MAX_CONNECTIONS;
     p->extra = ia_xcalloc(p->max - 1, sizeof(*p->extra));
@@ -473,7 +509,8 @@ bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia
     switch (i) {
     case BULK_GENERATE: return ia_iam_generate_credential_report(c, state, sizeof(state), err);
     case BULK_GAAD:
-        r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err);
+        r = all_pages_seen(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, gaad_weigh,
+                           j, err);
         /* Once per run, whichever account meets one first; failures are recorded there. */
         for (size_t d = 0; r == IA_OK && d < j->gaad.n; d++)
             ia_managed_fetch_page(x->rc, c, j->gaad.docs[d]);
@@ -741,7 +778,7 @@ ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, str
     struct cred_cols cols;
     int have_table = 0;
 
-    pool_init(&pool, rc, c);
+    pool_init(&pool, rc, j, c);
     /* The bulk reads are independent of each other: all at once, over the pool. */
     if ((r = pool_run(&pool, bulk_task, &bulk, BULK_N, err)) != IA_OK)
         goto out;

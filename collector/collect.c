@@ -84,6 +84,7 @@ run_job(struct worker *wk, struct job *j)
     long throttles0 = atomic_load(&wk->caller.stats.throttles);
 
     ia_err_clear(&j->err);
+    atomic_store(&j->weight, 1);
     if (j->use_caller) {
         prov = NULL;
     } else {
@@ -115,6 +116,7 @@ run_job(struct worker *wk, struct job *j)
         ia_aws_client_release(&c);
     }
     ia_creds_provider_free(prov);
+    atomic_store(&j->weight, 0); /* its connections are given back */
 
     pthread_mutex_lock(&rc->db_mu);
     struct ia_err werr;

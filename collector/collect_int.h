@@ -59,6 +59,9 @@ struct job {
     struct warning *warnings;
     size_t n_warnings, alloc_warnings;
     _Atomic uint64_t bytes; /* response bytes held for this account, against max_account_bytes */
+    /* While the account is being read: its expected work, for its share of the run's
+     * connections (1, then 1 + the users of its first GAAD page); 0 when not in progress. */
+    _Atomic long weight;
     /* outcome */
     enum ia_code rc;
     struct ia_err err;

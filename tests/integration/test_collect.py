@@ -262,13 +262,14 @@ def main():
 
             # 2d. A batch takes the connections another account gives back while it runs,
             # not only at its start. --concurrency 2 (a budget of 2 x 2 connections), the base
-            # account and one team account: the team account's AssumeRole is held 2 s, so it
-            # is still running when the base account's per-user reads start (on a share of
-            # 2) and done while they go on (1 s each here); they then grow to 4 in flight.
+            # account and one team account: the team account's AssumeRole is held 1 s, so it
+            # is still running when the base account's per-user reads start (on a share below
+            # 4: 2 each, or 3 by weight, see 2e) and done before the first of them ends (1.5 s
+            # each here); they then grow to 4 in flight.
             json.dump({"delay_ms": 20, "rules": [
                 {"action": "AssumeRole", "match": "222222222222", "kind": "stall",
-                 "stall_ms": 2000},
-                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 1000}]},
+                 "stall_ms": 1000},
+                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 1500}]},
                 open(rules, "w"))
             peaks = new_peaks(("--concurrency", "2", "--account", "111111111111",
                                "--account", "222222222222"))
@@ -280,6 +281,27 @@ def main():
             check(base_key and peaks[base_key] == 4,
                   f"the base account's per-user reads grew to 4 connections ({peaks}, base "
                   f"{base_key})")
+
+            # 2e. Accounts in progress share the budget in proportion to their expected work
+            # (1 + the users of the first GAAD page), not equally: --concurrency 4 (a budget
+            # of 4 x 4), the three team accounts held in AssumeRole for 3 s, so all four
+            # accounts are in progress while the base account's 7 slow per-user reads run:
+            # an equal share would be 4 connections; the base account's weight gives it
+            # more (at most 8), the team accounts keep at least 4.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "AssumeRole", "match": acct, "kind": "stall", "stall_ms": 3000}
+                for acct in ("222222222222", "333333333333", "044444444444")] + [
+                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 400}]},
+                open(rules, "w"))
+            peaks = new_peaks(("--concurrency", "4"))
+            lak = {k: v.get("ListAccessKeys", 0) for k, v in json.load(open(per_key)).items()
+                   if k in peaks}
+            base_key = max(lak, key=lak.get) if lak else None
+            check(len(peaks) == 4 and base_key and lak[base_key] >= 6,
+                  f"four sessions; the base account's made the ListAccessKeys calls ({lak})")
+            check(base_key and 5 <= peaks[base_key] <= 8,
+                  f"the base account had 5 to 8 requests in flight while the team accounts "
+                  f"were in progress ({peaks}, base {base_key})")
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             # two collects on one database: the second refuses at once, the first completes
