@@ -3,8 +3,9 @@
  * installed, not for the analyser or reports). The parts:
  *   collect.c          the worker pool and the run record
  *   plan.c             which accounts, with which role; which discovered ones are not audited
- *   account_fetch.c    reading one account over up to 8 connections (its share of the run's
- *                      c x min(c, 8)): bulk reads at once, the credential report, per-user calls
+ *   account_fetch.c    reading one account over up to 8 connections (its share, by expected
+ *                      work, of the run's c x min(c, 8)): bulk reads at once, the credential
+ *                      report, per-user calls, each as soon as what it needs is in
  *   managed_policies.c AWS-managed policy documents, fetched once per run
  *   snapshot_write.c   writing one account's answers into the database, in one transaction
  *   job.c              the per-account state and the credential-report helpers they share

@@ -196,10 +196,11 @@ def main():
             inflight = os.path.join(work, "inflight.json")
             conns = os.path.join(work, "conns.json")
             per_key = os.path.join(work, "per_key.json")
+            plog = os.path.join(work, "proxy.log")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
                                       "--port-file", pport, "--stats", stats,
                                       "--inflight", inflight, "--conns", conns,
-                                      "--per-key", per_key])
+                                      "--per-key", per_key, "--log", plog])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -302,6 +303,33 @@ def main():
             check(base_key and 5 <= peaks[base_key] <= 8,
                   f"the base account had 5 to 8 requests in flight while the team accounts "
                   f"were in progress ({peaks}, base {base_key})")
+
+            # 2f. Each read starts as soon as what it needs is in, not after every bulk read:
+            # the credential report exists (step 1 generated it), so GenerateCredentialReport
+            # says COMPLETE and GetCredentialReport follows at once; the per-user reads need
+            # the report, GAAD, the virtual MFA devices and the summary, not ListRoles. With
+            # ListRoles held 2 s, the base account's GetCredentialReport and ListAccessKeys
+            # calls end before its ListRoles does; the calls are the same as ever.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "ListRoles", "kind": "stall", "stall_ms": 2000}]}, open(rules, "w"))
+            open(plog, "w").close()
+            stats_before = json.load(open(stats))
+            peaks = new_peaks(("--concurrency", "4"))
+            log = [json.loads(line) for line in open(plog)]
+            lak = [e for e in log if e["action"] == "ListAccessKeys"]
+            base_key = max({e["key"] for e in lak}, key=lambda k: sum(e["key"] == k for e in lak))
+            mine = {e["action"]: e for e in log if e["key"] == base_key}
+            roles_end = max(e["end"] for e in log if e["key"] == base_key
+                            and e["action"] == "ListRoles")
+            check(mine["GetCredentialReport"]["end"] < roles_end and
+                  max(e["end"] for e in lak if e["key"] == base_key) < roles_end,
+                  f"the base account's report and per-user reads ended before its ListRoles "
+                  f"({sorted((e['start'], e['action']) for e in log if e['key'] == base_key)})")
+            stats_now = json.load(open(stats))
+            check(stats_now.get("GetCredentialReport", 0) - stats_before.get("GetCredentialReport", 0)
+                  == stats_now.get("GenerateCredentialReport", 0)
+                  - stats_before.get("GenerateCredentialReport", 0) == len(peaks),
+                  "one GenerateCredentialReport and one GetCredentialReport per account")
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             # two collects on one database: the second refuses at once, the first completes

@@ -16,7 +16,9 @@ per account) go there as JSON: {"ASIA...": 3}. With --conns FILE, the access key
 client connection carried, in order of first use, one list per connection accepted:
 [["AKIA..."], ["ASIA...", "ASIA..."]] (how many connections a run opens, and which it reuses
 across accounts). With --per-key FILE, the requests per action of each access key id
-(so per account): {"ASIA...": {"ListAccessKeys": 6, ...}}.
+(so per account): {"ASIA...": {"ListAccessKeys": 6, ...}}. With --log FILE, one JSON line
+per request as it ends: {"key": "ASIA...", "action": "ListRoles", "start": T, "end": T}
+(seconds, time.monotonic()), to check the order in which a collector sends its reads.
 Only 127.0.0.1 is ever bound or forwarded to.
 """
 import argparse
@@ -92,16 +94,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if INFLIGHT[key] > MAX_INFLIGHT.get(key, 0):
                 MAX_INFLIGHT[key] = INFLIGHT[key]
                 self.server.save_inflight()
+        self.action = None
+        start = time.monotonic()
         try:
             self._post()
         finally:
             with LOCK:
                 INFLIGHT[key] -= 1
+                if self.server.log_path:
+                    with open(self.server.log_path, "a") as f:
+                        f.write(json.dumps({"key": key, "action": self.action, "start": start,
+                                            "end": time.monotonic()}) + "\n")
 
     def _post(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        action = action_of(self.headers, body)
+        action = self.action = action_of(self.headers, body)
         cfg = self.server.load_rules()
         with LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
@@ -226,6 +234,7 @@ def main():
     ap.add_argument("--inflight")
     ap.add_argument("--conns")
     ap.add_argument("--per-key")
+    ap.add_argument("--log")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream_port
@@ -234,6 +243,7 @@ def main():
     srv.inflight_path = a.inflight
     srv.conns_path = a.conns
     srv.per_key_path = a.per_key
+    srv.log_path = a.log
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(a.port_file + ".tmp", a.port_file)
