@@ -1,10 +1,10 @@
 /*
  * Reading one account: the bulk reads (generating the credential report, GAAD, ListRoles,
- * ListVirtualMFADevices, alias, password policy, GetAccountSummary) all at once, then the
- * credential report, then the per-user calls that the bulk data leaves a gap for. Both
- * batches share the account's connections: its own client and helpers (one connection
- * each; at most 8 in all, see batch_connections), under the account's one retry quota and
- * rate limiter.
+ * ListVirtualMFADevices, alias, password policy, GetAccountSummary) all at once, the
+ * credential report, then the per-user calls that the bulk data leaves a gap for, each
+ * started as soon as what it needs is in (fetch_done). They share the account's
+ * connections: its own client and helpers (one connection each; at most 8 in all, see
+ * batch_connections), under the account's one retry quota and rate limiter.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,9 +54,12 @@ virtual_mfa_users(const struct job *j, size_t *n_out)
 typedef enum ia_code (*page_fn)(struct ia_aws_client *c, const char *user, const char *marker,
                                 struct ia_xml_doc **out, struct ia_err *err);
 
+/* Called with each page as it arrives (NULL: none). */
+typedef void (*page_seen_fn)(void *ctx, const struct ia_xml_doc *page, int n);
+
 static enum ia_code
-all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
-          struct doclist *into, struct ia_err *err)
+all_pages_seen(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
+               struct doclist *into, page_seen_fn seen, void *seen_ctx, struct ia_err *err)
 {
     char *marker = NULL;
     /* A page cap stops a server that never says IsTruncated=false. */
@@ -68,6 +71,8 @@ all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *u
         if (rc != IA_OK)
             return rc;
         ia_doclist_add(into, doc, user);
+        if (seen)
+            seen(seen_ctx, doc, page);
         marker = ia_iam_next_marker(doc, action);
         if (!marker)
             return IA_OK;
@@ -75,6 +80,31 @@ all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *u
     free(marker);
     return ia_err_set(err, IA_ERR_PARSE, "%s %s: more than 100000 pages; giving up", c->label,
                       action);
+}
+
+static enum ia_code
+all_pages(struct ia_aws_client *c, const char *action, page_fn fn, const char *user,
+          struct doclist *into, struct ia_err *err)
+{
+    return all_pages_seen(c, action, fn, user, into, NULL, NULL, err);
+}
+
+/*
+ * The first GAAD page says how many people the account holds (up to a page of them): its
+ * per-user reads to come, so its weight in the run's connections (batch_connections).
+ */
+static void
+gaad_weigh(void *ctx, const struct ia_xml_doc *page, int n)
+{
+    struct job *j = ctx;
+    long users = 0;
+    if (n != 0)
+        return;
+    const struct ia_xml_node *r = ia_iam_result(page, "GetAccountAuthorizationDetails");
+    for (const struct ia_xml_node *m = ia_xml_child(ia_xml_child(r, "UserDetailList"), "member"); m;
+         m = ia_xml_next(m, "member"))
+        users++;
+    atomic_store(&j->weight, 1 + users);
 }
 
 static enum ia_code
@@ -165,17 +195,20 @@ struct conn {
  */
 struct pool {
     struct run_ctx *rc;
+    struct job *j;
     struct ia_aws_client *parent;
     size_t max;         /* connections, the account client's included */
     struct conn *extra; /* max - 1, opened on first use */
 };
 
 /*
- * Connections the account may use for its next batch. The run's budget is c x min(c, 8)
- * connections (c = concurrency), shared equally between the accounts in progress: each
- * gets at least min(c, 8) and at most 8, so that a large account left running alone (a
- * base account of thousands of people) takes over the connections the finished workers
- * no longer use. With c = 1, one connection, always.
+ * Connections the account may use now (worked out again whenever one of its tasks ends).
+ * The run's budget is c x min(c, 8) connections (c = concurrency), shared between the
+ * accounts in progress in proportion to their expected work (struct job's weight: 1 until
+ * the first GAAD page, then 1 + the users it lists, so the account that holds the people
+ * and will make their per-user reads takes the most); each gets at least min(c, 8) and at
+ * most 8. An account left running alone takes over the connections the finished workers
+ * no longer use, in the middle of a batch. With c = 1, one connection, always.
  */
 static size_t
 batch_connections(const struct pool *p)
@@ -184,24 +217,73 @@ batch_connections(const struct pool *p)
     int ci = rc->opts->concurrency > 0 ? rc->opts->concurrency : rc->cfg->concurrency;
     size_t c = ci > 0 ? (size_t)ci : 1;
     size_t floor_n = c < IA_ACCOUNT_MAX_CONNECTIONS ? c : IA_ACCOUNT_MAX_CONNECTIONS;
-    size_t taken = atomic_load(&rc->next), done = (size_t)atomic_load(&rc->done);
-    if (taken > rc->n_jobs)
-        taken = rc->n_jobs;
-    size_t active = taken > done ? taken - done : 1;
-    size_t share = c * floor_n / active;
+    long mine = atomic_load(&p->j->weight), all = 0;
+    if (mine < 1)
+        mine = 1;
+    for (size_t i = 0; i < rc->n_jobs; i++)
+        if (&rc->jobs[i] != p->j)
+            all += atomic_load(&rc->jobs[i].weight);
+    all += mine;
+    size_t share = (size_t)((double)(c * floor_n) * (double)mine / (double)all);
     if (share < floor_n)
         share = floor_n;
     return share < p->max ? share : p->max;
 }
 
 static void
-pool_init(struct pool *p, struct run_ctx *rc, struct ia_aws_client *parent)
+pool_init(struct pool *p, struct run_ctx *rc, struct job *j, struct ia_aws_client *parent)
 {
     memset(p, 0, sizeof(*p));
     p->rc = rc;
+    p->j = j;
     p->parent = parent;
     p->max = IA_ACCOUNT_MAX_CONNECTIONS;
     p->extra = ia_xcalloc(p->max - 1, sizeof(*p->extra));
+}
+
+/*
+ * Helper connections outlive their account: when it is done they wait, still open, for the
+ * next account's helpers. One endpoint serves every account (each request is signed with
+ * its own account's credentials; nothing on a connection belongs to an account), so the
+ * run opens each connection once instead of once per account: against AWS that is a TCP
+ * and TLS handshake saved per helper and account, and no burst of new connections each
+ * time an account starts.
+ */
+static struct ia_http *
+idle_take(struct run_ctx *rc)
+{
+    struct ia_http *h = NULL;
+    pthread_mutex_lock(&rc->idle_mu);
+    if (rc->n_idle)
+        h = rc->idle[--rc->n_idle];
+    pthread_mutex_unlock(&rc->idle_mu);
+    if (!h) {
+        struct ia_http_options hopts = { .timeout_ms = (long)rc->cfg->request_timeout_s * 1000,
+                                         .ca_bundle = rc->cfg->ca_bundle };
+        h = ia_http_new(&hopts);
+    }
+    return h;
+}
+
+static void
+idle_put(struct run_ctx *rc, struct ia_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&rc->idle_mu);
+    rc->idle = ia_xgrow(rc->idle, rc->n_idle + 1, &rc->alloc_idle, sizeof(*rc->idle));
+    rc->idle[rc->n_idle++] = h;
+    pthread_mutex_unlock(&rc->idle_mu);
+}
+
+void
+ia_account_idle_release(struct run_ctx *rc)
+{
+    for (size_t i = 0; i < rc->n_idle; i++)
+        ia_http_free(rc->idle[i]);
+    free(rc->idle);
+    rc->idle = NULL;
+    rc->n_idle = rc->alloc_idle = 0;
 }
 
 /* Open helper k (0-based) if it is not yet; 0 when it cannot be (the others carry on). */
@@ -215,9 +297,7 @@ pool_open(struct pool *p, size_t k)
         return 1;
     if (x->http)
         return 0; /* tried, failed */
-    struct ia_http_options hopts = { .timeout_ms = (long)p->rc->cfg->request_timeout_s * 1000,
-                                     .ca_bundle = p->rc->cfg->ca_bundle };
-    x->http = ia_http_new(&hopts);
+    x->http = idle_take(p->rc);
     ia_err_clear(&e);
     if (ia_aws_client_init(&x->c, ia_http_ops_of(x->http), parent->creds,
                            parent->ep[IA_SVC_STS].signing_region, NULL, &e) != IA_OK) {
@@ -238,7 +318,7 @@ pool_open(struct pool *p, size_t k)
     return 1;
 }
 
-/* Count the helpers' calls as the account's, close them. */
+/* Count the helpers' calls as the account's; their connections go back to the run. */
 static void
 pool_release(struct pool *p)
 {
@@ -250,7 +330,7 @@ pool_release(struct pool *p)
             atomic_fetch_add(&p->parent->stats.throttles, atomic_load(&x->c.stats.throttles));
             ia_aws_client_release(&x->c);
         }
-        ia_http_free(x->http);
+        idle_put(p->rc, x->http);
     }
     free(p->extra);
     memset(p, 0, sizeof(*p));
@@ -260,13 +340,9 @@ pool_release(struct pool *p)
 typedef enum ia_code (*task_fn)(struct ia_aws_client *c, void *ctx, size_t i, size_t worker,
                                 struct ia_err *err);
 
-struct batch {
-    task_fn fn;
-    void *ctx;
-    size_t n_tasks;
-    _Atomic size_t next;
-    _Atomic int failed;
-};
+struct batch;
+/* Task i has ended well: publish the tasks it made ready (called with the batch locked). */
+typedef void (*task_done_fn)(struct batch *b, void *ctx, size_t i);
 
 /* A worker's first failure: the batch reports the one of the lowest task index. */
 struct worker_result {
@@ -282,26 +358,103 @@ struct helper_arg {
     struct worker_result res;
 };
 
+/*
+ * The tasks of one account over its connections. Tasks are published as they become
+ * ready (a task's on_done publishes those that waited for it) and taken in publication
+ * order by whichever connection is free. The batch starts on the account's share of the
+ * run's connections and grows while it runs: whenever a task ends, the share is worked
+ * out again (batch_connections), so connections that other accounts give back as they
+ * finish go to the tasks still waiting. It ends when nothing is waiting or running (so
+ * nothing more can be published), or at the first failure.
+ */
+struct batch {
+    task_fn fn;
+    task_done_fn on_done;
+    void *ctx;
+    struct pool *p;
+    pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;  /* a task was published or ended */
+    size_t *ready;      /* published task ids, in order */
+    size_t n_ready, alloc_ready;
+    size_t next;      /* ready[next] is the next task to take */
+    size_t running;   /* tasks taken and not yet ended */
+    int failed;       /* a task failed: take no more */
+    int closed;       /* the account's thread is joining: start no helper */
+    size_t n_helpers; /* helper threads started, in hs[] and th[] */
+    size_t next_conn; /* the pool's next helper connection to try */
+    struct helper_arg *hs;
+    pthread_t *th; /* both p->max - 1 long */
+};
+
+/* Make task i ready (the batch locked). */
+static void
+batch_publish(struct batch *b, size_t i)
+{
+    b->ready = ia_xgrow(b->ready, b->n_ready + 1, &b->alloc_ready, sizeof(*b->ready));
+    b->ready[b->n_ready++] = i;
+    pthread_cond_broadcast(&b->cv);
+}
+
+static void *helper_main(void *arg);
+
+/* Start helpers up to the account's current share, one per ready task not taken (locked). */
+static void
+batch_grow_locked(struct batch *b)
+{
+    struct pool *p = b->p;
+    size_t want = b->closed ? 0 : batch_connections(p), started = 0;
+    while (1 + b->n_helpers < want && b->next_conn + 1 < p->max) {
+        if (b->failed || b->next + started >= b->n_ready)
+            break;
+        size_t k = b->next_conn++;
+        if (!pool_open(p, k))
+            continue;
+        struct helper_arg *h = &b->hs[b->n_helpers];
+        *h = (struct helper_arg){ .b = b, .c = &p->extra[k].c, .worker = k + 1 };
+        if (pthread_create(&b->th[b->n_helpers], NULL, helper_main, h) != 0)
+            IA_BUG("pthread_create failed");
+        b->n_helpers++;
+        started++;
+    }
+}
+
 static void
 batch_work(struct batch *b, struct ia_aws_client *c, size_t worker, struct worker_result *res)
 {
     res->r = IA_OK;
+    pthread_mutex_lock(&b->mu);
     for (;;) {
-        if (atomic_load(&b->failed))
-            return;
-        size_t i = atomic_fetch_add(&b->next, 1);
-        if (i >= b->n_tasks)
-            return;
-        ia_err_clear(&res->err);
-        enum ia_code r = b->fn(c, b->ctx, i, worker, &res->err);
-        if (r != IA_OK) {
-            res->r = r;
-            res->task = i;
-            /* Tasks not started are not started; those under way finish. */
-            atomic_store(&b->failed, 1);
-            return;
+        if (b->failed)
+            break;
+        if (b->next == b->n_ready) {
+            if (b->running == 0)
+                break; /* nothing waiting, nothing that could publish more */
+            pthread_cond_wait(&b->cv, &b->mu);
+            continue;
         }
+        size_t i = b->ready[b->next++];
+        b->running++;
+        pthread_mutex_unlock(&b->mu);
+        struct ia_err e;
+        ia_err_clear(&e);
+        enum ia_code r = b->fn(c, b->ctx, i, worker, &e);
+        pthread_mutex_lock(&b->mu);
+        b->running--;
+        if (r != IA_OK) {
+            /* Tasks not started are not started; those under way finish. */
+            if (res->r == IA_OK) {
+                res->r = r;
+                res->task = i;
+                res->err = e;
+            }
+            b->failed = 1;
+        } else if (b->on_done) {
+            b->on_done(b, b->ctx, i);
+        }
+        pthread_cond_broadcast(&b->cv);
+        batch_grow_locked(b);
     }
+    pthread_mutex_unlock(&b->mu);
 }
 
 static void *
@@ -313,65 +466,61 @@ helper_main(void *arg)
 }
 
 /*
- * Run tasks 0..n_tasks-1 over up to `workers` of the pool's connections (taken in order;
- * the calling thread works on the account's client). Returns IA_OK, or the error of the
- * failed task of the lowest index (tasks after a failure are not started).
+ * Run the tasks `first` publishes (n_first of them; on_done publishes the rest) over the
+ * account's share of connections (the pool's, taken in order; the calling thread works on
+ * the account's client), more as the share grows. Returns IA_OK, or the error of the
+ * failed task of the lowest id (tasks not yet taken after a failure are not started).
  */
 static enum ia_code
-pool_run(struct pool *p, size_t workers, task_fn fn, void *ctx, size_t n_tasks, struct ia_err *err)
+pool_run(struct pool *p, task_fn fn, task_done_fn on_done, void *ctx, const size_t *first,
+         size_t n_first, struct ia_err *err)
 {
-    struct batch b = { .fn = fn, .ctx = ctx, .n_tasks = n_tasks };
-    struct helper_arg *hs = NULL;
-    pthread_t *th = NULL;
-    size_t n_helpers = 0;
+    struct batch b = { .fn = fn, .on_done = on_done, .ctx = ctx, .p = p };
     struct worker_result mine;
 
-    if (workers > p->max)
-        workers = p->max;
-    if (workers > n_tasks)
-        workers = n_tasks;
-    if (workers > 1) {
-        hs = ia_xcalloc(workers - 1, sizeof(*hs));
-        th = ia_xcalloc(workers - 1, sizeof(*th));
-        for (size_t k = 0; k + 1 < workers; k++) {
-            if (!pool_open(p, k))
-                continue;
-            hs[n_helpers] = (struct helper_arg){ .b = &b, .c = &p->extra[k].c, .worker = k + 1 };
-            if (pthread_create(&th[n_helpers], NULL, helper_main, &hs[n_helpers]) != 0)
-                IA_BUG("pthread_create failed");
-            n_helpers++;
-        }
-    }
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    b.hs = ia_xcalloc(p->max - 1, sizeof(*b.hs));
+    b.th = ia_xcalloc(p->max - 1, sizeof(*b.th));
+    pthread_mutex_lock(&b.mu);
+    for (size_t i = 0; i < n_first; i++)
+        batch_publish(&b, first[i]);
+    batch_grow_locked(&b);
+    pthread_mutex_unlock(&b.mu);
     memset(&mine, 0, sizeof(mine));
     batch_work(&b, p->parent, 0, &mine);
-    struct worker_result *first = mine.r != IA_OK ? &mine : NULL;
-    for (size_t k = 0; k < n_helpers; k++) {
-        pthread_join(th[k], NULL);
-        if (hs[k].res.r != IA_OK && (!first || hs[k].res.task < first->task))
-            first = &hs[k].res;
+    /* Nothing is waiting or running (or the batch failed): no helper starts after this. */
+    pthread_mutex_lock(&b.mu);
+    b.closed = 1;
+    pthread_mutex_unlock(&b.mu);
+    struct worker_result *first_err = mine.r != IA_OK ? &mine : NULL;
+    for (size_t k = 0; k < b.n_helpers; k++) {
+        pthread_join(b.th[k], NULL);
+        if (b.hs[k].res.r != IA_OK && (!first_err || b.hs[k].res.task < first_err->task))
+            first_err = &b.hs[k].res;
     }
     enum ia_code r = IA_OK;
-    if (first) {
-        r = first->r;
+    if (first_err) {
+        r = first_err->r;
         if (err)
-            *err = first->err;
+            *err = first_err->err;
     }
-    free(hs);
-    free(th);
+    free(b.hs);
+    free(b.th);
+    free(b.ready);
+    pthread_cond_destroy(&b.cv);
+    pthread_mutex_destroy(&b.mu);
     return r;
 }
 
 /* ---- the bulk reads, concurrently ---- */
 
-struct bulk_ctx {
-    struct run_ctx *rc;
-    struct job *j;
-};
-
 /*
- * The account's independent bulk reads, as tasks. Generating the credential report comes
- * first (AWS builds it while the others run) and the longest listing (GAAD, with the
- * AWS-managed policies its pages attach) second.
+ * An account's tasks, by id (the order in which they are published and, on failure, the
+ * order that decides which error is reported). The independent bulk reads come first:
+ * generating the credential report first (AWS builds it while the others run), then the
+ * longest listing (GAAD, with the AWS-managed policies its pages attach). Then
+ * GetCredentialReport, the planning of the per-user reads, and those reads.
  */
 enum {
     BULK_GENERATE,
@@ -381,22 +530,47 @@ enum {
     BULK_ALIAS,
     BULK_POLICY,
     BULK_SUMMARY,
-    BULK_N
+    BULK_N,
+    T_REPORT = BULK_N, /* GetCredentialReport (polling while AWS still generates it) */
+    T_PLAN,            /* which users need per-user reads (no network) */
+    T_USER0            /* per-user task i is T_USER0 + i */
+};
+
+/* Where one connection's per-user answers go (a helper's own, or the account's). */
+struct user_lists {
+    struct doclist *mfa, *keys, *login, *user, *key_used;
+};
+
+/* One account's reading: what its tasks share. */
+struct fetch {
+    struct run_ctx *rc;
+    struct job *j;
+    char gen_state[32]; /* GenerateCredentialReport's State (written by that task only) */
+    /* guarded by the batch's lock: */
+    unsigned done; /* bit per task up to T_PLAN that has ended well */
+    int report_published, plan_published;
+    /* written by T_PLAN, read by the per-user tasks it publishes: */
+    struct ia_csv_table t;
+    int have_table;
+    struct user_tasks ut;
+    char **names;
+    size_t n_names;
+    struct user_lists *lists; /* per connection; [0] the job's own lists */
+    struct doclist (*own)[5]; /* helpers' lists, moved into the job at the end */
 };
 
 static enum ia_code
-bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
+bulk_task(struct ia_aws_client *c, struct fetch *x, size_t i, struct ia_err *err)
 {
-    struct bulk_ctx *x = ctx;
     struct job *j = x->j;
-    char state[32];
     enum ia_code r;
-    (void)worker;
 
     switch (i) {
-    case BULK_GENERATE: return ia_iam_generate_credential_report(c, state, sizeof(state), err);
+    case BULK_GENERATE:
+        return ia_iam_generate_credential_report(c, x->gen_state, sizeof(x->gen_state), err);
     case BULK_GAAD:
-        r = all_pages(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, err);
+        r = all_pages_seen(c, "GetAccountAuthorizationDetails", gaad_fn, NULL, &j->gaad, gaad_weigh,
+                           j, err);
         /* Once per run, whichever account meets one first; failures are recorded there. */
         for (size_t d = 0; r == IA_OK && d < j->gaad.n; d++)
             ia_managed_fetch_page(x->rc, c, j->gaad.docs[d]);
@@ -411,18 +585,6 @@ bulk_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia
 }
 
 /* ---- per-user calls, shared between the account's connections ---- */
-
-/* Where one connection's per-user answers go (a helper's own, or the account's). */
-struct user_lists {
-    struct doclist *mfa, *keys, *login, *user, *key_used;
-};
-
-/* Per-connection answers of the per-user batch; [0] is the account's own lists. */
-struct user_ctx {
-    const struct user_tasks *ut;
-    struct user_lists *lists;
-    struct doclist (*own)[5]; /* helpers' lists, moved into the job at the end */
-};
 
 /* GetAccessKeyLastUsed for every key of the last ListAccessKeys pages, from `first` on. */
 static enum ia_code
@@ -472,13 +634,6 @@ do_user_task(struct ia_aws_client *c, const struct user_task *t, const struct us
     return r;
 }
 
-static enum ia_code
-user_task_fn(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
-{
-    struct user_ctx *x = ctx;
-    return do_user_task(c, &x->ut->tasks[i], &x->lists[worker], err);
-}
-
 static void
 doclist_move(struct doclist *to, struct doclist *from)
 {
@@ -489,36 +644,6 @@ doclist_move(struct doclist *to, struct doclist *from)
     free(from->docs);
     free(from->tags);
     memset(from, 0, sizeof(*from));
-}
-
-/*
- * ListMFADevices / ListAccessKeys (and the direct reads) for the users that need them. A
- * base account of thousands of people is hundreds of these: they are shared between the
- * account's connections, so one big account does not serialise the run.
- */
-static enum ia_code
-run_user_tasks(struct pool *p, struct job *j, const struct user_tasks *ut, struct ia_err *err)
-{
-    size_t n = p->max;
-    struct user_lists *lists = ia_xcalloc(n, sizeof(*lists));
-    struct doclist(*own)[5] = ia_xcalloc(n, sizeof(*own));
-    struct user_ctx x = { .ut = ut, .lists = lists, .own = own };
-
-    lists[0] = (struct user_lists){ &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
-    for (size_t w = 1; w < n; w++)
-        lists[w] =
-            (struct user_lists){ &own[w][0], &own[w][1], &own[w][2], &own[w][3], &own[w][4] };
-    enum ia_code r = pool_run(p, batch_connections(p), user_task_fn, &x, ut->n, err);
-    for (size_t w = 1; w < n; w++) {
-        doclist_move(&j->user_mfa, &own[w][0]);
-        doclist_move(&j->keys, &own[w][1]);
-        doclist_move(&j->login, &own[w][2]);
-        doclist_move(&j->user, &own[w][3]);
-        doclist_move(&j->key_used, &own[w][4]);
-    }
-    free(lists);
-    free(own);
-    return r;
 }
 
 /* A credential report row whose field count is the header's, found by the user's ARN. */
@@ -654,44 +779,103 @@ ia_account_plan_user_tasks(struct job *j, const struct ia_csv_table *t,
     return IA_OK;
 }
 
+/* T_PLAN: parse the report and decide the per-user reads (GAAD, VMFA, summary all in). */
+static enum ia_code
+plan_task(struct ia_aws_client *c, struct fetch *x, struct ia_err *err)
+{
+    struct cred_cols cols;
+    enum ia_code r = ia_csv_parse(x->j->cred_csv.buf, x->j->cred_csv.len, &x->t, err);
+    if (r != IA_OK) {
+        ia_err_prefix(err, "%s credential report: ", c->label);
+        return r;
+    }
+    x->have_table = 1;
+    if ((r = ia_cred_header(&x->t, &cols, err)) != IA_OK)
+        return r;
+    return ia_account_plan_user_tasks(x->j, &x->t, &cols, &x->ut, &x->names, &x->n_names);
+}
+
+static enum ia_code
+fetch_task(struct ia_aws_client *c, void *ctx, size_t i, size_t worker, struct ia_err *err)
+{
+    struct fetch *x = ctx;
+    if (i < BULK_N)
+        return bulk_task(c, x, i, err);
+    if (i == T_REPORT)
+        return credential_report(c, x->j, err);
+    if (i == T_PLAN)
+        return plan_task(c, x, err);
+    return do_user_task(c, &x->ut.tasks[i - T_USER0], &x->lists[worker], err);
+}
+
+#define DONE(t) (1u << (t))
+#define BULK_ALL (DONE(BULK_N) - 1u)
+
+/*
+ * What a task's end makes ready. GetCredentialReport: as soon as GenerateCredentialReport
+ * says COMPLETE (a report under four hours old exists: asking now costs nothing more);
+ * otherwise after every other bulk read, so that AWS has had that long to build it and
+ * the first ask usually finds it ready (each early ask would cost a ReportInProgress and a
+ * poll). The plan: once the report, GAAD, the virtual MFA devices and the summary are in
+ * (it needs nothing else), so the per-user reads start while the other listings may still
+ * be paging.
+ */
+static void
+fetch_done(struct batch *b, void *ctx, size_t i)
+{
+    struct fetch *x = ctx;
+    if (i <= T_PLAN)
+        x->done |= DONE(i);
+    if (!x->report_published && (x->done & DONE(BULK_GENERATE)) &&
+        (strcmp(x->gen_state, "COMPLETE") == 0 || (x->done & BULK_ALL) == BULK_ALL)) {
+        x->report_published = 1;
+        batch_publish(b, T_REPORT);
+    }
+    unsigned need = DONE(T_REPORT) | DONE(BULK_GAAD) | DONE(BULK_VMFA) | DONE(BULK_SUMMARY);
+    if (!x->plan_published && (x->done & need) == need) {
+        x->plan_published = 1;
+        batch_publish(b, T_PLAN);
+    }
+    if (i == T_PLAN)
+        for (size_t k = 0; k < x->ut.n; k++)
+            batch_publish(b, T_USER0 + k);
+}
+
 enum ia_code
 ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c, struct job *j, struct ia_err *err)
 {
-    enum ia_code r;
+    static const size_t bulk[BULK_N] = { BULK_GENERATE, BULK_GAAD,   BULK_ROLES,  BULK_VMFA,
+                                         BULK_ALIAS,    BULK_POLICY, BULK_SUMMARY };
     struct pool pool;
-    struct bulk_ctx bulk = { .rc = rc, .j = j };
-    struct ia_csv_table t;
-    struct cred_cols cols;
-    int have_table = 0;
+    struct fetch x;
 
-    pool_init(&pool, rc, c);
-    /* The bulk reads are independent of each other: all at once, over the pool. */
-    if ((r = pool_run(&pool, batch_connections(&pool), bulk_task, &bulk, BULK_N, err)) != IA_OK)
-        goto out;
-    /* Asked last: generated since the first task, the report is usually ready by now. */
-    if ((r = credential_report(c, j, err)) != IA_OK)
-        goto out;
-    if ((r = ia_csv_parse(j->cred_csv.buf, j->cred_csv.len, &t, err)) != IA_OK) {
-        ia_err_prefix(err, "%s credential report: ", c->label);
-        goto out;
+    memset(&x, 0, sizeof(x));
+    x.rc = rc;
+    x.j = j;
+    pool_init(&pool, rc, j, c);
+    x.lists = ia_xcalloc(pool.max, sizeof(*x.lists));
+    x.own = ia_xcalloc(pool.max, sizeof(*x.own));
+    x.lists[0] = (struct user_lists){ &j->user_mfa, &j->keys, &j->login, &j->user, &j->key_used };
+    for (size_t w = 1; w < pool.max; w++)
+        x.lists[w] = (struct user_lists){ &x.own[w][0], &x.own[w][1], &x.own[w][2], &x.own[w][3],
+                                          &x.own[w][4] };
+    /* Everything the account needs, each read as soon as what it depends on is in. */
+    enum ia_code r = pool_run(&pool, fetch_task, fetch_done, &x, bulk, BULK_N, err);
+    for (size_t w = 1; w < pool.max; w++) {
+        doclist_move(&j->user_mfa, &x.own[w][0]);
+        doclist_move(&j->keys, &x.own[w][1]);
+        doclist_move(&j->login, &x.own[w][2]);
+        doclist_move(&j->user, &x.own[w][3]);
+        doclist_move(&j->key_used, &x.own[w][4]);
     }
-    have_table = 1;
-    if ((r = ia_cred_header(&t, &cols, err)) != IA_OK)
-        goto out;
-    struct user_tasks ut;
-    char **names = NULL;
-    size_t n_names = 0;
-    memset(&ut, 0, sizeof(ut));
-    r = ia_account_plan_user_tasks(j, &t, &cols, &ut, &names, &n_names);
-    if (r == IA_OK)
-        r = run_user_tasks(&pool, j, &ut, err);
-    free(ut.tasks);
-    for (size_t i = 0; i < n_names; i++)
-        free(names[i]);
-    free(names);
-out:
-    if (have_table)
-        ia_csv_table_release(&t);
+    free(x.lists);
+    free(x.own);
+    free(x.ut.tasks);
+    for (size_t i = 0; i < x.n_names; i++)
+        free(x.names[i]);
+    free(x.names);
+    if (x.have_table)
+        ia_csv_table_release(&x.t);
     pool_release(&pool);
     return r;
 }

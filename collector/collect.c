@@ -84,6 +84,7 @@ run_job(struct worker *wk, struct job *j)
     long throttles0 = atomic_load(&wk->caller.stats.throttles);
 
     ia_err_clear(&j->err);
+    atomic_store(&j->weight, 1);
     if (j->use_caller) {
         prov = NULL;
     } else {
@@ -115,6 +116,7 @@ run_job(struct worker *wk, struct job *j)
         ia_aws_client_release(&c);
     }
     ia_creds_provider_free(prov);
+    atomic_store(&j->weight, 0); /* its connections are given back */
 
     pthread_mutex_lock(&rc->db_mu);
     struct ia_err werr;
@@ -305,6 +307,7 @@ ia_collect_run(const struct ia_collect_options *opts, struct ia_collect_result *
     pthread_mutex_init(&rc.db_mu, NULL);
     pthread_mutex_init(&rc.mp_mu, NULL);
     pthread_mutex_init(&rc.progress_mu, NULL);
+    pthread_mutex_init(&rc.idle_mu, NULL);
 
     struct ia_http_options hopts = { .timeout_ms = (long)rc.cfg->request_timeout_s * 1000,
                                      .ca_bundle = rc.cfg->ca_bundle };
@@ -386,6 +389,7 @@ out:
     if (have_caller)
         ia_aws_client_release(&caller);
     ia_http_free(http);
+    ia_account_idle_release(&rc);
     ia_collect_plan_release(&rc);
     ia_managed_release(&rc);
     ia_db_close(rc.db);
@@ -393,5 +397,6 @@ out:
     pthread_mutex_destroy(&rc.db_mu);
     pthread_mutex_destroy(&rc.mp_mu);
     pthread_mutex_destroy(&rc.progress_mu);
+    pthread_mutex_destroy(&rc.idle_mu);
     return r;
 }

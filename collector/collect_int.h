@@ -3,8 +3,9 @@
  * installed, not for the analyser or reports). The parts:
  *   collect.c          the worker pool and the run record
  *   plan.c             which accounts, with which role; which discovered ones are not audited
- *   account_fetch.c    reading one account over up to 8 connections (its share of the run's
- *                      c x min(c, 8)): bulk reads at once, the credential report, per-user calls
+ *   account_fetch.c    reading one account over up to 8 connections (its share, by expected
+ *                      work, of the run's c x min(c, 8)): bulk reads at once, the credential
+ *                      report, per-user calls, each as soon as what it needs is in
  *   managed_policies.c AWS-managed policy documents, fetched once per run
  *   snapshot_write.c   writing one account's answers into the database, in one transaction
  *   job.c              the per-account state and the credential-report helpers they share
@@ -59,6 +60,9 @@ struct job {
     struct warning *warnings;
     size_t n_warnings, alloc_warnings;
     _Atomic uint64_t bytes; /* response bytes held for this account, against max_account_bytes */
+    /* While the account is being read: its expected work, for its share of the run's
+     * connections (1, then 1 + the users of its first GAAD page); 0 when not in progress. */
+    _Atomic long weight;
     /* outcome */
     enum ia_code rc;
     struct ia_err err;
@@ -99,6 +103,10 @@ struct run_ctx {
     struct managed *mp;
     size_t n_mp, alloc_mp;
     pthread_mutex_t progress_mu;
+    /* Helper connections no account is using, kept open for the next (account_fetch.c). */
+    pthread_mutex_t idle_mu;
+    struct ia_http **idle;
+    size_t n_idle, alloc_idle;
     long caller_calls, caller_retries, caller_throttles;   /* identity and discovery calls */
     _Atomic long done_calls, done_retries, done_throttles; /* of finished accounts, for progress */
 };
@@ -204,6 +212,8 @@ IA_MUST_USE enum ia_code ia_account_plan_user_tasks(struct job *j, const struct 
 /* Read one account with c into j: every answer the snapshot needs, nothing written. */
 IA_MUST_USE enum ia_code ia_account_fetch(struct run_ctx *rc, struct ia_aws_client *c,
                                           struct job *j, struct ia_err *err);
+/* Close the helper connections kept between accounts (at the end of the run). */
+void ia_account_idle_release(struct run_ctx *rc);
 
 /* ---- snapshot_write.c ---- */
 

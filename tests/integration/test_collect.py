@@ -194,9 +194,13 @@ def main():
             pport = os.path.join(work, "proxy.port")
             stats = os.path.join(work, "stats.json")
             inflight = os.path.join(work, "inflight.json")
+            conns = os.path.join(work, "conns.json")
+            per_key = os.path.join(work, "per_key.json")
+            plog = os.path.join(work, "proxy.log")
             proxy = subprocess.Popen([PY, PROXY, "--upstream-port", port, "--rules", rules,
                                       "--port-file", pport, "--stats", stats,
-                                      "--inflight", inflight])
+                                      "--inflight", inflight, "--conns", conns,
+                                      "--per-key", per_key, "--log", plog])
             for _ in range(100):
                 if os.path.exists(pport):
                     break
@@ -241,6 +245,91 @@ def main():
             peaks = new_peaks(("--concurrency", "1"))
             check(len(peaks) >= 2 and all(v == 1 for v in peaks.values()),
                   f"--concurrency 1 reads each account over one connection ({peaks})")
+
+            # 2c. An account's helper connections are kept open for the next account, not
+            # opened again for each: with --concurrency 2 and more accounts than workers, a
+            # connection that never carried the caller's own key (so not a worker's, which
+            # is reused for AssumeRole) carries the sessions of two accounts or more.
+            before = len(json.load(open(conns))) if os.path.exists(conns) else 0
+            p = run_collect(binary, conf, penv, db, ("--concurrency", "2"))
+            check(p.returncode == 0, f"collect --concurrency 2 exits 0 ({p.returncode})")
+            opened = json.load(open(conns))[before:]
+            caller_key = env["AWS_ACCESS_KEY_ID"]
+            helpers = [k for k in opened if k and caller_key not in k]
+            check(any(len(k) >= 2 for k in helpers),
+                  f"a helper connection is reused by a later account ({opened})")
+            check(len([k for k in opened if k]) <= 1 + 2 * 8,
+                  f"at most 1 + 2 x 8 connections with --concurrency 2 ({len(opened)})")
+
+            # 2d. A batch takes the connections another account gives back while it runs,
+            # not only at its start. --concurrency 2 (a budget of 2 x 2 connections), the base
+            # account and one team account: the team account's AssumeRole is held 1 s, so it
+            # is still running when the base account's per-user reads start (on a share below
+            # 4: 2 each, or 3 by weight, see 2e) and done before the first of them ends (1.5 s
+            # each here); they then grow to 4 in flight.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "AssumeRole", "match": "222222222222", "kind": "stall",
+                 "stall_ms": 1000},
+                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 1500}]},
+                open(rules, "w"))
+            peaks = new_peaks(("--concurrency", "2", "--account", "111111111111",
+                               "--account", "222222222222"))
+            lak = {k: v.get("ListAccessKeys", 0) for k, v in json.load(open(per_key)).items()
+                   if k in peaks}
+            base_key = max(lak, key=lak.get) if lak else None
+            check(len(peaks) == 2 and base_key and lak[base_key] >= 6,
+                  f"two sessions; the base account's made the ListAccessKeys calls ({lak})")
+            check(base_key and peaks[base_key] == 4,
+                  f"the base account's per-user reads grew to 4 connections ({peaks}, base "
+                  f"{base_key})")
+
+            # 2e. Accounts in progress share the budget in proportion to their expected work
+            # (1 + the users of the first GAAD page), not equally: --concurrency 4 (a budget
+            # of 4 x 4), the three team accounts held in AssumeRole for 3 s, so all four
+            # accounts are in progress while the base account's 7 slow per-user reads run:
+            # an equal share would be 4 connections; the base account's weight gives it
+            # more (at most 8), the team accounts keep at least 4.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "AssumeRole", "match": acct, "kind": "stall", "stall_ms": 3000}
+                for acct in ("222222222222", "333333333333", "044444444444")] + [
+                {"action": "ListAccessKeys", "kind": "stall", "stall_ms": 400}]},
+                open(rules, "w"))
+            peaks = new_peaks(("--concurrency", "4"))
+            lak = {k: v.get("ListAccessKeys", 0) for k, v in json.load(open(per_key)).items()
+                   if k in peaks}
+            base_key = max(lak, key=lak.get) if lak else None
+            check(len(peaks) == 4 and base_key and lak[base_key] >= 6,
+                  f"four sessions; the base account's made the ListAccessKeys calls ({lak})")
+            check(base_key and 5 <= peaks[base_key] <= 8,
+                  f"the base account had 5 to 8 requests in flight while the team accounts "
+                  f"were in progress ({peaks}, base {base_key})")
+
+            # 2f. Each read starts as soon as what it needs is in, not after every bulk read:
+            # the credential report exists (step 1 generated it), so GenerateCredentialReport
+            # says COMPLETE and GetCredentialReport follows at once; the per-user reads need
+            # the report, GAAD, the virtual MFA devices and the summary, not ListRoles. With
+            # ListRoles held 2 s, the base account's GetCredentialReport and ListAccessKeys
+            # calls end before its ListRoles does; the calls are the same as ever.
+            json.dump({"delay_ms": 20, "rules": [
+                {"action": "ListRoles", "kind": "stall", "stall_ms": 2000}]}, open(rules, "w"))
+            open(plog, "w").close()
+            stats_before = json.load(open(stats))
+            peaks = new_peaks(("--concurrency", "4"))
+            log = [json.loads(line) for line in open(plog)]
+            lak = [e for e in log if e["action"] == "ListAccessKeys"]
+            base_key = max({e["key"] for e in lak}, key=lambda k: sum(e["key"] == k for e in lak))
+            mine = {e["action"]: e for e in log if e["key"] == base_key}
+            roles_end = max(e["end"] for e in log if e["key"] == base_key
+                            and e["action"] == "ListRoles")
+            check(mine["GetCredentialReport"]["end"] < roles_end and
+                  max(e["end"] for e in lak if e["key"] == base_key) < roles_end,
+                  f"the base account's report and per-user reads ended before its ListRoles "
+                  f"({sorted((e['start'], e['action']) for e in log if e['key'] == base_key)})")
+            stats_now = json.load(open(stats))
+            check(stats_now.get("GetCredentialReport", 0) - stats_before.get("GetCredentialReport", 0)
+                  == stats_now.get("GenerateCredentialReport", 0)
+                  - stats_before.get("GenerateCredentialReport", 0) == len(peaks),
+                  "one GenerateCredentialReport and one GetCredentialReport per account")
 
             # 3. SIGKILL mid-collect: sound database, earlier runs intact, killed run not complete
             # two collects on one database: the second refuses at once, the first completes

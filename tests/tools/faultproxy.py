@@ -12,7 +12,13 @@ requests it hits (-1: all). "kind": "xml" (IAM/STS error), "json" (JSON 1.1 erro
 "truncate" (cut the body in half), "garbage" (200 with a malformed body).
 Counts of requests per action go to the stats file as JSON. With --inflight FILE, the
 most requests ever in flight at once per access key id (one per assumed role session, so
-per account) go there as JSON: {"ASIA...": 3}.
+per account) go there as JSON: {"ASIA...": 3}. With --conns FILE, the access key ids each
+client connection carried, in order of first use, one list per connection accepted:
+[["AKIA..."], ["ASIA...", "ASIA..."]] (how many connections a run opens, and which it reuses
+across accounts). With --per-key FILE, the requests per action of each access key id
+(so per account): {"ASIA...": {"ListAccessKeys": 6, ...}}. With --log FILE, one JSON line
+per request as it ends: {"key": "ASIA...", "action": "ListRoles", "start": T, "end": T}
+(seconds, time.monotonic()), to check the order in which a collector sends its reads.
 Only 127.0.0.1 is ever bound or forwarded to.
 """
 import argparse
@@ -31,6 +37,8 @@ HITS = {}
 COUNTS = {}
 INFLIGHT = {}
 MAX_INFLIGHT = {}
+CONNS = []
+PER_KEY = {}
 
 
 def key_of(headers):
@@ -70,26 +78,43 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
         self.connection.close()
 
+    def setup(self):
+        super().setup()
+        with LOCK:
+            self.conn_keys = []
+            CONNS.append(self.conn_keys)
+
     def do_POST(self):
         key = key_of(self.headers)
         with LOCK:
+            if key not in self.conn_keys:
+                self.conn_keys.append(key)
+                self.server.save_conns()
             INFLIGHT[key] = INFLIGHT.get(key, 0) + 1
             if INFLIGHT[key] > MAX_INFLIGHT.get(key, 0):
                 MAX_INFLIGHT[key] = INFLIGHT[key]
                 self.server.save_inflight()
+        self.action = None
+        start = time.monotonic()
         try:
             self._post()
         finally:
             with LOCK:
                 INFLIGHT[key] -= 1
+                if self.server.log_path:
+                    with open(self.server.log_path, "a") as f:
+                        f.write(json.dumps({"key": key, "action": self.action, "start": start,
+                                            "end": time.monotonic()}) + "\n")
 
     def _post(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        action = action_of(self.headers, body)
+        action = self.action = action_of(self.headers, body)
         cfg = self.server.load_rules()
         with LOCK:
             COUNTS[action] = COUNTS.get(action, 0) + 1
+            per = PER_KEY.setdefault(key_of(self.headers), {})
+            per[action] = per.get(action, 0) + 1
             self.server.save_stats()
         if cfg.get("delay_ms"):
             time.sleep(cfg["delay_ms"] / 1000.0)
@@ -184,10 +209,20 @@ class Server(http.server.ThreadingHTTPServer):
                 json.dump(MAX_INFLIGHT, f)
             os.replace(self.inflight_path + ".tmp", self.inflight_path)
 
+    def save_conns(self):
+        if self.conns_path:
+            with open(self.conns_path + ".tmp", "w") as f:
+                json.dump(CONNS, f)
+            os.replace(self.conns_path + ".tmp", self.conns_path)
+
     def save_stats(self):
         if self.stats_path:
             with open(self.stats_path, "w") as f:
                 json.dump(COUNTS, f)
+        if self.per_key_path:
+            with open(self.per_key_path + ".tmp", "w") as f:
+                json.dump(PER_KEY, f)
+            os.replace(self.per_key_path + ".tmp", self.per_key_path)
 
 
 def main():
@@ -197,12 +232,18 @@ def main():
     ap.add_argument("--stats")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--inflight")
+    ap.add_argument("--conns")
+    ap.add_argument("--per-key")
+    ap.add_argument("--log")
     a = ap.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream_port
     srv.rules_path = a.rules
     srv.stats_path = a.stats
     srv.inflight_path = a.inflight
+    srv.conns_path = a.conns
+    srv.per_key_path = a.per_key
+    srv.log_path = a.log
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     os.replace(a.port_file + ".tmp", a.port_file)
