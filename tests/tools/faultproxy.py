@@ -190,6 +190,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default of 5 pending connections overflows when iam-audit opens its
+    # connections at once, and each dropped SYN waits a second to be retried.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # clients killed mid-request (the SIGKILL tests) are expected
