@@ -396,8 +396,17 @@ struct trust_reader {
         int not_action, assumes;
     } memo[64];
     size_t n_memo;
-    const struct ia_an_role *role; /* the last row's role (path, last used), or NULL */
 };
+
+/* Rows of one role take its path and last use from the role (NULL when it is not loaded). */
+static void
+set_role_fields(struct ia_an_trust *rows, size_t n, const struct ia_an_role *ro)
+{
+    for (size_t k = 0; k < n; k++) {
+        rows[k].path = ro ? ro->path : NULL;
+        rows[k].role_last_used = ro ? ro->last_used : NULL;
+    }
+}
 
 static void
 read_trust_row(struct ia_an_ctx *ctx, struct trust_reader *rd, struct ia_db_stmt *st,
@@ -417,13 +426,7 @@ read_trust_row(struct ia_an_ctx *ctx, struct trust_reader *rd, struct ia_db_stmt
     t->actions = dup_col(ctx, st, 11);
     t->not_action = (int)ia_db_col_int(st, 12);
     t->conditions = dup_col(ctx, st, 13);
-    /* The role's path and last use come from the role (pooled strings compare by pointer). */
-    if (!rd->role || rd->role->account != t->account_id || rd->role->name != t->role_name) {
-        size_t idx;
-        rd->role = find_role(ctx, t->account_id, t->role_name, &idx);
-    }
-    t->path = rd->role ? rd->role->path : NULL;
-    t->role_last_used = rd->role ? rd->role->last_used : NULL;
+    t->path = t->role_last_used = NULL; /* the caller's: set_role_fields */
     size_t k = 0;
     while (k < rd->n_memo &&
            (rd->memo[k].actions != t->actions || rd->memo[k].not_action != t->not_action))
@@ -466,6 +469,8 @@ ia_an_role_trusts_read(struct ia_an_ctx *ctx, const char *account, const char *r
         *n = 0;
         return IA_ERR_DB;
     }
+    size_t idx;
+    set_role_fields(*rows, *n, find_role(ctx, account, role, &idx));
     return IA_OK;
 }
 
@@ -566,6 +571,7 @@ trust_pass(struct ia_an_ctx *ctx, struct ia_err *err)
             while (j < ctx->n_trusts && ctx->trusts[j].role_name == ctx->trusts[i].role_name)
                 j++;
             struct ia_an_role *ro = find_role(ctx, accounts[a], ctx->trusts[i].role_name, &idx);
+            set_role_fields(&ctx->trusts[i], j - i, ro);
             if (ro) {
                 ro->n_trust_rows = (int64_t)(j - i);
                 ro->human = human_rows(ctx, &ctx->trusts[i], j - i);

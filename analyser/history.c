@@ -340,6 +340,18 @@ write_finding(struct ia_an_ctx *ctx, const struct ia_an_finding *f, struct ia_er
     return IA_OK;
 }
 
+/* Free the copies ia_an_write_findings keeps of a finding across steps; zeroes f. */
+static void
+kept_release(struct ia_an_finding *f)
+{
+    free((char *)f->account_id);
+    free((char *)f->resource);
+    free((char *)f->principal);
+    free(f->title);
+    free(f->evidence);
+    memset(f, 0, sizeof(*f));
+}
+
 enum ia_code
 ia_an_write_findings(struct ia_an_ctx *ctx, struct ia_exceptions *x, struct ia_err *err)
 {
@@ -399,12 +411,7 @@ ia_an_write_findings(struct ia_an_ctx *ctx, struct ia_exceptions *x, struct ia_e
             if (link_history(ctx, &h, &keep, err) != IA_OK ||
                 write_finding(ctx, &keep, err) != IA_OK)
                 goto out_reset;
-            free((char *)keep.account_id);
-            free((char *)keep.resource);
-            free((char *)keep.principal);
-            free(keep.title);
-            free(keep.evidence);
-            memset(&keep, 0, sizeof(keep));
+            kept_release(&keep);
             have = 0;
         }
         if (r == 0)
@@ -424,11 +431,7 @@ out_reset:
     ia_db_reset(st);
 out:
     json_decref(keep_ev);
-    free((char *)keep.account_id);
-    free((char *)keep.resource);
-    free((char *)keep.principal);
-    free(keep.title);
-    free(keep.evidence);
+    kept_release(&keep);
     history_release(&h);
     return rc;
 }
